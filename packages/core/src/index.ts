@@ -1,0 +1,17 @@
+/**
+ * @diffusionlab/core: the plugin spec every diffusionlab package implements, plus the diffusion
+ * math, seeded RNG, training and sampling loops, plugin registry and errors they share.
+ */
+export { z } from 'zod';
+export * from './artifacts.js';
+export * from './errors.js';
+export * from './npy.js';
+export * from './options.js';
+export * from './plugin.js';
+export * from './prediction.js';
+export * from './registry.js';
+export * from './rng.js';
+export * from './sample.js';
+export * from './schedule.js';
+export * from './spec.js';
+export * from './train.js';

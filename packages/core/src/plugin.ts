@@ -1,0 +1,55 @@
+/**
+ * Plugin definitions: plain objects `{ kind, name, description, options, create }`. A package
+ * exports an array of them as `plugins`; nothing registers itself on import.
+ */
+import type { z } from 'zod';
+import type { Dataset, Denoiser, Metric, Reporter, Sampler } from './spec.js';
+import type { NoiseSchedule } from './schedule.js';
+
+/** What each plugin kind's `create` returns. */
+export interface PluginInstances {
+  schedule: NoiseSchedule;
+  dataset: Dataset;
+  denoiser: Denoiser;
+  sampler: Sampler;
+  metric: Metric;
+  reporter: Reporter;
+}
+
+/** The plugin kinds, one per workspace package. */
+export type PluginKind = keyof PluginInstances;
+
+/** Every plugin kind, in the order `diffusionlab list` shows them. */
+export const PLUGIN_KINDS: readonly PluginKind[] = ['dataset', 'schedule', 'denoiser', 'sampler', 'metric', 'reporter'];
+
+/** Where a plugin runs; lets reporters write into the run directory and print to the console. */
+export interface PluginContext {
+  /** The run (or sample) directory; undefined outside a run. */
+  runDir?: string;
+  seed: number;
+  /** Writes one line for the user (stdout in the CLI). */
+  print: (line: string) => void;
+  /** True when output is an interactive terminal (progress bars). */
+  interactive: boolean;
+}
+
+/** A plugin: its options schema is the single source for validation, `list`, and README tables. */
+export interface PluginDefinition<K extends PluginKind = PluginKind, S extends z.ZodType = z.ZodType> {
+  readonly kind: K;
+  /** The name configs use in `use:`. */
+  readonly name: string;
+  /** One line for `diffusionlab list`. */
+  readonly description: string;
+  /** Options other than `use`; a zod object schema with defaults. */
+  readonly options: S;
+  create(options: z.output<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+}
+
+/** Any plugin definition, for arrays that mix kinds. */
+// biome-ignore lint/suspicious/noExplicitAny: heterogeneous plugin lists need an erased option type.
+export type AnyPluginDefinition = PluginDefinition<PluginKind, any>;
+
+/** Identity helper that infers option types from the schema, so `create` is checked against it. */
+export function definePlugin<K extends PluginKind, S extends z.ZodType>(def: PluginDefinition<K, S>): PluginDefinition<K, S> {
+  return def;
+}

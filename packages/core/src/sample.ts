@@ -1,0 +1,90 @@
+/**
+ * The sampling loop: wraps a model into the (ε̂, x̂₀) view samplers use, counts model evaluations,
+ * batches large requests, snapshots the trajectory, and hands back plain typed arrays.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { type PredictionType, toEpsilonAndX0 } from './prediction.js';
+import type { Rng } from './rng.js';
+import { alphaBarAt, type NoiseSchedule } from './schedule.js';
+import type { DenoiseFn, DenoiserModel, Sampler } from './spec.js';
+
+/**
+ * Adapts a model trained for `predictionType` into a {@link DenoiseFn}; ᾱ at fractional t uses
+ * {@link alphaBarAt}, the same map samplers use to place steps.
+ */
+export function makeDenoiseFn(model: Pick<DenoiserModel, 'predict'>, schedule: NoiseSchedule, predictionType: PredictionType): DenoiseFn {
+  return (xt, t) =>
+    tf.tidy(() => {
+      const tt = tf.fill([xt.shape[0]], t, 'float32');
+      const out = model.predict(xt, tt);
+      return toEpsilonAndX0(predictionType, out, xt, alphaBarAt(schedule, t));
+    });
+}
+
+/** Inputs to {@link generateSamples}. */
+export interface GenerateParams {
+  model: Pick<DenoiserModel, 'predict'>;
+  sampler: Sampler;
+  schedule: NoiseSchedule;
+  predictionType: PredictionType;
+  shape: readonly number[];
+  n: number;
+  steps?: number;
+  rng: Rng;
+  /** Samples per sampler call; large n is split so memory stays bounded. Default: all at once. */
+  batchSize?: number;
+  /** Number of trajectory snapshots to keep (first batch only); 0 keeps none. */
+  trajectorySnapshots?: number;
+  onStep?: (step: number, total: number) => void;
+}
+
+/** Generated samples as plain data. */
+export interface GenerateResult {
+  samples: Float32Array;
+  nfe: number;
+  seconds: number;
+  steps: number;
+  trajectory: { step: number; t: number; samples: Float32Array }[];
+}
+
+/** Runs a sampler for n samples; NFE is counted here, independently of what the sampler claims. */
+export async function generateSamples(p: GenerateParams): Promise<GenerateResult> {
+  const rowSize = p.shape.reduce((a, b) => a * b, 1);
+  const steps = p.steps ?? p.sampler.defaultSteps;
+  const batch = Math.max(1, Math.min(p.n, p.batchSize ?? p.n));
+  const samples = new Float32Array(p.n * rowSize);
+  const trajectory: GenerateResult['trajectory'] = [];
+  const wanted = new Set<number>();
+  const snaps = p.trajectorySnapshots ?? 0;
+  if (snaps > 0) for (let i = 0; i < snaps; i++) wanted.add(Math.round((i * steps) / Math.max(1, snaps - 1)));
+  const base = makeDenoiseFn(p.model, p.schedule, p.predictionType);
+  let nfe = 0;
+  const start = performance.now();
+  for (let off = 0, bi = 0; off < p.n; off += batch, bi++) {
+    const n = Math.min(batch, p.n - off);
+    let evals = 0;
+    const denoise: DenoiseFn = (x, t) => {
+      evals++;
+      return base(x, t);
+    };
+    const out = await p.sampler.sample({
+      denoise,
+      schedule: p.schedule,
+      shape: p.shape,
+      n,
+      steps,
+      rng: bi === 0 ? p.rng : p.rng.fork(`batch${bi}`),
+      onStep: (info) => {
+        if (bi === 0 && wanted.has(info.step)) {
+          trajectory.push({ step: info.step, t: info.t, samples: info.x.dataSync().slice() as Float32Array });
+        }
+        if (bi === 0) p.onStep?.(info.step, info.total);
+      },
+    });
+    const data = (await out.x.data()) as Float32Array;
+    out.x.dispose();
+    samples.set(data, off * rowSize);
+    nfe = Math.max(nfe, evals);
+  }
+  return { samples, nfe, seconds: (performance.now() - start) / 1000, steps, trajectory };
+}

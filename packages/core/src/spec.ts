@@ -1,0 +1,249 @@
+/**
+ * The plugin spec: the interfaces every schedule, dataset, denoiser, sampler, metric and reporter
+ * implements. Plugins exchange plain typed arrays and tensors they own; reporters only ever see
+ * plain data, never tensors.
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+import type { PredictionType } from './prediction.js';
+import type { Rng } from './rng.js';
+import type { NoiseSchedule, ScheduleDiagnostics } from './schedule.js';
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+/** A diagonal Gaussian mixture, described exactly so that the oracle denoiser and modes metric can use it. */
+export interface GaussianMixtureInfo {
+  /** Mixing weights, summing to 1. */
+  weights: number[];
+  /** Component means, each of length D = prod(shape). */
+  means: number[][];
+  /** Per-dimension standard deviations, each of length D. */
+  stds: number[][];
+}
+
+/** What a dataset knows about itself beyond raw samples; every field optional. */
+export interface DatasetInfo {
+  /** Exact density, when the data is a Gaussian mixture. */
+  mixture?: GaussianMixtureInfo;
+  /** Mode centres (and the radius that counts as "on" a mode), for the modes metric on toy sets. */
+  modes?: { centers: number[][]; radius?: number };
+  /** The affine map applied to the raw data (x_model = (x_raw − mean) / std), reversible for plots. */
+  standardization?: { mean: number[]; std: number[] };
+  /** Value range of the data (e.g. [-1, 1] for images), for clipping and image reporters. */
+  range?: [number, number];
+  /** Class labels of the training set, when there are any (digits). */
+  labels?: Int32Array;
+}
+
+/** The training set, already in the space the model trains on, laid out row-major [count, …shape]. */
+export interface TrainingSet {
+  data: Float32Array;
+  count: number;
+  /**
+   * For data "drawn fresh" (no finite size): a draw of n new points. When present the training
+   * loop draws each batch fresh and `data` is only one epoch's worth used to size epochs.
+   */
+  fresh?: (n: number, rng: Rng) => Float32Array;
+}
+
+/** A source of training data and of reference draws for evaluation. */
+export interface Dataset {
+  readonly name: string;
+  /** Shape of one sample: [D] for vectors, [H, W, C] for images. */
+  readonly shape: readonly number[];
+  readonly info: DatasetInfo;
+  /** The training set, deterministic for a given rng. */
+  load(rng: Rng): TrainingSet | Promise<TrainingSet>;
+  /** n points the model did not train on (fresh draws or a held-out split), in model space. */
+  reference(n: number, rng: Rng): Float32Array | Promise<Float32Array>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Denoisers
+
+/** Serialised weights in tfjs's standard format (`model.json` + `weights.bin`). */
+export type ModelArtifacts = tf.io.ModelArtifacts;
+
+/** Everything a denoiser may need to size itself or (oracle) compute in closed form. */
+export interface DenoiserBuildContext {
+  dataShape: readonly number[];
+  schedule: NoiseSchedule;
+  predictionType: PredictionType;
+  /** Seeds weight initialisation. */
+  rng: Rng;
+  dataset?: Dataset;
+  /** The training set, for denoisers that use it directly (oracle over a finite set). */
+  trainingSet?: TrainingSet;
+}
+
+/** A built network (or closed-form function) that predicts from (xₜ, t). */
+export interface DenoiserModel {
+  /** Short description of the architecture, for the run record. */
+  readonly architecture: string;
+  /**
+   * Predicts the experiment's target (ε, x₀ or v) from xₜ of shape [n, …dataShape] and t, a float32
+   * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). The caller owns the result.
+   */
+  predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor;
+  /** Trainable variables, with stable names (checkpoints, EMA, optimiser state key on them). */
+  readonly variables: readonly tf.Variable[];
+  /** Number of trainable scalars. */
+  readonly parameterCount: number;
+  /** Weights and topology in tfjs's format; loads in a browser with `tf.loadLayersModel` where the model is a layers model. */
+  save(): Promise<ModelArtifacts>;
+  dispose(): void;
+}
+
+/** What a denoiser plugin's `create` returns: a recipe for building or loading models. */
+export interface Denoiser {
+  readonly name: string;
+  /** False for closed-form denoisers (oracle): the runner skips training. */
+  readonly trainable: boolean;
+  build(ctx: DenoiserBuildContext): DenoiserModel | Promise<DenoiserModel>;
+  /** Rebuilds a saved model; `save()` → `load()` → `predict` gives identical output. */
+  load(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): DenoiserModel | Promise<DenoiserModel>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Samplers
+
+/** The model as samplers see it: (ε̂, x̂₀) at a timestep, whatever the prediction type. */
+export type DenoiseFn = (xt: tf.Tensor, t: number) => { eps: tf.Tensor; x0: tf.Tensor };
+
+/** Called after each sampler step with the current state (read-only; do not dispose). */
+export interface SamplerStepInfo {
+  /** 1-based step index. */
+  step: number;
+  total: number;
+  /** Timestep just reached (continuous; −1 after the final step, i.e. t = 0 data). */
+  t: number;
+  x: tf.Tensor;
+}
+
+/** Inputs to one sampling call; everything a multistep sampler remembers lives inside that call. */
+export interface SampleParams {
+  denoise: DenoiseFn;
+  schedule: NoiseSchedule;
+  /** Shape of one sample. */
+  shape: readonly number[];
+  /** Number of samples. */
+  n: number;
+  /** Number of sampler steps (defaults to the sampler's own default). */
+  steps?: number;
+  rng: Rng;
+  onStep?: (info: SamplerStepInfo) => void;
+}
+
+/** A sampler's result: the samples (the caller owns the tensor) and how many model evaluations it cost. */
+export interface SampleOutput {
+  x: tf.Tensor;
+  nfe: number;
+}
+
+/** A reverse-process integrator. Stateless across calls. */
+export interface Sampler {
+  readonly name: string;
+  /** Step count used when the config gives none (documented per sampler). */
+  readonly defaultSteps: number;
+  /** The decreasing training timesteps this sampler visits for a given step count. */
+  timesteps(schedule: NoiseSchedule, steps: number): number[];
+  sample(params: SampleParams): Promise<SampleOutput>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics
+
+/** What a metric may know besides the two sample sets. */
+export interface MetricContext {
+  /** Shape of one sample. */
+  shape: readonly number[];
+  info: DatasetInfo;
+  /** Seeds any randomness (e.g. projections); fixed per metric so noise floors compare like with like. */
+  rng: Rng;
+}
+
+/** A scalar, or a scalar with details (e.g. per-mode fractions) that the summary keeps beside it. */
+export type MetricResult = number | { value: number; details?: Record<string, number | number[] | string> };
+
+/** A sample-quality measure on typed arrays [n, …shape] in data space. */
+export interface Metric {
+  readonly name: string;
+  /** True where bigger means better (coverage); false for distances. */
+  readonly higherIsBetter: boolean;
+  compute(generated: Float32Array, reference: Float32Array, ctx: MetricContext): MetricResult | Promise<MetricResult>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporters (plain data only)
+
+export interface RunStartEvent {
+  runDir: string;
+  name: string;
+  config: unknown;
+  env: Record<string, unknown>;
+  dataShape: readonly number[];
+  schedule: NoiseSchedule;
+  diagnostics: ScheduleDiagnostics;
+  totalSteps: number;
+  epochs: number;
+  parameterCount: number;
+  warnings: string[];
+}
+
+export interface TrainProgressEvent {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  epochs: number;
+  elapsedSeconds: number;
+}
+
+export interface EpochEndEvent {
+  epoch: number;
+  epochs: number;
+  step: number;
+  totalSteps: number;
+  /** Mean batch loss over this epoch (what the reference prints). */
+  meanLoss: number;
+  /** True on the epochs the config asked to log (`training.logEvery`). */
+  logged: boolean;
+  elapsedSeconds: number;
+  learningRate: number;
+}
+
+export interface SampleEvent {
+  sampler: string;
+  samples: Float32Array;
+  reference: Float32Array;
+  shape: readonly number[];
+  n: number;
+  nfe: number;
+  seconds: number;
+  /** Snapshots of the samples during the reverse process (first, …, last). */
+  trajectory: { step: number; t: number; samples: Float32Array }[];
+  info: DatasetInfo;
+}
+
+export interface EvaluateEvent {
+  /** Metric values and their noise floors (`w1`, `w1NoiseFloor`, …). */
+  metrics: Record<string, number>;
+  details: Record<string, number | number[] | string>;
+}
+
+export interface RunEndEvent {
+  runDir: string;
+  summary: Record<string, unknown>;
+  /** Loss per epoch, for loss curves. */
+  lossHistory: { epoch: number; step: number; loss: number }[];
+}
+
+/** A reporter: any subset of hooks; each may be async. Errors are reported by the runner and do not lose the model. */
+export interface Reporter {
+  readonly name: string;
+  onRunStart?(e: RunStartEvent): void | Promise<void>;
+  onTrainProgress?(e: TrainProgressEvent): void;
+  onEpochEnd?(e: EpochEndEvent): void | Promise<void>;
+  onSample?(e: SampleEvent): void | Promise<void>;
+  onEvaluate?(e: EvaluateEvent): void | Promise<void>;
+  onRunEnd?(e: RunEndEvent): void | Promise<void>;
+}
