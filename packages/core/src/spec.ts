@@ -92,6 +92,21 @@ export interface DenoiserModel {
   /** Weights and topology in tfjs's format; loads in a browser with `tf.loadLayersModel` where the model is a layers model. */
   save(): Promise<ModelArtifacts>;
   dispose(): void;
+  /** The model's structure when it is a plain MLP that fused kernels can run; absent otherwise. */
+  describePlainMlp?(): PlainMlpDescription | null;
+}
+
+/**
+ * A structural description of a plain MLP denoiser, offered so fused kernels (accelerators) can run
+ * it without tfjs op overhead: out = L_k(act(… act(L_1(concat(x_flat, t))) …)).
+ */
+export interface PlainMlpDescription {
+  kind: 'plain-mlp';
+  /** How t enters: appended raw to the flattened input (the reference network). */
+  input: 'concat-raw-t';
+  activation: 'silu' | 'relu' | 'gelu' | 'tanh';
+  /** Dense layers in order; kernel [in, out] (Keras layout), bias [out]. These are the model's own variables. */
+  layers: { kernel: tf.Variable; bias: tf.Variable }[];
 }
 
 /** What a denoiser plugin's `create` returns: a recipe for building or loading models. */
@@ -246,4 +261,46 @@ export interface Reporter {
   onSample?(e: SampleEvent): void | Promise<void>;
   onEvaluate?(e: EvaluateEvent): void | Promise<void>;
   onRunEnd?(e: RunEndEvent): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accelerators (fast paths; the plain tfjs path stays the reference)
+
+/** One CPU-prepared training batch, exactly what the plain path uploads as tensors. */
+export interface TrainBatch {
+  xt: Float32Array;
+  t: Float32Array;
+  target: Float32Array;
+  /** Rows in this batch (the last batch of an epoch may be short). */
+  size: number;
+}
+
+/** A fused training step for one model; owns a copy of the weights and optimiser state while training. */
+export interface FusedTrainer {
+  /** One optimiser step (forward, backward, update) on a batch. */
+  step(batch: TrainBatch): void;
+  /** Sum of batch losses since the last call, then resets it (read once per epoch). */
+  takeLossSum(): number;
+  /** Writes the current weights back into the model's tf.Variables (before saving or sampling). */
+  syncToModel(): void;
+  dispose(): void;
+}
+
+/** Options an accelerator must honour to be allowed to run (it declines anything else). */
+export interface AcceleratorTrainOptions {
+  optimizer: 'adam' | 'adamw';
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+  gradClipNorm?: number;
+  /** Active tfjs backend name. */
+  backend: string;
+}
+
+/** A fast path for training: declines (returns a reason string) when the model or options do not match. */
+export interface TrainAccelerator {
+  readonly name: string;
+  create(model: DenoiserModel, options: AcceleratorTrainOptions): FusedTrainer | string;
 }

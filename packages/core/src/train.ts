@@ -4,11 +4,13 @@
  * CPU, so a run is reproducible across backends; each step is one `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-core ships gradients separately; training needs them registered (idempotent).
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { TrainingDivergedError } from './errors.js';
 import { type PredictionType, trainingTarget } from './prediction.js';
 import type { Rng } from './rng.js';
 import type { NoiseSchedule } from './schedule.js';
-import type { DenoiserModel, EpochEndEvent, TrainingSet, TrainProgressEvent } from './spec.js';
+import type { DenoiserModel, EpochEndEvent, FusedTrainer, TrainAccelerator, TrainingSet, TrainProgressEvent } from './spec.js';
 
 /** Training hyper-parameters (the `training:` block of a config). */
 export interface TrainConfig {
@@ -42,6 +44,10 @@ export interface TrainParams {
   rng: Rng;
   onProgress?: (e: TrainProgressEvent) => void;
   onEpochEnd?: (e: EpochEndEvent) => void | Promise<void>;
+  /** Fast path to try first; it declines models or options it does not match. */
+  accelerator?: TrainAccelerator;
+  /** Active tfjs backend, passed to the accelerator's match. */
+  backend?: string;
 }
 
 /** What a training run achieved, for the summary. */
@@ -52,6 +58,10 @@ export interface TrainResult {
   stepsPerSecond: number;
   finalLoss: number;
   lossHistory: { epoch: number; step: number; loss: number }[];
+  /** `fused:<name>` when an accelerator ran the steps, `tfjs` for the reference path. */
+  path: string;
+  /** Why the accelerator declined, when one was offered and did not run. */
+  acceleratorDeclined?: string;
 }
 
 /** Batches per epoch as a DataLoader with drop_last=False counts them. */
@@ -125,13 +135,29 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   const optimizer = makeOptimizer(config);
   const vars = model.variables as tf.Variable[];
   const decay = config.optimizer === 'adamw' ? (config.weightDecay ?? 0.01) : 0;
-  const lossAcc = tf.variable(tf.scalar(0), false, `lossAcc_${Date.now()}_${Math.random()}`);
+  const lossAcc = tf.tidy(() => tf.variable(tf.scalar(0), false, `lossAcc_${Date.now()}_${Math.random()}`));
   const history: TrainResult['lossHistory'] = [];
   const start = performance.now();
   let step = 0;
   let lastFinite: number | null = null;
   let finalLoss = Number.NaN;
 
+  let fused: FusedTrainer | null = null;
+  let declined: string | undefined;
+  if (p.accelerator) {
+    const made = p.accelerator.create(model, {
+      optimizer: config.optimizer ?? 'adam',
+      learningRate: config.learningRate,
+      beta1: config.beta1 ?? 0.9,
+      beta2: config.beta2 ?? 0.999,
+      epsilon: config.epsilon ?? 1e-8,
+      weightDecay: decay,
+      gradClipNorm: config.gradClipNorm,
+      backend: p.backend ?? tf.getBackend(),
+    });
+    if (typeof made === 'string') declined = made;
+    else fused = made;
+  }
   const dataRng = rng.fork('shuffle');
   const noiseRng = rng.fork('noise');
   try {
@@ -145,7 +171,8 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
         const batch = makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng);
         const b = rows.length;
-        tf.tidy(() => {
+        if (fused) fused.step({ ...batch, size: b });
+        else tf.tidy(() => {
           const xt = tf.tensor(batch.xt, [b, ...shape]);
           const t = tf.tensor1d(batch.t);
           const target = tf.tensor(batch.target, [b, ...shape]);
@@ -165,8 +192,13 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         batches++;
         p.onProgress?.({ step, totalSteps, epoch, epochs, elapsedSeconds: (performance.now() - start) / 1000 });
       }
-      const meanLoss = (await lossAcc.data())[0] / batches;
-      lossAcc.assign(tf.zerosLike(lossAcc));
+      let lossSum: number;
+      if (fused) lossSum = fused.takeLossSum();
+      else {
+        lossSum = (await lossAcc.data())[0];
+        tf.tidy(() => lossAcc.assign(tf.zerosLike(lossAcc)));
+      }
+      const meanLoss = lossSum / batches;
       if (!Number.isFinite(meanLoss)) throw new TrainingDivergedError(step, lastFinite);
       lastFinite = meanLoss;
       finalLoss = meanLoss;
@@ -184,9 +216,22 @@ export async function train(p: TrainParams): Promise<TrainResult> {
       });
     }
   } finally {
+    if (fused) {
+      fused.syncToModel();
+      fused.dispose();
+    }
     lossAcc.dispose();
     optimizer.dispose();
   }
   const seconds = (performance.now() - start) / 1000;
-  return { steps: step, epochs, seconds, stepsPerSecond: step / seconds, finalLoss, lossHistory: history };
+  return {
+    steps: step,
+    epochs,
+    seconds,
+    stepsPerSecond: step / seconds,
+    finalLoss,
+    lossHistory: history,
+    path: fused ? `fused:${p.accelerator?.name}` : 'tfjs',
+    acceleratorDeclined: declined,
+  };
 }
