@@ -5,6 +5,7 @@
 export { z } from 'zod';
 export * from './artifacts.js';
 export * from './errors.js';
+export * from './gradients.js';
 export * from './npy.js';
 export * from './options.js';
 export * from './plugin.js';

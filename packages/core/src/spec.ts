@@ -52,6 +52,8 @@ export interface Dataset {
   /** Shape of one sample: [D] for vectors, [H, W, C] for images. */
   readonly shape: readonly number[];
   readonly info: DatasetInfo;
+  /** Notes the run should surface (e.g. reference draws made with replacement); appended as they arise. */
+  readonly warnings?: string[];
   /** The training set, deterministic for a given rng. */
   load(rng: Rng): TrainingSet | Promise<TrainingSet>;
   /** n points the model did not train on (fresh draws or a held-out split), in model space. */

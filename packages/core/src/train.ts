@@ -4,9 +4,8 @@
  * CPU, so a run is reproducible across backends; each step is one `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// tfjs-core ships gradients separately; training needs them registered (idempotent).
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { TrainingDivergedError } from './errors.js';
+import { registerTfjsGradients } from './gradients.js';
 import { type PredictionType, trainingTarget } from './prediction.js';
 import type { Rng } from './rng.js';
 import type { NoiseSchedule } from './schedule.js';
@@ -128,6 +127,7 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
 /** Trains `model` in place and returns what happened; throws {@link TrainingDivergedError} on NaN/Inf loss. */
 export async function train(p: TrainParams): Promise<TrainResult> {
   const { model, trainingSet, shape, schedule, config, rng } = p;
+  await registerTfjsGradients();
   const rowSize = shape.reduce((a, b) => a * b, 1);
   const count = trainingSet.count;
   const { steps: totalSteps, epochs } = trainingLength(count, config);

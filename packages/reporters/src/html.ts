@@ -1,0 +1,147 @@
+/**
+ * `html`: one self-contained `report.html` per run — figures embedded as base64 data URIs, metrics with
+ * their noise floors, warnings, the resolved config and the environment — that can be mailed or archived
+ * as a single file. List it after the figure reporters so figures written at run end (loss.png) are in it.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { definePlugin, type PluginContext, type Reporter, type RunStartEvent, z } from '@diffusionlab/core';
+import { metricRows } from './console.js';
+import { runPath, writeError, writeFileAtomic } from './files.js';
+import { jsonReplacer } from './summary.js';
+
+/** Options of the `html` reporter. */
+export const htmlOptions = z
+  .object({
+    file: z.string().min(1).default('report.html').describe('File name inside the run directory.'),
+    title: z.string().optional().describe('Page title; default "diffusionlab: <run name>".'),
+  })
+  .strict();
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+}
+
+/** What the report shows; gathered from the run's events. */
+export interface ReportData {
+  title: string;
+  start?: Pick<RunStartEvent, 'name' | 'config' | 'env' | 'warnings' | 'dataShape' | 'parameterCount' | 'totalSteps' | 'epochs'> & {
+    schedule: string;
+  };
+  metrics?: Record<string, number>;
+  summary?: Record<string, unknown>;
+  /** File name and PNG bytes of each figure, in display order. */
+  figures: { name: string; png: Uint8Array }[];
+}
+
+const json = (v: unknown) => escapeHtml(JSON.stringify(v, jsonReplacer, 2) ?? 'null');
+
+/** Renders the report page (pure: data in, HTML string out). */
+export function renderReport(d: ReportData): string {
+  const parts: string[] = [];
+  const s = d.start;
+  if (s) {
+    parts.push(
+      `<p>data shape [${s.dataShape.join(', ')}] · ${s.parameterCount.toLocaleString('en-US')} parameters · schedule ${escapeHtml(s.schedule)} · ${s.totalSteps} steps (${s.epochs} epochs)</p>`,
+    );
+    if (s.warnings.length > 0) {
+      parts.push('<h2>Warnings</h2>', `<ul class="warn">${s.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
+    }
+  }
+  if (d.metrics && Object.keys(d.metrics).length > 0) {
+    parts.push(
+      '<h2>Metrics</h2>',
+      '<table><thead><tr><th>metric</th><th>value</th><th>noise floor</th></tr></thead><tbody>',
+      metricRows(d.metrics)
+        .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
+        .join(''),
+      '</tbody></table>',
+      '<p class="note">The noise floor is the metric between two independent reference draws of the same size: values near it are as good as this sample size can tell.</p>',
+    );
+  }
+  if (d.figures.length > 0) {
+    parts.push('<h2>Figures</h2>');
+    for (const f of d.figures) {
+      const b64 = Buffer.from(f.png).toString('base64');
+      parts.push(`<figure><img alt="${escapeHtml(f.name)}" src="data:image/png;base64,${b64}"><figcaption>${escapeHtml(f.name)}</figcaption></figure>`);
+    }
+  }
+  if (s) {
+    parts.push('<h2>Config</h2>', `<pre>${json(s.config)}</pre>`, '<h2>Environment</h2>', `<pre>${json(s.env)}</pre>`);
+  }
+  if (d.summary) parts.push('<details><summary>summary.json</summary>', `<pre>${json(d.summary)}</pre></details>`);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(d.title)}</title>
+<style>
+body { font-family: system-ui, "DejaVu Sans", sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+table { border-collapse: collapse; } th, td { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+pre { background: #f6f6f6; padding: 0.8em; overflow: auto; font-size: 0.85em; }
+figure { margin: 1em 0; } img { max-width: 100%; border: 1px solid #eee; } figcaption { color: #666; font-size: 0.85em; }
+.warn li { color: #8a4b00; } .note { color: #666; font-size: 0.85em; }
+</style>
+</head>
+<body>
+<h1>${escapeHtml(d.title)}</h1>
+${parts.join('\n')}
+</body>
+</html>
+`;
+}
+
+/** Reads every PNG in the run directory (sorted by name), naming the directory when it cannot be read. */
+export function readFigures(runDir: string): { name: string; png: Uint8Array }[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+  } catch (err) {
+    throw writeError('html', runDir, err, 'read');
+  }
+  return names.map((name) => ({ name, png: readFileSync(join(runDir, name)) }));
+}
+
+/** Builds the html reporter. */
+export function createHtmlReporter(options: z.output<typeof htmlOptions>, context: PluginContext): Reporter {
+  const data: ReportData = { title: options.title ?? 'diffusionlab report', figures: [] };
+  return {
+    name: 'html',
+    onRunStart(e) {
+      data.title = options.title ?? `diffusionlab: ${e.name}`;
+      data.start = {
+        name: e.name,
+        config: e.config,
+        env: e.env,
+        warnings: e.warnings,
+        dataShape: e.dataShape,
+        parameterCount: e.parameterCount,
+        totalSteps: e.totalSteps,
+        epochs: e.epochs,
+        schedule: e.schedule.name,
+      };
+    },
+    onEvaluate(e) {
+      data.metrics = { ...e.metrics };
+    },
+    async onRunEnd(e) {
+      const dir = e.runDir ?? context.runDir;
+      const path = runPath('html', dir, options.file);
+      data.summary = e.summary;
+      data.figures = readFigures(dir);
+      writeFileAtomic('html', path, renderReport(data));
+    },
+  };
+}
+
+/** The `html` reporter plugin. */
+export const htmlReporter = definePlugin({
+  kind: 'reporter',
+  name: 'html',
+  description: 'Writes report.html: a self-contained page with figures (embedded), metrics and noise floors, warnings, config and environment.',
+  options: htmlOptions,
+  create: createHtmlReporter,
+});

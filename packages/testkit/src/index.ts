@@ -1,0 +1,32 @@
+/**
+ * @diffusionlab/testkit: conformance suites and numeric assertions for diffusionlab plugin
+ * authors. Suites call vitest's describe/it/expect, so import this from test files only.
+ */
+export { ConformanceError, expectClose, expectNoTensorLeak, meanStd, type Tolerance } from './assertions.js';
+export { ensureBackend, type TestBackend, useBackend } from './backend.js';
+export { gaussianDenoiser, gaussianPosterior } from './gaussian.js';
+export {
+  checkSamplerDeterminism,
+  checkSamplerDistribution,
+  checkSamplerRun,
+  checkSamplerTimesteps,
+  conformanceSchedule,
+  distributionTolerance,
+  runSampler,
+  type SamplerCheckSetting,
+  type SamplerConformanceOptions,
+  type SamplerRun,
+  samplerConformance,
+} from './sampler-conformance.js';
+export {
+  ALPHA_BAR_TOL,
+  checkSchedule,
+  checkScheduleDeterminism,
+  checkScheduleOptionsRoundTrip,
+  checkScheduleRejects,
+  createSchedule,
+  type InvalidOptionsCase,
+  type ScheduleConformanceExtras,
+  scheduleConformance,
+  testPluginContext,
+} from './schedule-conformance.js';
