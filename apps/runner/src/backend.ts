@@ -1,0 +1,72 @@
+/**
+ * Backend selection: `tensorflow` (@tensorflow/tfjs-node, optional, loaded by dynamic import),
+ * `wasm` (embedded, the fast default) and `cpu` (pure JS, the numerical reference).
+ */
+import { BackendError } from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** What the run records about the backend it got. */
+export interface BackendInfo {
+  requested: string;
+  name: string;
+  /** Why `auto` chose what it chose. */
+  reason: string;
+}
+
+const TFJS_NODE_HINT =
+  'Install it with `pnpm add @tensorflow/tfjs-node@4.22.0` (its install step downloads libtensorflow; ' +
+  'behind a firewall see the README section "tfjs-node without internet"), or use backend: wasm.';
+
+async function tryTensorflow(): Promise<string | null> {
+  try {
+    // A variable specifier keeps bundlers and tsc from requiring the optional package.
+    const name = '@tensorflow/tfjs-node';
+    await import(name);
+    return null;
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+/**
+ * Activates a backend. `auto` takes tfjs-node when it loads, else wasm — or cpu when the model
+ * needs gradients of convolutions, which tfjs-backend-wasm 4.22 lacks.
+ */
+export async function setupBackend(requested: string, needs: { convGradients?: boolean } = {}): Promise<BackendInfo> {
+  let name = requested;
+  let reason = 'requested';
+  if (requested === 'auto') {
+    const tfErr = await tryTensorflow();
+    if (tfErr === null) {
+      name = 'tensorflow';
+      reason = 'auto: @tensorflow/tfjs-node is installed';
+    } else if (needs.convGradients) {
+      name = 'cpu';
+      reason = 'auto: the model trains convolutions, which the wasm backend cannot differentiate in tfjs 4.22; tfjs-node is not installed';
+    } else {
+      name = 'wasm';
+      reason = 'auto: @tensorflow/tfjs-node is not installed; wasm is the fastest embedded backend';
+    }
+  }
+  if (name === 'tensorflow') {
+    const err = await tryTensorflow();
+    if (err !== null) throw new BackendError(`backend "tensorflow" is not available: @tensorflow/tfjs-node did not load (${err}).`, { hint: TFJS_NODE_HINT });
+  } else if (name === 'wasm') {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (needs.convGradients && requested === 'wasm') {
+      throw new BackendError('backend "wasm" cannot train this model: tfjs-backend-wasm 4.22 has no gradients for convolutions.', {
+        hint: 'Use backend: cpu (or auto), or backend: tensorflow with @tensorflow/tfjs-node installed.',
+      });
+    }
+  } else if (name === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+  } else {
+    throw new BackendError(`unknown backend "${name}"`, { hint: 'Use one of: auto, wasm, cpu, tensorflow.' });
+  }
+  const ok = await tf.setBackend(name);
+  await tf.ready();
+  if (!ok || tf.getBackend() !== name) throw new BackendError(`backend "${name}" failed to initialise.`, { hint: 'Try backend: cpu.' });
+  // The cpu backend's first write prints an advert for tfjs-node; the run already says which backend it chose and why.
+  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  return { requested, name, reason };
+}

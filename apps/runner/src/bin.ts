@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** Executable entry of the `diffusionlab` CLI: runs {@link main} and maps errors to exit codes. */
+import { DiffusionLabError } from '@diffusionlab/core';
+import { formatError, main } from './cli.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`${formatError(e)}\n`);
+    process.exitCode = e instanceof DiffusionLabError ? 2 : 1;
+  },
+);

@@ -1,0 +1,237 @@
+/**
+ * Config files: read YAML or JSON, merge `extends:` bases, apply `key=value` overrides, and
+ * validate the whole thing — every plugin's options included — before any work starts.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import {
+  type AnyPluginDefinition,
+  ConfigError,
+  type ConfigIssue,
+  type PluginKind,
+  type PluginRegistry,
+  zodIssues,
+} from '@diffusionlab/core';
+import YAML from 'yaml';
+import { type Experiment, experimentSchema } from './schema.js';
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Deep merge for `extends`: objects merge key by key, everything else (arrays included) is replaced. */
+export function deepMerge(base: Json, over: Json): Json {
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    // A plugin slot that switches plugin drops the base's options, which belong to the old plugin.
+    if (isObject(b) && isObject(v) && !('use' in v && 'use' in b && v.use !== b.use)) out[k] = deepMerge(b, v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** Parses one file's text as YAML or JSON; errors carry the file and line. */
+export function parseConfigText(text: string, file: string): Json {
+  if (text.trim() === '') throw new ConfigError({ path: '', message: `config file ${file} is empty` });
+  let value: unknown;
+  if (extname(file).toLowerCase() === '.json') {
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError({ path: '', message: `${file} is not valid JSON: ${(e as Error).message}` });
+    }
+  } else {
+    const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      const err = doc.errors[0];
+      const pos = err.linePos?.[0];
+      const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
+      throw new ConfigError({ path: '', message: `${file} is not valid YAML${where}: ${err.message.split('\n')[0]}` });
+    }
+    value = doc.toJS();
+  }
+  if (!isObject(value)) throw new ConfigError({ path: '', message: `${file} must contain a mapping of keys (name, dataset, schedule, …), not ${Array.isArray(value) ? 'a list' : typeof value}` });
+  return value;
+}
+
+/** Reads a config and its `extends:` chain (relative to each file); detects cycles. */
+export function readConfigFile(file: string, seen: string[] = []): Json {
+  const abs = resolve(file);
+  if (seen.includes(abs)) throw new ConfigError({ path: 'extends', message: `extends cycle: ${[...seen, abs].join(' → ')}` });
+  if (!existsSync(abs)) {
+    throw new ConfigError({ path: seen.length ? 'extends' : '', message: `config file not found: ${file}` });
+  }
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    throw new ConfigError({ path: '', message: `cannot read config file ${file}: ${(e as Error).message}` });
+  }
+  const own = parseConfigText(text, file);
+  resolveRelativePaths(own, dirname(abs));
+  if (typeof own.extends !== 'string') return own;
+  const basePath = isAbsolute(own.extends) ? own.extends : resolve(dirname(abs), own.extends);
+  const base = readConfigFile(basePath, [...seen, abs]);
+  const { extends: _drop, ...rest } = own;
+  const { extends: _baseExt, ...baseRest } = base;
+  return deepMerge(baseRest, rest);
+}
+
+/** Plugin options named `path`, `file` or `dir` are files relative to the config that names them. */
+function resolveRelativePaths(cfg: Json, dir: string): void {
+  for (const v of Object.values(cfg)) {
+    if (isObject(v) && typeof v.use === 'string') {
+      for (const key of ['path', 'file', 'dir']) {
+        const p = v[key];
+        if (typeof p === 'string' && p !== '' && !isAbsolute(p)) v[key] = resolve(dir, p);
+      }
+    }
+  }
+}
+
+/** Parses an override value as a YAML scalar or flow collection: `20` → 20, `true` → true, `[1,2]` → array. */
+export function parseOverrideValue(text: string): unknown {
+  if (text === '') return '';
+  try {
+    return YAML.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** One `key=value` pair; lists (`a=x,y`) only where `allowLists` (sweeps). */
+export interface Override {
+  key: string;
+  values: unknown[];
+}
+
+/** Parses `a.b=value` arguments; `a.b=x,y` is a sweep axis and refused unless `allowLists`. */
+export function parseOverrides(args: readonly string[], allowLists: boolean): Override[] {
+  return args.map((arg) => {
+    const eq = arg.indexOf('=');
+    if (eq <= 0) throw new ConfigError({ path: arg, message: 'expected key=value (for example sampler.steps=50)' });
+    const key = arg.slice(0, eq).trim();
+    const raw = arg.slice(eq + 1);
+    if (!/^[A-Za-z_][\w-]*(\.[\w-]+|\[\d+\])*$/.test(key)) throw new ConfigError({ path: key, message: 'not a valid key path (use dots, e.g. sampler.steps)' });
+    const isFlow = raw.trim().startsWith('[') || raw.trim().startsWith('{');
+    const parts = !isFlow && raw.includes(',') ? raw.split(',') : [raw];
+    if (parts.length > 1 && !allowLists) {
+      throw new ConfigError({ path: key, message: `"${raw}" is a list of values, which only \`diffusionlab sweep\` accepts; pass one value to \`run\`` });
+    }
+    return { key, values: parts.map((p) => parseOverrideValue(p.trim())) };
+  });
+}
+
+/** Sets `a.b[2].c` in a nested object, creating objects on the way. */
+export function setPath(obj: Json, key: string, value: unknown): void {
+  const segs = key.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter((x) => x !== ''));
+  let cur: Json | unknown[] = obj;
+  for (let i = 0; i < segs.length - 1; i++) {
+    const s = segs[i];
+    const container = cur as Json;
+    let next = container[s];
+    if (typeof next !== 'object' || next === null) {
+      next = /^\d+$/.test(segs[i + 1]) ? [] : {};
+      container[s] = next;
+    }
+    cur = next as Json;
+  }
+  const last = segs[segs.length - 1];
+  // Switching plugin through an override starts from that plugin's defaults.
+  if (last === 'use' && isObject(cur) && cur.use !== value) {
+    for (const k of Object.keys(cur)) if (k !== 'use' && !['path', 'file', 'dir'].includes(k)) delete (cur as Json)[k];
+  }
+  (cur as Json)[last] = value;
+}
+
+/** Applies single-valued overrides to a raw config (a copy). */
+export function applyOverrides(raw: Json, overrides: readonly Override[]): Json {
+  const copy = structuredClone(raw);
+  for (const o of overrides) {
+    if (o.values.length !== 1) throw new ConfigError({ path: o.key, message: 'expected one value' });
+    setPath(copy, o.key, o.values[0]);
+  }
+  return copy;
+}
+
+/** A plugin slot after validation: the plugin and its fully-defaulted options. */
+export interface ResolvedSlot {
+  use: string;
+  def: AnyPluginDefinition;
+  options: Record<string, unknown>;
+  path: string;
+}
+
+/** A validated experiment: schema-checked top level plus resolved plugin slots. */
+export interface ResolvedExperiment {
+  experiment: Experiment;
+  dataset: ResolvedSlot;
+  schedule: ResolvedSlot;
+  denoiser: ResolvedSlot;
+  sampler: ResolvedSlot;
+  metrics: ResolvedSlot[];
+  reporters: ResolvedSlot[];
+}
+
+function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, path: string, issues: ConfigIssue[]): ResolvedSlot | null {
+  const obj = typeof slot === 'string' ? { use: slot } : (slot as Json);
+  const { use, ...rest } = obj as Json & { use: string };
+  let def: AnyPluginDefinition;
+  try {
+    def = registry.get(kind, use, `${path}.use`);
+  } catch (e) {
+    if (e instanceof ConfigError) issues.push(...e.issues);
+    else throw e;
+    return null;
+  }
+  const parsed = def.options.safeParse(rest);
+  if (!parsed.success) {
+    issues.push(...zodIssues(parsed.error, path, def.options));
+    return null;
+  }
+  return { use, def, options: parsed.data as Record<string, unknown>, path };
+}
+
+/** Validates a raw config completely; throws one ConfigError listing every problem. */
+export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: string): ResolvedExperiment {
+  const top = experimentSchema.safeParse(raw);
+  if (!top.success) throw new ConfigError(zodIssues(top.error, '', experimentSchema), { source });
+  const experiment = top.data;
+  const issues: ConfigIssue[] = [];
+  const dataset = resolveSlot(registry, 'dataset', experiment.dataset, 'dataset', issues);
+  const schedule = resolveSlot(registry, 'schedule', experiment.schedule, 'schedule', issues);
+  const denoiser = resolveSlot(registry, 'denoiser', experiment.denoiser, 'denoiser', issues);
+  const sampler = resolveSlot(registry, 'sampler', experiment.sampler, 'sampler', issues);
+  const metrics = experiment.evaluation.metrics.map((m, i) => resolveSlot(registry, 'metric', m, `evaluation.metrics[${i}]`, issues));
+  const reporters = experiment.reporters.map((r, i) => resolveSlot(registry, 'reporter', r, `reporters[${i}]`, issues));
+  const t = experiment.training;
+  if (t.epochs !== undefined && t.steps !== undefined) {
+    issues.push({ path: 'training.steps', message: 'give either training.epochs or training.steps, not both' });
+  }
+  if (issues.length > 0) throw new ConfigError(issues, { source });
+  return {
+    experiment,
+    dataset: dataset as ResolvedSlot,
+    schedule: schedule as ResolvedSlot,
+    denoiser: denoiser as ResolvedSlot,
+    sampler: sampler as ResolvedSlot,
+    metrics: metrics as ResolvedSlot[],
+    reporters: reporters as ResolvedSlot[],
+  };
+}
+
+/** The config as it will be recorded: every default filled in, plugin options included. */
+export function resolvedConfigObject(r: ResolvedExperiment): Json {
+  const slot = (s: ResolvedSlot) => ({ use: s.use, ...s.options });
+  const { extends: _e, ...top } = r.experiment;
+  return {
+    ...top,
+    dataset: slot(r.dataset),
+    schedule: slot(r.schedule),
+    denoiser: slot(r.denoiser),
+    sampler: slot(r.sampler),
+    evaluation: { ...r.experiment.evaluation, metrics: r.metrics.map(slot) },
+    reporters: r.reporters.map(slot),
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The diffusionlab runner as a library: load and validate configs, run experiments, and type
+ * configs in TypeScript with {@link defineExperiment}.
+ */
+export * from './config.js';
+export * from './files.js';
+export * from './load.js';
+export * from './plugins.js';
+export * from './run.js';
+export { setupBackend, type BackendInfo } from './backend.js';
+export { experimentSchema, type Experiment, type ExperimentInput } from './schema.js';
+import type { ExperimentInput } from './schema.js';
+
+/** Identity helper for `experiment.config.ts`: editors autocomplete keys and check types. */
+export function defineExperiment(config: ExperimentInput): ExperimentInput {
+  return config;
+}

@@ -1,0 +1,436 @@
+/**
+ * One experiment end to end: plugins → data → training → checkpoint → sampling → evaluation →
+ * reporters. Everything is validated before the run directory is created; a failure after that
+ * leaves a `FAILED` marker and keeps the last checkpoint.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import {
+  type Dataset,
+  type DatasetInfo,
+  type Denoiser,
+  type DenoiserModel,
+  DiffusionLabError,
+  encodeNpy,
+  generateSamples,
+  type Metric,
+  type NoiseSchedule,
+  type PluginContext,
+  type PluginInstances,
+  type PluginKind,
+  type Reporter,
+  Rng,
+  type Sampler,
+  ConfigError,
+  scheduleDiagnostics,
+  type TrainAccelerator,
+  type TrainingSet,
+  train,
+  trainingLength,
+} from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import YAML from 'yaml';
+import { type BackendInfo, setupBackend } from './backend.js';
+import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
+import { saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+
+/** How the CLI (or a test) runs an experiment. */
+export interface RunOptions {
+  /** Run directory; default `runs/<name>-<timestamp>` under cwd. */
+  out?: string;
+  /** Overwrite a directory that already holds a run. */
+  force?: boolean;
+  /** Continue the run in `out` from its last periodic checkpoint, to the same final step count. */
+  resume?: boolean;
+  print?: (line: string) => void;
+  interactive?: boolean;
+  /** Recorded in env.json. */
+  argv?: readonly string[];
+  overrides?: readonly string[];
+  configPath?: string;
+  cwd?: string;
+  /** Fast paths to offer the training loop (the CLI passes the kernels package's). */
+  accelerator?: TrainAccelerator;
+}
+
+/** What a finished run returns to callers (the CLI prints the directory; tests read the summary). */
+export interface RunResult {
+  runDir: string;
+  summary: Record<string, unknown>;
+}
+
+/** Files that mark a directory as a run (refused as `--out` without `--force`). */
+export const RUN_MARKERS = ['config.yaml', 'summary.json', 'env.json'];
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** Picks and prepares the run directory; refuses one that already holds a run unless forced. */
+export function prepareRunDir(name: string, out: string | undefined, force: boolean, cwd: string): string {
+  const runsRoot = resolve(cwd, 'runs');
+  let dir = out ? resolve(cwd, out) : join(runsRoot, `${name}-${timestamp()}`);
+  if (!out) {
+    for (let i = 2; existsSync(dir); i++) dir = join(runsRoot, `${name}-${timestamp()}-${i}`);
+  }
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    const isRun = entries.some((e) => RUN_MARKERS.includes(e));
+    if (isRun && !force) {
+      throw new ConfigError({ path: '--out', message: `${dir} already holds a run; choose another --out or pass --force to replace it` });
+    }
+    if (isRun && force) for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Versions of the packages a run used, for env.json. */
+export function packageVersions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const names = [
+    'diffusionlab',
+    '@diffusionlab/core',
+    '@diffusionlab/schedules',
+    '@diffusionlab/datasets',
+    '@diffusionlab/denoisers',
+    '@diffusionlab/samplers',
+    '@diffusionlab/metrics',
+    '@diffusionlab/reporters',
+    '@tensorflow/tfjs-core',
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-backend-cpu',
+  ];
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    try {
+      out[n] = require(`${n}/package.json`).version;
+    } catch {
+      // Not resolvable from here (e.g. exports map hides package.json): leave it out.
+    }
+  }
+  return out;
+}
+
+async function create<K extends PluginKind>(slot: ResolvedSlot, ctx: PluginContext): Promise<PluginInstances[K]> {
+  return (await slot.def.create(slot.options, ctx)) as PluginInstances[K];
+}
+
+/** Maps model-space rows back to data space using the dataset's standardisation. */
+export function toDataSpace(x: Float32Array, info: DatasetInfo): Float32Array {
+  const st = info.standardization;
+  if (!st) return x;
+  const D = st.mean.length;
+  const out = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) out[i] = x[i] * st.std[i % D] + st.mean[i % D];
+  return out;
+}
+
+/** Calls one hook on every reporter; a failing reporter is reported and recorded, never fatal. */
+export class ReporterSet {
+  readonly errors: string[] = [];
+  constructor(
+    private readonly reporters: { name: string; r: Reporter }[],
+    private readonly print: (line: string) => void,
+  ) {}
+
+  async emit<H extends keyof Reporter>(hook: H, event: unknown): Promise<void> {
+    for (const { name, r } of this.reporters) {
+      const fn = r[hook] as ((e: unknown) => void | Promise<void>) | undefined;
+      if (typeof fn !== 'function') continue;
+      try {
+        await fn.call(r, event);
+      } catch (e) {
+        const msg = `reporter "${name}" failed in ${String(hook)}: ${(e as Error).message}`;
+        this.errors.push(msg);
+        this.print(`warning: ${msg} (the run continues; the model is kept)`);
+      }
+    }
+  }
+
+  /** Synchronous progress hook (called every step); errors disable nothing but are recorded once. */
+  progress(event: unknown): void {
+    for (const { name, r } of this.reporters) {
+      if (!r.onTrainProgress) continue;
+      try {
+        r.onTrainProgress(event as never);
+      } catch (e) {
+        const msg = `reporter "${name}" failed in onTrainProgress: ${(e as Error).message}`;
+        if (!this.errors.includes(msg)) {
+          this.errors.push(msg);
+          this.print(`warning: ${msg}`);
+        }
+      }
+    }
+  }
+}
+
+/** Everything built from a resolved config, shared by `run` and `sample`. */
+export interface Built {
+  dataset: Dataset;
+  schedule: NoiseSchedule;
+  denoiser: Denoiser;
+  sampler: Sampler;
+  metrics: { slot: ResolvedSlot; metric: Metric }[];
+  reporters: ReporterSet;
+  backend: BackendInfo;
+}
+
+/** Instantiates every plugin of a resolved config and activates the backend. */
+export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Built> {
+  const dataset = await create<'dataset'>(r.dataset, ctx);
+  const schedule = await create<'schedule'>(r.schedule, ctx);
+  const denoiser = await create<'denoiser'>(r.denoiser, ctx);
+  const sampler = await create<'sampler'>(r.sampler, ctx);
+  const steps = r.sampler.options.steps;
+  if (typeof steps === 'number' && steps > schedule.numTrainTimesteps) {
+    throw new ConfigError({ path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${schedule.numTrainTimesteps} training timesteps` });
+  }
+  const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await create<'metric'>(slot, ctx) })));
+  const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
+  const backend = await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
+  return { dataset, schedule, denoiser, sampler, metrics, reporters: new ReporterSet([], ctx.print), backend };
+}
+
+/** Creates the reporters once the run directory exists (they write into it). */
+export async function createReporters(r: ResolvedExperiment, ctx: PluginContext): Promise<ReporterSet> {
+  const list = [];
+  for (const slot of r.reporters) list.push({ name: slot.use, r: await create<'reporter'>(slot, ctx) });
+  return new ReporterSet(list, ctx.print);
+}
+
+/** Ensures a `summary` reporter runs, since sweeps and `sample` read summary.json. */
+export function withSummaryReporter(r: ResolvedExperiment, registry: { get: (k: PluginKind, n: string) => ResolvedSlot['def'] }): ResolvedExperiment {
+  if (r.reporters.some((s) => s.use === 'summary')) return r;
+  const def = registry.get('reporter', 'summary');
+  return { ...r, reporters: [...r.reporters, { use: 'summary', def, options: def.options.parse({}) as Record<string, unknown>, path: 'reporters' }] };
+}
+
+/** Samples, writes samples.npy/reference.npy, computes metrics with noise floors; shared by run and sample. */
+export async function sampleAndEvaluate(args: {
+  r: ResolvedExperiment;
+  built: Built;
+  model: DenoiserModel;
+  runDir: string;
+  rng: Rng;
+}): Promise<{ sampling: Record<string, unknown>; metrics: Record<string, number>; details: Record<string, unknown> }> {
+  const { r, built, model, runDir, rng } = args;
+  const { dataset, schedule, sampler } = built;
+  const ev = r.experiment.evaluation;
+  const n = ev.samples;
+  const steps = (r.sampler.options.steps as number | undefined) ?? sampler.defaultSteps;
+  const gen = await generateSamples({
+    model,
+    sampler,
+    schedule,
+    predictionType: r.experiment.training.predictionType,
+    shape: dataset.shape,
+    n,
+    steps,
+    rng: rng.fork('sample'),
+    batchSize: ev.batchSize,
+    trajectorySnapshots: ev.trajectory,
+  });
+  const reference = await dataset.reference(n, rng.fork('reference'));
+  const reference2 = await dataset.reference(n, rng.fork('reference-floor'));
+  const info = dataset.info;
+  const shape = [n, ...dataset.shape];
+  writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
+  writeFileAtomic(join(runDir, 'reference.npy'), encodeNpy(toDataSpace(reference, info), shape));
+  await built.reporters.emit('onSample', {
+    sampler: r.sampler.use,
+    samples: toDataSpace(gen.samples, info),
+    reference: toDataSpace(reference, info),
+    shape: dataset.shape,
+    n,
+    nfe: gen.nfe,
+    seconds: gen.seconds,
+    trajectory: gen.trajectory.map((s) => ({ ...s, samples: toDataSpace(s.samples, info) })),
+    info,
+  });
+  // Metrics run in model space (standardised where the dataset standardises), against fresh
+  // reference draws; each one's noise floor is the same metric between two independent reference draws.
+  const metrics: Record<string, number> = {};
+  const details: Record<string, unknown> = {};
+  for (const { slot, metric } of built.metrics) {
+    const ctx = (label: string) => ({ shape: dataset.shape, info, rng: rng.fork(`metric:${slot.use}`).fork(label) });
+    const value = await metric.compute(gen.samples, reference, ctx('value'));
+    const floor = await metric.compute(reference2, reference, ctx('value'));
+    const v = typeof value === 'number' ? { value } : value;
+    const f = typeof floor === 'number' ? { value: floor } : floor;
+    const key = camel(metric.name);
+    metrics[key] = v.value;
+    metrics[`${key}NoiseFloor`] = f.value;
+    for (const [k, d] of Object.entries(v.details ?? {})) {
+      details[k] = d;
+      if (typeof d !== 'string') metrics[k] = d as unknown as number;
+    }
+  }
+  await built.reporters.emit('onEvaluate', { metrics, details });
+  return {
+    sampling: {
+      sampler: r.sampler.use,
+      steps: gen.steps,
+      nfe: gen.nfe,
+      samples: n,
+      seconds: gen.seconds,
+      samplesPerSecond: n / gen.seconds,
+    },
+    metrics,
+    details,
+  };
+}
+
+/** `sliced-wasserstein` → `slicedWasserstein`, so summary keys read as `metrics.slicedWasserstein`. */
+export function camel(name: string): string {
+  return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Runs a validated experiment and returns its directory and summary. */
+export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}): Promise<RunResult> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const cwd = opts.cwd ?? process.cwd();
+  const exp = r.experiment;
+  // Everything that can fail on bad input (plugins, files, backend, data) happens before the
+  // run directory exists, so a bad config leaves nothing behind.
+  const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
+  const built = await buildPlugins(r, baseCtx);
+  const { dataset, schedule, denoiser } = built;
+  const rng = new Rng(exp.seed);
+  const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
+  const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd);
+  const ctx: PluginContext = { ...baseCtx, runDir };
+  const failedMarker = join(runDir, 'FAILED');
+  let metricsFd: number | null = null;
+  try {
+    const resolvedConfig = resolvedConfigObject(r);
+    writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
+    built.reporters = await createReporters(r, ctx);
+    const env = {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: (await import('node:os')).cpus().length,
+      backend: built.backend.name,
+      backendReason: built.backend.reason,
+      tfjs: tf.version_core,
+      seed: exp.seed,
+      versions: packageVersions(),
+      command: opts.argv ?? process.argv.slice(2),
+      overrides: opts.overrides ?? [],
+      config: opts.configPath ?? null,
+      startedAt: new Date().toISOString(),
+    };
+    writeJsonAtomic(join(runDir, 'env.json'), env);
+
+    const buildCtx = {
+      dataShape: dataset.shape,
+      schedule,
+      predictionType: exp.training.predictionType,
+      rng: rng.fork('init'),
+      dataset,
+      trainingSet,
+    };
+    const model = await denoiser.build(buildCtx);
+    const diagnostics = scheduleDiagnostics(schedule);
+    const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
+    const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
+    await built.reporters.emit('onRunStart', {
+      runDir,
+      name: exp.name,
+      config: resolvedConfig,
+      env,
+      dataShape: dataset.shape,
+      schedule,
+      diagnostics,
+      totalSteps: length.steps,
+      epochs: length.epochs,
+      parameterCount: model.parameterCount,
+      warnings,
+    });
+
+    let training: Record<string, unknown> = { steps: 0, epochs: 0, seconds: 0, stepsPerSecond: 0, finalLoss: null, path: 'none (closed-form denoiser)' };
+    let lossHistory: { epoch: number; step: number; loss: number }[] = [];
+    const meta = {
+      denoiser: { use: r.denoiser.use, ...r.denoiser.options },
+      dataset: { use: r.dataset.use, ...r.dataset.options },
+      schedule: { use: r.schedule.use, ...r.schedule.options },
+      predictionType: exp.training.predictionType,
+      dataShape: dataset.shape,
+      numTrainTimesteps: schedule.numTrainTimesteps,
+    };
+    if (denoiser.trainable) {
+      const metricsPath = join(runDir, 'metrics.jsonl');
+      metricsFd = openSync(metricsPath, 'w');
+      const fd = metricsFd;
+      const cfg = { ...exp.training, epochs: exp.training.steps === undefined ? (exp.training.epochs ?? 100) : undefined };
+      const result = await train({
+        model,
+        trainingSet,
+        shape: dataset.shape,
+        schedule,
+        config: cfg,
+        rng: rng.fork('train'),
+        accelerator: exp.training.accelerate ? opts.accelerator : undefined,
+        backend: built.backend.name,
+        onProgress: (e) => built.reporters.progress(e),
+        onEpochEnd: async (e) => {
+          if (e.logged) writeSync(fd, `${JSON.stringify({ epoch: e.epoch, step: e.step, loss: e.meanLoss, lr: e.learningRate, seconds: +e.elapsedSeconds.toFixed(3) })}\n`);
+          await built.reporters.emit('onEpochEnd', e);
+        },
+      });
+      closeSync(fd);
+      metricsFd = null;
+      lossHistory = result.lossHistory;
+      training = {
+        steps: result.steps,
+        epochs: result.epochs,
+        seconds: result.seconds,
+        stepsPerSecond: result.stepsPerSecond,
+        finalLoss: result.finalLoss,
+        path: result.path,
+        ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
+      };
+    }
+    saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps });
+
+    const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
+    model.dispose();
+    for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+    const summary = {
+      name: exp.name,
+      status: 'complete',
+      seed: exp.seed,
+      backend: built.backend.name,
+      predictionType: exp.training.predictionType,
+      parameterCount: model.parameterCount,
+      metrics: evald.metrics,
+      schedule: {
+        name: schedule.name,
+        numTrainTimesteps: schedule.numTrainTimesteps,
+        alphaBarT: diagnostics.alphaBarT,
+        snrMin: diagnostics.snrMin,
+        snrMax: diagnostics.snrMax,
+        logSnrMin: diagnostics.logSnrMin,
+        logSnrMax: diagnostics.logSnrMax,
+      },
+      training,
+      sampling: evald.sampling,
+      warnings,
+      reporterErrors: built.reporters.errors,
+    };
+    await built.reporters.emit('onRunEnd', { runDir, summary, lossHistory });
+    return { runDir, summary };
+  } catch (e) {
+    if (metricsFd !== null) closeSync(metricsFd);
+    const msg = e instanceof DiffusionLabError ? e.message : ((e as Error).stack ?? String(e));
+    try {
+      writeFileAtomic(failedMarker, `${new Date().toISOString()}\n${msg}\n`);
+    } catch {
+      // The directory itself may be unwritable; the error below still reaches the user.
+    }
+    throw e;
+  }
+}
