@@ -5,7 +5,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { artifactsToFiles, type CheckpointFiles, filesToArtifacts, type ModelArtifacts, WEIGHTS_FILE } from '@diffusionlab/core';
+import {
+  artifactsToFiles,
+  type CheckpointFiles,
+  filesToArtifacts,
+  type ModelArtifacts,
+  type NamedArray,
+  type TrainState,
+  WEIGHTS_FILE,
+} from '@diffusionlab/core';
 
 /** Writes a file via a temp file in the same folder and a rename (atomic on POSIX). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
@@ -26,7 +34,12 @@ export const CHECKPOINT_META = 'diffusionlab.json';
  * Saves a checkpoint folder (`model.json`, `weights.bin`, `diffusionlab.json`) atomically: it is
  * built in a temp folder and renamed over the old one.
  */
-export function saveCheckpoint(dir: string, artifacts: ModelArtifacts, meta: Record<string, unknown>): void {
+export function saveCheckpoint(
+  dir: string,
+  artifacts: ModelArtifacts,
+  meta: Record<string, unknown>,
+  extra: Record<string, string | Uint8Array> = {},
+): void {
   const files = artifactsToFiles(artifacts);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -34,6 +47,7 @@ export function saveCheckpoint(dir: string, artifacts: ModelArtifacts, meta: Rec
   writeFileSync(join(tmp, 'model.json'), files.modelJson);
   writeFileSync(join(tmp, WEIGHTS_FILE), files.weightsBin);
   writeFileSync(join(tmp, CHECKPOINT_META), `${JSON.stringify(meta, null, 2)}\n`);
+  for (const [name, data] of Object.entries(extra)) writeFileSync(join(tmp, name), data);
   const old = `${dir}.old-${process.pid}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
@@ -48,4 +62,57 @@ export function loadCheckpoint(dir: string): { artifacts: ModelArtifacts; meta: 
   };
   const meta = JSON.parse(readFileSync(join(dir, CHECKPOINT_META), 'utf8'));
   return { artifacts: filesToArtifacts(files), meta };
+}
+
+/** File names of the resumable training state inside a checkpoint folder. */
+export const TRAIN_STATE_JSON = 'train-state.json';
+export const TRAIN_STATE_BIN = 'train-state.bin';
+
+/** Serialises a training state: JSON for scalars and tensor specs, one float32 buffer for the values. */
+export function encodeTrainState(state: TrainState): Record<string, string | Uint8Array> {
+  const groups = { weights: state.weights, optimizer: state.optimizer, ema: state.ema ?? [] };
+  const total = Object.values(groups).reduce((s, g) => s + g.reduce((a, t) => a + t.data.length, 0), 0);
+  const buf = new Float32Array(total);
+  const specs: { group: string; name: string; shape: number[]; offset: number; length: number }[] = [];
+  let off = 0;
+  for (const [group, list] of Object.entries(groups)) {
+    for (const t of list) {
+      buf.set(t.data, off);
+      specs.push({ group, name: t.name, shape: t.shape, offset: off, length: t.data.length });
+      off += t.data.length;
+    }
+  }
+  const json = {
+    epoch: state.epoch,
+    step: state.step,
+    rng: state.rng,
+    lastFiniteLoss: state.lastFiniteLoss,
+    lossHistory: state.lossHistory,
+    hasEma: state.ema !== undefined,
+    tensors: specs,
+  };
+  return { [TRAIN_STATE_JSON]: JSON.stringify(json), [TRAIN_STATE_BIN]: new Uint8Array(buf.buffer) };
+}
+
+/** Reads the training state of a checkpoint folder, or null when it has none. */
+export function loadTrainState(dir: string): TrainState | null {
+  const jp = join(dir, TRAIN_STATE_JSON);
+  if (!existsSync(jp)) return null;
+  const json = JSON.parse(readFileSync(jp, 'utf8'));
+  const bytes = readFileSync(join(dir, TRAIN_STATE_BIN));
+  const buf = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  const pick = (group: string): NamedArray[] =>
+    (json.tensors as { group: string; name: string; shape: number[]; offset: number; length: number }[])
+      .filter((t) => t.group === group)
+      .map((t) => ({ name: t.name, shape: t.shape, data: buf.slice(t.offset, t.offset + t.length) }));
+  return {
+    epoch: json.epoch,
+    step: json.step,
+    rng: json.rng,
+    lastFiniteLoss: json.lastFiniteLoss,
+    lossHistory: json.lossHistory,
+    weights: pick('weights'),
+    optimizer: pick('optimizer'),
+    ema: json.hasEma ? pick('ema') : undefined,
+  };
 }

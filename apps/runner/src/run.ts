@@ -3,7 +3,7 @@
  * reporters. Everything is validated before the run directory is created; a failure after that
  * leaves a `FAILED` marker and keeps the last checkpoint.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import {
@@ -25,6 +25,7 @@ import {
   ConfigError,
   scheduleDiagnostics,
   type TrainAccelerator,
+  type TrainState,
   type TrainingSet,
   train,
   trainingLength,
@@ -33,7 +34,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
-import { saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { encodeTrainState, loadTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 
 /** How the CLI (or a test) runs an experiment. */
 export interface RunOptions {
@@ -86,6 +87,40 @@ export function prepareRunDir(name: string, out: string | undefined, force: bool
   }
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Checks that `out` holds an unfinished run of this very config with a resumable checkpoint, and
+ * returns its training state.
+ */
+export function checkResumable(resolvedConfig: Record<string, unknown>, out: string | undefined, cwd: string): TrainState {
+  if (!out) throw new ConfigError({ path: '--resume', message: 'needs --out DIR: the run directory to continue' });
+  const dir = resolve(cwd, out);
+  const cfgPath = join(dir, 'config.yaml');
+  if (!existsSync(cfgPath)) throw new ConfigError({ path: '--out', message: `${dir} is not a run directory (no config.yaml), so there is nothing to resume` });
+  const saved = YAML.parse(readFileSync(cfgPath, 'utf8'));
+  const diffs = diffKeys(saved, resolvedConfig);
+  if (diffs.length > 0) {
+    throw new ConfigError({ path: diffs[0], message: `differs from the run being resumed (${diffs.join(', ')}); resume with the same config and overrides` });
+  }
+  if (existsSync(join(dir, 'summary.json'))) throw new ConfigError({ path: '--resume', message: `${dir} already finished (summary.json exists)` });
+  const state = loadTrainState(join(dir, 'checkpoint'));
+  if (!state) {
+    throw new ConfigError({
+      path: '--resume',
+      message: `${dir} has no resumable checkpoint; runs write one every training.checkpointEvery epochs`,
+    });
+  }
+  return state;
+}
+
+/** Dotted keys where two plain objects differ. */
+function diffKeys(a: unknown, b: unknown, prefix = ''): string[] {
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
+  }
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].flatMap((k) => diffKeys((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k));
 }
 
 /** Versions of the packages a run used, for env.json. */
@@ -221,7 +256,7 @@ export async function sampleAndEvaluate(args: {
   const { dataset, schedule, sampler } = built;
   const ev = r.experiment.evaluation;
   const n = ev.samples;
-  const steps = (r.sampler.options.steps as number | undefined) ?? sampler.defaultSteps;
+  const steps = r.sampler.options.steps as number | undefined;
   const gen = await generateSamples({
     model,
     sampler,
@@ -301,12 +336,14 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const { dataset, schedule, denoiser } = built;
   const rng = new Rng(exp.seed);
   const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
-  const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd);
+  const resolvedConfig = resolvedConfigObject(r);
+  const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd) : null;
+  const runDir = resumeState ? resolve(cwd, opts.out as string) : prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd);
+  if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
   const ctx: PluginContext = { ...baseCtx, runDir };
   const failedMarker = join(runDir, 'FAILED');
   let metricsFd: number | null = null;
   try {
-    const resolvedConfig = resolvedConfigObject(r);
     writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
     built.reporters = await createReporters(r, ctx);
     const env = {
@@ -363,7 +400,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     };
     if (denoiser.trainable) {
       const metricsPath = join(runDir, 'metrics.jsonl');
-      metricsFd = openSync(metricsPath, 'w');
+      metricsFd = openSync(metricsPath, resumeState ? 'a' : 'w');
       const fd = metricsFd;
       const cfg = { ...exp.training, epochs: exp.training.steps === undefined ? (exp.training.epochs ?? 100) : undefined };
       const result = await train({
@@ -374,6 +411,11 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
         config: cfg,
         rng: rng.fork('train'),
         accelerator: exp.training.accelerate ? opts.accelerator : undefined,
+        resumeFrom: resumeState ?? undefined,
+        onCheckpoint: async (state) => {
+          // The model's variables hold the weights to sample from (EMA when enabled) during this call.
+          saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: state.step, final: false }, encodeTrainState(state));
+        },
         backend: built.backend.name,
         onProgress: (e) => built.reporters.progress(e),
         onEpochEnd: async (e) => {
@@ -391,10 +433,11 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
         stepsPerSecond: result.stepsPerSecond,
         finalLoss: result.finalLoss,
         path: result.path,
+        ...(result.resumedFromStep > 0 ? { resumedFromStep: result.resumedFromStep } : {}),
         ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
       };
     }
-    saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps });
+    saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps, final: true });
 
     const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
     model.dispose();

@@ -6,6 +6,8 @@ export { z } from 'zod';
 export * from './artifacts.js';
 export * from './errors.js';
 export * from './gradients.js';
+export * from './loss-weighting.js';
+export * from './lr.js';
 export * from './npy.js';
 export * from './options.js';
 export * from './plugin.js';

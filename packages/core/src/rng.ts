@@ -47,6 +47,19 @@ export class Rng {
     if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
   }
 
+  /** The full generator state, so a resumed run continues the exact same stream. */
+  getState(): number[] {
+    return [this.a, this.b, this.c, this.d, this.spare === null ? Number.NaN : this.spare];
+  }
+
+  /** Restores a state from {@link getState}. */
+  setState(state: readonly number[]): void {
+    if (state.length !== 5) throw new RangeError('Rng.setState expects the 5 numbers getState returned');
+    [this.a, this.b, this.c, this.d] = state.map((v) => v | 0);
+    const spare = state[4] as number | null;
+    this.spare = spare === null || Number.isNaN(spare) ? null : spare;
+  }
+
   /** An independent stream keyed by `label`; deterministic for a given parent seed. */
   fork(label: string): Rng {
     return new Rng((Math.imul(this.seed ^ 0x5bd1e995, 0x27d4eb2d) ^ hashLabel(label)) >>> 0);

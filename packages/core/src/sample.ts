@@ -50,13 +50,17 @@ export interface GenerateResult {
 /** Runs a sampler for n samples; NFE is counted here, independently of what the sampler claims. */
 export async function generateSamples(p: GenerateParams): Promise<GenerateResult> {
   const rowSize = p.shape.reduce((a, b) => a * b, 1);
-  const steps = p.steps ?? p.sampler.defaultSteps;
+  const steps = p.steps ?? p.sampler.defaultStepsFor?.(p.schedule) ?? p.sampler.defaultSteps;
   const batch = Math.max(1, Math.min(p.n, p.batchSize ?? p.n));
   const samples = new Float32Array(p.n * rowSize);
   const trajectory: GenerateResult['trajectory'] = [];
-  const wanted = new Set<number>();
   const snaps = p.trajectorySnapshots ?? 0;
-  if (snaps > 0) for (let i = 0; i < snaps; i++) wanted.add(Math.round((i * steps) / Math.max(1, snaps - 1)));
+  // Snapshot steps are placed once the sampler says how many steps it takes (onStep's total).
+  let wanted: Set<number> | null = null;
+  const wantedFor = (total: number): Set<number> => {
+    wanted ??= new Set(Array.from({ length: snaps }, (_, i) => Math.round((i * total) / Math.max(1, snaps - 1))));
+    return wanted;
+  };
   const base = makeDenoiseFn(p.model, p.schedule, p.predictionType);
   let nfe = 0;
   const start = performance.now();
@@ -75,7 +79,7 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
       steps,
       rng: bi === 0 ? p.rng : p.rng.fork(`batch${bi}`),
       onStep: (info) => {
-        if (bi === 0 && wanted.has(info.step)) {
+        if (bi === 0 && snaps > 0 && wantedFor(info.total).has(info.step)) {
           trajectory.push({ step: info.step, t: info.t, samples: info.x.dataSync().slice() as Float32Array });
         }
         if (bi === 0) p.onStep?.(info.step, info.total);

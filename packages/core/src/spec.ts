@@ -129,7 +129,7 @@ export type DenoiseFn = (xt: tf.Tensor, t: number) => { eps: tf.Tensor; x0: tf.T
 
 /** Called after each sampler step with the current state (read-only; do not dispose). */
 export interface SamplerStepInfo {
-  /** 1-based step index. */
+  /** 0 for the initial state (before the first model evaluation), then 1 … total after each step. */
   step: number;
   total: number;
   /** Timestep just reached (continuous; −1 after the final step, i.e. t = 0 data). */
@@ -162,6 +162,8 @@ export interface Sampler {
   readonly name: string;
   /** Step count used when the config gives none (documented per sampler). */
   readonly defaultSteps: number;
+  /** Default step count for a given schedule, where it depends on T (DDPM visits every timestep). */
+  defaultStepsFor?(schedule: NoiseSchedule): number;
   /** The decreasing training timesteps this sampler visits for a given step count. */
   timesteps(schedule: NoiseSchedule, steps: number): number[];
   sample(params: SampleParams): Promise<SampleOutput>;

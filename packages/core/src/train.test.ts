@@ -15,9 +15,9 @@ const schedule = scheduleFromBetas('linear', linspace(1e-4, 0.02, 100));
 
 /** A tiny affine model epŝ = a·x + b·t/T + c, enough to exercise the loop. */
 function tinyModel(): DenoiserModel {
-  const a = tf.variable(tf.scalar(0), true, `a_${Math.random()}`);
-  const b = tf.variable(tf.scalar(0), true, `b_${Math.random()}`);
-  const c = tf.variable(tf.scalar(0), true, `c_${Math.random()}`);
+  const a = tf.tidy(() => tf.variable(tf.scalar(0), true, `a_${Math.random()}`));
+  const b = tf.tidy(() => tf.variable(tf.scalar(0), true, `b_${Math.random()}`));
+  const c = tf.tidy(() => tf.variable(tf.scalar(0), true, `c_${Math.random()}`));
   return {
     architecture: 'affine',
     parameterCount: 3,
@@ -103,5 +103,54 @@ describe('train', () => {
     expect(a.r.lossHistory[19].loss).toBeLessThan(a.r.lossHistory[0].loss);
     expect(a.r.path).toBe('tfjs');
     expect(a.weights).toEqual(b.weights);
+  });
+});
+
+describe('training features', () => {
+  const rng = new Rng(3);
+  const data = rng.normalArray(128);
+  const base = { batchSize: 32, learningRate: 0.05, predictionType: 'epsilon' as const, logEvery: 1 };
+  const run = async (config: Partial<import('./train.js').TrainConfig>, extra: Partial<import('./train.js').TrainParams> = {}) => {
+    const model = tinyModel();
+    const r = await train({ model, trainingSet: { data, count: 128 }, shape: [1], schedule, rng: new Rng(9), config: { ...base, epochs: 6, ...config }, ...extra });
+    const weights = model.variables.map((v) => v.dataSync()[0]);
+    model.dispose();
+    return { r, weights };
+  };
+
+  it('resumes from a periodic checkpoint onto the exact same trajectory', async () => {
+    const states: import('./train.js').TrainState[] = [];
+    const full = await run({ checkpointEvery: 2, emaDecay: 0.9 }, { onCheckpoint: (s) => void states.push(s) });
+    expect(states.map((s) => s.epoch)).toEqual([2, 4]);
+    const before = tf.memory().numTensors;
+    const resumed = await run({ checkpointEvery: 2, emaDecay: 0.9 }, { resumeFrom: states[0] });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(resumed.r.resumedFromStep).toBe(8);
+    expect(resumed.r.steps).toBe(full.r.steps);
+    expect(resumed.weights).toEqual(full.weights);
+    expect(resumed.r.lossHistory).toEqual(full.r.lossHistory);
+  });
+
+  it('uses EMA weights at the end: decay 0 equals no EMA, decay ≈ 1 keeps the initial weights', async () => {
+    const plain = await run({});
+    const ema0 = await run({ emaDecay: 0, emaWarmup: false });
+    expect(ema0.weights).toEqual(plain.weights);
+    const ema1 = await run({ emaDecay: 1, emaWarmup: false });
+    expect(ema1.weights).toEqual([0, 0, 0]);
+  });
+
+  it('min-SNR with a huge γ weighs ε-prediction samples by 1, like the plain loss', async () => {
+    const plain = await run({});
+    const weighted = await run({ lossWeighting: 'min-snr', minSnrGamma: 1e30 });
+    weighted.weights.forEach((w, i) => expect(w).toBeCloseTo(plain.weights[i], 5));
+  });
+
+  it('stops at once on a non-finite loss, naming the step and the last finite loss', async () => {
+    const model = tinyModel();
+    const bad = { ...model, predict: (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => tf.mul(model.predict(x, t), Number.NaN)) };
+    await expect(
+      train({ model: bad, trainingSet: { data, count: 128 }, shape: [1], schedule, rng: new Rng(1), config: { ...base, epochs: 3 } }),
+    ).rejects.toThrow(/NaN or Infinity at step 4 \(last finite loss: none\)/);
+    model.dispose();
   });
 });

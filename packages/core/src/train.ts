@@ -1,13 +1,17 @@
 /**
  * The training loop: DDPM's simple objective (Ho et al. 2020, Algorithm 1, eq. 14) with the target
- * set by the prediction type. Data, timesteps and noise come from the seeded {@link Rng} on the
- * CPU, so a run is reproducible across backends; each step is one `tf.tidy`.
+ * set by the prediction type, plus what serious runs need: AdamW, warm-up and cosine learning
+ * rates, gradient clipping, Min-SNR loss weighting, an EMA of the weights, periodic checkpoints that
+ * hold the whole training state, and exact resumption. Data, timesteps and noise come from the
+ * seeded {@link Rng} on the CPU, so a run is reproducible across backends; each step is one `tf.tidy`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { TrainingDivergedError } from './errors.js';
 import { registerTfjsGradients } from './gradients.js';
+import { type LossWeighting, minSnrWeight } from './loss-weighting.js';
+import { learningRateAt } from './lr.js';
 import { type PredictionType, trainingTarget } from './prediction.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 import type { NoiseSchedule } from './schedule.js';
 import type { DenoiserModel, EpochEndEvent, FusedTrainer, TrainAccelerator, TrainingSet, TrainProgressEvent } from './spec.js';
 
@@ -28,9 +32,45 @@ export interface TrainConfig {
   weightDecay?: number;
   /** Clip the global gradient norm to this value; off when undefined. */
   gradClipNorm?: number;
+  /** `constant` (default) or `cosine` decay after warm-up. */
+  lrSchedule?: 'constant' | 'cosine';
+  warmupSteps?: number;
+  minLearningRate?: number;
+  /** EMA decay of the weights (e.g. 0.999); sampling uses the EMA weights. Off when undefined. */
+  emaDecay?: number;
+  /** Ramp the EMA decay as min(decay, (1+n)/(10+n)) so early averages are not dominated by the init. */
+  emaWarmup?: boolean;
+  lossWeighting?: LossWeighting;
+  /** γ of Min-SNR-γ (Hang et al. 2023 recommend 5). */
+  minSnrGamma?: number;
   predictionType: PredictionType;
   /** Log (print and record) the mean epoch loss every this many epochs. */
   logEvery: number;
+  /** Hand a full training state to `onCheckpoint` every this many epochs. */
+  checkpointEvery?: number;
+}
+
+/** A tensor's values as plain data, for checkpoints. */
+export interface NamedArray {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
+
+/** Everything needed to continue a run on the exact same trajectory. */
+export interface TrainState {
+  /** Epochs completed. */
+  epoch: number;
+  step: number;
+  rng: { shuffle: number[]; noise: number[] };
+  lastFiniteLoss: number | null;
+  lossHistory: { epoch: number; step: number; loss: number }[];
+  /** The raw (non-EMA) model weights, in `model.variables` order. */
+  weights: NamedArray[];
+  /** Optimiser slots (tfjs `optimizer.getWeights()` order). */
+  optimizer: NamedArray[];
+  /** EMA shadow weights, in `model.variables` order, when EMA is on. */
+  ema?: NamedArray[];
 }
 
 /** Inputs to {@link train}. */
@@ -43,6 +83,13 @@ export interface TrainParams {
   rng: Rng;
   onProgress?: (e: TrainProgressEvent) => void;
   onEpochEnd?: (e: EpochEndEvent) => void | Promise<void>;
+  /**
+   * Receives the full training state every `config.checkpointEvery` epochs, with the model's
+   * variables holding the weights to sample from (EMA when enabled) for the duration of the call.
+   */
+  onCheckpoint?: (state: TrainState) => void | Promise<void>;
+  /** Continue from a state an earlier `onCheckpoint` produced. */
+  resumeFrom?: TrainState;
   /** Fast path to try first; it declines models or options it does not match. */
   accelerator?: TrainAccelerator;
   /** Active tfjs backend, passed to the accelerator's match. */
@@ -61,6 +108,8 @@ export interface TrainResult {
   path: string;
   /** Why the accelerator declined, when one was offered and did not run. */
   acceleratorDeclined?: string;
+  /** Step the run resumed from (0 for a fresh run). */
+  resumedFromStep: number;
 }
 
 /** Batches per epoch as a DataLoader with drop_last=False counts them. */
@@ -76,6 +125,14 @@ export function trainingLength(count: number, config: Pick<TrainConfig, 'epochs'
   return { steps: epochs * per, epochs };
 }
 
+/** One CPU-prepared batch: inputs, target and (for weighted losses) per-row weights. */
+export interface PreparedBatch {
+  xt: Float32Array;
+  t: Float32Array;
+  target: Float32Array;
+  weight?: Float32Array;
+}
+
 /**
  * Fills xₜ = √ᾱₜ·x₀ + √(1−ᾱₜ)·ε (DDPM eq. 4) and the training target for one batch, on the CPU.
  * Exported for tests and for fused training paths that share the exact same draws.
@@ -87,18 +144,21 @@ export function makeTrainingBatch(
   schedule: NoiseSchedule,
   predictionType: PredictionType,
   rng: Rng,
-): { xt: Float32Array; t: Float32Array; target: Float32Array } {
+  weighting: { kind: LossWeighting; gamma: number } = { kind: 'none', gamma: 5 },
+): PreparedBatch {
   const b = rows.length;
   const T = schedule.numTrainTimesteps;
   const xt = new Float32Array(b * rowSize);
   const target = new Float32Array(b * rowSize);
   const t = new Float32Array(b);
+  const weight = weighting.kind === 'none' ? undefined : new Float32Array(b);
   for (let i = 0; i < b; i++) {
     const ti = rng.int(T);
     t[i] = ti;
     const ab = schedule.alphasCumprod[ti];
     const sa = Math.sqrt(ab);
     const sb = Math.sqrt(1 - ab);
+    if (weight) weight[i] = minSnrWeight(ab, weighting.gamma, predictionType);
     const base = rows[i] * rowSize;
     for (let j = 0; j < rowSize; j++) {
       const x = x0[base + j];
@@ -107,11 +167,7 @@ export function makeTrainingBatch(
       target[i * rowSize + j] = trainingTarget(predictionType, x, e, sa, sb);
     }
   }
-  return { xt, t, target };
-}
-
-function makeOptimizer(c: TrainConfig): tf.Optimizer {
-  return tf.train.adam(c.learningRate, c.beta1 ?? 0.9, c.beta2 ?? 0.999, c.epsilon ?? 1e-8);
+  return { xt, t, target, weight };
 }
 
 /** Scales gradients so their global L2 norm is at most `maxNorm` (as torch.nn.utils.clip_grad_norm_). */
@@ -124,6 +180,17 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
   return out;
 }
 
+const toNamedArray = (name: string, t: tf.Tensor): NamedArray => ({ name, shape: t.shape.slice(), data: t.dataSync().slice() as Float32Array });
+
+/** Why the fused path cannot honour this config, or null when it can. */
+function fusedIncompatibility(c: TrainConfig, p: TrainParams): string | null {
+  if (c.emaDecay !== undefined) return 'EMA of the weights runs on the tfjs path';
+  if ((c.lossWeighting ?? 'none') !== 'none') return 'loss weighting runs on the tfjs path';
+  if ((c.lrSchedule ?? 'constant') !== 'constant' || (c.warmupSteps ?? 0) > 0) return 'learning-rate schedules run on the tfjs path';
+  if (c.checkpointEvery !== undefined || p.resumeFrom) return 'periodic checkpoints and resume need optimiser state, kept on the tfjs path';
+  return null;
+}
+
 /** Trains `model` in place and returns what happened; throws {@link TrainingDivergedError} on NaN/Inf loss. */
 export async function train(p: TrainParams): Promise<TrainResult> {
   const { model, trainingSet, shape, schedule, config, rng } = p;
@@ -132,62 +199,138 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   const count = trainingSet.count;
   const { steps: totalSteps, epochs } = trainingLength(count, config);
   const per = batchesPerEpoch(count, config.batchSize);
-  const optimizer = makeOptimizer(config);
+  const optimizer = tf.train.adam(config.learningRate, config.beta1 ?? 0.9, config.beta2 ?? 0.999, config.epsilon ?? 1e-8);
   const vars = model.variables as tf.Variable[];
   const decay = config.optimizer === 'adamw' ? (config.weightDecay ?? 0.01) : 0;
+  const weighting = { kind: config.lossWeighting ?? 'none', gamma: config.minSnrGamma ?? 5 } as const;
   const lossAcc = tf.tidy(() => tf.variable(tf.scalar(0), false, `lossAcc_${Date.now()}_${Math.random()}`));
-  const history: TrainResult['lossHistory'] = [];
+  const ema = config.emaDecay !== undefined ? vars.map((v) => tf.tidy(() => tf.variable(v.clone(), false, `ema_${v.name}_${Math.random()}`))) : null;
+  let history: TrainResult['lossHistory'] = [];
   const start = performance.now();
   let step = 0;
+  let startEpoch = 1;
   let lastFinite: number | null = null;
   let finalLoss = Number.NaN;
+  const shuffleRng = rng.fork('shuffle');
+  const noiseRng = rng.fork('noise');
+
+  if (p.resumeFrom) {
+    const s = p.resumeFrom;
+    if (s.weights.length !== vars.length) throw new Error(`resume state has ${s.weights.length} weight tensors, the model has ${vars.length}`);
+    tf.tidy(() => {
+      vars.forEach((v, i) => v.assign(tf.tensor(s.weights[i].data, s.weights[i].shape)));
+      if (ema && s.ema) ema.forEach((v, i) => v.assign(tf.tensor((s.ema as NamedArray[])[i].data, (s.ema as NamedArray[])[i].shape)));
+    });
+    if (s.optimizer.length > 0) {
+      const slots = s.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(w.data, w.shape) }));
+      await optimizer.setWeights(slots);
+      for (const w of slots) w.tensor.dispose();
+    }
+    shuffleRng.setState(s.rng.shuffle);
+    noiseRng.setState(s.rng.noise);
+    step = s.step;
+    startEpoch = s.epoch + 1;
+    lastFinite = s.lastFiniteLoss;
+    finalLoss = lastFinite ?? Number.NaN;
+    history = s.lossHistory.slice();
+  }
+  const resumedFromStep = step;
 
   let fused: FusedTrainer | null = null;
   let declined: string | undefined;
   if (p.accelerator) {
-    const made = p.accelerator.create(model, {
-      optimizer: config.optimizer ?? 'adam',
-      learningRate: config.learningRate,
-      beta1: config.beta1 ?? 0.9,
-      beta2: config.beta2 ?? 0.999,
-      epsilon: config.epsilon ?? 1e-8,
-      weightDecay: decay,
-      gradClipNorm: config.gradClipNorm,
-      backend: p.backend ?? tf.getBackend(),
-    });
+    const why = fusedIncompatibility(config, p);
+    const made =
+      why ??
+      p.accelerator.create(model, {
+        optimizer: config.optimizer ?? 'adam',
+        learningRate: config.learningRate,
+        beta1: config.beta1 ?? 0.9,
+        beta2: config.beta2 ?? 0.999,
+        epsilon: config.epsilon ?? 1e-8,
+        weightDecay: decay,
+        gradClipNorm: config.gradClipNorm,
+        backend: p.backend ?? tf.getBackend(),
+      });
     if (typeof made === 'string') declined = made;
     else fused = made;
   }
-  const dataRng = rng.fork('shuffle');
-  const noiseRng = rng.fork('noise');
+
+  const swapEma = () => {
+    // Exchanges model and EMA values in place (used around checkpoints and at the end).
+    if (!ema) return;
+    tf.tidy(() => {
+      vars.forEach((v, i) => {
+        const tmp = v.clone();
+        v.assign(ema[i]);
+        ema[i].assign(tmp);
+      });
+    });
+  };
+
+  const snapshot = async (epoch: number): Promise<TrainState> => ({
+    epoch,
+    step,
+    rng: { shuffle: shuffleRng.getState(), noise: noiseRng.getState() },
+    lastFiniteLoss: lastFinite,
+    lossHistory: history.slice(),
+    weights: vars.map((v) => toNamedArray(v.name, v)),
+    optimizer: (await optimizer.getWeights()).map((w) => {
+      const out = toNamedArray(w.name, w.tensor);
+      // getWeights returns the slot variables themselves plus a fresh iteration-count scalar.
+      if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+      return out;
+    }),
+    ema: ema ? ema.map((v) => toNamedArray(v.name, v)) : undefined,
+  });
+
+  let completed = false;
   try {
-    for (let epoch = 1; epoch <= epochs && step < totalSteps; epoch++) {
-      const source = trainingSet.fresh ? trainingSet.fresh(count, dataRng) : trainingSet.data;
-      const order = trainingSet.fresh ? null : dataRng.permutation(count);
+    for (let epoch = startEpoch; epoch <= epochs && step < totalSteps; epoch++) {
+      const source = trainingSet.fresh ? trainingSet.fresh(count, shuffleRng) : trainingSet.data;
+      const order = trainingSet.fresh ? null : shuffleRng.permutation(count);
+      const firstStep = step + 1;
       let batches = 0;
       for (let bi = 0; bi < per && step < totalSteps; bi++) {
         const lo = bi * config.batchSize;
         const hi = Math.min(count, lo + config.batchSize);
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
-        const batch = makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng);
+        const batch = makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
         const b = rows.length;
-        if (fused) fused.step({ ...batch, size: b });
-        else tf.tidy(() => {
-          const xt = tf.tensor(batch.xt, [b, ...shape]);
-          const t = tf.tensor1d(batch.t);
-          const target = tf.tensor(batch.target, [b, ...shape]);
-          const lossFn = () => tf.mean(tf.squaredDifference(model.predict(xt, t), target)) as tf.Scalar;
-          if (decay === 0 && config.gradClipNorm === undefined) {
-            const cost = optimizer.minimize(lossFn, true, vars) as tf.Scalar;
-            lossAcc.assign(tf.add(lossAcc, cost));
-          } else {
-            const { value, grads } = optimizer.computeGradients(lossFn, vars);
-            const g = config.gradClipNorm !== undefined ? clipByGlobalNorm(grads, config.gradClipNorm) : grads;
-            if (decay > 0) for (const v of vars) v.assign(tf.mul(v, 1 - config.learningRate * decay));
-            optimizer.applyGradients(g);
-            lossAcc.assign(tf.add(lossAcc, value));
-          }
-        });
+        if (fused) fused.step({ xt: batch.xt, t: batch.t, target: batch.target, size: b });
+        else {
+          const lr = learningRateAt(config, step, totalSteps);
+          (optimizer as unknown as { learningRate: number }).learningRate = lr;
+          tf.tidy(() => {
+            const xt = tf.tensor(batch.xt, [b, ...shape]);
+            const t = tf.tensor1d(batch.t);
+            const target = tf.tensor(batch.target, [b, ...shape]);
+            const w = batch.weight ? tf.tensor1d(batch.weight) : null;
+            const lossFn = () =>
+              tf.tidy(() => {
+                const sq = tf.squaredDifference(model.predict(xt, t), target);
+                if (!w) return tf.mean(sq) as tf.Scalar;
+                const perRow = tf.mean(tf.reshape(sq, [b, -1]), 1);
+                return tf.mean(tf.mul(perRow, w)) as tf.Scalar;
+              });
+            if (decay === 0 && config.gradClipNorm === undefined) {
+              const cost = optimizer.minimize(lossFn, true, vars) as tf.Scalar;
+              lossAcc.assign(tf.add(lossAcc, cost));
+            } else {
+              const { value, grads } = optimizer.computeGradients(lossFn, vars);
+              const g = config.gradClipNorm !== undefined ? clipByGlobalNorm(grads, config.gradClipNorm) : grads;
+              if (decay > 0) for (const v of vars) v.assign(tf.mul(v, 1 - lr * decay));
+              optimizer.applyGradients(g as unknown as Parameters<typeof optimizer.applyGradients>[0]);
+              lossAcc.assign(tf.add(lossAcc, value));
+            }
+            if (ema) {
+              // EMA with warm-up: decay_n = min(decay, (1 + n)/(10 + n)) (Tarvainen & Valpola 2017 style ramp).
+              const n = step + 1;
+              const d = config.emaWarmup === false ? (config.emaDecay as number) : Math.min(config.emaDecay as number, (1 + n) / (10 + n));
+              vars.forEach((v, i) => ema[i].assign(tf.add(tf.mul(ema[i], d), tf.mul(v, 1 - d))));
+            }
+          });
+        }
         step++;
         batches++;
         p.onProgress?.({ step, totalSteps, epoch, epochs, elapsedSeconds: (performance.now() - start) / 1000 });
@@ -199,7 +342,15 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         tf.tidy(() => lossAcc.assign(tf.zerosLike(lossAcc)));
       }
       const meanLoss = lossSum / batches;
-      if (!Number.isFinite(meanLoss)) throw new TrainingDivergedError(step, lastFinite);
+      if (!Number.isFinite(meanLoss)) {
+        throw new TrainingDivergedError(
+          step,
+          lastFinite,
+          `The loss became non-finite during epoch ${epoch} (steps ${firstStep}–${step}). Lower training.learningRate ` +
+            `(now ${config.learningRate}), set training.gradClipNorm, or use a schedule whose betas stay inside (0, 1); ` +
+            'the last good checkpoint is kept.',
+        );
+      }
       lastFinite = meanLoss;
       finalLoss = meanLoss;
       history.push({ epoch, step, loss: meanLoss });
@@ -212,9 +363,19 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         meanLoss,
         logged,
         elapsedSeconds: (performance.now() - start) / 1000,
-        learningRate: config.learningRate,
+        learningRate: learningRateAt(config, Math.max(0, step - 1), totalSteps),
       });
+      if (p.onCheckpoint && config.checkpointEvery !== undefined && epoch % config.checkpointEvery === 0 && step < totalSteps) {
+        const state = await snapshot(epoch);
+        swapEma();
+        try {
+          await p.onCheckpoint(state);
+        } finally {
+          swapEma();
+        }
+      }
     }
+    completed = true;
   } finally {
     if (fused) {
       fused.syncToModel();
@@ -222,16 +383,23 @@ export async function train(p: TrainParams): Promise<TrainResult> {
     }
     lossAcc.dispose();
     optimizer.dispose();
+    if (ema) {
+      // Sampling and the final checkpoint use the EMA weights.
+      if (completed) swapEma();
+      for (const v of ema) v.dispose();
+    }
   }
   const seconds = (performance.now() - start) / 1000;
+  const ran = step - resumedFromStep;
   return {
     steps: step,
     epochs,
     seconds,
-    stepsPerSecond: step / seconds,
+    stepsPerSecond: ran / seconds,
     finalLoss,
     lossHistory: history,
     path: fused ? `fused:${p.accelerator?.name}` : 'tfjs',
     acceleratorDeclined: declined,
+    resumedFromStep,
   };
 }

@@ -128,8 +128,10 @@ export async function checkSamplerRun(sampler: Sampler, setting: SamplerCheckSet
   if (!(run.nfe > 0)) fail(sampler, `nfe must be > 0, got ${run.nfe}`);
   if (run.nfe !== run.calls) fail(sampler, `reports nfe = ${run.nfe} but called the denoiser ${run.calls} times`);
   if (run.stepLog.length === 0) fail(sampler, 'never called onStep');
+  // An optional step-0 call reports the initial state; after it, steps are 1-based and consecutive.
+  const offset = run.stepLog[0].step === 0 ? 1 : 0;
   run.stepLog.forEach((e, i) => {
-    if (e.step !== i + 1) fail(sampler, `onStep call ${i + 1} reported step ${e.step} (steps are 1-based and consecutive)`);
+    if (e.step !== i + 1 - offset) fail(sampler, `onStep call ${i + 1} reported step ${e.step} (after an optional step 0, steps are 1-based and consecutive)`);
     if (e.shape.join(',') !== want.join(',')) fail(sampler, `onStep x has shape [${e.shape}], expected [${want}]`);
   });
   const last = run.stepLog[run.stepLog.length - 1];

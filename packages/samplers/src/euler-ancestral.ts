@@ -1,0 +1,69 @@
+/**
+ * Euler ancestral sampling (k-diffusion `sample_euler_ancestral`): each step goes deterministically
+ * down to σ_down and adds fresh noise σ_up, with σ_up = min(σ', η·√(σ'²(σ² − σ'²)/σ²)) and
+ * σ_down = √(σ'² − σ_up²), so the marginal noise level σ' is kept (the ancestral step of
+ * Song et al. 2021 in σ-space). The last step lands on σ = 0 without noise.
+ */
+import { definePlugin, z } from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
+import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+
+/** Default step count of euler-ancestral. */
+export const EULER_ANCESTRAL_DEFAULT_STEPS = 50;
+
+/** Options of `euler-ancestral`. */
+export interface EulerAncestralOptions extends SigmaOptions {
+  eta: number;
+}
+
+/**
+ * k-diffusion's get_ancestral_step: splits σ → σ' into a deterministic part to σ_down and noise σ_up
+ * with σ_down² + σ_up² = σ'². σ = ∞ (zero terminal SNR) gives its limit σ_up = η·σ'.
+ */
+export function ancestralStep(sigma: number, next: number, eta: number): { down: number; up: number } {
+  if (eta === 0 || next === 0) return { down: next, up: 0 };
+  const ratio = Number.isFinite(sigma) ? (sigma * sigma - next * next) / (sigma * sigma) : 1;
+  const up = Math.min(next, eta * Math.sqrt(next * next * ratio));
+  return { down: Math.sqrt(Math.max(0, next * next - up * up)), up };
+}
+
+/** The euler-ancestral sampler; exported so programs can build one without the plugin registry. */
+export function createEulerAncestral(options: EulerAncestralOptions) {
+  return makeSigmaSampler('euler-ancestral', options, EULER_ANCESTRAL_DEFAULT_STEPS, (ctx) => {
+    let x = ctx.initial();
+    for (let i = 0; i < ctx.steps; i++) {
+      const sigma = ctx.sigma(i);
+      const { down, up } = ancestralStep(sigma, ctx.sigma(i + 1), options.eta);
+      x = advance(x, () => {
+        if (!Number.isFinite(sigma)) return ctx.firstStepFromInfinity(x, down, up).x;
+        const x0 = ctx.denoised(x, i);
+        const det = tf.add(x, tf.mul(toD(x, x0, sigma), down - sigma));
+        return up > 0 ? tf.add(det, tf.mul(ctx.noise(), up)) : det;
+      });
+      ctx.report(i + 1, x);
+    }
+    return x;
+  });
+}
+
+/** The `euler-ancestral` plugin: stochastic Euler, one model call per step. */
+export const eulerAncestral = definePlugin({
+  kind: 'sampler',
+  name: 'euler-ancestral',
+  description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise',
+  options: z
+    .object({
+      ...commonOptionFields,
+      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_ANCESTRAL_DEFAULT_STEPS}`),
+      ...sigmaOptionFields,
+      eta: z
+        .number({ error: 'eta must be a number in [0, 1]' })
+        .min(0, { error: 'eta must lie in [0, 1]' })
+        .max(1, { error: 'eta must lie in [0, 1]' })
+        .default(1)
+        .describe('Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
+    })
+    .strict(),
+  create: (options) => createEulerAncestral(options),
+});

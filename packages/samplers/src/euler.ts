@@ -1,0 +1,46 @@
+/**
+ * Euler's method on the probability-flow ODE in σ-space (Karras et al. 2022, Alg. 1 without the
+ * second-order correction; k-diffusion `sample_euler`): x_{σ'} = x_σ + (σ' − σ)·(x_σ − x̂₀)/σ, with the
+ * state scaled as x_σ = xₜ/√ᾱ. The last step lands on σ = 0, so the result is the last x̂₀.
+ */
+import { definePlugin, z } from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
+import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+
+/** Euler's default step count (as diffusers' and k-diffusion's examples). */
+export const EULER_DEFAULT_STEPS = 50;
+
+/** The euler sampler; exported so programs can build one without the plugin registry. */
+export function createEuler(options: SigmaOptions) {
+  return makeSigmaSampler('euler', options, EULER_DEFAULT_STEPS, (ctx) => {
+    let x = ctx.initial();
+    for (let i = 0; i < ctx.steps; i++) {
+      const sigma = ctx.sigma(i);
+      const next = ctx.sigma(i + 1);
+      x = advance(x, () => {
+        // σ = ∞ (zero terminal SNR): the limit of the Euler step is x̂₀ + σ'·ε̂.
+        if (!Number.isFinite(sigma)) return ctx.firstStepFromInfinity(x, next, 0).x;
+        const x0 = ctx.denoised(x, i);
+        return tf.add(x, tf.mul(toD(x, x0, sigma), next - sigma));
+      });
+      ctx.report(i + 1, x);
+    }
+    return x;
+  });
+}
+
+/** The `euler` plugin: first-order deterministic ODE solver, one model call per step. */
+export const euler = definePlugin({
+  kind: 'sampler',
+  name: 'euler',
+  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order)',
+  options: z
+    .object({
+      ...commonOptionFields,
+      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_DEFAULT_STEPS}`),
+      ...sigmaOptionFields,
+    })
+    .strict(),
+  create: (options) => createEuler(options),
+});

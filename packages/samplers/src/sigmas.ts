@@ -1,0 +1,206 @@
+/**
+ * σ-space machinery for the Karras-style samplers (Euler, Heun, DPM-Solver++): the σ grid, the
+ * scaled state x_σ = xₜ/√ᾱ (Karras et al. 2022 §C.2, x = x₀ + σ·ε), and one model call in that view.
+ * Every σ is computed from its timestep with core's `alphaBarAt`, so the noise level a sampler
+ * assumes is exactly the one the model is told.
+ */
+import {
+  alphaBarAt,
+  type DenoiseFn,
+  type NoiseSchedule,
+  type SampleParams,
+  sigmaOf,
+  timestepForSigma,
+  type Sampler,
+} from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { type CommonOptions, checkProcessing, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
+
+/** ρ of Karras et al. 2022 eq. 5 (their recommended value). */
+export const KARRAS_RHO = 7;
+
+/** Options every σ-space sampler receives. */
+export interface SigmaOptions extends CommonOptions {
+  sigmas: 'default' | 'karras';
+}
+
+/** The grid one σ-space sampling run walks. */
+export interface SigmaPlan {
+  /** Visited timesteps, decreasing (length = steps). */
+  timesteps: number[];
+  /** ᾱ at each visited timestep (alphaBarAt). */
+  alphaBars: number[];
+  /** σ at each visited timestep, then a final 0 (length = steps + 1); the first is ∞ under zero terminal SNR. */
+  sigmas: number[];
+}
+
+/**
+ * Karras et al. 2022 eq. 5: σᵢ = (σ_max^{1/ρ} + i/(N−1)·(σ_min^{1/ρ} − σ_max^{1/ρ}))^ρ, i = 0 … N−1;
+ * why: it concentrates steps at low noise, where the ODE curves most.
+ */
+export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho = KARRAS_RHO): number[] {
+  if (n === 1) return [sigmaMax];
+  const a = sigmaMax ** (1 / rho);
+  const b = sigmaMin ** (1 / rho);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push((a + (i / (n - 1)) * (b - a)) ** rho);
+  return out;
+}
+
+/**
+ * The timesteps for `steps` σ-space steps: the spacing's (fractional linspace, as k-diffusion and
+ * diffusers' Euler do) or Karras σ between σ(t=0) and σ(t=T−1), mapped back to t with
+ * `timestepForSigma`. `multistepSpacing` selects diffusers' DPM-Solver variant of linspace/leading
+ * (steps + 1 points, the last dropped) for multistep solvers. Under zero terminal SNR (σ(T−1) = ∞) the Karras grid starts at t = T−1 and
+ * ramps the remaining steps from σ(T−2), since eq. 5 needs a finite σ_max.
+ */
+export function sigmaTimesteps(
+  schedule: NoiseSchedule,
+  steps: number,
+  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing'>,
+  multistepSpacing = false,
+): number[] {
+  const T = schedule.numTrainTimesteps;
+  validateSteps(steps, schedule);
+  if (options.sigmas === 'default') {
+    // diffusers' DPMSolverMultistepScheduler: linspace/leading over steps + 1 points without the
+    // last (t = 0), so the final second-order step does not extrapolate across a tiny σ(0).
+    if (multistepSpacing && options.timestepSpacing !== 'trailing' && steps < T) {
+      return spacedTimesteps(T, steps + 1, options.timestepSpacing, true).slice(0, steps);
+    }
+    return spacedTimesteps(T, steps, options.timestepSpacing, true);
+  }
+  const ab = schedule.alphasCumprod;
+  const sigmaMin = sigmaOf(ab[0]);
+  const sigmaMax = sigmaOf(ab[T - 1]);
+  let ts: number[];
+  if (Number.isFinite(sigmaMax)) ts = karrasSigmas(steps, sigmaMin, sigmaMax).map((s) => timestepForSigma(schedule, s));
+  else if (steps === 1) ts = [T - 1];
+  else ts = [T - 1, ...karrasSigmas(steps - 1, sigmaMin, sigmaOf(ab[T - 2])).map((s) => timestepForSigma(schedule, s))];
+  // The end points are σ_max and σ_min exactly; pin them so float round-off in (·)^{1/ρ} cannot move them.
+  ts[0] = T - 1;
+  if (steps > 1) ts[steps - 1] = 0;
+  return ts;
+}
+
+/** Builds the {@link SigmaPlan} for a run: σ and ᾱ recomputed from each timestep. */
+export function sigmaPlan(
+  schedule: NoiseSchedule,
+  steps: number,
+  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing'>,
+  multistepSpacing = false,
+): SigmaPlan {
+  const timesteps = sigmaTimesteps(schedule, steps, options, multistepSpacing);
+  const alphaBars = timesteps.map((t) => alphaBarAt(schedule, t));
+  return { timesteps, alphaBars, sigmas: [...alphaBars.map(sigmaOf), 0] };
+}
+
+/**
+ * One sampling run's σ-space context: the model call in the scaled view, the NFE count and step
+ * reports. Created inside `sample()`, so nothing lives on the sampler object.
+ */
+export class SigmaRun {
+  /** Model calls made so far in this run (what `sample()` reports as NFE). */
+  nfe = 0;
+  /** Number of steps of this run (the grid has steps + 1 σ values). */
+  readonly steps: number;
+
+  constructor(
+    readonly params: SampleParams,
+    readonly plan: SigmaPlan,
+    readonly processing: X0Processing,
+  ) {
+    this.steps = plan.timesteps.length;
+  }
+
+  /** σ before step i (i = 0 … steps−1) and after it. */
+  sigma(i: number): number {
+    return this.plan.sigmas[i];
+  }
+
+  /** True when the run starts at σ = ∞ (ᾱ = 0): the state is then held as xₜ until the first step. */
+  get infiniteStart(): boolean {
+    return !Number.isFinite(this.plan.sigmas[0]);
+  }
+
+  /**
+   * The initial state: x_{t₁} ~ N(0, I) from the rng (as DDPM starts), scaled to x_σ = xₜ/√ᾱ; kept
+   * as xₜ when σ = ∞. Reports step 0.
+   */
+  initial(): tf.Tensor {
+    const { rng, n, shape, onStep } = this.params;
+    const z = normalTensor(rng, n, shape);
+    report(onStep, { step: 0, total: this.steps, t: this.plan.timesteps[0] }, z);
+    if (this.infiniteStart) return z;
+    const scaled = tf.tidy(() => tf.div(z, Math.sqrt(this.plan.alphaBars[0])));
+    z.dispose();
+    return scaled;
+  }
+
+  /**
+   * x̂₀ (clipped/thresholded) from the scaled state x_σ at grid point i: the model sees
+   * xₜ = √ᾱ·x_σ at timestep tᵢ (diffusers' scale_model_input). Counts one NFE. Call in tf.tidy.
+   */
+  denoised(xs: tf.Tensor, i: number): tf.Tensor {
+    this.nfe++;
+    const ab = this.plan.alphaBars[i];
+    const xt = i === 0 && this.infiniteStart ? xs : tf.mul(xs, Math.sqrt(ab));
+    return predict(this.params.denoise as DenoiseFn, xt, this.plan.timesteps[i], ab, this.processing).x0;
+  }
+
+  /**
+   * The zero-terminal-SNR first step: the model sees xₜ = z at ᾱ = 0 and returns x̂₀ (ε̂ = xₜ there).
+   * Deterministic samplers' first step tends, as σ → ∞, to x_σ' = x̂₀ + σ'·ε̂; ancestral ones replace
+   * part of σ'·ε̂ by fresh noise: x̂₀ + σ_down·ε̂ + σ_up·z. Call in tf.tidy.
+   */
+  firstStepFromInfinity(xt: tf.Tensor, sigmaDown: number, sigmaUp: number): { x: tf.Tensor; x0: tf.Tensor } {
+    const x0 = this.denoised(xt, 0);
+    let x = tf.add(x0, tf.mul(xt, sigmaDown));
+    if (sigmaUp > 0) x = tf.add(x, tf.mul(this.noise(), sigmaUp));
+    return { x, x0 };
+  }
+
+  /** Fresh N(0, I) noise of the state's shape, from the run's rng. */
+  noise(): tf.Tensor {
+    return normalTensor(this.params.rng, this.params.n, this.params.shape);
+  }
+
+  /** Reports the state after step i (1-based), shown as xₜ = √ᾱ·x_σ (x₀ itself after the last step). */
+  report(step: number, xs: tf.Tensor): void {
+    const last = step === this.steps;
+    const t = last ? -1 : this.plan.timesteps[step];
+    const scale = last ? 1 : Math.sqrt(this.plan.alphaBars[step]);
+    report(this.params.onStep, { step, total: this.steps, t }, xs, scale === 1 ? undefined : (x) => tf.mul(x, scale));
+  }
+}
+
+/** k-diffusion's to_d: the ODE derivative dx/dσ = (x − x̂₀)/σ (Karras et al. 2022 eq. 4 with s = 1). Call in tf.tidy. */
+export function toD(xs: tf.Tensor, x0: tf.Tensor, sigma: number): tf.Tensor {
+  return tf.div(tf.sub(xs, x0), sigma);
+}
+
+/**
+ * Shared skeleton of a σ-space sampler: validates options, resolves steps, and exposes
+ * `timesteps()`; `run` does the integration inside one `sample()` call.
+ */
+export function makeSigmaSampler(
+  name: string,
+  options: SigmaOptions,
+  samplerDefault: number,
+  run: (ctx: SigmaRun) => Promise<tf.Tensor> | tf.Tensor,
+  multistepSpacing = false,
+): Sampler {
+  checkProcessing(options);
+  const defaultSteps = options.steps ?? samplerDefault;
+  return {
+    name,
+    defaultSteps,
+    timesteps: (schedule, steps) => sigmaTimesteps(schedule, steps, options, multistepSpacing),
+    async sample(params) {
+      const steps = validateSteps(params.steps ?? defaultSteps, params.schedule);
+      const ctx = new SigmaRun(params, sigmaPlan(params.schedule, steps, options, multistepSpacing), options);
+      const x = await run(ctx);
+      return { x, nfe: ctx.nfe };
+    },
+  };
+}

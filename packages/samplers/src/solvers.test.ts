@@ -1,0 +1,155 @@
+/**
+ * The σ-space solvers against independent references: float64 scalar transcriptions of k-diffusion's
+ * sample_euler / sample_heun / sample_dpmpp_2m on the exact Gaussian denoiser, the identity
+ * Euler ≡ DDIM(η = 0) (Song et al. 2021 §4.3), the η = 0 limits of the stochastic samplers, and the
+ * convergence order (Euler 1, Heun and DPM-Solver++(2M) 2).
+ */
+import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf } from '@diffusionlab/core';
+import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
+import { describe, expect, it } from 'vitest';
+import { ddim } from './ddim.js';
+import { dpmpp2m } from './dpmpp-2m.js';
+import { dpmpp2mSde } from './dpmpp-2m-sde.js';
+import { euler } from './euler.js';
+import { eulerAncestral } from './euler-ancestral.js';
+import { heun } from './heun.js';
+import { lms, lmsCoefficient } from './lms.js';
+import { linearSchedule, MU, S } from './fixtures.test-util.js';
+
+useBackend('cpu');
+
+const schedule = linearSchedule(1000);
+const denoise = gaussianDenoiser(MU, S, schedule);
+// biome-ignore lint/suspicious/noExplicitAny: any sampler plugin.
+const mk = (p: any, raw: Record<string, unknown>): Sampler => p.create(parseOptions(p.options, raw, 'sampler'), {});
+
+async function run(sampler: Sampler, n: number, seed: number, steps?: number): Promise<Float32Array> {
+  const out = await sampler.sample({ denoise, schedule, shape: [1], n, steps, rng: new Rng(seed) });
+  const x = out.x.dataSync().slice() as Float32Array;
+  out.x.dispose();
+  return x;
+}
+
+/** k-diffusion's model wrapper for a VP model, in float64: D(x_σ, σ) with the model at t = ts[i]. */
+function scalarDenoised(xs: number, t: number): number {
+  const a = alphaBarAt(schedule, t);
+  const { kx, shift } = gaussianPosterior(MU, S, a);
+  return MU + kx * (xs * Math.sqrt(a) - shift);
+}
+
+/** k-diffusion sample_euler / sample_heun / sample_dpmpp_2m, transcribed in float64 for one start value. */
+function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms', ts: number[], z: number): number {
+  const sig = [...ts.map((t) => sigmaOf(alphaBarAt(schedule, t))), 0];
+  let x = z * Math.sqrt(1 + sig[0] * sig[0]); // x_T ~ N(0, 1) in VP scale
+  let old: number | null = null;
+  const hist: number[] = [];
+  for (let i = 0; i < ts.length; i++) {
+    const den = scalarDenoised(x, ts[i]);
+    const d = (x - den) / sig[i];
+    const dt = sig[i + 1] - sig[i];
+    hist.unshift(d);
+    if (method === 'euler') x = x + d * dt;
+    else if (method === 'lms') {
+      // Order min(i + 1, 4), first order on the final step; coefficients by composite Simpson (200 panels).
+      const order = sig[i + 1] === 0 ? 1 : Math.min(i + 1, 4);
+      for (let j = 0; j < order; j++) {
+        const ell = (tau: number) => {
+          let p = 1;
+          for (let k = 0; k < order; k++) if (k !== j) p *= (tau - sig[i - k]) / (sig[i - j] - sig[i - k]);
+          return p;
+        };
+        const m = 200;
+        const hh = dt / m;
+        let acc = ell(sig[i]) + ell(sig[i + 1]);
+        for (let q = 1; q < m; q++) acc += (q % 2 ? 4 : 2) * ell(sig[i] + q * hh);
+        x += ((acc * hh) / 3) * hist[j];
+      }
+    }
+    else if (method === 'heun') {
+      if (sig[i + 1] === 0) x = x + d * dt;
+      else {
+        const x2 = x + d * dt;
+        const d2 = (x2 - scalarDenoised(x2, ts[i + 1])) / sig[i + 1];
+        x = x + ((d + d2) / 2) * dt;
+      }
+    } else {
+      const t = -Math.log(sig[i]);
+      const tNext = -Math.log(sig[i + 1]);
+      const h = tNext - t;
+      if (old === null || sig[i + 1] === 0) x = (sig[i + 1] / sig[i]) * x - Math.expm1(-h) * den;
+      else {
+        const hLast = t + Math.log(sig[i - 1]);
+        const r = hLast / h;
+        const dd = (1 + 1 / (2 * r)) * den - (1 / (2 * r)) * old;
+        x = (sig[i + 1] / sig[i]) * x - Math.expm1(-h) * dd;
+      }
+      old = den;
+    }
+  }
+  return x;
+}
+
+describe('σ-space solvers', () => {
+  for (const [name, plugin] of [['euler', euler], ['heun', heun], ['dpmpp-2m', dpmpp2m], ['lms', lms]] as const) {
+    for (const raw of [{ timestepSpacing: 'linspace' }, { timestepSpacing: 'trailing' }, { sigmas: 'karras' }]) {
+      it(`${name} ${JSON.stringify(raw)} matches a float64 transcription of k-diffusion`, async () => {
+        const sampler = mk(plugin, raw);
+        const steps = 8;
+        const got = await run(sampler, 16, 21, steps);
+        const z = new Rng(21).normalArray(16);
+        const ts = sampler.timesteps(schedule, steps);
+        for (let i = 0; i < 16; i++) expect(got[i]).toBeCloseTo(kdiffusion(name, ts, z[i]), 4);
+      });
+    }
+  }
+
+  it('lms coefficients integrate the Lagrange basis exactly (hand values)', () => {
+    // nodes σ_i = 2, σ_{i−1} = 3, step to 1: ∫₂¹ (3 − τ) dτ = −1.5, ∫₂¹ (τ − 2) dτ = 0.5.
+    expect(lmsCoefficient([2, 3], 1, 0)).toBeCloseTo(-1.5, 14);
+    expect(lmsCoefficient([2, 3], 1, 1)).toBeCloseTo(0.5, 14);
+    expect(lmsCoefficient([2], 1, 0)).toBeCloseTo(-1, 14);
+    // The coefficients of any order sum to the step (Σ ℓ_j ≡ 1).
+    const c = [0, 1, 2, 3].map((j) => lmsCoefficient([1, 1.5, 2.5, 4], 0.4, j));
+    expect(c.reduce((a, b) => a + b)).toBeCloseTo(0.4 - 1, 12);
+  });
+
+  it('Euler ≡ DDIM (η = 0) on the same timesteps (Song et al. 2021 §4.3)', async () => {
+    for (const steps of [5, 50]) {
+      const a = await run(mk(euler, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      const b = await run(mk(ddim, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      for (let i = 0; i < 64; i++) expect(a[i]).toBeCloseTo(b[i], 4);
+    }
+  });
+
+  it('η = 0 turns euler-ancestral into euler (bit for bit) and dpmpp-2m-sde into dpmpp-2m', async () => {
+    const e = await run(mk(euler, {}), 32, 3, 10);
+    const ea = await run(mk(eulerAncestral, { eta: 0 }), 32, 3, 10);
+    expect(Array.from(ea)).toEqual(Array.from(e));
+    const d = await run(mk(dpmpp2m, {}), 32, 3, 10);
+    const ds = await run(mk(dpmpp2mSde, { eta: 0 }), 32, 3, 10);
+    for (let i = 0; i < 32; i++) expect(ds[i]).toBeCloseTo(d[i], 4);
+    // and η > 0 really is stochastic
+    const ds1 = await run(mk(dpmpp2mSde, {}), 32, 3, 10);
+    expect(Array.from(ds1)).not.toEqual(Array.from(ds));
+  });
+
+  it('convergence order: error ratio at N vs 2N steps ≈ 2 (Euler) and ≈ 4 (Heun, DPM-Solver++(2M))', async () => {
+    const ratio = async (plugin: unknown, n1: number) => {
+      const ref = await run(mk(plugin, { sigmas: 'karras' }), 8, 5, 800);
+      const err = async (steps: number) => {
+        const x = await run(mk(plugin, { sigmas: 'karras' }), 8, 5, steps);
+        return Math.max(...Array.from(x, (v, i) => Math.abs(v - ref[i])));
+      };
+      return (await err(n1)) / (await err(2 * n1));
+    };
+    const re = await ratio(euler, 20);
+    const rh = await ratio(heun, 20);
+    const rd = await ratio(dpmpp2m, 20);
+    expect(re).toBeGreaterThan(1.6);
+    expect(re).toBeLessThan(2.6);
+    for (const r of [rh, rd]) {
+      expect(r).toBeGreaterThan(3.2);
+      expect(r).toBeLessThan(6);
+    }
+  });
+});
