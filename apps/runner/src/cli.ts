@@ -1,37 +1,83 @@
 /**
- * The `diffusionlab` command line: run, validate and list (sample and sweep build on run).
+ * The `diffusionlab` command line: run, sample, sweep, validate and list.
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
 import { DiffusionLabError, PLUGIN_KINDS, type PluginKind, z } from '@diffusionlab/core';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
+import { sampleRun } from './sample.js';
+import { runSweep } from './sweep.js';
 
 const HELP: Record<string, string> = {
   main: `diffusionlab — diffusion-model experiments on TensorFlow.js
 
 Usage:
-  diffusionlab run <config> [key=value …] [--out DIR] [--force]
+  diffusionlab run <config> [key=value …] [--out DIR] [--force] [--resume]
+  diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force]
+  diffusionlab sweep <config> key=a,b,c [key2=x,y …] [--jobs N] [--out DIR] [--force]
   diffusionlab validate <config> [key=value …]
   diffusionlab list [kind]
   diffusionlab <command> --help
 
+Configs are YAML, JSON or TypeScript (experiment.config.ts exporting defineExperiment({...})).
+
 Examples:
   diffusionlab run examples/seed-1d.yaml
   diffusionlab run examples/seed-1d.yaml sampler.use=ddim sampler.steps=50 --out runs/ddim
+  diffusionlab sample runs/seed-1d-20250101-120000 sampler.use=ddim sampler.steps=25
+  diffusionlab sweep examples/seed-1d.yaml sampler.use=ddpm,ddim sampler.steps=20,100
   diffusionlab list sampler`,
-  run: `diffusionlab run <config> [key=value …] [--out DIR] [--force]
+  run: `diffusionlab run <config> [key=value …] [--out DIR] [--force] [--resume]
 
 Trains the denoiser the config names, samples, evaluates and reports into a run directory
-(default runs/<name>-<timestamp>). key=value overrides any config key, typed by the schema.
+(default runs/<name>-<timestamp>). key=value overrides any config key, typed by the schema
+(sampler.steps=20 is a number); a list value (a=x,y) is only for \`sweep\`.
 
 Options:
   --out DIR   run directory (refused if it already holds a run, unless --force)
   --force     replace the run in --out
+  --resume    continue the unfinished run in --out from its last checkpoint
 
 Examples:
   diffusionlab run examples/seed-1d.yaml --out /tmp/seed
-  diffusionlab run examples/seed-1d.yaml training.epochs=10 seed=1`,
+  diffusionlab run examples/seed-1d.yaml training.epochs=10 seed=1
+  diffusionlab run experiment.config.ts schedule.use=cosine`,
+  sample: `diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force]
+
+Draws new samples from a finished run's checkpoint — another sampler, step count, spacing, seed
+or evaluation.samples — without retraining, and evaluates them. Writes samples.npy,
+reference.npy, summary.json (with source: <run-dir>) and figures into a new sample directory
+(default <run-dir>/samples/<sampler>-<steps>-<timestamp>); the run's own files are never touched.
+Keys that would change the trained model (dataset.*, schedule.*, denoiser.*, training.*) are
+refused with the reason.
+
+Options:
+  --out DIR   sample directory (refused if it already holds a run or samples, unless --force)
+  --force     replace the sample directory in --out
+
+Examples:
+  diffusionlab sample runs/seed-1d-20250101-120000 sampler.use=ddim sampler.steps=25
+  diffusionlab sample runs/seed sampler.use=euler sampler.timestepSpacing=trailing seed=3
+  diffusionlab sample runs/seed evaluation.samples=5000 --out /tmp/seed-5k`,
+  sweep: `diffusionlab sweep <config> key=a,b,c [key2=x,y …] [--jobs N] [--out DIR] [--force]
+
+Runs the cartesian product of the listed values, one directory per point (named from its
+values) under the sweep directory (default sweeps/<name>-<timestamp>), then writes sweep.csv,
+sweep.json (one row per point: swept values, NFE, every metric and noise floor, training
+seconds), sweep.png (each metric against NFE or the swept key), report.html, and prints a table.
+Points that differ only in sampler.*, evaluation.* or reporters share one trained model: it is
+trained once and the other points sample from its checkpoint. Every point is validated first.
+
+Options:
+  --jobs N    train up to N distinct models in parallel worker processes (default 1)
+  --out DIR   sweep directory (refused if it already holds a sweep, unless --force)
+  --force     replace the sweep in --out
+
+Examples:
+  diffusionlab sweep examples/seed-1d.yaml sampler.use=ddpm,ddim sampler.steps=20,100
+  diffusionlab sweep examples/seed-1d.yaml schedule.use=linear,cosine seed=0,1 --jobs 2
+  diffusionlab sweep examples/seed-1d.yaml training.epochs=100 sampler.steps=10,25,50 --out sweeps/steps`,
   validate: `diffusionlab validate <config> [key=value …]
 
 Checks a config (every plugin's options included) without running it. Exit 0 when valid.
@@ -43,9 +89,28 @@ Example:
 Lists every registered plugin with its description and options (type, default, allowed values).
 Kinds: ${PLUGIN_KINDS.join(', ')}.
 
-Example:
+Examples:
+  diffusionlab list
   diffusionlab list schedule`,
 };
+
+/** The flags each command accepts; anything else is an error rather than silently ignored. */
+const COMMAND_FLAGS: Record<string, string[]> = {
+  run: ['out', 'force', 'resume', 'help'],
+  sample: ['out', 'force', 'help'],
+  sweep: ['out', 'force', 'jobs', 'help'],
+  validate: ['help'],
+  list: ['help'],
+};
+
+function checkFlags(cmd: string, flags: Record<string, string | boolean>): void {
+  const allowed = COMMAND_FLAGS[cmd];
+  for (const f of Object.keys(flags)) {
+    if (!allowed.includes(f)) {
+      throw new DiffusionLabError(`unknown option --${f} for \`${cmd}\``, { hint: `${cmd} accepts ${allowed.map((a) => `--${a}`).join(', ')}; see diffusionlab ${cmd} --help` });
+    }
+  }
+}
 
 /** Parsed command line: positionals, key=value overrides and flags. */
 export interface ParsedArgs {
@@ -134,39 +199,85 @@ async function loadAccelerator() {
   }
 }
 
+function outFlag(args: ParsedArgs): string | undefined {
+  const out = args.flags.out;
+  if (out === true || out === '') throw new DiffusionLabError('--out needs a value', { hint: 'e.g. --out runs/my-run' });
+  return typeof out === 'string' ? out : undefined;
+}
+
+function onePositional(args: ParsedArgs, cmd: string, what: string, example: string): string {
+  const [first, ...rest] = args.positionals;
+  if (!first) throw new DiffusionLabError(`${cmd} needs ${what}`, { hint: example });
+  if (rest.length > 0) {
+    throw new DiffusionLabError(`unexpected argument${rest.length > 1 ? 's' : ''} ${rest.map((r) => JSON.stringify(r)).join(' ')} after ${first}`, {
+      hint: `overrides are key=value (e.g. sampler.steps=20); see diffusionlab ${cmd} --help`,
+    });
+  }
+  return first;
+}
+
 /** Runs the CLI; returns the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv);
   const cmd = args.command;
-  if (cmd === undefined || cmd === 'help' || (cmd === undefined && args.flags.help)) {
-    process.stdout.write(`${HELP.main}\n`);
+  if (cmd === undefined || cmd === 'help') {
+    const topic = cmd === 'help' ? args.positionals[0] : undefined;
+    process.stdout.write(`${(topic && HELP[topic]) || HELP.main}\n`);
     return cmd === undefined && !args.flags.help ? 1 : 0;
   }
+  if (!(cmd in COMMAND_FLAGS)) {
+    throw new DiffusionLabError(`unknown command "${cmd}"`, { hint: `Commands: ${Object.keys(COMMAND_FLAGS).join(', ')}. See diffusionlab --help.` });
+  }
   if (args.flags.help) {
-    process.stdout.write(`${HELP[cmd] ?? HELP.main}\n`);
+    process.stdout.write(`${HELP[cmd]}\n`);
     return 0;
   }
+  checkFlags(cmd, args.flags);
   switch (cmd) {
     case 'run': {
-      const config = args.positionals[0];
-      if (!config) throw new DiffusionLabError('run needs a config file', { hint: 'diffusionlab run examples/seed-1d.yaml' });
+      const config = onePositional(args, 'run', 'a config file', 'diffusionlab run examples/seed-1d.yaml');
       const loaded = await loadExperiment(config, args.overrides);
       const resolved = withSummaryReporter(loaded.resolved, loaded.registry);
-      const result = await runExperiment(resolved, {
-        out: typeof args.flags.out === 'string' ? args.flags.out : undefined,
+      await runExperiment(resolved, {
+        out: outFlag(args),
         force: args.flags.force === true,
+        resume: args.flags.resume === true,
         interactive: Boolean(process.stdout.isTTY),
         argv,
         overrides: args.overrides,
         configPath: loaded.configPath,
         accelerator: await loadAccelerator(),
       });
-      void result;
+      return 0;
+    }
+    case 'sample': {
+      const runDir = onePositional(args, 'sample', 'a run directory', 'diffusionlab sample runs/seed-1d-20250101-120000 sampler.use=ddim sampler.steps=25');
+      await sampleRun(runDir, args.overrides, {
+        out: outFlag(args),
+        force: args.flags.force === true,
+        interactive: Boolean(process.stdout.isTTY),
+        argv,
+      });
+      return 0;
+    }
+    case 'sweep': {
+      const config = onePositional(args, 'sweep', 'a config file and at least one key=a,b axis', 'diffusionlab sweep examples/seed-1d.yaml sampler.steps=20,50,100');
+      const jobsText = args.flags.jobs;
+      const jobs = jobsText === undefined ? 1 : Number(jobsText);
+      if (!Number.isInteger(jobs) || jobs < 1) throw new DiffusionLabError(`--jobs must be a positive integer, got ${JSON.stringify(jobsText)}`, { hint: 'e.g. --jobs 2' });
+      const result = await runSweep(config, args.overrides, {
+        out: outFlag(args),
+        force: args.flags.force === true,
+        jobs,
+        accelerator: await loadAccelerator(),
+      });
+      if (result.failed > 0) {
+        throw new DiffusionLabError(`${result.failed} of ${result.rows.length} sweep points failed (see the table and sweep.json)`, { hint: `the completed points are in ${result.sweepDir}` });
+      }
       return 0;
     }
     case 'validate': {
-      const config = args.positionals[0];
-      if (!config) throw new DiffusionLabError('validate needs a config file', { hint: 'diffusionlab validate examples/seed-1d.yaml' });
+      const config = onePositional(args, 'validate', 'a config file', 'diffusionlab validate examples/seed-1d.yaml');
       const loaded = await loadExperiment(config, args.overrides);
       const r = loaded.resolved;
       process.stdout.write(
@@ -175,11 +286,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       );
       return 0;
     }
-    case 'list':
+    default:
       printList(args.positionals[0]);
       return 0;
-    default:
-      throw new DiffusionLabError(`unknown command "${cmd}"`, { hint: 'Commands: run, validate, list. See diffusionlab --help.' });
   }
 }
 

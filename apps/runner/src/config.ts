@@ -14,6 +14,7 @@ import {
 } from '@diffusionlab/core';
 import YAML from 'yaml';
 import { type Experiment, experimentSchema } from './schema.js';
+import { isTsConfigFile, loadTsConfig } from './ts-config.js';
 
 type Json = Record<string, unknown>;
 
@@ -68,7 +69,7 @@ export function readConfigFile(file: string, seen: string[] = []): Json {
   } catch (e) {
     throw new ConfigError({ path: '', message: `cannot read config file ${file}: ${(e as Error).message}` });
   }
-  const own = parseConfigText(text, file);
+  const own = isTsConfigFile(abs) ? loadTsConfig(abs) : parseConfigText(text, file);
   resolveRelativePaths(own, dirname(abs));
   if (typeof own.extends !== 'string') return own;
   const basePath = isAbsolute(own.extends) ? own.extends : resolve(dirname(abs), own.extends);

@@ -9,9 +9,7 @@ export * from './plugins.js';
 export * from './run.js';
 export { setupBackend, type BackendInfo } from './backend.js';
 export { experimentSchema, type Experiment, type ExperimentInput } from './schema.js';
-import type { ExperimentInput } from './schema.js';
-
-/** Identity helper for `experiment.config.ts`: editors autocomplete keys and check types. */
-export function defineExperiment(config: ExperimentInput): ExperimentInput {
-  return config;
-}
+export { defineExperiment } from './define.js';
+export * from './sample.js';
+export * from './sweep.js';
+export { isTsConfigFile, loadTsConfig } from './ts-config.js';

@@ -2,7 +2,7 @@
  * The registry the CLI uses: every built-in package's `plugins`, plus the packages a config lists
  * under `plugins:` (resolved from the config's folder, then the working directory).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AnyPluginDefinition, ConfigError, PLUGIN_KINDS, PluginRegistry } from '@diffusionlab/core';
@@ -30,25 +30,32 @@ export function builtinRegistry(): PluginRegistry {
   return r;
 }
 
-/** Finds a package's ESM entry by walking up node_modules folders from `fromDir`. */
+/** The ESM entry of the package in `pkgDir` (its `exports["."]` import/default, else module/main/index.js). */
+function packageEntry(pkgDir: string): string {
+  const meta = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
+  const exp = meta.exports?.['.'] ?? meta.exports;
+  const entry = (typeof exp === 'string' ? exp : (exp?.import?.default ?? exp?.import ?? exp?.default)) ?? meta.module ?? meta.main ?? 'index.js';
+  return join(pkgDir, typeof entry === 'string' ? entry : 'index.js');
+}
+
+/**
+ * Finds a package's ESM entry: a path (`./my-plugins`, a folder with package.json or a file), or a
+ * package name looked up in node_modules folders walking up from `fromDir`.
+ */
 function resolvePackageEntry(spec: string, fromDir: string): string | null {
   if (spec.startsWith('.') || isAbsolute(spec)) {
     const p = resolve(fromDir, spec);
-    return existsSync(p) ? p : null;
+    if (!existsSync(p)) return null;
+    if (!statSync(p).isDirectory()) return p;
+    if (existsSync(join(p, 'package.json'))) return packageEntry(p);
+    return existsSync(join(p, 'index.js')) ? join(p, 'index.js') : null;
   }
   const parts = spec.split('/');
   const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
   let dir = resolve(fromDir);
   for (;;) {
     const pkgDir = join(dir, 'node_modules', name);
-    const pj = join(pkgDir, 'package.json');
-    if (existsSync(pj)) {
-      const meta = JSON.parse(readFileSync(pj, 'utf8'));
-      const exp = meta.exports?.['.'] ?? meta.exports;
-      const entry =
-        (typeof exp === 'string' ? exp : (exp?.import?.default ?? exp?.import ?? exp?.default)) ?? meta.module ?? meta.main ?? 'index.js';
-      return join(pkgDir, typeof entry === 'string' ? entry : 'index.js');
-    }
+    if (existsSync(join(pkgDir, 'package.json'))) return packageEntry(pkgDir);
     const up = dirname(dir);
     if (up === dir) return null;
     dir = up;
@@ -60,7 +67,9 @@ export async function loadPluginPackages(registry: PluginRegistry, specs: readon
   for (let i = 0; i < specs.length; i++) {
     const spec = specs[i];
     const path = `plugins[${i}]`;
-    const entry = fromDirs.map((d) => resolvePackageEntry(spec, d)).find((e) => e !== null);
+    const found = fromDirs.map((d) => resolvePackageEntry(spec, d)).find((e) => e !== null);
+    // Real path, as Node resolves modules: a symlinked package finds its dependencies where it really lives.
+    const entry = found && existsSync(found) ? realpathSync(found) : found;
     if (!entry) {
       throw new ConfigError({ path, message: `plugin package ${JSON.stringify(spec)} is not installed (looked in node_modules above ${fromDirs.join(' and ')}); install it with \`pnpm add ${spec}\`` });
     }

@@ -1,0 +1,319 @@
+/**
+ * `diffusionlab sample`: draws new samples from a finished run's checkpoint with another sampler,
+ * step count, spacing, seed or sample count — no retraining. The run's own files are never touched:
+ * everything goes into a fresh sample directory (default `<run>/samples/<sampler>-<steps>-<time>`).
+ */
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import {
+  ConfigError,
+  DiffusionLabError,
+  type PluginContext,
+  type PluginRegistry,
+  Rng,
+  scheduleDiagnostics,
+} from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import YAML from 'yaml';
+import {
+  applyOverrides,
+  parseOverrides,
+  type ResolvedExperiment,
+  readConfigFile,
+  resolvedConfigObject,
+  resolveExperiment,
+} from './config.js';
+import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { builtinRegistry, loadPluginPackages } from './plugins.js';
+import { buildPlugins, createReporters, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Config sections that define the trained model. `sample` refuses to change them because the
+ * checkpoint was fitted to exactly these: another dataset, schedule, architecture or prediction type
+ * would silently evaluate a model that does not exist. (`training.*` is included because the
+ * recorded config must describe how the reused checkpoint was really trained.)
+ */
+export const MODEL_SECTIONS = ['dataset', 'schedule', 'denoiser', 'training'] as const;
+
+/** Reporters that only have something to show with training data (loss curves, epoch logs); `sample` leaves them out. */
+export const TRAINING_ONLY_REPORTERS = ['loss', 'jsonl', 'csv'];
+
+/** How the CLI (or a sweep) asks for a sample directory. */
+export interface SampleOptions {
+  /** Sample directory; default `<run>/samples/<sampler>-<steps>-<timestamp>`. */
+  out?: string;
+  /** Replace a directory that already holds a run or a sample directory. */
+  force?: boolean;
+  print?: (line: string) => void;
+  interactive?: boolean;
+  /** Recorded in env.json. */
+  argv?: readonly string[];
+  cwd?: string;
+}
+
+/** What `sample` returns: the new directory and its summary (same shape as a run's, plus `source`). */
+export interface SampleResult {
+  sampleDir: string;
+  summary: Record<string, unknown>;
+}
+
+/** A run directory that `sample` can reuse, with everything read from it. */
+export interface RunDirectory {
+  dir: string;
+  /** The run's resolved config (config.yaml), every default filled in. */
+  config: Json;
+  /** The run's env.json, when present (its `config` path tells where relative plugin specs live). */
+  env: Json | null;
+  /** The run's summary.json, when the run finished. */
+  summary: Json | null;
+}
+
+/** Reads a run directory; a folder that is not one is a clear error that says what is missing. */
+export function readRunDirectory(runDir: string, cwd = process.cwd()): RunDirectory {
+  const dir = resolve(cwd, runDir);
+  const hint = 'pass a directory written by `diffusionlab run` (it holds config.yaml and checkpoint/)';
+  if (!existsSync(dir)) throw new DiffusionLabError(`run directory not found: ${runDir}`, { code: 'NOT_A_RUN', hint });
+  if (!statSync(dir).isDirectory()) throw new DiffusionLabError(`${runDir} is a file, not a run directory`, { code: 'NOT_A_RUN', hint });
+  const missing = ['config.yaml', join('checkpoint', 'model.json'), join('checkpoint', 'weights.bin'), join('checkpoint', CHECKPOINT_META)].filter(
+    (f) => !existsSync(join(dir, f)),
+  );
+  if (missing.length > 0) {
+    throw new DiffusionLabError(`${runDir} is not a run directory with a checkpoint: missing ${missing.join(', ')}`, { code: 'NOT_A_RUN', hint });
+  }
+  const readJson = (f: string): Json | null => {
+    try {
+      return JSON.parse(readFileSync(join(dir, f), 'utf8')) as Json;
+    } catch {
+      return null;
+    }
+  };
+  return { dir, config: readConfigFile(join(dir, 'config.yaml')), env: readJson('env.json'), summary: readJson('summary.json') };
+}
+
+/** First leaf path where two plain JSON values differ (`schedule.timesteps`), or null when equal. */
+export function firstDifference(a: unknown, b: unknown, path: string): string | null {
+  if (JSON.stringify(a) === JSON.stringify(b)) return null;
+  const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    // `use` first: a different plugin is the real reason, not the option that came with it.
+    const keys = [...new Set(['use', ...Object.keys(a), ...Object.keys(b)])];
+    for (const k of keys) {
+      const d = firstDifference(a[k], b[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return path;
+}
+
+/**
+ * Refuses a config whose model-defining sections differ from the run's: the error names the first
+ * differing key, both values and why.
+ */
+export function assertSameModel(runConfig: Json, next: Json): void {
+  for (const section of MODEL_SECTIONS) {
+    const key = firstDifference(runConfig[section], next[section], section);
+    if (!key) continue;
+    const get = (o: Json) => key.split('.').reduce<unknown>((cur, k) => (cur && typeof cur === 'object' ? (cur as Json)[k] : undefined), o);
+    const what = section === 'training' ? 'how the checkpoint was trained' : `the trained model's ${section}`;
+    throw new ConfigError(
+      {
+        path: key,
+        message: `changes ${what} (run: ${JSON.stringify(get(runConfig)) ?? 'unset'}, requested: ${JSON.stringify(get(next)) ?? 'unset'}); \`sample\` reuses the checkpoint as trained and can only change sampler.*, evaluation.*, seed, backend and reporters`,
+      },
+      { hint: 'to change the model, train a new run: diffusionlab run <config> key=value' },
+    );
+  }
+}
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+const isInside = (child: string, parent: string) => {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+};
+
+/** True when `dir` is a sample directory (its summary.json names a `source` run). */
+function isSampleDir(dir: string): boolean {
+  try {
+    return typeof JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')).source === 'string';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Checks that `out` cannot overwrite the run's own outputs: not the run directory, not a folder
+ * holding it, and inside it only under `samples/`, a new folder, or an earlier sample directory.
+ */
+export function assertOutsideTrainingOutputs(out: string, runDir: string): void {
+  const refuse = (why: string) => {
+    throw new ConfigError({ path: '--out', message: `${out} ${why}; \`sample\` never touches a run's training outputs` }, { hint: `omit --out to write under ${join(runDir, 'samples')}` });
+  };
+  if (isInside(runDir, out)) refuse(relative(out, runDir) === '' ? 'is the run directory itself' : 'contains the run directory');
+  if (isInside(out, runDir)) {
+    const top = relative(runDir, out).split(sep)[0];
+    const topDir = join(runDir, top);
+    if (top !== 'samples' && existsSync(topDir) && !isSampleDir(topDir)) refuse(`is inside the run's own ${top}`);
+  }
+}
+
+/** Validates `raw` (the run's config with changes) against the run's checkpoint and registry. */
+async function resolveForRun(run: RunDirectory, raw: Json, cwd: string): Promise<{ r: ResolvedExperiment; registry: PluginRegistry }> {
+  const registry = builtinRegistry();
+  const specs = Array.isArray(raw.plugins) ? (raw.plugins as unknown[]).filter((s): s is string => typeof s === 'string') : [];
+  // Relative plugin specs were written relative to the run's original config file.
+  const dirs = [typeof run.env?.config === 'string' ? dirname(run.env.config) : null, run.dir, cwd].filter((d): d is string => d !== null);
+  await loadPluginPackages(registry, specs, dirs);
+  const r = resolveExperiment(raw, registry, join(run.dir, 'config.yaml'));
+  const runResolved = resolveExperiment(run.config, registry, join(run.dir, 'config.yaml'));
+  assertSameModel(resolvedConfigObject(runResolved), resolvedConfigObject(r));
+  return { r, registry };
+}
+
+/** `diffusionlab sample <run-dir> [key=value …]`: parses the overrides and samples. */
+export async function sampleRun(runDir: string, overrideArgs: readonly string[] = [], opts: SampleOptions = {}): Promise<SampleResult> {
+  const cwd = opts.cwd ?? process.cwd();
+  const run = readRunDirectory(runDir, cwd);
+  const raw = applyOverrides(run.config, parseOverrides(overrideArgs, false));
+  return await sampleFromRun(run, raw, { ...opts, overrides: overrideArgs });
+}
+
+/**
+ * Samples from a run's checkpoint with the given config (the run's config with sampler, evaluation,
+ * seed, backend or reporter changes). Everything that can fail on bad input — validation, plugins,
+ * the checkpoint, data — happens before the sample directory is created.
+ */
+export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const cwd = opts.cwd ?? process.cwd();
+  const resolvedAll = await resolveForRun(run, raw, cwd);
+  const withSummary = withSummaryReporter(resolvedAll.r, resolvedAll.registry);
+  const r: ResolvedExperiment = { ...withSummary, reporters: withSummary.reporters.filter((s) => !TRAINING_ONLY_REPORTERS.includes(s.use)) };
+  const exp = r.experiment;
+  const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
+  const built = await buildPlugins(r, baseCtx);
+  const { dataset, schedule, denoiser } = built;
+  const { artifacts, meta } = loadCheckpoint(join(run.dir, 'checkpoint'));
+  if (meta.numTrainTimesteps !== undefined && meta.numTrainTimesteps !== schedule.numTrainTimesteps) {
+    throw new ConfigError({ path: 'schedule', message: `the checkpoint was trained with ${meta.numTrainTimesteps} timesteps but the schedule has ${schedule.numTrainTimesteps}` });
+  }
+  if (Array.isArray(meta.dataShape) && JSON.stringify(meta.dataShape) !== JSON.stringify(dataset.shape)) {
+    throw new ConfigError({ path: 'dataset', message: `the checkpoint was trained on data of shape [${meta.dataShape}] but the dataset gives [${dataset.shape}]` });
+  }
+  // Same labels as `run`, so sampling a run with its own settings reproduces its samples exactly.
+  const rng = new Rng(exp.seed);
+  const trainingSet = await dataset.load(rng.fork('data'));
+  const model = await denoiser.load(artifacts, {
+    dataShape: dataset.shape,
+    schedule,
+    predictionType: exp.training.predictionType,
+    rng: rng.fork('init'),
+    dataset,
+    trainingSet,
+  });
+
+  let sampleDir: string;
+  let created = false;
+  try {
+    const steps = (r.sampler.options.steps as number | undefined) ?? built.sampler.defaultSteps;
+    let out = opts.out ? resolve(cwd, opts.out) : join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}`);
+    if (opts.out) assertOutsideTrainingOutputs(out, run.dir);
+    else for (let i = 2; existsSync(out); i++) out = join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}-${i}`);
+    created = !existsSync(out);
+    sampleDir = prepareRunDir(exp.name, out, opts.force ?? false, cwd);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+
+  try {
+    const resolvedConfig = resolvedConfigObject(r);
+    writeFileAtomic(join(sampleDir, 'config.yaml'), YAML.stringify(resolvedConfig));
+    const ctx: PluginContext = { ...baseCtx, runDir: sampleDir };
+    built.reporters = await createReporters(r, ctx);
+    const env = {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      backend: built.backend.name,
+      backendReason: built.backend.reason,
+      tfjs: tf.version_core,
+      seed: exp.seed,
+      versions: packageVersions(),
+      command: opts.argv ?? process.argv.slice(2),
+      overrides: opts.overrides ?? [],
+      source: run.dir,
+      startedAt: new Date().toISOString(),
+    };
+    writeJsonAtomic(join(sampleDir, 'env.json'), env);
+    const runTraining = (run.summary?.training as Json | undefined) ?? {};
+    const diagnostics = scheduleDiagnostics(schedule);
+    const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
+    await built.reporters.emit('onRunStart', {
+      runDir: sampleDir,
+      name: exp.name,
+      config: resolvedConfig,
+      env,
+      dataShape: dataset.shape,
+      schedule,
+      diagnostics,
+      // The header describes the reused model; nothing is trained here.
+      totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0),
+      epochs: Number(runTraining.epochs ?? 0),
+      parameterCount: model.parameterCount,
+      warnings,
+    });
+    print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
+    if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
+    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng });
+    const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
+    const summary = {
+      name: exp.name,
+      status: 'complete',
+      source: run.dir,
+      seed: exp.seed,
+      backend: built.backend.name,
+      predictionType: exp.training.predictionType,
+      parameterCount: model.parameterCount,
+      metrics: evald.metrics,
+      schedule: {
+        name: schedule.name,
+        numTrainTimesteps: schedule.numTrainTimesteps,
+        alphaBarT: diagnostics.alphaBarT,
+        snrMin: diagnostics.snrMin,
+        snrMax: diagnostics.snrMax,
+        logSnrMin: diagnostics.logSnrMin,
+        logSnrMax: diagnostics.logSnrMax,
+      },
+      training,
+      sampling: evald.sampling,
+      warnings,
+      reporterErrors: built.reporters.errors,
+    };
+    await built.reporters.emit('onRunEnd', { runDir: sampleDir, summary, lossHistory: [] });
+    return { sampleDir, summary };
+  } catch (e) {
+    // Nothing half-written: a folder this call created goes away; an existing one gets a FAILED marker.
+    if (created) rmSync(sampleDir, { recursive: true, force: true });
+    else {
+      try {
+        writeFileAtomic(join(sampleDir, 'FAILED'), `${new Date().toISOString()}\n${(e as Error).message}\n`);
+      } catch {
+        // unwritable: the error below still reaches the user
+      }
+    }
+    throw e;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** True when `dir` holds a run or sample directory (the files `--out` refuses to overwrite). */
+export function holdsRun(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory() && readdirSync(dir).some((e) => RUN_MARKERS.includes(e));
+}

@@ -1,0 +1,38 @@
+/**
+ * Checks a {@link PlainMlpDescription} against what the fused kernels run and reduces it to sizes.
+ * Both the trainer and the predictor start here, so they decline the same models.
+ */
+import type { PlainMlpDescription } from '@diffusionlab/core';
+
+/** Activation codes as assembly/mlp.ts numbers them. */
+export const ACTIVATION_CODE = { silu: 0, relu: 1, tanh: 2, gelu: 3 } as const;
+
+/** A validated plain MLP: widths[0] = D + 1 (x and raw t), widths[L] = D. */
+export interface MlpShape {
+  widths: number[];
+  activation: keyof typeof ACTIVATION_CODE;
+  /** Data dimension D (= output width). */
+  dataDim: number;
+}
+
+/** Returns the shape, or a reason string when the kernels cannot run this description. */
+export function mlpShape(desc: PlainMlpDescription | null | undefined): MlpShape | string {
+  if (!desc) return 'the model does not describe itself as a plain MLP';
+  if (desc.kind !== 'plain-mlp') return `unsupported model kind '${String(desc.kind)}'`;
+  if (desc.input !== 'concat-raw-t') return `unsupported input '${String(desc.input)}' (only concat-raw-t)`;
+  if (!(desc.activation in ACTIVATION_CODE)) return `unsupported activation '${String(desc.activation)}'`;
+  if (desc.layers.length < 1) return 'the MLP has no layers';
+  const widths: number[] = [];
+  for (const [i, { kernel, bias }] of desc.layers.entries()) {
+    if (kernel.dtype !== 'float32' || bias.dtype !== 'float32') return `layer ${i} is not float32`;
+    if (kernel.shape.length !== 2 || bias.shape.length !== 1) return `layer ${i} is not a dense [in, out] kernel with an [out] bias`;
+    const [nin, nout] = kernel.shape;
+    if (bias.shape[0] !== nout) return `layer ${i} bias has ${bias.shape[0]} entries for ${nout} outputs`;
+    if (i === 0) widths.push(nin);
+    else if (widths[i] !== nin) return `layer ${i} takes ${nin} inputs but layer ${i - 1} gives ${widths[i]}`;
+    widths.push(nout);
+  }
+  const dataDim = widths[widths.length - 1];
+  if (widths[0] !== dataDim + 1) return `input width ${widths[0]} is not output width ${dataDim} + 1 (concat of x and t)`;
+  return { widths, activation: desc.activation, dataDim };
+}

@@ -1,0 +1,14 @@
+/**
+ * @diffusionlab/kernels: fused WebAssembly SIMD kernels for plain MLP denoisers (a train step and a
+ * forward pass) as optional accelerators beside the plain tfjs path, plus a faster matMul gradient
+ * for tfjs's wasm backend.
+ */
+export { mlpTrainAccelerator, createFusedMlpTrainer, FusedMlpTrainer } from './train-accelerator.js';
+export { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
+export { sampleDdpmFused, sampleDdpmFusedParallel, terminateDdpmWorkers, type FusedDdpmParams, type NormalSource } from './ddpm.js';
+export { installMatMulGradientFix, uninstallMatMulGradientFix, matMulGradientFixInstalled, matMulGradConfig } from './matmul-gradient.js';
+export { mlpShape, type MlpShape } from './describe.js';
+export { simdSupported } from './wasm.js';
+
+/** No config plugins: the runner wires the accelerator and predictor directly. */
+export const plugins = [] as const;

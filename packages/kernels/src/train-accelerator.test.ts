@@ -1,0 +1,269 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type AcceleratorTrainOptions, Rng, scheduleFromBetas, train } from '@diffusionlab/core';
+import { createFusedMlpTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
+import { type Act, asModel, disposeMlp, makeMlp, randomBatch, referenceForward } from './test/mlp-fixture.js';
+
+const ADAM: AcceleratorTrainOptions = { optimizer: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu' };
+const SEED_WIDTHS = [2, 128, 128, 1];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** tfjs reference loss and gradients (tf.variableGrads) for one batch. */
+function referenceGrads(d: ReturnType<typeof makeMlp>, batch: ReturnType<typeof randomBatch>, D: number) {
+  return tf.tidy(() => {
+    const n = batch.size;
+    const xt = tf.tensor2d(batch.xt, [n, D]);
+    const t = tf.tensor1d(batch.t);
+    const target = tf.tensor2d(batch.target, [n, D]);
+    const vars = d.layers.flatMap((l) => [l.kernel, l.bias]);
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.squaredDifference(referenceForward(d, xt, t), target)) as tf.Scalar, vars);
+    return { loss: value.dataSync()[0], grads: d.layers.map((l) => ({ kernel: grads[l.kernel.name].dataSync(), bias: grads[l.bias.name].dataSync() })) };
+  });
+}
+
+function trainer(d: ReturnType<typeof makeMlp>, opts: Partial<AcceleratorTrainOptions> = {}): FusedMlpTrainer {
+  const made = createFusedMlpTrainer(d, { ...ADAM, ...opts });
+  if (typeof made === 'string') throw new Error(made);
+  return made;
+}
+
+describe('fused MLP gradients match tf.variableGrads', () => {
+  const cases: { name: string; widths: number[]; act: Act; n: number }[] = [
+    { name: 'seed MLP (silu, batch 32)', widths: SEED_WIDTHS, act: 'silu', n: 32 },
+    { name: 'odd sizes, silu, D=2', widths: [3, 20, 13, 2], act: 'silu', n: 7 },
+    { name: 'relu, D=3', widths: [4, 24, 9, 3], act: 'relu', n: 13 },
+    { name: 'tanh, D=2', widths: [3, 16, 16, 16, 2], act: 'tanh', n: 10 },
+    { name: 'gelu, D=2', widths: [3, 32, 8, 2], act: 'gelu', n: 6 },
+    { name: 'single layer', widths: [2, 1], act: 'silu', n: 5 },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const d = makeMlp(c.widths, c.act, 11);
+      const D = c.widths[c.widths.length - 1];
+      const batch = randomBatch(c.n, D, new Rng(5));
+      const ref = referenceGrads(d, batch, D);
+      const tr = trainer(d);
+      const loss = tr.computeGradients(batch);
+      expect(Math.abs(loss - ref.loss)).toBeLessThan(1e-6 * Math.max(1, ref.loss));
+      const got = tr.readGradients();
+      got.forEach((g, l) => {
+        // 1e-5 on the gradient's own scale (raw t up to 99 makes first-layer entries large)
+        expect(maxAbsDiff(g.kernel, ref.grads[l].kernel)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.grads[l].kernel)));
+        expect(maxAbsDiff(g.bias, ref.grads[l].bias)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.grads[l].bias)));
+      });
+      tr.dispose();
+      disposeMlp(d);
+    });
+  }
+});
+
+/** The plain tfjs Adam(W) loop core's train() runs, on the cpu backend: per-step losses. */
+function referenceRun(d: ReturnType<typeof makeMlp>, batches: ReturnType<typeof randomBatch>[], D: number, opts: AcceleratorTrainOptions): number[] {
+  const optimizer = tf.train.adam(opts.learningRate, opts.beta1, opts.beta2, opts.epsilon);
+  const vars = d.layers.flatMap((l) => [l.kernel, l.bias]);
+  const losses: number[] = [];
+  for (const b of batches) {
+    const loss = tf.tidy(() => {
+      const xt = tf.tensor2d(b.xt, [b.size, D]);
+      const t = tf.tensor1d(b.t);
+      const target = tf.tensor2d(b.target, [b.size, D]);
+      const f = () => tf.mean(tf.squaredDifference(referenceForward(d, xt, t), target)) as tf.Scalar;
+      const { value, grads } = optimizer.computeGradients(f, vars);
+      let g = grads;
+      if (opts.gradClipNorm !== undefined) {
+        const names = Object.keys(grads);
+        const norm = tf.sqrt(tf.addN(names.map((k) => tf.sum(tf.square(grads[k])))));
+        const scale = tf.minimum(1, tf.div(opts.gradClipNorm, tf.add(norm, 1e-6)));
+        g = Object.fromEntries(names.map((k) => [k, tf.mul(grads[k], scale)]));
+      }
+      if (opts.weightDecay > 0) for (const v of vars) v.assign(tf.mul(v, 1 - opts.learningRate * opts.weightDecay));
+      optimizer.applyGradients(g);
+      return value.dataSync()[0];
+    });
+    losses.push(loss);
+  }
+  optimizer.dispose();
+  return losses;
+}
+
+/** Batches from a two-Gaussian mixture as DDPM's forward process makes them (the seed data). */
+function seedBatches(count: number, n: number, seed: number) {
+  const rng = new Rng(seed);
+  const s = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+  return Array.from({ length: count }, () => {
+    const xt = new Float32Array(n);
+    const t = new Float32Array(n);
+    const target = new Float32Array(n);
+    for (let i = 0; i < n; i++) {
+      const ti = rng.int(100);
+      const x0 = (rng.uniform() < 0.5 ? -2 : 2) + 0.5 * rng.normal();
+      const e = rng.normal();
+      t[i] = ti;
+      xt[i] = Math.sqrt(s.alphasCumprod[ti]) * x0 + Math.sqrt(1 - s.alphasCumprod[ti]) * e;
+      target[i] = e;
+    }
+    return { xt, t, target, size: n };
+  });
+}
+
+function fusedRun(d: ReturnType<typeof makeMlp>, batches: ReturnType<typeof randomBatch>[], opts: AcceleratorTrainOptions): { losses: number[]; tr: FusedMlpTrainer } {
+  const tr = trainer(d, opts);
+  const losses = batches.map((b) => {
+    tr.step(b);
+    return tr.takeLossSum();
+  });
+  return { losses, tr };
+}
+
+function expectCurvesClose(fused: number[], ref: number[], rel: number) {
+  expect(fused.length).toBe(ref.length);
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(fused[i] - ref[i]) / Math.abs(ref[i]));
+  expect(worst).toBeLessThan(rel);
+}
+
+describe('fused Adam matches the plain tfjs loop', () => {
+  it('200 steps of the seed MLP: loss curve within 1e-3 relative; final weights close', () => {
+    const batches = seedBatches(200, 32, 3);
+    const a = makeMlp(SEED_WIDTHS, 'silu', 21);
+    const b = makeMlp(SEED_WIDTHS, 'silu', 21);
+    const ref = referenceRun(a, batches, 1, ADAM);
+    const { losses, tr } = fusedRun(b, batches, ADAM);
+    expect(losses[199]).toBeLessThan(losses[0]); // it trains
+    expectCurvesClose(losses, ref, 1e-3);
+    const w = tr.weights();
+    a.layers.forEach((l, i) => expect(maxAbsDiff(w[i].kernel, l.kernel.dataSync())).toBeLessThan(1e-3));
+    tr.dispose();
+    disposeMlp(a);
+    disposeMlp(b);
+  });
+
+  it('AdamW (decoupled decay before the update) and gradient clipping', () => {
+    const opts = { ...ADAM, optimizer: 'adamw' as const, weightDecay: 0.5, learningRate: 3e-3, gradClipNorm: 0.5 };
+    // 2-D rows [16, 2] from 32 one-dimensional draws (row i pairs draws i and 16 + i)
+    const two = seedBatches(60, 32, 4).map((b) => {
+      const xt = new Float32Array(32);
+      const target = new Float32Array(32);
+      for (let i = 0; i < 16; i++) {
+        xt[2 * i] = b.xt[i];
+        xt[2 * i + 1] = b.xt[16 + i];
+        target[2 * i] = b.target[i];
+        target[2 * i + 1] = b.target[16 + i];
+      }
+      // t scaled to [0, 1): raw t up to 99 amplifies float32 noise chaotically over many steps,
+      // which would test the conditioning of the seed network rather than the optimiser's math
+      return { xt, t: b.t.subarray(0, 16).map((v) => v / 100), target, size: 16 };
+    });
+    const a = makeMlp([3, 32, 32, 2], 'silu', 8);
+    const b = makeMlp([3, 32, 32, 2], 'silu', 8);
+    const ref = referenceRun(a, two, 2, opts);
+    const { losses, tr } = fusedRun(b, two, opts);
+    expectCurvesClose(losses, ref, 1e-3);
+    const w = tr.weights();
+    a.layers.forEach((l, i) => expect(maxAbsDiff(w[i].kernel, l.kernel.dataSync())).toBeLessThan(1e-4));
+    // the decay acted: without it the weights differ by far more than the tolerance
+    const c = makeMlp([3, 32, 32, 2], 'silu', 8);
+    const noDecay = fusedRun(c, two, { ...opts, optimizer: 'adam', weightDecay: 0 }).tr.weights();
+    expect(maxAbsDiff(noDecay[1].kernel, w[1].kernel)).toBeGreaterThan(1e-3);
+    // and the clipping acted
+    const e = makeMlp([3, 32, 32, 2], 'silu', 8);
+    const noClip = fusedRun(e, two, { ...opts, gradClipNorm: undefined }).losses;
+    expect(Math.max(...noClip.map((l, i) => Math.abs(l - losses[i]) / losses[i]))).toBeGreaterThan(1e-2);
+    tr.dispose();
+    [a, b, c, e].forEach(disposeMlp);
+  });
+});
+
+describe('trainer lifecycle', () => {
+  it('syncToModel writes exactly the kernel weights; no tensors leak', () => {
+    const d = makeMlp([3, 12, 2], 'tanh', 2);
+    const before = tf.memory().numTensors;
+    const tr = trainer(d);
+    const rng = new Rng(1);
+    for (let i = 0; i < 5; i++) tr.step(randomBatch(i === 4 ? 3 : 9, 2, rng)); // a short last batch too
+    const w = tr.weights();
+    expect(maxAbsDiff(w[0].kernel, d.layers[0].kernel.dataSync())).toBeGreaterThan(0); // not yet synced
+    tr.syncToModel();
+    d.layers.forEach((l, i) => {
+      expect(Array.from(l.kernel.dataSync())).toEqual(Array.from(w[i].kernel));
+      expect(Array.from(l.bias.dataSync())).toEqual(Array.from(w[i].bias));
+    });
+    expect(tr.takeLossSum()).toBeGreaterThan(0);
+    expect(tr.takeLossSum()).toBe(0);
+    tr.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(() => tr.step(randomBatch(2, 2, rng))).toThrow(/dispose/);
+    disposeMlp(d);
+  });
+
+  it('grows its buffers for a larger batch than the first', () => {
+    const d = makeMlp([2, 8, 1], 'silu', 3);
+    const tr = trainer(d);
+    const rng = new Rng(9);
+    tr.computeGradients(randomBatch(4, 1, rng));
+    const big = randomBatch(100, 1, rng);
+    tr.computeGradients(big);
+    const ref = referenceGrads(d, big, 1);
+    expect(maxAbsDiff(tr.readGradients()[0].kernel, ref.grads[0].kernel)).toBeLessThan(1e-5 * Math.max(1, maxAbs(ref.grads[0].kernel)));
+    disposeMlp(d);
+  });
+});
+
+describe('declines what it does not run', () => {
+  const d = () => makeMlp([2, 4, 1], 'silu', 1);
+  it('non-plain models, other inputs, activations, shapes and optimisers', () => {
+    const m = d();
+    expect(mlpTrainAccelerator.create(asModel(m, false), ADAM)).toMatch(/not a plain MLP/);
+    expect(mlpTrainAccelerator.create({ ...asModel(m), describePlainMlp: () => null }, ADAM)).toMatch(/does not describe/);
+    expect(createFusedMlpTrainer({ ...m, input: 'embedded-t' as 'concat-raw-t' }, ADAM)).toMatch(/input/);
+    expect(createFusedMlpTrainer({ ...m, activation: 'elu' as 'silu' }, ADAM)).toMatch(/activation 'elu'/);
+    expect(createFusedMlpTrainer({ ...m, layers: [m.layers[1], m.layers[0]] }, ADAM)).toMatch(/layer 1 takes/);
+    expect(createFusedMlpTrainer({ ...m, layers: [m.layers[0]] }, ADAM)).toMatch(/output width 4/);
+    expect(createFusedMlpTrainer(m, { ...ADAM, optimizer: 'sgd' as 'adam' })).toMatch(/optimizer 'sgd'/);
+    expect(createFusedMlpTrainer(m, { ...ADAM, gradClipNorm: 0 })).toMatch(/gradClipNorm/);
+    expect(mlpTrainAccelerator.create(asModel(m), ADAM)).toBeInstanceOf(FusedMlpTrainer);
+    disposeMlp(m);
+  });
+});
+
+describe("core's train() with the accelerator", () => {
+  it('runs the fused path and follows the plain path’s loss history', async () => {
+    const rng = new Rng(77);
+    const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
+    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const config = { epochs: 6, batchSize: 32, learningRate: 1e-3, predictionType: 'epsilon' as const, logEvery: 100, epsilon: 1e-8 };
+    const run = async (accelerate: boolean) => {
+      const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 31));
+      const before = tf.memory().numTensors;
+      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [1], schedule, config, rng: new Rng(1), accelerator: accelerate ? mlpTrainAccelerator : undefined });
+      expect(tf.memory().numTensors).toBe(before);
+      const w = m.variables[2].dataSync().slice();
+      m.dispose();
+      return { r, w };
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    expect(fused.r.path).toBe('fused:wasm-simd-mlp');
+    expect(plain.r.path).toBe('tfjs');
+    expectCurvesClose(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss), 1e-3);
+    expect(maxAbsDiff(fused.w, plain.w)).toBeLessThan(1e-3);
+  });
+});

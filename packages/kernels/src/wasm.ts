@@ -1,0 +1,109 @@
+/**
+ * Loads the fused MLP kernels (assembly/mlp.ts, embedded as base64) and manages one instance's
+ * linear memory. Each trainer or predictor gets its own instance, so their buffers never alias.
+ */
+import { MLP_WASM_BASE64 } from './generated/mlp-wasm.js';
+
+// The WebAssembly JS API, typed locally: it is global in Node and browsers, but TypeScript only
+// declares it in the DOM lib, which a Node package should not pull in.
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+type WasmModule = object;
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** The raw exports of the kernel module (byte pointers, sizes in elements). */
+export interface MlpKernelExports {
+  memory: WasmMemory;
+  heapBase(): number;
+  gemmNN(a: number, b: number, c: number, M: number, K: number, N: number, bias: number): void;
+  gemmNT(a: number, b: number, c: number, M: number, K: number, N: number): void;
+  gemmTN(a: number, b: number, c: number, M: number, K: number, N: number): void;
+  colSum(x: number, out: number, M: number, N: number): void;
+  actForward(z: number, aux: number, count: number, kind: number): void;
+  actBackward(d: number, a: number, aux: number, count: number, kind: number): void;
+  mseGrad(pred: number, target: number, grad: number, count: number): number;
+  adam(p: number, g: number, m: number, v: number, count: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, decayFactor: number, gradScale: number): void;
+  sumSquares(x: number, count: number): number;
+}
+
+let compiled: WasmModule | null = null;
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The compiled module (compiled once per process; 8 KB, so synchronous compilation is allowed everywhere). */
+export function kernelModule(): WasmModule {
+  if (!compiled) compiled = new wasm.Module(decodeBase64(MLP_WASM_BASE64));
+  return compiled;
+}
+
+/** True where the runtime validates 128-bit SIMD WebAssembly (Node ≥ 16, current browsers). */
+export function simdSupported(): boolean {
+  try {
+    kernelModule();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Rounds a float count up to a multiple of 4 (one v128), so every buffer is 16-byte aligned. */
+export function pad4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/**
+ * One kernel instance plus a bump allocator over its memory. Buffers are float32 regions named by
+ * byte offset; `f32` is refreshed whenever memory grows (growing detaches the old ArrayBuffer).
+ */
+export class KernelInstance {
+  readonly k: MlpKernelExports;
+  f32: Float32Array;
+  private top: number;
+
+  constructor() {
+    const inst = new wasm.Instance(kernelModule(), { env: { abort: () => { throw new Error('wasm abort'); } } });
+    this.k = inst.exports as unknown as MlpKernelExports;
+    this.top = (this.k.heapBase() + 15) & ~15;
+    this.f32 = new Float32Array(this.k.memory.buffer);
+  }
+
+  /** Current allocation mark, to reset to with {@link release}. */
+  mark(): number {
+    return this.top;
+  }
+
+  /** Frees everything allocated after `mark`. */
+  release(mark: number): void {
+    this.top = mark;
+  }
+
+  /** Allocates `floats` (padded to 4) zeroed float32s and returns the byte pointer. */
+  alloc(floats: number): number {
+    const ptr = this.top;
+    const bytes = pad4(floats) * 4;
+    this.top += bytes;
+    const need = this.top - this.k.memory.buffer.byteLength;
+    if (need > 0) {
+      this.k.memory.grow(Math.ceil(need / 65536));
+      this.f32 = new Float32Array(this.k.memory.buffer);
+    }
+    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    return ptr;
+  }
+
+  /** A float32 view of `floats` elements at byte pointer `ptr` (valid until the next grow). */
+  view(ptr: number, floats: number): Float32Array {
+    return this.f32.subarray(ptr >> 2, (ptr >> 2) + floats);
+  }
+}
