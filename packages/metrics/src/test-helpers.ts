@@ -23,6 +23,6 @@ export function normalCdf(x: number): number {
 }
 
 /** Resolves a metric result to its value. */
-export function valueOf(r: number | { value: number }): number {
+export function valueOfResult(r: number | { value: number }): number {
   return typeof r === 'number' ? r : r.value;
 }

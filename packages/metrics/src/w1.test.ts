@@ -93,8 +93,9 @@ describe('w1 metric', () => {
     if (typeof r === 'number') throw new Error('expected details');
     expect(r.value).toBeCloseTo(1.5, 5);
     expect(r.details?.perDim).toHaveLength(2);
-    expect((r.details?.perDim as number[])[0]).toBeCloseTo(1, 5);
-    expect((r.details?.perDim as number[])[1]).toBeCloseTo(2, 5);
+    const perDim = (r.details?.perDim ?? []) as number[];
+    expect(perDim[0]).toBeCloseTo(1, 5);
+    expect(perDim[1]).toBeCloseTo(2, 5);
     expect(marginalW1(a, b, 2)).toEqual(r.details?.perDim);
   });
 

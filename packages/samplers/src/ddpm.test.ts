@@ -29,7 +29,10 @@ function referenceLoop(n: number, seed: number, large: boolean): Float32Array {
   const alphas = betas.map((b) => 1 - b);
   const alphaBar: number[] = [];
   let p = 1;
-  for (const a of alphas) alphaBar.push((p *= a));
+  for (const a of alphas) {
+    p *= a;
+    alphaBar.push(p);
+  }
   let x = tf.tensor(rng.normalArray(n), [n, 1]);
   for (let t = T - 1; t >= 0; t--) {
     const next = tf.tidy(() => {

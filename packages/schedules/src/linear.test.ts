@@ -21,7 +21,7 @@ describe('linear (the reference schedule)', () => {
     expect(s.betas[0]).toBe(0.0001);
     expect(s.betas[99]).toBe(0.02);
     // Hand-computed: β_33 = 1e-4 + 33·0.0199/99 = 0.0067333…
-    expect(s.betas[33]).toBeCloseTo(0.0067333333333333333, 16);
+    expect(s.betas[33]).toBeCloseTo(1e-4 + (33 * 0.0199) / 99, 16);
     for (let t = 1; t < 100; t++) expect(Math.abs(s.betas[t] - s.betas[t - 1] - 0.0199 / 99)).toBeLessThan(1e-17);
   });
 
