@@ -24,6 +24,7 @@ import {
   type Sampler,
   ConfigError,
   scheduleDiagnostics,
+  type ScheduleDiagnostics,
   type TrainAccelerator,
   type TrainState,
   type TrainingSet,
@@ -319,6 +320,46 @@ export async function sampleAndEvaluate(args: {
   };
 }
 
+/** The `summary.json` object a run or a sample writes; one shape, so sweeps aggregate both alike. */
+export function buildSummary(a: {
+  r: ResolvedExperiment;
+  built: Built;
+  model: Pick<DenoiserModel, 'parameterCount'>;
+  diagnostics: ScheduleDiagnostics;
+  training: Record<string, unknown>;
+  evald: { sampling: Record<string, unknown>; metrics: Record<string, number> };
+  warnings: string[];
+  /** The run a sample directory was drawn from. */
+  source?: string;
+}): Record<string, unknown> {
+  const exp = a.r.experiment;
+  const s = a.built.schedule;
+  const d = a.diagnostics;
+  return {
+    name: exp.name,
+    status: 'complete',
+    ...(a.source !== undefined ? { source: a.source } : {}),
+    seed: exp.seed,
+    backend: a.built.backend.name,
+    predictionType: exp.training.predictionType,
+    parameterCount: a.model.parameterCount,
+    metrics: a.evald.metrics,
+    schedule: {
+      name: s.name,
+      numTrainTimesteps: s.numTrainTimesteps,
+      alphaBarT: d.alphaBarT,
+      snrMin: d.snrMin,
+      snrMax: d.snrMax,
+      logSnrMin: d.logSnrMin,
+      logSnrMax: d.logSnrMax,
+    },
+    training: a.training,
+    sampling: a.evald.sampling,
+    warnings: a.warnings,
+    reporterErrors: a.built.reporters.errors,
+  };
+}
+
 /** `sliced-wasserstein` → `slicedWasserstein`, so summary keys read as `metrics.slicedWasserstein`. */
 export function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -442,28 +483,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
     model.dispose();
     for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
-    const summary = {
-      name: exp.name,
-      status: 'complete',
-      seed: exp.seed,
-      backend: built.backend.name,
-      predictionType: exp.training.predictionType,
-      parameterCount: model.parameterCount,
-      metrics: evald.metrics,
-      schedule: {
-        name: schedule.name,
-        numTrainTimesteps: schedule.numTrainTimesteps,
-        alphaBarT: diagnostics.alphaBarT,
-        snrMin: diagnostics.snrMin,
-        snrMax: diagnostics.snrMax,
-        logSnrMin: diagnostics.logSnrMin,
-        logSnrMax: diagnostics.logSnrMax,
-      },
-      training,
-      sampling: evald.sampling,
-      warnings,
-      reporterErrors: built.reporters.errors,
-    };
+    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings });
     await built.reporters.emit('onRunEnd', { runDir, summary, lossHistory });
     return { runDir, summary };
   } catch (e) {

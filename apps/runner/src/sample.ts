@@ -25,7 +25,7 @@ import {
 } from './config.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
-import { buildPlugins, createReporters, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
+import { buildPlugins, buildSummary, createReporters, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
 
 type Json = Record<string, unknown>;
 
@@ -272,29 +272,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng });
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
-    const summary = {
-      name: exp.name,
-      status: 'complete',
-      source: run.dir,
-      seed: exp.seed,
-      backend: built.backend.name,
-      predictionType: exp.training.predictionType,
-      parameterCount: model.parameterCount,
-      metrics: evald.metrics,
-      schedule: {
-        name: schedule.name,
-        numTrainTimesteps: schedule.numTrainTimesteps,
-        alphaBarT: diagnostics.alphaBarT,
-        snrMin: diagnostics.snrMin,
-        snrMax: diagnostics.snrMax,
-        logSnrMin: diagnostics.logSnrMin,
-        logSnrMax: diagnostics.logSnrMax,
-      },
-      training,
-      sampling: evald.sampling,
-      warnings,
-      reporterErrors: built.reporters.errors,
-    };
+    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings, source: run.dir });
     await built.reporters.emit('onRunEnd', { runDir: sampleDir, summary, lossHistory: [] });
     return { sampleDir, summary };
   } catch (e) {

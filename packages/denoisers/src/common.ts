@@ -241,3 +241,22 @@ export function checkLoadedShape(meta: CheckpointMeta, ctx: { dataShape: readonl
   }
   return [...shape];
 }
+
+/** `[name, in, out]` dense layers as the `name/kernel` [in, out] and `name/bias` [out] shapes a checkpoint must hold. */
+export function denseWeightShapes(layers: readonly (readonly [string, number, number])[]): [string, number[]][] {
+  return layers.flatMap(([n, i, o]): [string, number[]][] => [
+    [`${n}/kernel`, [i, o]],
+    [`${n}/bias`, [o]],
+  ]);
+}
+
+/** Restores a checkpoint's weights into a fresh store, disposing the store if the checkpoint does not match. */
+export function restoreCheckpoint(store: WeightStore, artifacts: ModelArtifacts, expected: [string, number[]][]): WeightStore {
+  try {
+    restoreWeights(store, readWeights(artifacts), expected);
+  } catch (e) {
+    store.dispose();
+    throw e;
+  }
+  return store;
+}

@@ -18,8 +18,8 @@ import {
   dense,
   LAYERS_ACTIVATION,
   readMeta,
-  readWeights,
-  restoreWeights,
+  denseWeightShapes,
+  restoreCheckpoint,
   saveAsLayersModel,
   sizeOf,
   uniquePrefix,
@@ -161,16 +161,7 @@ export function loadMlp(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): D
   const options = mlpOptions.parse(meta.options);
   const shape = checkLoadedShape(meta, ctx, 'mlp');
   const store = new WeightStore(uniquePrefix('mlp', 'time_dense/kernel'));
-  const expected = layerSizes(sizeOf(shape), options).flatMap(([n, i, o]): [string, number[]][] => [
-    [`${n}/kernel`, [i, o]],
-    [`${n}/bias`, [o]],
-  ]);
-  try {
-    restoreWeights(store, readWeights(artifacts), expected);
-  } catch (e) {
-    store.dispose();
-    throw e;
-  }
+  restoreCheckpoint(store, artifacts, denseWeightShapes(layerSizes(sizeOf(shape), options)));
   return makeModel(store, shape, options, meta.numTrainTimesteps);
 }
 

@@ -20,8 +20,8 @@ import {
   checkShape,
   dense,
   readMeta,
-  readWeights,
-  restoreWeights,
+  denseWeightShapes,
+  restoreCheckpoint,
   saveAsLayersModel,
   sizeOf,
   uniquePrefix,
@@ -124,16 +124,7 @@ export function loadSeedMlp(artifacts: ModelArtifacts, ctx: DenoiserBuildContext
   const shape = checkLoadedShape(meta, ctx, 'seed-mlp');
   const D = sizeOf(shape);
   const store = new WeightStore(uniquePrefix('seed-mlp', 'dense_0/kernel'));
-  const expected = layerSizes(D, options.hidden).flatMap(([n, i, o]): [string, number[]][] => [
-    [`${n}/kernel`, [i, o]],
-    [`${n}/bias`, [o]],
-  ]);
-  try {
-    restoreWeights(store, readWeights(artifacts), expected);
-  } catch (e) {
-    store.dispose();
-    throw e;
-  }
+  restoreCheckpoint(store, artifacts, denseWeightShapes(layerSizes(D, options.hidden)));
   return makeModel(store, shape, options, meta.numTrainTimesteps);
 }
 

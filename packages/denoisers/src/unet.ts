@@ -19,8 +19,7 @@ import {
   checkLoadedShape,
   LAYERS_ACTIVATION,
   readMeta,
-  readWeights,
-  restoreWeights,
+  restoreCheckpoint,
   saveAsLayersModel,
   torchConvInit,
   torchLinearInit,
@@ -292,12 +291,7 @@ export function loadUnet(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): 
   const shape = checkLoadedShape(meta, ctx, 'unet');
   checkImageShape(shape, options);
   const store = new WeightStore(uniquePrefix('unet', 'time_dense/kernel'));
-  try {
-    restoreWeights(store, readWeights(artifacts), weightShapes(declareWeights(options, shape[2])));
-  } catch (e) {
-    store.dispose();
-    throw e;
-  }
+  restoreCheckpoint(store, artifacts, weightShapes(declareWeights(options, shape[2])));
   return makeModel(store, shape, options, meta.numTrainTimesteps);
 }
 
