@@ -1,14 +1,27 @@
-// `pnpm bench`: the benchmark suite (not timed tests). Today it runs the kernels workloads
-// (seed-train fused vs plain tfjs-wasm, seed-sample fused vs tfjs) and prints one line per
-// workload; it needs `pnpm build` first. Extra arguments (e.g. --quick) are passed through.
-import { spawnSync } from 'node:child_process';
+// `pnpm bench`: the benchmark suite (issue 8) — not timed tests. Prints one line per workload ×
+// backend × path (median of the repetitions, with min and max) and writes bench.json at the
+// repository root: { "workloads": [ { name, backend, path, unit, median, min, max,
+// numTensorsBefore, numTensorsAfter, reps, … } ] }, the default path of each workload first.
+// Needs `pnpm build` first (it runs the built packages).
+//
+// Options:
+//   --quick            fewer repetitions and steps (a smoke test, seconds instead of minutes)
+//   --only a,b         run only these workloads (names below)
+//   --out FILE         write the JSON there instead of <root>/bench.json
+//   --reps N           repetitions per entry (default 5; --quick: 3)
+//   --list             print the workload names and exit
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadModules } from './bench/lib.mjs';
+import { parseBenchArgs, runBench } from './bench/run.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const kernels = join(root, 'packages', 'kernels');
-const r = spawnSync(process.execPath, ['--import', './bench/node-extensionless.mjs', 'bench/train.mjs', ...process.argv.slice(2)], {
-  cwd: kernels,
-  stdio: 'inherit',
-});
-process.exit(r.status ?? 1);
+let options;
+try {
+  options = parseBenchArgs(process.argv.slice(2), root);
+} catch (e) {
+  console.error(`bench: ${e.message}`);
+  process.exit(2);
+}
+const modules = options.list ? null : await loadModules(root);
+process.exitCode = await runBench(modules, options, (line) => console.log(line));

@@ -1,8 +1,11 @@
 /**
  * Backend selection: `tensorflow` (@tensorflow/tfjs-node, optional, loaded by dynamic import),
- * `wasm` (embedded, the fast default) and `cpu` (pure JS, the numerical reference).
+ * `wasm` (embedded, the fast default) and `cpu` (pure JS, the numerical reference). On wasm it also
+ * installs the kernels package's matMul gradient, so every model trained on tfjs ops there (not
+ * only the fused plain MLPs) gets the faster backward pass.
  */
-import { BackendError } from '@diffusionlab/core';
+import { BackendError, registerTfjsGradients } from '@diffusionlab/core';
+import { installMatMulGradientFix, uninstallMatMulGradientFix } from '@diffusionlab/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** What the run records about the backend it got. */
@@ -11,6 +14,26 @@ export interface BackendInfo {
   name: string;
   /** Why `auto` chose what it chose. */
   reason: string;
+  /** True when the wasm matMul gradient (explicit transposes, no transposed matMuls) is installed. */
+  matMulGradientFix?: boolean;
+}
+
+/**
+ * Gives BatchMatMul the gradient that suits the backend: on wasm, tfjs-backend-wasm 4.22 runs
+ * transposed matMuls several times slower than an explicit transpose plus a plain matMul, so the
+ * kernels package's equivalent gradient (same math; faster steps, most for wide layers and large
+ * batches — see `pnpm bench`, seed-train and mlp-train-256) replaces tfjs's;
+ * elsewhere tfjs's own gradient is restored. tfjs's gradients are registered first, or they would
+ * overwrite the fix later. Returns whether the fix is installed.
+ */
+export async function configureMatMulGradient(backend: string): Promise<boolean> {
+  await registerTfjsGradients();
+  if (backend === 'wasm') {
+    installMatMulGradientFix();
+    return true;
+  }
+  uninstallMatMulGradientFix();
+  return false;
 }
 
 const TFJS_NODE_HINT =
@@ -68,5 +91,6 @@ export async function setupBackend(requested: string, needs: { convGradients?: b
   if (!ok || tf.getBackend() !== name) throw new BackendError(`backend "${name}" failed to initialise.`, { hint: 'Try backend: cpu.' });
   // The cpu backend's first write prints an advert for tfjs-node; the run already says which backend it chose and why.
   if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
-  return { requested, name, reason };
+  const matMulGradientFix = await configureMatMulGradient(name);
+  return { requested, name, reason, matMulGradientFix };
 }

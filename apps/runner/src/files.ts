@@ -89,6 +89,7 @@ export function encodeTrainState(state: TrainState): Record<string, string | Uin
     lastFiniteLoss: state.lastFiniteLoss,
     lossHistory: state.lossHistory,
     hasEma: state.ema !== undefined,
+    adamBetaPowers: state.adamBetaPowers,
     tensors: specs,
   };
   return { [TRAIN_STATE_JSON]: JSON.stringify(json), [TRAIN_STATE_BIN]: new Uint8Array(buf.buffer) };
@@ -114,5 +115,6 @@ export function loadTrainState(dir: string): TrainState | null {
     weights: pick('weights'),
     optimizer: pick('optimizer'),
     ema: json.hasEma ? pick('ema') : undefined,
+    ...(json.adamBetaPowers ? { adamBetaPowers: json.adamBetaPowers as [number, number] } : {}),
   };
 }

@@ -103,6 +103,9 @@ describe('bad input stops before any work, naming the key', () => {
     ['unknown key', ['training.epoch=3'], /training\.epoch: unknown key; did you mean "epochs"/],
     ['bad backend', ['backend=gpu'], /backend.*valid: auto, wasm, cpu, tensorflow/],
     ['list value outside sweep', ['sampler.steps=10,20'], /only `diffusionlab sweep`/],
+    // A metric that cannot apply to the data fails before training, not after it.
+    ['epsilon prediction with zero terminal SNR', ['schedule.rescaleZeroTerminalSnr=true'], /training\.predictionType: epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0/],
+    ['metric that does not fit the dataset', ['dataset.use=moons', 'dataset.size=64', 'evaluation.metrics=[modes]'], /evaluation\.metrics.*the dataset describes no modes/],
   ];
   for (const [what, overrides, message] of cases) {
     it(what, async () => {
@@ -138,5 +141,21 @@ describe('bad input stops before any work, naming the key', () => {
     const cfg = writeConfig(dir);
     expect(await main(['validate', cfg])).toBe(0);
     await expect(main(['validate', cfg, 'sampler.use=nope', 'dataset.size=0'])).rejects.toThrow(/sampler\.use[\s\S]*dataset\.size|dataset\.size[\s\S]*sampler\.use/);
+  });
+});
+
+describe('epsilon prediction at a huge σ_max', () => {
+  it('warns for samplers that turn ε̂ into x̂₀ there, not for ddpm, v-prediction, the oracle or a small σ_max', async () => {
+    const { cosineBetas } = await import('@diffusionlab/schedules');
+    const { scheduleFromBetas } = await import('@diffusionlab/core');
+    const { epsilonAtHugeSigmaWarning } = await import('./run.js');
+    const cosine = scheduleFromBetas('cosine', cosineBetas(1000, 0.008, 0.999));
+    const linear100 = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const r = (sampler: string, predictionType: string) => ({ experiment: { training: { predictionType } }, sampler: { use: sampler } }) as never;
+    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), cosine, true)).toMatch(/sampler ddim .* σ_max = 2\.0\de\+4/);
+    expect(epsilonAtHugeSigmaWarning(r('ddpm', 'epsilon'), cosine, true)).toBeNull();
+    expect(epsilonAtHugeSigmaWarning(r('ddim', 'v'), cosine, true)).toBeNull();
+    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), cosine, false)).toBeNull();
+    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), linear100, true)).toBeNull();
   });
 });

@@ -36,6 +36,9 @@ import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { encodeTrainState, loadTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { chooseSamplingPath } from './sampling-path.js';
+
+export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
 
 /** How the CLI (or a test) runs an experiment. */
 export interface RunOptions {
@@ -226,9 +229,50 @@ export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): P
     throw new ConfigError({ path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${schedule.numTrainTimesteps} training timesteps` });
   }
   const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await create<'metric'>(slot, ctx) })));
+  checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
+  // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
+  for (const { slot, metric } of metrics) {
+    try {
+      metric.check?.({ shape: dataset.shape, info: dataset.info });
+    } catch (e) {
+      throw new ConfigError({ path: slot.path, message: (e as Error).message }, { hint: (e as { hint?: string }).hint });
+    }
+  }
   const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
   const backend = await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
   return { dataset, schedule, denoiser, sampler, metrics, reporters: new ReporterSet([], ctx.print), backend };
+}
+
+/**
+ * A trained ε-model cannot define x̂₀ = (xₜ − √(1−ᾱₜ)·ε̂)/√ᾱₜ where ᾱₜ = 0 (zero terminal SNR,
+ * Lin et al. 2023 §3.2), so that combination is refused before training; only the exact oracle
+ * survives it.
+ */
+function checkPredictionFitsSchedule(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): void {
+  const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
+  if (trainable && r.experiment.training.predictionType === 'epsilon' && last === 0) {
+    throw new ConfigError(
+      { path: 'training.predictionType', message: 'epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0 (zero terminal SNR): x̂₀ would divide by √ᾱ_T = 0' },
+      { hint: 'Use training.predictionType: v (as Lin et al. 2023 do) or sample, or drop rescaleZeroTerminalSnr.' },
+    );
+  }
+}
+
+/**
+ * Warns when a trained ε-model meets a sampler that converts ε̂ to x̂₀ at a huge σ: every step from
+ * σ_max multiplies the network's error by about σ (cosine's β clip at 0.999 gives σ_max ≈ 2·10⁴ at
+ * T = 1000). DDPM's ancestral update uses ε̂ with bounded weights and is exempt.
+ */
+export function epsilonAtHugeSigmaWarning(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): string | null {
+  if (!trainable || r.experiment.training.predictionType !== 'epsilon' || r.sampler.use === 'ddpm') return null;
+  const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
+  const sigmaMax = Math.sqrt((1 - last) / last);
+  if (!(sigmaMax > 100)) return null;
+  return (
+    `sampler ${r.sampler.use} with an epsilon-prediction model starts at σ_max = ${sigmaMax.toPrecision(3)}, where x̂₀ = x − σ·ε̂ magnifies the ` +
+    `network's error about ${sigmaMax.toPrecision(2)}×; expect poor samples. Use sampler ddpm, training.predictionType v, ` +
+    'or sampler.timestepSpacing leading (which starts below T)'
+  );
 }
 
 /** Creates the reporters once the run directory exists (they write into it). */
@@ -257,21 +301,38 @@ export async function sampleAndEvaluate(args: {
   const { dataset, schedule, sampler } = built;
   const ev = r.experiment.evaluation;
   const n = ev.samples;
-  const steps = r.sampler.options.steps as number | undefined;
-  const gen = await generateSamples({
+  const predictionType = r.experiment.training.predictionType;
+  // The fused kernels when they apply (same draws, same samples up to float rounding), else tfjs.
+  const path = chooseSamplingPath({
     model,
-    sampler,
+    backend: built.backend.name,
+    accelerate: r.experiment.training.accelerate,
+    sampler: { use: r.sampler.use, options: r.sampler.options },
     schedule,
-    predictionType: r.experiment.training.predictionType,
-    shape: dataset.shape,
-    n,
-    steps,
-    rng: rng.fork('sample'),
-    batchSize: ev.batchSize,
-    trajectorySnapshots: ev.trajectory,
+    predictionType,
+    batch: Math.min(n, ev.batchSize ?? n),
   });
+  let gen: Awaited<ReturnType<typeof generateSamples>>;
+  try {
+    gen = await generateSamples({
+      model: path.model,
+      sampler,
+      schedule,
+      predictionType,
+      shape: dataset.shape,
+      n,
+      steps: path.steps ?? (r.sampler.options.steps as number | undefined),
+      rng: rng.fork('sample'),
+      batchSize: ev.batchSize,
+      trajectorySnapshots: ev.trajectory,
+      loop: path.loop,
+    });
+  } finally {
+    path.dispose();
+  }
   const reference = await dataset.reference(n, rng.fork('reference'));
-  const reference2 = await dataset.reference(n, rng.fork('reference-floor'));
+  // The floor is what a perfect generator scores: an i.i.d. draw from the data distribution against the same reference.
+  const reference2 = await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
   const info = dataset.info;
   const shape = [n, ...dataset.shape];
   writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
@@ -288,7 +349,7 @@ export async function sampleAndEvaluate(args: {
     info,
   });
   // Metrics run in model space (standardised where the dataset standardises), against fresh
-  // reference draws; each one's noise floor is the same metric between two independent reference draws.
+  // reference draws; each one's noise floor is the same metric between a perfect generator's draw (Dataset.perfectDraw) and the reference.
   const metrics: Record<string, number> = {};
   const details: Record<string, unknown> = {};
   for (const { slot, metric } of built.metrics) {
@@ -314,6 +375,9 @@ export async function sampleAndEvaluate(args: {
       samples: n,
       seconds: gen.seconds,
       samplesPerSecond: n / gen.seconds,
+      path: path.path,
+      ...(path.threads !== undefined ? { threads: path.threads } : {}),
+      ...(path.declined !== undefined ? { fusedDeclined: path.declined } : {}),
     },
     metrics,
     details,
@@ -414,6 +478,8 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     const model = await denoiser.build(buildCtx);
     const diagnostics = scheduleDiagnostics(schedule);
     const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
+    const epsWarning = epsilonAtHugeSigmaWarning(r, schedule, denoiser.trainable);
+    if (epsWarning) warnings.push(epsWarning);
     const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
     await built.reporters.emit('onRunStart', {
       runDir,
@@ -481,9 +547,11 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps, final: true });
 
     const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
+    // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
+    const counted = { parameterCount: model.parameterCount };
     model.dispose();
     for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
-    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings });
+    const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings });
     await built.reporters.emit('onRunEnd', { runDir, summary, lossHistory });
     return { runDir, summary };
   } catch (e) {

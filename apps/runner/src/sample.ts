@@ -25,7 +25,7 @@ import {
 } from './config.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
-import { buildPlugins, buildSummary, createReporters, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
+import { buildPlugins, buildSummary, createReporters, epsilonAtHugeSigmaWarning, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
 
 type Json = Record<string, unknown>;
 
@@ -254,6 +254,8 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     const runTraining = (run.summary?.training as Json | undefined) ?? {};
     const diagnostics = scheduleDiagnostics(schedule);
     const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
+    const epsWarning = epsilonAtHugeSigmaWarning(r, schedule, built.denoiser.trainable);
+    if (epsWarning) warnings.push(epsWarning);
     await built.reporters.emit('onRunStart', {
       runDir: sampleDir,
       name: exp.name,

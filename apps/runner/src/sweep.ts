@@ -239,14 +239,19 @@ export function metricNames(rows: readonly SweepRow[], axes: readonly SweepAxis[
   return out;
 }
 
-/** The printed table: swept values, NFE, each metric (with its noise floor), training seconds. */
+/**
+ * The printed table: swept values, the step count each point ran (when `sampler.steps` is not swept:
+ * a sampler's default differs by sampler), NFE, each metric (with its noise floor), training seconds.
+ */
 export function formatTable(rows: readonly SweepRow[], axes: readonly SweepAxis[]): string[] {
   const swept = axes.filter((a) => a.values.length > 1).map((a) => a.key);
+  const showSteps = !swept.includes('sampler.steps') && rows.some((r) => typeof r.steps === 'number');
   const metrics = metricNames(rows, axes);
-  const head = [...swept, 'NFE', ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)), 'train s', 'model'];
+  const head = [...swept, ...(showSteps ? ['steps'] : []), 'NFE', ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)), 'train s', 'model'];
   const fmt = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : v === undefined ? '-' : String(v));
   const body = rows.map((r) => [
     ...swept.map((k) => fmt(r[k])),
+    ...(showSteps ? [fmt(r.steps)] : []),
     fmt(r.nfe),
     ...metrics.map((m) => (typeof r[`${m}NoiseFloor`] === 'number' ? `${fmt(r[m])} (${fmt(r[`${m}NoiseFloor`])})` : fmt(r[m]))),
     fmt(r.trainingSeconds),

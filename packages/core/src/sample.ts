@@ -21,6 +21,38 @@ export function makeDenoiseFn(model: Pick<DenoiserModel, 'predict'>, schedule: N
     });
 }
 
+/** One batch as a {@link SamplingLoop} sees it. */
+export interface SamplingLoopBatch {
+  n: number;
+  /** The batch's stream: draw from it exactly as the sampler would (x_T first, then per-step noise). */
+  rng: Rng;
+  /** Steps (0 … total, the samplers' onStep numbering) whose state to return; empty for all but the first batch. */
+  snapshotSteps: number[];
+}
+
+/** What a {@link SamplingLoop} returns for one batch, as plain data. */
+export interface SamplingLoopResult {
+  samples: Float32Array;
+  snapshots: { step: number; t: number; samples: Float32Array }[];
+  /** Model evaluations this batch took. */
+  nfe: number;
+}
+
+/**
+ * A whole sampler loop run outside tfjs (e.g. in fused kernels) for one batch. It must give the
+ * sampler's samples for the same rng up to float rounding; generateSamples still does the
+ * batching, rng forks, trajectory placement and timing, so both paths share them.
+ */
+export type SamplingLoop = (batch: SamplingLoopBatch) => Promise<SamplingLoopResult>;
+
+/**
+ * The steps at which a trajectory of `count` snapshots is taken over `total` steps (first and last
+ * included); why: one placement for the tfjs loop and any {@link SamplingLoop}.
+ */
+export function trajectorySteps(count: number, total: number): number[] {
+  return [...new Set(Array.from({ length: count }, (_, i) => Math.round((i * total) / Math.max(1, count - 1))))];
+}
+
 /** Inputs to {@link generateSamples}. */
 export interface GenerateParams {
   model: Pick<DenoiserModel, 'predict'>;
@@ -36,6 +68,8 @@ export interface GenerateParams {
   /** Number of trajectory snapshots to keep (first batch only); 0 keeps none. */
   trajectorySnapshots?: number;
   onStep?: (step: number, total: number) => void;
+  /** Runs each batch instead of `sampler.sample` (same draws, same result); `steps` is then its step count. */
+  loop?: SamplingLoop;
 }
 
 /** Generated samples as plain data. */
@@ -58,7 +92,7 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
   // Snapshot steps are placed once the sampler says how many steps it takes (onStep's total).
   let wanted: Set<number> | null = null;
   const wantedFor = (total: number): Set<number> => {
-    wanted ??= new Set(Array.from({ length: snaps }, (_, i) => Math.round((i * total) / Math.max(1, snaps - 1))));
+    wanted ??= new Set(trajectorySteps(snaps, total));
     return wanted;
   };
   const base = makeDenoiseFn(p.model, p.schedule, p.predictionType);
@@ -66,6 +100,17 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
   const start = performance.now();
   for (let off = 0, bi = 0; off < p.n; off += batch, bi++) {
     const n = Math.min(batch, p.n - off);
+    const rng = bi === 0 ? p.rng : p.rng.fork(`batch${bi}`);
+    if (p.loop) {
+      const r = await p.loop({ n, rng, snapshotSteps: bi === 0 && snaps > 0 ? [...wantedFor(steps)] : [] });
+      samples.set(r.samples, off * rowSize);
+      if (bi === 0) {
+        trajectory.push(...r.snapshots);
+        p.onStep?.(steps, steps);
+      }
+      nfe = Math.max(nfe, r.nfe);
+      continue;
+    }
     let evals = 0;
     const denoise: DenoiseFn = (x, t) => {
       evals++;
@@ -77,7 +122,7 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
       shape: p.shape,
       n,
       steps,
-      rng: bi === 0 ? p.rng : p.rng.fork(`batch${bi}`),
+      rng,
       onStep: (info) => {
         if (bi === 0 && snaps > 0 && wantedFor(info.total).has(info.step)) {
           trajectory.push({ step: info.step, t: info.t, samples: info.x.dataSync().slice() as Float32Array });

@@ -58,6 +58,13 @@ export interface Dataset {
   load(rng: Rng): TrainingSet | Promise<TrainingSet>;
   /** n points the model did not train on (fresh draws or a held-out split), in model space. */
   reference(n: number, rng: Rng): Float32Array | Promise<Float32Array>;
+  /**
+   * n i.i.d. draws from the data distribution itself: what a perfect generator would output. The
+   * noise floor of every metric compares such a draw with the reference, so that a reference made
+   * less noisy by design (e.g. stratified, exactly wᵢ·n points per mixture component) does not set a
+   * floor no generator can reach. Defaults to {@link Dataset.reference} when omitted.
+   */
+  perfectDraw?(n: number, rng: Rng): Float32Array | Promise<Float32Array>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +197,11 @@ export interface Metric {
   /** True where bigger means better (coverage); false for distances. */
   readonly higherIsBetter: boolean;
   compute(generated: Float32Array, reference: Float32Array, ctx: MetricContext): MetricResult | Promise<MetricResult>;
+  /**
+   * Throws when the metric cannot apply to this dataset (e.g. `modes` on data with no modes). The
+   * runner calls it before training, so a misfit metric fails in seconds, not after an hour.
+   */
+  check?(ctx: { shape: readonly number[]; info: DatasetInfo }): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,12 +293,23 @@ export interface TrainBatch {
 
 /** A fused training step for one model; owns a copy of the weights and optimiser state while training. */
 export interface FusedTrainer {
-  /** One optimiser step (forward, backward, update) on a batch. */
-  step(batch: TrainBatch): void;
+  /**
+   * One optimiser step (forward, backward, update) on a batch, at `learningRate` when given (so
+   * warm-up and cosine schedules run on the fast path too), else at the rate it was created with.
+   */
+  step(batch: TrainBatch, learningRate?: number): void;
+  /**
+   * Updates an EMA of the weights after a step: ema ← decay·ema + (1 − decay)·θ, starting from the
+   * weights the trainer was created with. Optional: a trainer without it declines EMA runs.
+   */
+  emaStep?(decay: number): void;
   /** Sum of batch losses since the last call, then resets it (read once per epoch). */
   takeLossSum(): number;
-  /** Writes the current weights back into the model's tf.Variables (before saving or sampling). */
-  syncToModel(): void;
+  /**
+   * Writes the current weights back into the model's tf.Variables (before saving or sampling);
+   * `'ema'` writes the EMA weights instead (only after {@link FusedTrainer.emaStep} was used).
+   */
+  syncToModel(weights?: 'raw' | 'ema'): void;
   dispose(): void;
 }
 

@@ -71,6 +71,12 @@ export interface TrainState {
   optimizer: NamedArray[];
   /** EMA shadow weights, in `model.variables` order, when EMA is on. */
   ema?: NamedArray[];
+  /**
+   * Adam's running β₁ᵗ and β₂ᵗ as the optimiser holds them. tfjs's `setWeights` recomputes them as
+   * `pow(β, t + 1)`, which differs from the accumulated product in the last float32 bit and makes a
+   * resumed run drift from the uninterrupted one; restoring them keeps the trajectory exact.
+   */
+  adamBetaPowers?: [number, number];
 }
 
 /** Inputs to {@link train}. */
@@ -182,11 +188,25 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTe
 
 const toNamedArray = (name: string, t: tf.Tensor): NamedArray => ({ name, shape: t.shape.slice(), data: t.dataSync().slice() as Float32Array });
 
+/**
+ * EMA decay for update n (1-based): min(decay, (1 + n)/(10 + n)) with warm-up (Tarvainen & Valpola
+ * 2017 style ramp), so early averages are not dominated by the initial weights.
+ */
+function emaDecayAt(c: TrainConfig, n: number): number {
+  const d = c.emaDecay as number;
+  return c.emaWarmup === false ? d : Math.min(d, (1 + n) / (10 + n));
+}
+
+/** Adam's β-power accumulators: tfjs keeps them as private fields, not among `getWeights()`. */
+function adamAccumulators(optimizer: tf.Optimizer): { accBeta1: tf.Variable; accBeta2: tf.Variable } {
+  const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (!o.accBeta1 || !o.accBeta2) throw new Error('tfjs AdamOptimizer no longer has accBeta1/accBeta2; resume cannot restore its state exactly');
+  return { accBeta1: o.accBeta1, accBeta2: o.accBeta2 };
+}
+
 /** Why the fused path cannot honour this config, or null when it can. */
 function fusedIncompatibility(c: TrainConfig, p: TrainParams): string | null {
-  if (c.emaDecay !== undefined) return 'EMA of the weights runs on the tfjs path';
   if ((c.lossWeighting ?? 'none') !== 'none') return 'loss weighting runs on the tfjs path';
-  if ((c.lrSchedule ?? 'constant') !== 'constant' || (c.warmupSteps ?? 0) > 0) return 'learning-rate schedules run on the tfjs path';
   if (c.checkpointEvery !== undefined || p.resumeFrom) return 'periodic checkpoints and resume need optimiser state, kept on the tfjs path';
   return null;
 }
@@ -226,6 +246,14 @@ export async function train(p: TrainParams): Promise<TrainResult> {
       await optimizer.setWeights(slots);
       for (const w of slots) w.tensor.dispose();
     }
+    if (s.adamBetaPowers) {
+      const acc = adamAccumulators(optimizer);
+      const [b1, b2] = s.adamBetaPowers;
+      tf.tidy(() => {
+        acc.accBeta1.assign(tf.scalar(b1));
+        acc.accBeta2.assign(tf.scalar(b2));
+      });
+    }
     shuffleRng.setState(s.rng.shuffle);
     noiseRng.setState(s.rng.noise);
     step = s.step;
@@ -253,7 +281,10 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         backend: p.backend ?? tf.getBackend(),
       });
     if (typeof made === 'string') declined = made;
-    else fused = made;
+    else if (ema && typeof made.emaStep !== 'function') {
+      made.dispose();
+      declined = `the ${p.accelerator.name} accelerator keeps no EMA of the weights`;
+    } else fused = made;
   }
 
   const swapEma = () => {
@@ -282,6 +313,10 @@ export async function train(p: TrainParams): Promise<TrainResult> {
       return out;
     }),
     ema: ema ? ema.map((v) => toNamedArray(v.name, v)) : undefined,
+    adamBetaPowers: (() => {
+      const acc = adamAccumulators(optimizer);
+      return [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] as [number, number];
+    })(),
   });
 
   let completed = false;
@@ -297,8 +332,10 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
         const batch = makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
         const b = rows.length;
-        if (fused) fused.step({ xt: batch.xt, t: batch.t, target: batch.target, size: b });
-        else {
+        if (fused) {
+          fused.step({ xt: batch.xt, t: batch.t, target: batch.target, size: b }, learningRateAt(config, step, totalSteps));
+          if (ema) fused.emaStep?.(emaDecayAt(config, step + 1));
+        } else {
           const lr = learningRateAt(config, step, totalSteps);
           (optimizer as unknown as { learningRate: number }).learningRate = lr;
           tf.tidy(() => {
@@ -324,9 +361,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
               lossAcc.assign(tf.add(lossAcc, value));
             }
             if (ema) {
-              // EMA with warm-up: decay_n = min(decay, (1 + n)/(10 + n)) (Tarvainen & Valpola 2017 style ramp).
-              const n = step + 1;
-              const d = config.emaWarmup === false ? (config.emaDecay as number) : Math.min(config.emaDecay as number, (1 + n) / (10 + n));
+              const d = emaDecayAt(config, step + 1);
               vars.forEach((v, i) => ema[i].assign(tf.add(tf.mul(ema[i], d), tf.mul(v, 1 - d))));
             }
           });
@@ -378,14 +413,16 @@ export async function train(p: TrainParams): Promise<TrainResult> {
     completed = true;
   } finally {
     if (fused) {
-      fused.syncToModel();
+      // The fused trainer holds raw and EMA weights; the tfjs-side EMA variables were never updated.
+      // On success the model gets the EMA weights (as on the tfjs path), on failure the raw ones.
+      fused.syncToModel(ema && completed ? 'ema' : 'raw');
       fused.dispose();
     }
     lossAcc.dispose();
     optimizer.dispose();
     if (ema) {
       // Sampling and the final checkpoint use the EMA weights.
-      if (completed) swapEma();
+      if (completed && !fused) swapEma();
       for (const v of ema) v.dispose();
     }
   }

@@ -184,6 +184,10 @@ export function createGaussianMixture(options: GaussianMixtureOptions): Dataset 
     reference(n: number, rng: Rng): Float32Array {
       return sampleMixture(m, n, rng, stratified);
     },
+    // A generator picks each sample's component at random, so its noise floor must too.
+    perfectDraw(n: number, rng: Rng): Float32Array {
+      return sampleMixture(m, n, rng, false);
+    },
   };
 }
 

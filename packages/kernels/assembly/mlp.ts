@@ -36,10 +36,16 @@ export function heapBase(): usize {
  * e^x on four lanes (Cephes expf: range reduction by ln 2, degree-6 polynomial, rel. error ~1e-7).
  * pmin/pmax and the 1.5·2²³ rounding trick keep it to single x86 instructions (wasm's min/max and
  * trunc_sat need NaN fix-ups that V8 expands into several).
+ *
+ * x is clamped to [−60, 60]: every activation here uses e^x only through 1 + e^x, x·σ or 1 − p·e^x,
+ * where the clamp changes results by less than 1e-25 absolute, but it keeps σ(z) ≥ 8.8e-27 for
+ * very negative z (large raw t drives many units there). Without it σ and x·σ reach subnormal
+ * floats (σ(−88) ≈ 4.5e-39), which x86 multiplies tens of times slower: sampling with T = 1000
+ * ran about 3× slower than with T = 100.
  */
 // @ts-ignore: decorator
 @inline function vexp(x: v128): v128 {
-  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.3)), f32x4.splat(88.3));
+  x = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-60.0)), f32x4.splat(60.0));
   const magic = f32x4.splat(12582912.0);
   const tb = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), magic); // n in the low mantissa bits
   const n = f32x4.sub(tb, magic);

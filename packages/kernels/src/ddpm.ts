@@ -26,6 +26,24 @@ export interface FusedDdpmParams {
   xT?: Float32Array;
   /** σ²ₜ: β̃ₜ (fixed-small, the reference; default) or βₜ (fixed-large), Ho et al. 2020 §3.2. */
   variance?: 'fixed-small' | 'fixed-large';
+  /**
+   * Steps at which to copy the state, numbered as samplers report them: 0 is x_T, s is the state
+   * after s updates (at t = T − 1 − s; T is the final sample). Only {@link sampleDdpmFusedTrajectory} returns them.
+   */
+  snapshotSteps?: readonly number[];
+}
+
+/** One copy of the state during sampling (the samplers' onStep numbering: t = −1 after the last step). */
+export interface DdpmSnapshot {
+  step: number;
+  t: number;
+  samples: Float32Array;
+}
+
+/** What {@link sampleDdpmFusedTrajectory} returns: the samples and the requested snapshots, in step order. */
+export interface FusedDdpmTrajectory {
+  samples: Float32Array;
+  snapshots: DdpmSnapshot[];
 }
 
 /** One thread's share: everything plain data, so it can be posted to a worker. */
@@ -44,13 +62,21 @@ interface DdpmJob {
   coef: Float64Array;
   /** 0 ε, 1 x₀, 2 v. */
   type: number;
+  /** Sorted steps (0 … T) at which to copy x. */
+  snapSteps: number[];
+}
+
+/** A job's result: the final rows and one copy of them per snapshot step. */
+interface DdpmJobResult {
+  x: Float32Array;
+  snaps: Float32Array[];
 }
 
 /**
  * Runs one job on a fresh kernel instance. Self-contained (no closures, no imports) because its
  * source is also what the worker threads evaluate.
  */
-function runDdpmJob(module: object, job: DdpmJob): Float32Array {
+function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   const W = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
   const k = new W.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } }).exports as {
     memory: { buffer: ArrayBuffer; grow(p: number): number };
@@ -86,6 +112,8 @@ function runDdpmJob(module: object, job: DdpmJob): Float32Array {
   const x = job.x;
   const out = new Float32Array(rows * D);
   const w0 = D + 1;
+  const snaps: Float32Array[] = [];
+  if (job.snapSteps.includes(0)) snaps.push(x.slice());
   for (let t = T - 1; t >= 0; t--) {
     for (let r = 0; r < rows; r += TILE) {
       const m = Math.min(TILE, rows - r);
@@ -111,8 +139,9 @@ function runDdpmJob(module: object, job: DdpmJob): Float32Array {
       if (t > 0) v += sigma * job.noise[zo + i];
       x[i] = v;
     }
+    if (job.snapSteps.includes(T - t)) snaps.push(x.slice());
   }
-  return x;
+  return { x, snaps };
 }
 
 /** Draws x_T and all noise, reads the weights, and cuts the rows into `parts` jobs. */
@@ -140,6 +169,10 @@ function makeJobs(p: FusedDdpmParams, parts: number): DdpmJob[] {
   }
   const weights = p.description.layers.flatMap(({ kernel, bias }) => [kernel.dataSync() as Float32Array, bias.dataSync() as Float32Array]);
   const type = { epsilon: 0, sample: 1, v: 2 }[p.predictionType ?? 'epsilon'];
+  const snapSteps = [...new Set(p.snapshotSteps ?? [])].sort((a, b) => a - b);
+  for (const step of snapSteps) {
+    if (!Number.isInteger(step) || step < 0 || step > T) throw new Error(`snapshot step ${step} is not an integer in [0, ${T}]`);
+  }
   const jobs: DdpmJob[] = [];
   const per = Math.ceil(n / parts);
   for (let r0 = 0; r0 < n; r0 += per) {
@@ -147,7 +180,7 @@ function makeJobs(p: FusedDdpmParams, parts: number): DdpmJob[] {
     const xs = x.slice(r0 * D, (r0 + rows) * D);
     const zs = new Float32Array(Math.max(0, T - 1) * rows * D);
     for (let step = 0; step < T - 1; step++) zs.set(noise.subarray(step * size + r0 * D, step * size + (r0 + rows) * D), step * rows * D);
-    jobs.push({ widths: shape.widths, act: ACTIVATION_CODE[shape.activation], weights, rows, D, x: xs, noise: zs, T, coef, type });
+    jobs.push({ widths: shape.widths, act: ACTIVATION_CODE[shape.activation], weights, rows, D, x: xs, noise: zs, T, coef, type, snapSteps });
   }
   return jobs;
 }
@@ -159,7 +192,7 @@ function makeJobs(p: FusedDdpmParams, parts: number): DdpmJob[] {
  */
 export function sampleDdpmFused(p: FusedDdpmParams): Float32Array {
   const [job] = makeJobs(p, 1);
-  return job ? runDdpmJob(kernelModule(), job) : new Float32Array(0);
+  return job ? runDdpmJob(kernelModule(), job).x : new Float32Array(0);
 }
 
 // --- worker threads (Node only; elsewhere the parallel variant runs on the calling thread)
@@ -180,7 +213,7 @@ async function workers(count: number): Promise<PoolWorker[]> {
     const src = `const { parentPort } = require('node:worker_threads');
 const runDdpmJob = ${runDdpmJob.toString()};
 parentPort.on('message', ({ module, job }) => {
-  try { const x = runDdpmJob(module, job); parentPort.postMessage({ x }, [x.buffer]); }
+  try { const r = runDdpmJob(module, job); parentPort.postMessage(r, [r.x.buffer, ...r.snaps.map((s) => s.buffer)]); }
   catch (e) { parentPort.postMessage({ error: String(e && e.stack || e) }); }
 });`;
     while (pool.length < count) {
@@ -192,7 +225,7 @@ parentPort.on('message', ({ module, job }) => {
   return pool.slice(0, count);
 }
 
-function runOnWorker(w: PoolWorker, job: DdpmJob): Promise<Float32Array> {
+function runOnWorker(w: PoolWorker, job: DdpmJob): Promise<DdpmJobResult> {
   return new Promise((resolve, reject) => {
     // remove only our own listeners: Worker keeps internal ones (removeAllListeners breaks it)
     const done = (): void => {
@@ -200,9 +233,9 @@ function runOnWorker(w: PoolWorker, job: DdpmJob): Promise<Float32Array> {
       w.off('error', onError);
       w.unref();
     };
-    const onMessage = (m: { x?: Float32Array; error?: string }): void => {
+    const onMessage = (m: { x?: Float32Array; snaps?: Float32Array[]; error?: string }): void => {
       done();
-      if (m.x) resolve(m.x);
+      if (m.x) resolve({ x: m.x, snaps: m.snaps ?? [] });
       else reject(new Error(`fused DDPM worker failed: ${m.error}`));
     };
     const onError = (e: Error): void => {
@@ -233,21 +266,42 @@ async function defaultThreads(): Promise<number> {
  * sampleDdpmFused returns for the same rng; outside Node it runs on the calling thread.
  */
 export async function sampleDdpmFusedParallel(p: FusedDdpmParams & { threads?: number }): Promise<Float32Array> {
+  return (await sampleDdpmFusedTrajectory({ ...p, snapshotSteps: [] })).samples;
+}
+
+/**
+ * {@link sampleDdpmFusedParallel} that also returns copies of the state at `snapshotSteps`, so a
+ * caller that shows the reverse process (trajectory figures) can use the fused loop too.
+ */
+export async function sampleDdpmFusedTrajectory(p: FusedDdpmParams & { threads?: number }): Promise<FusedDdpmTrajectory> {
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
   const threads = isNode ? Math.max(1, Math.floor(p.threads ?? (await defaultThreads()))) : 1;
   const jobs = makeJobs(p, threads);
-  if (jobs.length <= 1) return jobs[0] ? runDdpmJob(kernelModule(), jobs[0]) : new Float32Array(0);
-  const ws = await workers(jobs.length - 1);
-  const pending = jobs.slice(1).map((job, i) => runOnWorker(ws[i], job));
-  const first = runDdpmJob(kernelModule(), jobs[0]);
-  const rest = await Promise.all(pending);
-  const out = new Float32Array(p.n * jobs[0].D);
-  let o = 0;
-  for (const part of [first, ...rest]) {
-    out.set(part, o);
-    o += part.length;
+  const T = p.schedule.numTrainTimesteps;
+  const steps = jobs[0]?.snapSteps ?? [];
+  let parts: DdpmJobResult[];
+  if (jobs.length <= 1) parts = jobs.map((job) => runDdpmJob(kernelModule(), job));
+  else {
+    const ws = await workers(jobs.length - 1);
+    const pending = jobs.slice(1).map((job, i) => runOnWorker(ws[i], job));
+    const first = runDdpmJob(kernelModule(), jobs[0]);
+    parts = [first, ...(await Promise.all(pending))];
   }
-  return out;
+  const size = p.n * (jobs[0]?.D ?? 0);
+  const join = (pick: (r: DdpmJobResult) => Float32Array): Float32Array => {
+    const out = new Float32Array(size);
+    let o = 0;
+    for (const part of parts) {
+      const a = pick(part);
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  return {
+    samples: join((r) => r.x),
+    snapshots: steps.map((step, k) => ({ step, t: step < T ? T - 1 - step : -1, samples: join((r) => r.snaps[k]) })),
+  };
 }
 
 /** Stops the worker threads (they are unref'd, so this is only needed to free them early). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-// @ts-ignore: plain ESM build script without type declarations
+// @ts-expect-error: plain ESM build script without type declarations
 import { compileKernel, generatedSource } from '../scripts/build-wasm.mjs';
 import { MLP_WASM_BASE64 } from './generated/mlp-wasm.js';
 import { simdSupported } from './wasm.js';

@@ -5,7 +5,17 @@
  */
 export { mlpTrainAccelerator, createFusedMlpTrainer, FusedMlpTrainer } from './train-accelerator.js';
 export { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
-export { sampleDdpmFused, sampleDdpmFusedParallel, terminateDdpmWorkers, type FusedDdpmParams, type NormalSource } from './ddpm.js';
+export {
+  sampleDdpmFused,
+  sampleDdpmFusedParallel,
+  sampleDdpmFusedTrajectory,
+  terminateDdpmWorkers,
+  type DdpmSnapshot,
+  type FusedDdpmParams,
+  type FusedDdpmTrajectory,
+  type NormalSource,
+} from './ddpm.js';
+export { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel } from './fused-model.js';
 export { installMatMulGradientFix, uninstallMatMulGradientFix, matMulGradientFixInstalled, matMulGradConfig } from './matmul-gradient.js';
 export { mlpShape, type MlpShape } from './describe.js';
 export { simdSupported } from './wasm.js';

@@ -266,4 +266,42 @@ describe("core's train() with the accelerator", () => {
     expectCurvesClose(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss), 1e-3);
     expect(maxAbsDiff(fused.w, plain.w)).toBeLessThan(1e-3);
   });
+
+  it('follows the plain path with EMA, warm-up + cosine learning rate and AdamW too', async () => {
+    const rng = new Rng(78);
+    const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
+    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const config = {
+      epochs: 25, // 200 steps
+      batchSize: 32,
+      learningRate: 2e-3,
+      optimizer: 'adamw' as const,
+      weightDecay: 0.05,
+      lrSchedule: 'cosine' as const,
+      warmupSteps: 20,
+      emaDecay: 0.99,
+      predictionType: 'v' as const,
+      logEvery: 100,
+      epsilon: 1e-8,
+    };
+    const run = async (accelerate: boolean, c: Record<string, unknown> = config) => {
+      const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 32));
+      const before = tf.memory().numTensors;
+      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [1], schedule, config: c as typeof config, rng: new Rng(2), accelerator: accelerate ? mlpTrainAccelerator : undefined });
+      expect(tf.memory().numTensors).toBe(before);
+      const w = m.variables.map((v) => v.dataSync().slice());
+      m.dispose();
+      return { r, w };
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    expect(fused.r.path).toBe('fused:wasm-simd-mlp');
+    expect(fused.r.acceleratorDeclined).toBeUndefined();
+    expectCurvesClose(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss), 1e-3);
+    // The model ends with the EMA weights on both paths, and they agree.
+    for (let i = 0; i < fused.w.length; i++) expect(maxAbsDiff(fused.w[i], plain.w[i])).toBeLessThan(1e-3);
+    // …and they are the EMA, not the raw weights: without EMA the final weights differ clearly.
+    const raw = await run(true, { ...config, emaDecay: undefined });
+    expect(maxAbsDiff(raw.w[2], fused.w[2])).toBeGreaterThan(1e-3);
+  });
 });

@@ -42,6 +42,10 @@ export class FusedMlpTrainer implements FusedTrainer {
   private t = 0;
   private lossSum = 0;
   private disposed = false;
+  /** EMA shadow of the parameter block (same layout as kernel memory); null until emaStep is used. */
+  private shadow: Float32Array | null = null;
+  /** The weights at creation, which the EMA starts from (as core's tfjs path clones them). */
+  private readonly initial: Float32Array;
 
   constructor(
     private readonly desc: PlainMlpDescription,
@@ -50,6 +54,12 @@ export class FusedMlpTrainer implements FusedTrainer {
   ) {
     this.net = new TrainerNetwork(shape, desc);
     this.gradOffset = this.net.gradPtr - this.net.paramPtr;
+    this.initial = this.params().slice();
+  }
+
+  /** A fresh view of the parameter block (views detach when kernel memory grows). */
+  private params(): Float32Array {
+    return this.net.inst.view(this.net.paramPtr, this.net.paramCount);
   }
 
   /** Adam step count so far (the t of the bias corrections). */
@@ -93,8 +103,9 @@ export class FusedMlpTrainer implements FusedTrainer {
   }
 
   /** One Adam(W) step: forward, backward, optional clipping, update — all inside the kernel instance. */
-  step(batch: TrainBatch): void {
+  step(batch: TrainBatch, learningRate: number = this.opts.learningRate): void {
     if (this.disposed) throw new Error('FusedMlpTrainer used after dispose()');
+    if (!(learningRate >= 0) || !Number.isFinite(learningRate)) throw new Error(`FusedMlpTrainer.step: learning rate ${learningRate} is not a finite non-negative number`);
     const loss = this.computeGradients(batch);
     this.lossSum += loss;
     const o = this.opts;
@@ -108,8 +119,23 @@ export class FusedMlpTrainer implements FusedTrainer {
     this.t++;
     const bc1 = 1 - Math.pow(o.beta1, this.t);
     const bc2 = 1 - Math.pow(o.beta2, this.t);
-    const decayFactor = o.weightDecay > 0 ? 1 - o.learningRate * o.weightDecay : 1;
-    net.inst.k.adam(net.paramPtr, net.gradPtr, net.mPtr, net.vPtr, net.paramCount, o.learningRate, o.beta1, o.beta2, o.epsilon, bc1, bc2, decayFactor, gradScale);
+    // AdamW's decoupled decay uses this step's rate, as core's tfjs path does (θ ← θ·(1 − lr·λ)).
+    const decayFactor = o.weightDecay > 0 ? 1 - learningRate * o.weightDecay : 1;
+    net.inst.k.adam(net.paramPtr, net.gradPtr, net.mPtr, net.vPtr, net.paramCount, learningRate, o.beta1, o.beta2, o.epsilon, bc1, bc2, decayFactor, gradScale);
+  }
+
+  /**
+   * ema ← decay·ema + (1 − decay)·θ over the whole parameter block, starting from the weights at
+   * creation. A plain loop over one Float32Array: ~17k multiply-adds for the seed MLP, a few µs.
+   */
+  emaStep(decay: number): void {
+    if (this.disposed) throw new Error('FusedMlpTrainer used after dispose()');
+    if (!(decay >= 0 && decay <= 1)) throw new Error(`FusedMlpTrainer.emaStep: decay ${decay} is outside [0, 1]`);
+    if (this.shadow === null) this.shadow = this.initial.slice();
+    const s = this.shadow;
+    const p = this.params();
+    const keep = 1 - decay;
+    for (let i = 0; i < s.length; i++) s[i] = decay * s[i] + keep * p[i];
   }
 
   /** Sum of batch losses since the last call (float64 on the JS side), then resets it. */
@@ -120,9 +146,18 @@ export class FusedMlpTrainer implements FusedTrainer {
   }
 
   /** Writes the kernel's weights into the model's tf.Variables (before saving or sampling). */
-  syncToModel(): void {
+  syncToModel(weights: 'raw' | 'ema' = 'raw'): void {
     if (this.disposed) throw new Error('FusedMlpTrainer used after dispose()');
+    if (weights === 'raw') {
+      this.net.writeTo(this.desc);
+      return;
+    }
+    if (this.shadow === null) throw new Error("FusedMlpTrainer.syncToModel('ema'): emaStep was never called");
+    // Write the shadow through the same path as the raw weights, then put the raw ones back.
+    const raw = this.params().slice();
+    this.params().set(this.shadow);
     this.net.writeTo(this.desc);
+    this.params().set(raw);
   }
 
   /** The kernel's current weights (copies), per layer, for checks and checkpoints. */

@@ -5,7 +5,7 @@ import { plugins } from './index.js';
 describe('plugins', () => {
   it('are uniquely named metric plugins whose options all default and are described', async () => {
     const names = plugins.map((p) => p.name);
-    expect(names).toEqual(['w1', 'sliced-wasserstein', 'mmd', 'energy', 'modes', 'pixel-stats']);
+    expect(names).toEqual(['w1', 'sliced-wasserstein', 'mmd', 'energy', 'modes', 'pixel-stats', 'digit-classifier']);
     for (const p of plugins) {
       expect(p.kind).toBe('metric');
       expect(p.description.length).toBeGreaterThan(10);
@@ -13,7 +13,8 @@ describe('plugins', () => {
       for (const [key, field] of Object.entries(shape)) expect(field.description, `${p.name}.${key}`).toBeTruthy();
       const metric = (await p.create(parseOptions(p.options, {}, `metrics[0]`), { seed: 0, print: () => {}, interactive: false })) as Metric;
       expect(metric.name).toBe(p.name);
-      expect(metric.higherIsBetter).toBe(false);
+      // Distances are lower-is-better; the digit classifier's confident share is a score.
+      expect(metric.higherIsBetter).toBe(p.name === 'digit-classifier');
     }
   });
 

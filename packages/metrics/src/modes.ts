@@ -154,6 +154,9 @@ export const modesPlugin = definePlugin({
     return {
       name: 'modes',
       higherIsBetter: false,
+      check(ctx) {
+        modeSpec(ctx.info, ctx.shape.reduce((a, b) => a * b, 1), options.radius);
+      },
       compute(generated, reference, ctx) {
         const { d, n, early } = prepare('modes', generated, reference, ctx);
         const spec = modeSpec(ctx.info, d, options.radius);

@@ -98,6 +98,10 @@ describe('console reporter', () => {
     expect(formatDuration(Number.NaN)).toBe('--:--');
     expect(formatNumber(0.000123456)).toBe('0.0001235');
     expect(formatNumber(Number.POSITIVE_INFINITY)).toBe('Infinity');
+    // Metric details may be lists (per-dimension W1, mode fractions): each entry is rounded.
+    expect(formatNumber([0.08842175674438477])).toBe('0.08842');
+    expect(formatNumber([0.497, 0.5, 2])).toBe('0.497, 0.5, 2');
+    expect(metricsTable({ w1: 0.1, perDim: [0.123456, 2] })[2]).toBe('perDim  0.1235, 2            -');
   });
 
   it('rejects an unknown progress mode', () => {

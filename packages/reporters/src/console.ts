@@ -41,9 +41,14 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
-/** Formats a metric value to 4 significant digits without trailing zeros (integers stay integers). */
-export function formatNumber(v: number | undefined): string {
+/**
+ * Formats a metric value to 4 significant digits without trailing zeros (integers stay integers). Metric
+ * details can be lists (per-dimension W1, mode fractions, a class histogram): each entry is formatted.
+ */
+export function formatNumber(v: number | readonly number[] | undefined): string {
   if (v === undefined) return '-';
+  if (Array.isArray(v)) return v.map((x) => formatNumber(x)).join(', ');
+  if (typeof v !== 'number') return String(v);
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   return String(Number(v.toPrecision(4)));
@@ -61,7 +66,7 @@ export function progressLine(step: number, total: number, elapsedSeconds: number
 }
 
 /** Rows [metric, value, noise floor] as text: every key `x` except the `xNoiseFloor` keys, which fill the third column ('-' if absent). */
-export function metricRows(metrics: Record<string, number>): [string, string, string][] {
+export function metricRows(metrics: Record<string, number | readonly number[]>): [string, string, string][] {
   const isFloor = (k: string) => k.endsWith('NoiseFloor') && k.length > 'NoiseFloor'.length;
   return Object.keys(metrics)
     .filter((k) => !isFloor(k))
@@ -69,7 +74,7 @@ export function metricRows(metrics: Record<string, number>): [string, string, st
 }
 
 /** The metrics table: one row per metric `x`, with its noise floor from `xNoiseFloor` when present. */
-export function metricsTable(metrics: Record<string, number>): string[] {
+export function metricsTable(metrics: Record<string, number | readonly number[]>): string[] {
   const rows = metricRows(metrics);
   const head = ['metric', 'value', 'noise floor'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -1,10 +1,10 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createLossReporter, lossOptions, lossSpec } from './loss.js';
+import { createLossReporter, logDomain, lossOptions, lossSpec } from './loss.js';
 import { createScatterReporter, points2d, scatterOptions } from './scatter.js';
 import { createScheduleReporter, scheduleOptions } from './schedule.js';
-import { createTrajectoryReporter, evenlySpaced, panelLabel, trajectoryOptions } from './trajectory.js';
+import { createTrajectoryReporter, evenlySpaced, gridColumns, panelLabel, trajectoryOptions, trajectorySpec } from './trajectory.js';
 import { ctx, expectPng, runEnd, runStart, sampleEvent, tempDir, unwritableDir } from './test-fixtures.js';
 
 describe('figure reporters', () => {
@@ -24,6 +24,16 @@ describe('figure reporters', () => {
     const empty = tempDir();
     await createLossReporter(lossOptions.parse({}), ctx(empty)).onRunEnd?.(runEnd(empty, { lossHistory: [] }));
     expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('loss: a log axis ends on the 1-2-5 ladder just outside the data, not on whole decades', () => {
+    expect(logDomain(0.41, 0.8)).toEqual([0.2, 1]);
+    expect(logDomain(0.5, 3.2)).toEqual([0.5, 5]);
+    expect(logDomain(0.02, 0.021)).toEqual([0.02, 0.05]);
+    expect(logDomain(1, 10)).toEqual([1, 10]);
+    const spec = lossSpec(runEnd('x').lossHistory, true) as unknown as { encoding: { x: { scale: { domain: number[] } }; y: { scale: { domain: number[] } } } };
+    expect(spec.encoding.x.scale.domain).toEqual([0, 1600]);
+    expect(spec.encoding.y.scale.domain).toEqual([0.2, 2]); // losses 0.30 … 1.30
   });
 
   it('scatter: writes scatter.png for 2-D data only', async () => {
@@ -53,6 +63,18 @@ describe('figure reporters', () => {
     expect(evenlySpaced(3, 6)).toEqual([0, 1, 2]);
     expect(panelLabel({ step: 100, t: -1 })).toBe('step 100 (data)');
     expect(panelLabel({ step: 1, t: 98.5 })).toBe('step 1 (t = 98.5)');
+  });
+
+  it('trajectory: balances the grid and gives each panel its own x axis when a row stays ragged', () => {
+    expect([2, 4, 5, 6, 7, 9].map((k) => gridColumns(k, 3))).toEqual([2, 2, 3, 3, 3, 3]);
+    const spec = (panels: number) =>
+      trajectorySpec(
+        sampleEvent({ trajectory: Array.from({ length: panels }, (_, k) => ({ step: k, t: panels - 1 - k, samples: new Float32Array([k, k + 1]) })) }),
+        trajectoryOptions.parse({}),
+      ) as unknown as { columns: number; resolve: { axis?: { x: string } } };
+    expect(spec(4).columns).toBe(2);
+    expect(spec(4).resolve.axis).toBeUndefined();
+    expect(spec(5)).toMatchObject({ columns: 3, resolve: { axis: { x: 'independent' } } });
   });
 
   it('schedule: writes schedule.png at run start', async () => {

@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { createImageGridReporter, imageGrid, imageGridOptions } from './image-grid.js';
+import { createImageGridReporter, imageGrid, imageGridOptions, imageGridSvg, imageGridTitle } from './image-grid.js';
 import { crc32, encodePng, PNG_SIGNATURE } from './png.js';
-import { ctx, sampleEvent, tempDir } from './test-fixtures.js';
+import { ctx, expectPng, sampleEvent, tempDir } from './test-fixtures.js';
 
 /** Decodes the IDAT of a PNG written by encodePng (filter 0 rows) back to raw pixels. */
 function decode(buf: Buffer): { width: number; height: number; colorType: number; pixels: Uint8Array } {
@@ -50,18 +50,51 @@ describe('image-grid', () => {
     expect(Array.from(g.pixels.subarray(0, 7))).toEqual(Array(7).fill(255));
   });
 
-  it('writes images.png (and the real grid on request) for [H, W, C] data, nothing otherwise', async () => {
+  it('writes image-grid.png: a titled figure with the generated grid beside the real one, nothing for other shapes', async () => {
     const dir = tempDir();
     const shape = [4, 4, 1];
     const n = 10;
     const data = Float32Array.from({ length: n * 16 }, (_, i) => ((i % 16) / 15) * 2 - 1);
-    const r = createImageGridReporter(imageGridOptions.parse({ reference: true, scale: 2 }), ctx(dir));
+    const real = data.map((v) => -v);
+    const r = createImageGridReporter(imageGridOptions.parse({ scale: 2 }), ctx(dir));
     await r.onSample?.(sampleEvent());
-    await r.onSample?.(sampleEvent({ shape, samples: data, reference: data, n, info: { range: [-1, 1] } }));
-    const d = decode(readFileSync(join(dir, 'images.png')));
+    expect(readdirSync(dir)).toEqual([]);
+    const e = sampleEvent({ shape, samples: data, reference: real, n, info: { range: [-1, 1] } });
+    await r.onSample?.(e);
+    expect(readdirSync(dir)).toEqual(['image-grid.png']);
+
+    // The figure embeds each grid losslessly: decode the generated panel back to pixels.
+    const g = imageGrid(data, shape, [-1, 1], { count: 64, scale: 2, padding: 1 });
+    const gridPng = encodePng(g.pixels, g.width, g.height, g.channels);
+    const rg = imageGrid(real, shape, [-1, 1], { count: 64, scale: 2, padding: 1 });
+    const fig = imageGridSvg(imageGridTitle(e, 10), [
+      { label: 'generated', png: gridPng, width: g.width, height: g.height },
+      { label: 'real', png: encodePng(rg.pixels, rg.width, rg.height, 1), width: rg.width, height: rg.height },
+    ]);
+    const uris = [...fig.svg.matchAll(/xlink:href="data:image\/png;base64,([^"]+)"/g)].map((m) => Buffer.from(m[1], 'base64'));
+    expect(uris).toHaveLength(2);
+    const d = decode(uris[0]);
     // ⌈√10⌉ = 4 columns, 3 rows, (4·(4+1)+1)·2 = 42 by (3·5+1)·2 = 32.
     expect([d.width, d.height, d.colorType]).toEqual([42, 32, 0]);
-    expect(d.pixels[2 * 42 + 2]).toBe(0); // first pixel of the first image: value −1
-    expect(decode(readFileSync(join(dir, 'images-real.png'))).width).toBe(42);
+    expect(d.pixels[2 * 42 + 2]).toBe(0); // first pixel of the first generated image: value −1
+    expect(decode(uris[1]).pixels[2 * 42 + 2]).toBe(255); // the real one is the negative: +1
+    expect(fig.svg).toContain('>Generated vs real images (ddpm, 10 of n = 10, 4×4)</text>');
+    expect(fig.svg).toContain('>generated</text>');
+    expect(fig.svg).toContain('>real</text>');
+    const written = expectPng(join(dir, 'image-grid.png'), 1_000);
+    expect(written).toEqual({ width: fig.width, height: fig.height });
+    expect(fig.width).toBeGreaterThan(2 * 42 + 40);
+  });
+
+  it('shows only the generated grid when reference is off', async () => {
+    const dir = tempDir();
+    const data = new Float32Array(4 * 16);
+    await createImageGridReporter(imageGridOptions.parse({ reference: false }), ctx(dir)).onSample?.(
+      sampleEvent({ shape: [4, 4, 1], samples: data, reference: data, n: 4, info: { range: [-1, 1] } }),
+    );
+    const { width } = expectPng(join(dir, 'image-grid.png'), 1_000);
+    const g = imageGrid(data, [4, 4, 1], [-1, 1], { count: 64, scale: 4, padding: 1 });
+    const fig = imageGridSvg('Generated images (ddpm, 4 of n = 4, 4×4)', [{ label: 'generated', png: new Uint8Array(), width: g.width, height: g.height }]);
+    expect(width).toBe(fig.width);
   });
 });

@@ -1,11 +1,14 @@
 /**
- * `image-grid`: generated images ([H, W, C] samples with C = 1 or 3) tiled into one PNG, mapped from the
- * dataset's value range (info.range, e.g. [−1, 1]) to 0…255, so image models can be judged by eye.
+ * `image-grid`: generated images ([H, W, C] samples with C = 1 or 3) tiled into a grid, mapped from the
+ * dataset's value range (info.range, e.g. [−1, 1]) to 0…255, beside a grid of real images on the same
+ * scale, under a title — so image models can be judged by eye against what they should produce.
  */
-import { definePlugin, type PluginContext, PluginError, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, PluginError, type Reporter, type SampleEvent, z } from '@diffusionlab/core';
+import { escapeHtml } from './html.js';
 import { runPath, writeFileAtomic } from './files.js';
 import { finiteRange } from './histogram.js';
 import { encodePng } from './png.js';
+import { svgToPng } from './render.js';
 
 /** Options of the `image-grid` reporter. */
 export const imageGridOptions = z
@@ -14,8 +17,8 @@ export const imageGridOptions = z
     columns: z.number().int().min(1).optional().describe('Images per row; default ⌈√count⌉.'),
     scale: z.number().int().min(1).max(16).default(4).describe('Each pixel becomes a scale×scale block (small images stay visible).'),
     padding: z.number().int().min(0).max(16).default(1).describe('Gap between images, in source pixels (white).'),
-    reference: z.boolean().default(false).describe('Also write the real images as `<file>-real.png` beside the generated grid.'),
-    file: z.string().min(1).default('images.png').describe('File name inside the run directory.'),
+    reference: z.boolean().default(true).describe('Show as many real images beside the generated ones, in a second labelled panel.'),
+    file: z.string().min(1).default('image-grid.png').describe('File name inside the run directory.'),
   })
   .strict();
 
@@ -61,23 +64,76 @@ export function imageGrid(
   return { pixels, width, height, channels };
 }
 
+/** One labelled grid of a figure. */
+export interface GridPanel {
+  label: string;
+  png: Uint8Array;
+  width: number;
+  height: number;
+}
+
+const FONT = 'DejaVu Sans';
+const TITLE_PX = 28;
+const LABEL_PX = 22;
+const MARGIN = 20;
+const GAP = 40;
+
+/**
+ * The figure as SVG: a bold title, then the panels side by side, each under its label. The grids are
+ * embedded as PNG data URIs drawn 1:1 with nearest-neighbour sampling, so pixels stay sharp. Sizes are
+ * in output pixels (the figure is rasterised at zoom 1; the text sizes match the 2× charts).
+ */
+export function imageGridSvg(title: string, panels: GridPanel[]): { svg: string; width: number; height: number } {
+  const top = MARGIN + TITLE_PX + 16 + LABEL_PX + 10;
+  const panelsWidth = panels.reduce((w, p) => w + p.width, 0) + GAP * (panels.length - 1);
+  const titleWidth = Math.ceil(title.length * TITLE_PX * 0.62); // DejaVu Sans Bold averages ≈ 0.6 em a character
+  const width = 2 * MARGIN + Math.max(panelsWidth, titleWidth);
+  const height = top + Math.max(...panels.map((p) => p.height)) + MARGIN;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="${MARGIN}" y="${MARGIN + TITLE_PX}" font-family="${FONT}" font-weight="bold" font-size="${TITLE_PX}" fill="#000">${escapeHtml(title)}</text>`,
+  ];
+  let x = MARGIN + Math.max(0, (width - 2 * MARGIN - panelsWidth) / 2);
+  for (const p of panels) {
+    const href = `data:image/png;base64,${Buffer.from(p.png).toString('base64')}`;
+    parts.push(
+      `<text x="${x + p.width / 2}" y="${top - 10}" text-anchor="middle" font-family="${FONT}" font-size="${LABEL_PX}" fill="#000">${escapeHtml(p.label)}</text>`,
+      `<image x="${x}" y="${top}" width="${p.width}" height="${p.height}" image-rendering="optimizeSpeed" xlink:href="${href}"/>`,
+    );
+    x += p.width + GAP;
+  }
+  parts.push('</svg>');
+  return { svg: parts.join('\n'), width, height };
+}
+
+/** The figure's title: what was sampled, how, and at what size. */
+export function imageGridTitle(e: Pick<SampleEvent, 'sampler' | 'n' | 'shape'>, shown: number): string {
+  const [H, W] = e.shape;
+  return `Generated vs real images (${e.sampler}, ${shown} of n = ${e.n}, ${H}×${W})`;
+}
+
 /** Builds the image-grid reporter; data whose sample shape is not [H, W, 1|3] is skipped (no file). */
 export function createImageGridReporter(options: z.output<typeof imageGridOptions>, context: PluginContext): Reporter {
   return {
     name: 'image-grid',
-    onSample(e) {
+    async onSample(e) {
       if (e.shape.length !== 3 || (e.shape[2] !== 1 && e.shape[2] !== 3)) return;
       const range = e.info.range ?? finiteRange(e.reference);
       if (!(range[1] > range[0])) {
         throw new PluginError(`reporter 'image-grid': the data range [${range.join(', ')}] is empty; cannot map values to pixels`);
       }
       const path = runPath('image-grid', context.runDir, options.file);
-      const write = (data: Float32Array, to: string) => {
+      const panel = (label: string, data: Float32Array): GridPanel => {
         const g = imageGrid(data, e.shape, range, options);
-        writeFileAtomic('image-grid', to, encodePng(g.pixels, g.width, g.height, g.channels));
+        return { label, png: encodePng(g.pixels, g.width, g.height, g.channels), width: g.width, height: g.height };
       };
-      write(e.samples, path);
-      if (options.reference) write(e.reference, path.replace(/(\.png)?$/i, '-real.png'));
+      const size = e.shape[0] * e.shape[1] * e.shape[2];
+      const shown = Math.min(options.count, Math.floor(e.samples.length / size));
+      const panels = [panel('generated', e.samples)];
+      if (options.reference && e.reference.length >= size) panels.push(panel('real', e.reference));
+      const title = options.reference ? imageGridTitle(e, shown) : imageGridTitle(e, shown).replace('Generated vs real', 'Generated');
+      writeFileAtomic('image-grid', path, await svgToPng(imageGridSvg(title, panels).svg, 1));
     },
   };
 }
@@ -86,7 +142,7 @@ export function createImageGridReporter(options: z.output<typeof imageGridOption
 export const imageGridReporter = definePlugin({
   kind: 'reporter',
   name: 'image-grid',
-  description: 'Writes images.png: generated [H, W, C] samples tiled into a grid, mapped from the data range to pixels.',
+  description: 'Writes image-grid.png: generated [H, W, C] samples tiled into a grid beside real ones, mapped from the data range to pixels.',
   options: imageGridOptions,
   create: createImageGridReporter,
 });

@@ -1,4 +1,4 @@
-import { z } from '@diffusionlab/core';
+import type { z } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { plugins } from './index.js';
 

@@ -12,7 +12,7 @@ import { points2d } from './scatter.js';
 export const trajectoryOptions = z
   .object({
     panels: z.number().int().min(2).max(24).default(6).describe('At most this many snapshots, evenly spaced, always including the first and the last.'),
-    columns: z.number().int().min(1).max(12).default(3).describe('Panels per row.'),
+    columns: z.number().int().min(1).max(12).default(3).describe('At most this many panels per row; rows are balanced (4 panels at 3 → 2 × 2).'),
     bins: z.number().int().min(1).max(1000).default(40).describe('Histogram bins (1-D data), shared by all panels.'),
     maxPoints: z.number().int().min(1).default(1000).describe('At most this many points per scatter panel (2-D data).'),
     file: z.string().min(1).default('trajectory.png').describe('File name inside the run directory.'),
@@ -33,6 +33,15 @@ export function panelLabel(snap: { step: number; t: number }): string {
   return `step ${snap.step} (${t})`;
 }
 
+/**
+ * Grid columns for k panels with at most `max` per row, balanced so rows are as full as they can be
+ * (4 panels at max 3 → 2 × 2, not 3 + 1).
+ */
+export function gridColumns(k: number, max: number): number {
+  const rows = Math.ceil(k / max);
+  return Math.ceil(k / rows);
+}
+
 /** The small-multiples figure as a Vega-Lite spec, or undefined when the data is neither 1-D nor 2-D. */
 export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOptions>): FigureSpec | undefined {
   const D = e.shape.reduce((a, b) => a * b, 1);
@@ -41,6 +50,11 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
   const labels = snaps.map(panelLabel);
   const title = `Reverse-process trajectory (${e.sampler}, n = ${e.n})`;
   const facet = { field: 'panel', type: 'nominal', title: null, sort: labels };
+  const columns = gridColumns(snaps.length, o.columns);
+  // Vega-Lite draws a wrapped facet's shared x axis under the last row of every column, so a column whose
+  // last cell is empty gets an axis with no panel above it; when the grid is ragged each panel draws its own.
+  const ragged = snaps.length % columns !== 0;
+  const axisResolve = ragged ? { axis: { x: 'independent' } } : {};
   if (D === 1) {
     const [lo, hi] = finiteRange(...snaps.map((s) => s.samples));
     const values = snaps.flatMap((s, i) => densityHistogram(s.samples, o.bins, lo, hi).map((b) => ({ ...b, panel: labels[i] })));
@@ -48,7 +62,7 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
       title,
       data: { values },
       facet,
-      columns: o.columns,
+      columns,
       spec: {
         width: 200,
         height: 140,
@@ -60,7 +74,7 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
           y2: { datum: 0 },
         },
       },
-      resolve: { scale: { y: 'independent' } },
+      resolve: { scale: { y: 'independent' }, ...axisResolve },
     } as FigureSpec;
   }
   const values = snaps.flatMap((s, i) => points2d(s.samples, labels[i], o.maxPoints).map((p) => ({ x: p.x, y: p.y, panel: p.series })));
@@ -68,7 +82,7 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
     title,
     data: { values },
     facet,
-    columns: o.columns,
+    columns,
     spec: {
       width: 200,
       height: 200,
@@ -78,6 +92,7 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
         y: { field: 'y', type: 'quantitative', title: 'x₂', scale: { zero: false } },
       },
     },
+    resolve: axisResolve,
   } as FigureSpec;
 }
 

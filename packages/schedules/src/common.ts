@@ -40,7 +40,10 @@ export function refineShared(
   o: { timesteps: number; rescaleZeroTerminalSnr: boolean; betaStart?: number; betaEnd?: number },
   ctx: z.RefinementCtx,
 ): void {
-  if (o.betaStart !== undefined && o.betaEnd !== undefined && o.betaStart > o.betaEnd) {
+  // Ordering only between valid β: an out-of-range bound is already reported at its own key, and a
+  // second, derived complaint would hide which value is wrong (betaStart = 1.5 is one mistake, not two).
+  const valid = (b: number | undefined): b is number => b !== undefined && b > 0 && b < 1;
+  if (valid(o.betaStart) && valid(o.betaEnd) && o.betaStart > o.betaEnd) {
     ctx.addIssue({
       code: 'custom',
       path: ['betaEnd'],

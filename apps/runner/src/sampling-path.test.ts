@@ -1,0 +1,183 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DenoiserModel, decodeNpy, generateSamples, type PredictionType, Rng, type Sampler, scheduleFromBetas } from '@diffusionlab/core';
+import { buildMlp, buildSeedMlp, mlpOptions } from '@diffusionlab/denoisers';
+import { mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { plugins as samplerPlugins } from '@diffusionlab/samplers';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from './backend.js';
+import { loadExperiment } from './load.js';
+import { runExperiment, withSummaryReporter } from './run.js';
+import { sampleRun } from './sample.js';
+import { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm } from './sampling-path.js';
+
+const T = 100;
+const schedule = scheduleFromBetas('linear', Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)));
+const ctx = { seed: 1, print: () => {}, interactive: false };
+
+async function sampler(use: string, options: Record<string, unknown> = {}): Promise<{ sampler: Sampler; slot: { use: string; options: Record<string, unknown> } }> {
+  const def = samplerPlugins.find((p) => p.name === use);
+  if (!def) throw new Error(`no sampler ${use}`);
+  const parsed = def.options.parse(options) as Record<string, unknown>;
+  return { sampler: (await def.create(parsed as never, ctx)) as Sampler, slot: { use, options: parsed } };
+}
+
+function seedModel(predictionType: PredictionType = 'epsilon', D = 1): DenoiserModel {
+  return buildSeedMlp({ hidden: 32 }, { dataShape: [D], schedule, predictionType, rng: new Rng(3) });
+}
+
+/** max |a − b| / max(1, max |b|): float rounding relative to the samples' scale. */
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  let scale = 1;
+  for (let i = 0; i < a.length; i++) {
+    m = Math.max(m, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return m / scale;
+}
+
+/** Samples twice with the same seed: the path the runner picks, and the model's own tfjs predict. */
+async function both(model: DenoiserModel, use: string, options: Record<string, unknown>, predictionType: PredictionType, extra: { n?: number; batchSize?: number; D?: number } = {}) {
+  const { sampler: s, slot } = await sampler(use, options);
+  const n = extra.n ?? 200;
+  const common = { sampler: s, schedule, predictionType, shape: [extra.D ?? 1], n, batchSize: extra.batchSize, trajectorySnapshots: 6 };
+  const before = tf.memory().numTensors;
+  const path = chooseSamplingPath({ model, backend: tf.getBackend(), accelerate: true, sampler: slot, schedule, predictionType, batch: Math.min(n, extra.batchSize ?? n) });
+  const fused = await generateSamples({ ...common, model: path.model, loop: path.loop, steps: path.steps ?? (slot.options.steps as number | undefined), rng: new Rng(11) });
+  path.dispose();
+  const ref = await generateSamples({ ...common, model, steps: slot.options.steps as number | undefined, rng: new Rng(11) });
+  expect(tf.memory().numTensors).toBe(before);
+  return { path, fused, ref };
+}
+
+describe('fused sampling in the runner (wasm backend)', () => {
+  beforeAll(async () => {
+    await setupBackend('wasm');
+  });
+
+  it('runs the reference DDPM loop in the kernels: same samples, trajectory and NFE as tfjs, across batches', async () => {
+    const model = seedModel();
+    const { path, fused, ref } = await both(model, 'ddpm', {}, 'epsilon', { n: 300, batchSize: 128 });
+    expect(path.path).toBe(FUSED_DDPM_PATH);
+    expect(path.declined).toBeUndefined();
+    expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+    expect(fused.nfe).toBe(ref.nfe);
+    expect(fused.steps).toBe(T);
+    expect(fused.trajectory.map((s) => [s.step, s.t])).toEqual(ref.trajectory.map((s) => [s.step, s.t]));
+    for (const [i, s] of fused.trajectory.entries()) expect(maxDiff(s.samples, ref.trajectory[i].samples)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  for (const type of ['sample', 'v'] as const) {
+    it(`fused DDPM loop matches tfjs for ${type} prediction and fixed-large variance (2-D)`, async () => {
+      const model = seedModel(type, 2);
+      const { path, fused, ref } = await both(model, 'ddpm', { variance: 'fixed-large' }, type, { D: 2 });
+      expect(path.path).toBe(FUSED_DDPM_PATH);
+      expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+      model.dispose();
+    });
+  }
+
+  const others: [string, Record<string, unknown>][] = [
+    ['ddpm', { steps: 10 }],
+    ['ddpm', { clipSample: 1 }],
+    ['ddim', { steps: 10 }],
+    ['euler', { steps: 8 }],
+    ['heun', { steps: 5 }],
+    ['dpmpp-2m', { steps: 10 }],
+  ];
+  for (const [use, options] of others) {
+    it(`gives ${use} ${JSON.stringify(options)} the fused forward pass inside its own loop, with tfjs's samples`, async () => {
+      const model = seedModel();
+      const { path, fused, ref } = await both(model, use, options, 'epsilon');
+      expect(path.path).toBe('fused:wasm-simd-mlp');
+      expect(path.loop).toBeUndefined();
+      expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+      expect(fused.nfe).toBe(ref.nfe);
+      model.dispose();
+    });
+  }
+
+  it('falls back to tfjs, with the reason, when the model or the switch rules the fused path out', async () => {
+    const { slot } = await sampler('ddpm');
+    const seed = seedModel();
+    const off = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: false, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
+    expect(off).toMatchObject({ path: 'tfjs', declined: 'training.accelerate is false' });
+    expect(off.model).toBe(seed);
+    const cpu = chooseSamplingPath({ model: seed, backend: 'cpu', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
+    expect(cpu.path).toBe('tfjs');
+    expect(cpu.declined).toMatch(/backend wasm.*cpu/);
+    const mlp = buildMlp(mlpOptions.parse({ width: 16, depth: 1 }), { dataShape: [2], schedule, predictionType: 'epsilon', rng: new Rng(1) });
+    const notPlain = chooseSamplingPath({ model: mlp, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
+    expect(notPlain.path).toBe('tfjs');
+    expect(notPlain.declined).toMatch(/plain MLP/);
+    expect(notPlain.model).toBe(mlp);
+    mlp.dispose();
+    seed.dispose();
+  });
+
+  it('uses a second thread for the DDPM loop only with work enough and an idle core', () => {
+    const big = DDPM_THREADS_MIN_WORK;
+    expect(ddpmThreads(big, 2, 0.9)).toBe(2);
+    expect(ddpmThreads(big - 1, 2, 0.1)).toBe(1);
+    expect(ddpmThreads(big, 2, 1.6)).toBe(1); // another process keeps the second core busy
+    expect(ddpmThreads(big, 1, 0)).toBe(1);
+    expect(ddpmThreads(big, 16, 3)).toBe(2);
+    const slot = { use: 'ddpm', options: {} };
+    const seed = seedModel();
+    const one = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 1, threads: 3 });
+    expect(one).toMatchObject({ path: FUSED_DDPM_PATH, threads: 3 });
+    one.dispose();
+    const tiny = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 1 });
+    expect(tiny.threads).toBe(1); // 1 × 100 × 1185 parameters is far below the threshold
+    tiny.dispose();
+    seed.dispose();
+  });
+
+  it('recognises only the reference DDPM loop as one the kernels can run whole', () => {
+    expect(isReferenceDdpm({ use: 'ddpm', options: { clipSample: false, thresholding: false } }, schedule)).toBe(true);
+    expect(isReferenceDdpm({ use: 'ddpm', options: { steps: T } }, schedule)).toBe(true);
+    expect(isReferenceDdpm({ use: 'ddpm', options: { steps: T - 1 } }, schedule)).toBe(false);
+    expect(isReferenceDdpm({ use: 'ddpm', options: { thresholding: { ratio: 0.9, maxValue: 1 } } }, schedule)).toBe(false);
+    expect(isReferenceDdpm({ use: 'ddim', options: {} }, schedule)).toBe(false);
+    const betas = Float64Array.from(schedule.betas);
+    betas[T - 1] = 1; // zero terminal SNR: αₜ = 0 needs the sampler's posterior form
+    expect(isReferenceDdpm({ use: 'ddpm', options: {} }, scheduleFromBetas('zsnr', betas))).toBe(false);
+  });
+});
+
+describe('the seed example samples the same on the fused path', () => {
+  it('run on wasm (fused) and `sample backend=cpu` (tfjs) give the same samples and W1 within float noise', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-fused-'));
+    const cfg = join(dir, 'seed.yaml');
+    // examples/seed-1d.yaml with 20 epochs and 400 samples (the sampling part is what is checked)
+    writeFileSync(
+      cfg,
+      readFileSync(new URL('../../../examples/seed-1d.yaml', import.meta.url), 'utf8')
+        .replace('epochs: 1000', 'epochs: 20')
+        .replace('backend: auto', 'backend: wasm')
+        .replace('samples: 1000', 'samples: 400')
+        .replace(/reporters: .*/, 'reporters: [{ use: summary }]'),
+    );
+    const loaded = await loadExperiment(cfg);
+    const run = await runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), { out: join(dir, 'run'), print: () => {}, accelerator: mlpTrainAccelerator });
+    expect((run.summary.training as Record<string, unknown>).path).toBe('fused:wasm-simd-mlp');
+    const sampling = run.summary.sampling as Record<string, unknown>;
+    expect(sampling.path).toBe(FUSED_DDPM_PATH);
+    expect(sampling.fusedDeclined).toBeUndefined();
+    expect(sampling.nfe).toBe(100);
+    const again = await sampleRun(run.runDir, ['backend=cpu'], { out: join(dir, 'tfjs'), print: () => {} });
+    const tfjsSampling = again.summary.sampling as Record<string, unknown>;
+    expect(tfjsSampling.path).toBe('tfjs');
+    expect(tfjsSampling.fusedDeclined).toMatch(/backend wasm/);
+    const read = (d: string) => decodeNpy(new Uint8Array(readFileSync(join(d, 'samples.npy')))).data as Float32Array;
+    expect(maxDiff(read(run.runDir), read(again.sampleDir))).toBeLessThan(1e-4);
+    const w1 = (s: Record<string, unknown>) => (s.metrics as Record<string, number>).w1;
+    expect(Math.abs(w1(run.summary) - w1(again.summary))).toBeLessThan(1e-5);
+    expect(w1(run.summary)).toBeGreaterThan(0);
+  });
+});

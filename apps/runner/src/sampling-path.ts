@@ -1,0 +1,104 @@
+/**
+ * Which sampling path a run takes. A plain MLP on the wasm backend (with `training.accelerate`)
+ * samples through the fused kernels: the whole DDPM loop when the sampler is the reference
+ * ancestral loop over every timestep, else the fused forward pass inside the sampler's own tfjs
+ * loop (so every sampler benefits and its math is untouched). Anything else samples on tfjs, and
+ * the run records why. Both fused paths draw the same noise as the tfjs path, so the samples agree
+ * up to float rounding.
+ */
+import type { DenoiserModel, NoiseSchedule, PredictionType, SamplingLoop } from '@diffusionlab/core';
+import { createFusedPredictModel, FUSED_MLP_PATH, sampleDdpmFusedTrajectory } from '@diffusionlab/kernels';
+import { availableParallelism, loadavg } from 'node:os';
+
+/** The path of the whole-loop fused DDPM sampler, as summary.json records it. */
+export const FUSED_DDPM_PATH = `${FUSED_MLP_PATH}-ddpm`;
+
+/**
+ * Rows × timesteps × parameters below which the fused DDPM loop stays on one thread: a worker
+ * round trip (posting weights and noise, waking a thread) costs about a millisecond, which only
+ * pays once each thread has several milliseconds of arithmetic (≈ 12 G multiply-adds/s per core).
+ */
+export const DDPM_THREADS_MIN_WORK = 100e6;
+
+/**
+ * Threads for the fused DDPM loop: two (both cores of the reference machine) when the batch has
+ * work enough to pay for a worker round trip and a core is idle, else one. The samples are
+ * bit-identical either way; only the time differs. Measured with `pnpm bench` (seed-sample) on the
+ * 2-core machine: with a core free, two threads took 87.5 ms against 153 ms for one; with both
+ * cores kept busy by other processes, 398 ms against 224 ms. So a second thread is used only when
+ * the 1-minute load average leaves a core free — which also keeps `sweep --jobs 2` at one thread
+ * per run.
+ */
+export function ddpmThreads(work: number, cores = availableParallelism(), load = loadavg()[0]): number {
+  if (work < DDPM_THREADS_MIN_WORK || cores < 2) return 1;
+  return load < cores - 0.5 ? 2 : 1;
+}
+
+/** What {@link chooseSamplingPath} decided; pass `model`, `loop` and `steps` to generateSamples. */
+export interface SamplingPath {
+  /** `tfjs`, `fused:wasm-simd-mlp` (fused forward in the sampler's loop) or `fused:wasm-simd-mlp-ddpm` (the whole loop fused). */
+  path: string;
+  /** What the sampler evaluates: the model, or its fused stand-in. */
+  model: Pick<DenoiserModel, 'predict'>;
+  /** The whole-loop replacement, when the sampler is the reference DDPM loop. */
+  loop?: SamplingLoop;
+  /** The step count the loop takes (T), when `loop` is set. */
+  steps?: number;
+  /** Threads the fused DDPM loop uses. */
+  threads?: number;
+  /** Why the fused path was not taken (absent when it was). */
+  declined?: string;
+  /** Frees the fused weight snapshot (no tensors are held). */
+  dispose(): void;
+}
+
+/** Inputs to {@link chooseSamplingPath}: the resolved config's parts that matter. */
+export interface SamplingPathParams {
+  model: DenoiserModel;
+  /** The active tfjs backend. */
+  backend: string;
+  /** `training.accelerate`: one switch for every fused path. */
+  accelerate: boolean;
+  sampler: { use: string; options: Record<string, unknown> };
+  schedule: NoiseSchedule;
+  predictionType: PredictionType;
+  /** Samples per sampler call (sizes the thread decision). */
+  batch: number;
+  /** Threads for the fused DDPM loop; default: {@link ddpmThreads}. */
+  threads?: number;
+}
+
+/**
+ * True when the `ddpm` sampler with these options runs Ho et al. 2020 Alg. 2 over every training
+ * timestep with nothing done to x̂₀ — exactly what the fused DDPM loop computes.
+ */
+export function isReferenceDdpm(sampler: SamplingPathParams['sampler'], schedule: NoiseSchedule): boolean {
+  const o = sampler.options;
+  if (sampler.use !== 'ddpm') return false;
+  if ((o.clipSample ?? false) !== false || (o.thresholding ?? false) !== false) return false;
+  const T = schedule.numTrainTimesteps;
+  if (((o.steps as number | undefined) ?? T) !== T) return false;
+  // αₜ = 0 (zero terminal SNR) takes the sampler's posterior form, which the fused loop does not have
+  return schedule.alphas.every((a) => a > 0);
+}
+
+/** Picks the sampling path for a run (see the module comment); never throws for an unsupported model. */
+export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
+  const tfjs = (declined: string): SamplingPath => ({ path: 'tfjs', model: p.model, declined, dispose: () => {} });
+  if (!p.accelerate) return tfjs('training.accelerate is false');
+  if (p.backend !== 'wasm') return tfjs(`the fused sampling path runs with backend wasm; this run uses ${p.backend}, which stays the reference`);
+  const fused = createFusedPredictModel(p.model);
+  if (typeof fused === 'string') return tfjs(fused);
+  if (!isReferenceDdpm(p.sampler, p.schedule)) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
+  const T = p.schedule.numTrainTimesteps;
+  const work = p.batch * T * p.model.parameterCount;
+  const threads = p.threads ?? ddpmThreads(work);
+  const description = p.model.describePlainMlp?.();
+  if (!description) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
+  const variance = p.sampler.options.variance === 'fixed-large' ? 'fixed-large' : 'fixed-small';
+  const loop: SamplingLoop = async ({ n, rng, snapshotSteps }) => {
+    const r = await sampleDdpmFusedTrajectory({ description, schedule: p.schedule, predictionType: p.predictionType, n, rng, variance, snapshotSteps, threads });
+    return { samples: r.samples, snapshots: r.snapshots, nfe: T };
+  };
+  return { path: FUSED_DDPM_PATH, model: fused, loop, steps: T, threads, dispose: () => fused.dispose() };
+}

@@ -1,0 +1,51 @@
+/**
+ * A plain MLP denoiser's `predict` run by the fused forward kernel, behind the same tensor
+ * interface as the model's own: any sampler that calls `model.predict` (through core's
+ * generateSamples) gets the fused forward pass without knowing about it. The sampler's own update
+ * arithmetic stays on tfjs, so its math is untouched.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DenoiserModel } from '@diffusionlab/core';
+import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
+
+/** The fused path's name, as run records write it (`sampling.path: "fused:wasm-simd-mlp"`). */
+export const FUSED_MLP_PATH = 'fused:wasm-simd-mlp';
+
+/** A drop-in for {@link DenoiserModel.predict} backed by a weight snapshot in kernel memory. */
+export interface FusedPredictModel extends Pick<DenoiserModel, 'predict'> {
+  /** `fused:wasm-simd-mlp`. */
+  readonly path: string;
+  /** Re-reads the model's weights (after more training). */
+  refresh(): void;
+  dispose(): void;
+}
+
+/**
+ * Wraps a model whose `describePlainMlp()` the kernels can run; returns the reason otherwise, so
+ * callers fall back to the model's own predict. The weights are read once, here.
+ */
+export function createFusedPredictModel(model: Pick<DenoiserModel, 'describePlainMlp'>): FusedPredictModel | string {
+  if (typeof model.describePlainMlp !== 'function') return 'the model is not a plain MLP (no describePlainMlp)';
+  const predictor: FusedMlpPredictor | string = createFusedMlpPredictor(model.describePlainMlp());
+  if (typeof predictor === 'string') return predictor;
+  const D = predictor.dataDim;
+  return {
+    path: FUSED_MLP_PATH,
+    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+      const n = xt.shape[0] ?? 0;
+      if (xt.size !== n * D) throw new Error(`fused predict: xₜ of shape [${xt.shape}] does not have ${D} values per row`);
+      if (t.size !== n) throw new Error(`fused predict: t has ${t.size} values for ${n} rows`);
+      const raw = xt.dataSync();
+      const x = raw instanceof Float32Array ? raw : Float32Array.from(raw as ArrayLike<number>);
+      const ts = t.dataSync();
+      // samplers pass one t for the whole batch; a per-row t is honoured too
+      let same = true;
+      for (let i = 1; i < n && same; i++) same = ts[i] === ts[0];
+      const tArg = same ? (n > 0 ? ts[0] : 0) : Float32Array.from(ts);
+      // a fresh array each call: the cpu backend keeps the array it is given as the tensor's storage
+      return tf.tensor(predictor.predict(x, tArg, n), xt.shape, 'float32');
+    },
+    refresh: () => predictor.refresh(),
+    dispose: () => predictor.dispose(),
+  };
+}

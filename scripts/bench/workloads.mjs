@@ -1,0 +1,318 @@
+// The workloads of `pnpm bench` (issue 8): each returns bench.json entries, the default path (what
+// the runner picks for that model and backend) first. Everything goes through the same code a run
+// uses — the runner's plugin wiring and backend setup, core's train() and generateSamples(), the
+// runner's sampling-path choice — so the numbers are what `diffusionlab run` gets.
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { collectGarbage, measure, rssMB, timed } from './lib.mjs';
+
+const quiet = { seed: 0, print: () => {}, interactive: false };
+
+/** The seed example (examples/seed-1d.yaml) as a raw config object. */
+function seedConfig(m, root) {
+  return m.runner.readConfigFile(join(root, 'examples', 'seed-1d.yaml'));
+}
+
+/** 2-D moons with T = 1000, the usual toy setting; `denoiser` picks the network. */
+function moonsConfig(denoiser, batchSize = 256) {
+  return {
+    name: 'bench-moons',
+    seed: 1,
+    dataset: { use: 'moons', size: 2000 },
+    schedule: { use: 'linear', timesteps: 1000 },
+    denoiser,
+    training: { epochs: 1, batchSize, learningRate: 1e-3 },
+    sampler: { use: 'ddpm' },
+    evaluation: { samples: 2000, metrics: [] },
+    reporters: [],
+  };
+}
+
+/** Plugins, backend, data and a model factory for a raw config on one backend. */
+async function prepare(m, raw, backend) {
+  const r = m.runner.resolveExperiment({ ...raw, backend }, m.runner.builtinRegistry(), 'bench');
+  const built = await m.runner.buildPlugins(r, quiet);
+  const rng = new m.core.Rng(r.experiment.seed);
+  const trainingSet = await built.dataset.load(rng.fork('data'));
+  const predictionType = r.experiment.training.predictionType;
+  let inits = 0;
+  const buildModel = () =>
+    built.denoiser.build({ dataShape: built.dataset.shape, schedule: built.schedule, predictionType, rng: rng.fork(`init${inits++}`), dataset: built.dataset, trainingSet });
+  return { r, built, rng, trainingSet, predictionType, buildModel };
+}
+
+/**
+ * One training run of `steps` steps on a fresh model; returns steps/s (wall and CPU), the path
+ * train() took, and tfjs's tensor count just before and after train() (the model alive in both).
+ */
+async function trainOnce(m, prep, steps, accelerator) {
+  const { r, built, trainingSet } = prep;
+  const model = await prep.buildModel();
+  const tensorsBefore = m.tf.memory().numTensors;
+  const { result: res, seconds, cpuSeconds } = await timed(() => m.core.train({
+    model,
+    trainingSet,
+    shape: built.dataset.shape,
+    schedule: built.schedule,
+    config: { ...r.experiment.training, steps, epochs: undefined },
+    rng: prep.rng.fork('train'),
+    accelerator,
+    backend: built.backend.name,
+  }));
+  const tensorsAfter = m.tf.memory().numTensors;
+  model.dispose();
+  return { rate: steps / seconds, cpuRate: steps / cpuSeconds, path: res.path, declined: res.acceleratorDeclined, tensorsBefore, tensorsAfter };
+}
+
+/**
+ * Training throughput rows for one model: `variants` are [backend, path, steps per rep] with path
+ * `fused` (the kernels' accelerator), `tfjs+matmul-fix` or `tfjs` (tfjs's own matMul gradient).
+ */
+async function trainRows(m, { name, raw, variants, reps }) {
+  const out = [];
+  for (const [backend, path, steps] of variants) {
+    const prep = await prepare(m, raw, backend);
+    if (path === 'tfjs' && backend === 'wasm') m.kernels.uninstallMatMulGradientFix();
+    const accelerator = path === 'fused' ? m.kernels.mlpTrainAccelerator : undefined;
+    let took = '';
+    let declined;
+    const entry = await measure(m.tf, {
+      name,
+      backend,
+      path,
+      unit: 'steps/s',
+      reps,
+      once: async (r) => {
+        const res = await trainOnce(m, prep, r < 0 ? Math.max(1, Math.ceil(steps / 4)) : steps, accelerator);
+        took = res.path;
+        declined = res.declined;
+        return { value: res.rate, cpuValue: res.cpuRate };
+      },
+    });
+    if (path === 'tfjs' && backend === 'wasm') m.kernels.installMatMulGradientFix();
+    if (path === 'fused' && !took.startsWith('fused')) throw new Error(`${name}: the fused path was declined: ${declined}`);
+    if (path !== 'fused' && took !== 'tfjs') throw new Error(`${name}: expected the tfjs path, train() took ${took}`);
+    out.push({ ...entry, stepsPerRep: steps });
+  }
+  return out;
+}
+
+/**
+ * Sampling time rows: `variants` are [backend, path] with path `fused-ddpm` (the whole loop in the
+ * kernels, threads as the runner picks them), `fused-ddpm-1thread`, `fused-ddpm-2threads`,
+ * `fused-forward` (the fused forward inside the sampler's tfjs loop) or `tfjs`. The first variant
+ * should be the runner's default.
+ */
+async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
+  const out = [];
+  for (const [backend, path] of variants) {
+    const prep = await prepare(m, { ...raw, sampler }, backend);
+    const { r, built } = prep;
+    const model = await prep.buildModel();
+    const slot = { use: r.sampler.use, options: r.sampler.options };
+    const choose = () => {
+      if (path === 'fused-forward') {
+        const f = m.kernels.createFusedPredictModel(model);
+        if (typeof f === 'string') throw new Error(`${name}: ${f}`);
+        return { path: f.path, model: f, dispose: () => f.dispose() };
+      }
+      return m.runner.chooseSamplingPath({
+        model,
+        backend: built.backend.name,
+        accelerate: path !== 'tfjs',
+        sampler: slot,
+        schedule: built.schedule,
+        predictionType: prep.predictionType,
+        batch: n,
+        threads: path === 'fused-ddpm-1thread' ? 1 : path === 'fused-ddpm-2threads' ? 2 : undefined,
+      });
+    };
+    let took = '';
+    let threads;
+    const entry = await measure(m.tf, {
+      name,
+      backend,
+      path,
+      unit: 's',
+      reps,
+      once: async (rep) => {
+        const p = choose();
+        took = p.path;
+        threads = p.threads;
+        const { seconds, cpuSeconds } = await timed(() => m.core.generateSamples({
+          model: p.model,
+          sampler: built.sampler,
+          schedule: built.schedule,
+          predictionType: prep.predictionType,
+          shape: built.dataset.shape,
+          n: rep < 0 ? Math.min(n, 100) : n,
+          steps: p.steps ?? r.sampler.options.steps,
+          rng: prep.rng.fork(`sample${rep}`),
+          trajectorySnapshots: 0,
+          loop: p.loop,
+        }));
+        p.dispose();
+        return { value: seconds, cpuValue: cpuSeconds };
+      },
+    });
+    model.dispose();
+    const want = path.startsWith('fused-ddpm') ? m.runner.FUSED_DDPM_PATH : path === 'fused-forward' ? m.kernels.FUSED_MLP_PATH : 'tfjs';
+    if (took !== want) throw new Error(`${name}: expected sampling path ${want}, got ${took}`);
+    out.push({ ...entry, ...(threads ? { threads, ...(path === 'fused-ddpm' ? { note: `${threads} thread${threads > 1 ? 's' : ''} (load average ${loadavg()[0].toFixed(2)})` } : {}) } : {}) });
+  }
+  return out;
+}
+
+/** Every workload: `run(m, opts)` returns its bench.json entries; `notes` are printed lines. */
+export const workloads = [
+  {
+    name: 'seed-train',
+    what: 'seed MLP (17k params), batch 32, Adam — steps/s',
+    run: (m, o) =>
+      trainRows(m, {
+        name: 'seed-train',
+        raw: seedConfig(m, o.root),
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'fused', o.quick ? 1000 : 4000], ['tensorflow', 'tfjs', o.quick ? 100 : 400]] : []),
+          ['wasm', 'fused', o.quick ? 1000 : 4000],
+          ['wasm', 'tfjs+matmul-fix', o.quick ? 100 : 400],
+          ['wasm', 'tfjs', o.quick ? 100 : 250],
+          ['cpu', 'tfjs', o.quick ? 30 : 150],
+        ],
+      }),
+  },
+  {
+    name: 'seed-sample',
+    what: 'seed MLP, 1000 samples × 100 DDPM steps — seconds',
+    run: (m, o) =>
+      sampleRows(m, {
+        name: 'seed-sample',
+        raw: seedConfig(m, o.root),
+        sampler: { use: 'ddpm' },
+        n: 1000,
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
+          ['wasm', 'fused-ddpm'],
+          ['wasm', 'fused-ddpm-1thread'],
+          ['wasm', 'fused-ddpm-2threads'],
+          ['wasm', 'fused-forward'],
+          ['wasm', 'tfjs'],
+          ...(o.quick ? [] : [['cpu', 'tfjs']]),
+        ],
+      }),
+  },
+  {
+    name: 'mlp-train-256',
+    what: '`mlp` denoiser (width 128, depth 3; not a plain MLP, so tfjs) on 2-D moons, batch 256 — steps/s',
+    run: (m, o) =>
+      trainRows(m, {
+        name: 'mlp-train-256',
+        raw: moonsConfig({ use: 'mlp' }),
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 8 : 40]] : []),
+          ['wasm', 'tfjs+matmul-fix', o.quick ? 8 : 40],
+          ['wasm', 'tfjs', o.quick ? 4 : 20],
+          ['cpu', 'tfjs', o.quick ? 2 : 5],
+        ],
+      }),
+  },
+  {
+    name: 'moons-sample',
+    what: 'seed-mlp architecture on 2-D moons (T = 1000), 2000 samples: ddpm 1000 steps and dpmpp-2m 20 steps — seconds',
+    run: async (m, o) => [
+      ...(await sampleRows(m, {
+        name: 'moons-sample:ddpm-1000',
+        raw: moonsConfig({ use: 'seed-mlp', hidden: 128 }),
+        sampler: { use: 'ddpm' },
+        n: 2000,
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
+          ['wasm', 'fused-ddpm'],
+          ['wasm', 'tfjs'],
+        ],
+      })),
+      ...(await sampleRows(m, {
+        name: 'moons-sample:dpmpp-2m-20',
+        raw: moonsConfig({ use: 'seed-mlp', hidden: 128 }),
+        sampler: { use: 'dpmpp-2m', steps: 20 },
+        n: 2000,
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
+          ['wasm', 'fused-forward'],
+          ['wasm', 'tfjs'],
+          ['cpu', 'tfjs'],
+        ],
+      })),
+    ],
+    notes: ['moons-sample:ddpm-1000 on cpu: skipped (about a minute per repetition on the cpu backend)'],
+  },
+  {
+    name: 'unet-train',
+    what: 'unet (channels 32, [1, 2]) on 14×14 digits, batch 32 — steps/s',
+    run: (m, o) =>
+      trainRows(m, {
+        name: 'unet-train',
+        raw: {
+          name: 'bench-unet',
+          seed: 1,
+          dataset: { use: 'digits', resolution: 14, size: 512 },
+          schedule: { use: 'linear', timesteps: 1000 },
+          denoiser: { use: 'unet' },
+          training: { epochs: 1, batchSize: 32, learningRate: 2e-4 },
+          sampler: { use: 'ddim', steps: 10 },
+          evaluation: { samples: 16, metrics: [] },
+          reporters: [],
+        },
+        reps: o.reps,
+        variants: [
+          ...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 2 : 4]] : []),
+          ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4],
+          ['cpu', 'tfjs', 1],
+        ],
+      }),
+  },
+  {
+    name: 'seed-train-32k-memory',
+    what: 'the seed example’s full 32,000-step training (default path), and 3,200 steps on tfjs: tensors and RSS before and after',
+    run: async (m, o) => {
+      const rows = [];
+      for (const [path, steps] of [
+        ['fused', o.quick ? 3200 : 32000],
+        ['tfjs+matmul-fix', o.quick ? 320 : 3200],
+      ]) {
+        const prep = await prepare(m, seedConfig(m, o.root), 'wasm');
+        const accelerator = path === 'fused' ? m.kernels.mlpTrainAccelerator : undefined;
+        await trainOnce(m, prep, 200, accelerator); // warm-up: one-time tensors and JIT
+        collectGarbage();
+        const rssBefore = rssMB();
+        const res = await trainOnce(m, prep, steps, accelerator);
+        collectGarbage();
+        const rssAfter = rssMB();
+        rows.push({
+          name: 'seed-train-32k-memory',
+          backend: 'wasm',
+          path: res.path.startsWith('fused') ? 'fused' : res.path === 'tfjs' ? 'tfjs+matmul-fix' : res.path,
+          unit: 'steps/s',
+          median: res.rate,
+          min: res.rate,
+          max: res.rate,
+          // the model is alive at both readings: a flat count means no step leaked a tensor
+          numTensorsBefore: res.tensorsBefore,
+          numTensorsAfter: res.tensorsAfter,
+          reps: 1,
+          cpuMedian: +res.cpuRate.toPrecision(5),
+          steps,
+          rssBeforeMB: +rssBefore.toFixed(1),
+          rssAfterMB: +rssAfter.toFixed(1),
+          note: `${steps} steps; numTensors ${res.tensorsBefore} → ${res.tensorsAfter}; RSS ${rssBefore.toFixed(1)} → ${rssAfter.toFixed(1)} MB`,
+        });
+      }
+      return rows;
+    },
+  },
+];
