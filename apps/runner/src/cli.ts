@@ -5,7 +5,7 @@
 import { DiffusionLabError, PLUGIN_KINDS, type PluginKind, z } from '@diffusionlab/core';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
-import { runExperiment, withSummaryReporter } from './run.js';
+import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
 import { runSweep } from './sweep.js';
 
@@ -280,6 +280,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       const config = onePositional(args, 'validate', 'a config file', 'diffusionlab validate examples/seed-1d.yaml');
       const loaded = await loadExperiment(config, args.overrides);
       const r = loaded.resolved;
+      // The checks that need the plugins themselves (sampler.steps ≤ T, metrics that fit the data, …).
+      await checkPlugins(r, { seed: r.experiment.seed, print: () => {}, interactive: false });
       process.stdout.write(
         `${config} is valid: dataset ${r.dataset.use}, schedule ${r.schedule.use}, denoiser ${r.denoiser.use}, sampler ${r.sampler.use}, ` +
           `metrics ${r.metrics.map((m) => m.use).join(', ')}, reporters ${r.reporters.map((m) => m.use).join(', ')}\n`,

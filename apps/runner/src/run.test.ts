@@ -141,6 +141,9 @@ describe('bad input stops before any work, naming the key', () => {
     const cfg = writeConfig(dir);
     expect(await main(['validate', cfg])).toBe(0);
     await expect(main(['validate', cfg, 'sampler.use=nope', 'dataset.size=0'])).rejects.toThrow(/sampler\.use[\s\S]*dataset\.size|dataset\.size[\s\S]*sampler\.use/);
+    // Checks that need the plugins together, as `run` makes them before any work.
+    await expect(main(['validate', cfg, 'sampler.steps=500'])).rejects.toThrow(/sampler\.steps: 500 sampling steps exceed the schedule's 20/);
+    await expect(main(['validate', cfg, 'dataset.use=moons', 'evaluation.metrics=[modes]'])).rejects.toThrow(/the dataset describes no modes/);
   });
 });
 

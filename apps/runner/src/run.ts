@@ -218,8 +218,12 @@ export interface Built {
   backend: BackendInfo;
 }
 
-/** Instantiates every plugin of a resolved config and activates the backend. */
-export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Built> {
+/**
+ * Instantiates every plugin of a resolved config and runs the checks that need them (steps ≤ T,
+ * prediction type vs schedule, metrics vs dataset) — no backend, no data loaded. `validate` stops
+ * here; `run`, `sample` and `sweep` go on to {@link buildPlugins}.
+ */
+export async function checkPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Omit<Built, 'reporters' | 'backend'>> {
   const dataset = await create<'dataset'>(r.dataset, ctx);
   const schedule = await create<'schedule'>(r.schedule, ctx);
   const denoiser = await create<'denoiser'>(r.denoiser, ctx);
@@ -238,6 +242,12 @@ export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): P
       throw new ConfigError({ path: slot.path, message: (e as Error).message }, { hint: (e as { hint?: string }).hint });
     }
   }
+  return { dataset, schedule, denoiser, sampler, metrics };
+}
+
+/** Instantiates every plugin of a resolved config, checks them together and activates the backend. */
+export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Built> {
+  const { dataset, schedule, denoiser, sampler, metrics } = await checkPlugins(r, ctx);
   const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
   const backend = await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
   return { dataset, schedule, denoiser, sampler, metrics, reporters: new ReporterSet([], ctx.print), backend };
@@ -457,6 +467,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       cpus: (await import('node:os')).cpus().length,
       backend: built.backend.name,
       backendReason: built.backend.reason,
+      matMulGradientFix: built.backend.matMulGradientFix ?? false,
       tfjs: tf.version_core,
       seed: exp.seed,
       versions: packageVersions(),

@@ -242,6 +242,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       platform: `${process.platform}-${process.arch}`,
       backend: built.backend.name,
       backendReason: built.backend.reason,
+      matMulGradientFix: built.backend.matMulGradientFix ?? false,
       tfjs: tf.version_core,
       seed: exp.seed,
       versions: packageVersions(),
