@@ -205,13 +205,14 @@ export const workloads = [
   },
   {
     name: 'mlp-train-256',
-    what: '`mlp` denoiser (width 128, depth 3; not a plain MLP, so tfjs) on 2-D moons, batch 256 — steps/s',
+    what: '`mlp` denoiser (width 128, depth 3; residual, fused or tfjs) on 2-D moons, batch 256 — steps/s',
     run: (m, o) =>
       trainRows(m, {
         name: 'mlp-train-256',
         raw: moonsConfig({ use: 'mlp' }),
         reps: o.reps,
         variants: [
+          ['wasm', 'fused', o.quick ? 100 : 400],
           ...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 8 : 40]] : []),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 8 : 40],
           ['wasm', 'tfjs', o.quick ? 4 : 20],

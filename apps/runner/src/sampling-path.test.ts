@@ -111,13 +111,50 @@ describe('fused sampling in the runner (wasm backend)', () => {
     const cpu = chooseSamplingPath({ model: seed, backend: 'cpu', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
     expect(cpu.path).toBe('tfjs');
     expect(cpu.declined).toMatch(/backend wasm.*cpu/);
-    const mlp = buildMlp(mlpOptions.parse({ width: 16, depth: 1 }), { dataShape: [2], schedule, predictionType: 'epsilon', rng: new Rng(1) });
-    const notPlain = chooseSamplingPath({ model: mlp, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
-    expect(notPlain.path).toBe('tfjs');
-    expect(notPlain.declined).toMatch(/plain MLP/);
-    expect(notPlain.model).toBe(mlp);
-    mlp.dispose();
+    // A model that describes no MLP structure (as the U-Net) keeps its own predict.
+    const opaque = { predict: seed.predict.bind(seed), parameterCount: seed.parameterCount, variables: seed.variables } as unknown as DenoiserModel;
+    const notMlp = chooseSamplingPath({ model: opaque, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
+    expect(notMlp.path).toBe('tfjs');
+    expect(notMlp.declined).toMatch(/not a plain MLP.*nor a residual MLP/);
+    expect(notMlp.model).toBe(opaque);
     seed.dispose();
+  });
+
+  for (const [use, options] of [
+    ['ddpm', {}],
+    ['dpmpp-2m', { steps: 10 }],
+  ] as [string, Record<string, unknown>][]) {
+    it(`gives the residual \`mlp\` the fused forward pass for ${use}: tfjs's samples`, async () => {
+      const mlp = buildMlp(mlpOptions.parse({ width: 32, depth: 2, inputEmbedding: 2 }), { dataShape: [2], schedule, predictionType: 'v', rng: new Rng(1) });
+      const { path, fused, ref } = await both(mlp, use, options, 'v', { D: 2 });
+      expect(path.path).toBe('fused:wasm-simd-mlp');
+      expect(path.loop).toBeUndefined();
+      expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+      mlp.dispose();
+    });
+  }
+
+  it('trains the residual `mlp` on the fused path with the tfjs path’s loss curve (the real model, not a fixture)', async () => {
+    const { train } = await import('@diffusionlab/core');
+    const rng = new Rng(5);
+    const data = Float32Array.from({ length: 512 }, () => rng.normal());
+    const config = { steps: 120, batchSize: 64, learningRate: 2e-3, lrSchedule: 'cosine' as const, warmupSteps: 10, emaDecay: 0.95, predictionType: 'epsilon' as const, logEvery: 100 };
+    const run = async (accelerate: boolean) => {
+      const m = buildMlp(mlpOptions.parse({ width: 32, depth: 2, activation: 'gelu', inputEmbedding: 1 }), { dataShape: [2], schedule, predictionType: 'epsilon', rng: new Rng(2) });
+      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [2], schedule, config, rng: new Rng(3), accelerator: accelerate ? mlpTrainAccelerator : undefined, backend: 'wasm' });
+      const w = m.variables.map((v) => v.dataSync().slice());
+      m.dispose();
+      return { r, w };
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    expect(fused.r.path).toBe('fused:wasm-simd-mlp');
+    expect(plain.r.path).toBe('tfjs');
+    const a = fused.r.lossHistory.map((h) => h.loss);
+    const b = plain.r.lossHistory.map((h) => h.loss);
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / Math.abs(b[i])).toBeLessThan(1e-3);
+    for (let i = 0; i < fused.w.length; i++) expect(maxDiff(fused.w[i], plain.w[i])).toBeLessThan(1e-3);
   });
 
   it('uses a second thread for the DDPM loop only with work enough and an idle core', () => {

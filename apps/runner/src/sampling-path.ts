@@ -87,7 +87,8 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   const tfjs = (declined: string): SamplingPath => ({ path: 'tfjs', model: p.model, declined, dispose: () => {} });
   if (!p.accelerate) return tfjs('training.accelerate is false');
   if (p.backend !== 'wasm') return tfjs(`the fused sampling path runs with backend wasm; this run uses ${p.backend}, which stays the reference`);
-  const fused = createFusedPredictModel(p.model);
+  // Plain MLPs (seed-mlp) and the residual `mlp` both have a fused forward pass.
+  const fused = createFusedPredictModel(p.model, { residual: true });
   if (typeof fused === 'string') return tfjs(fused);
   if (!isReferenceDdpm(p.sampler, p.schedule)) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
   const T = p.schedule.numTrainTimesteps;

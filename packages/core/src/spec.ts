@@ -103,6 +103,8 @@ export interface DenoiserModel {
   dispose(): void;
   /** The model's structure when it is a plain MLP that fused kernels can run; absent otherwise. */
   describePlainMlp?(): PlainMlpDescription | null;
+  /** The model's structure when it is the residual MLP (`mlp` denoiser), so fused kernels can run it; absent otherwise. */
+  describeResidualMlp?(): ResidualMlpDescription | null;
 }
 
 /**
@@ -116,6 +118,38 @@ export interface PlainMlpDescription {
   activation: 'silu' | 'relu' | 'gelu' | 'tanh';
   /** Dense layers in order; kernel [in, out] (Keras layout), bias [out]. These are the model's own variables. */
   layers: { kernel: tf.Variable; bias: tf.Variable }[];
+}
+
+/** One dense layer's variables: kernel [in, out] (Keras layout), bias [out]; the model's own variables. */
+export interface DenseVariables {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+/**
+ * A structural description of the residual MLP denoiser (`mlp`), offered so fused kernels can run it:
+ * e = act(L_time(emb(t))), h₀ = L_in(feat(x)), hᵢ₊₁ = hᵢ + Lᵢ,₁(act(Lᵢ,₀(act(hᵢ)) + Lᵢ,ₜ(e))),
+ * out = L_out(act(h_depth)); emb is the sinusoidal embedding of 1000·t/T with `timeEmbedding`
+ * features (sines then cosines), feat appends `inputEmbedding` Fourier frequencies to x (0 = none).
+ */
+export interface ResidualMlpDescription {
+  kind: 'residual-mlp';
+  activation: 'silu' | 'relu' | 'gelu' | 'tanh';
+  /** Flattened data dimension D (input and output width). */
+  dataDim: number;
+  width: number;
+  depth: number;
+  /** Dimension of the sinusoidal time embedding (even). */
+  timeEmbedding: number;
+  /** T, by which the model normalises t before embedding it. */
+  numTrainTimesteps: number;
+  /** Fourier input frequencies F (features [x, sin(2ᵏx), cos(2ᵏx)]); 0 = x only. */
+  inputEmbedding: number;
+  time: DenseVariables;
+  input: DenseVariables;
+  /** Per residual block: first linear layer, time projection, second linear layer. */
+  blocks: { dense0: DenseVariables; time: DenseVariables; dense1: DenseVariables }[];
+  out: DenseVariables;
 }
 
 /** What a denoiser plugin's `create` returns: a recipe for building or loading models. */

@@ -5,7 +5,7 @@
  *   e = act(Lₑ(emb(t))),  h₀ = L_in(feat(x)),
  *   hᵢ₊₁ = hᵢ + Lᵢ,₂(act(Lᵢ,₁(act(hᵢ)) + Lᵢ,ₜ(e))),  out = L_out(act(h_depth)).
  */
-import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, z } from '@diffusionlab/core';
+import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, type ResidualMlpDescription, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -128,6 +128,27 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
         }
         return tf.reshape(dense(act(h), store, 'out_dense'), xt.shape);
       });
+    },
+    describeResidualMlp(): ResidualMlpDescription {
+      const layer = (name: string) => ({ kernel: store.get(`${name}/kernel`), bias: store.get(`${name}/bias`) });
+      return {
+        kind: 'residual-mlp',
+        activation: o.activation,
+        dataDim: D,
+        width: o.width,
+        depth: o.depth,
+        timeEmbedding: o.timeEmbedding,
+        numTrainTimesteps: T,
+        inputEmbedding: o.inputEmbedding,
+        time: layer('time_dense'),
+        input: layer('in_dense'),
+        blocks: Array.from({ length: o.depth }, (_, i) => ({
+          dense0: layer(`block_${i}_dense_0`),
+          time: layer(`block_${i}_time`),
+          dense1: layer(`block_${i}_dense_1`),
+        })),
+        out: layer('out_dense'),
+      };
     },
     save(): Promise<ModelArtifacts> {
       return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T), {

@@ -1,5 +1,5 @@
 /**
- * A plain MLP denoiser's `predict` run by the fused forward kernel, behind the same tensor
+ * A plain or residual MLP denoiser's `predict` run by the fused forward kernels, behind the same tensor
  * interface as the model's own: any sampler that calls `model.predict` (through core's
  * generateSamples) gets the fused forward pass without knowing about it. The sampler's own update
  * arithmetic stays on tfjs, so its math is untouched.
@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DenoiserModel } from '@diffusionlab/core';
 import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
+import { createFusedResidualMlpPredictor } from './residual-predictor.js';
 
 /** The fused path's name, as run records write it (`sampling.path: "fused:wasm-simd-mlp"`). */
 export const FUSED_MLP_PATH = 'fused:wasm-simd-mlp';
@@ -20,13 +21,28 @@ export interface FusedPredictModel extends Pick<DenoiserModel, 'predict'> {
   dispose(): void;
 }
 
+/** Which model kinds {@link createFusedPredictModel} may take. */
+export interface FusedPredictOptions {
+  /**
+   * Also run residual MLPs (`describeResidualMlp`, the `mlp` denoiser). Off by default so callers
+   * that route only plain MLPs (the runner's sampling path today) keep their behaviour until they opt in.
+   */
+  residual?: boolean;
+}
+
 /**
- * Wraps a model whose `describePlainMlp()` the kernels can run; returns the reason otherwise, so
- * callers fall back to the model's own predict. The weights are read once, here.
+ * Wraps a model whose `describePlainMlp()` (or, with `residual`, `describeResidualMlp()`) the
+ * kernels can run; returns the reason otherwise, so callers fall back to the model's own predict.
+ * The weights are read once, here.
  */
-export function createFusedPredictModel(model: Pick<DenoiserModel, 'describePlainMlp'>): FusedPredictModel | string {
-  if (typeof model.describePlainMlp !== 'function') return 'the model is not a plain MLP (no describePlainMlp)';
-  const predictor: FusedMlpPredictor | string = createFusedMlpPredictor(model.describePlainMlp());
+export function createFusedPredictModel(
+  model: Pick<DenoiserModel, 'describePlainMlp' | 'describeResidualMlp'>,
+  options: FusedPredictOptions = {},
+): FusedPredictModel | string {
+  let predictor: FusedMlpPredictor | string;
+  if (typeof model.describePlainMlp === 'function') predictor = createFusedMlpPredictor(model.describePlainMlp());
+  else if (options.residual && typeof model.describeResidualMlp === 'function') predictor = createFusedResidualMlpPredictor(model.describeResidualMlp());
+  else return options.residual ? 'the model is not a plain MLP (no describePlainMlp) nor a residual MLP (no describeResidualMlp)' : 'the model is not a plain MLP (no describePlainMlp)';
   if (typeof predictor === 'string') return predictor;
   const D = predictor.dataDim;
   return {

@@ -1,9 +1,13 @@
 /**
- * @diffusionlab/kernels: fused WebAssembly SIMD kernels for plain MLP denoisers (a train step and a
- * forward pass) as optional accelerators beside the plain tfjs path, plus a faster matMul gradient
- * for tfjs's wasm backend.
+ * @diffusionlab/kernels: fused WebAssembly SIMD kernels for plain and residual MLP denoisers (a
+ * train step and a forward pass) as optional accelerators beside the plain tfjs path, plus a faster
+ * matMul gradient for tfjs's wasm backend.
  */
 export { mlpTrainAccelerator, createFusedMlpTrainer, FusedMlpTrainer } from './train-accelerator.js';
+export { createFusedResidualMlpTrainer, FusedResidualMlpTrainer } from './residual-train.js';
+export { FusedAdamTrainer, type AdamBlock } from './fused-adam.js';
+export { createFusedResidualMlpPredictor } from './residual-predictor.js';
+export { residualMlpShape, type ResidualMlpShape } from './residual-mlp-network.js';
 export { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 export {
   sampleDdpmFused,
@@ -15,7 +19,7 @@ export {
   type FusedDdpmTrajectory,
   type NormalSource,
 } from './ddpm.js';
-export { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel } from './fused-model.js';
+export { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel, type FusedPredictOptions } from './fused-model.js';
 export { installMatMulGradientFix, uninstallMatMulGradientFix, matMulGradientFixInstalled, matMulGradConfig } from './matmul-gradient.js';
 export { mlpShape, type MlpShape } from './describe.js';
 export { simdSupported } from './wasm.js';

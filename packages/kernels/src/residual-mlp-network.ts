@@ -1,0 +1,348 @@
+/**
+ * The residual MLP (`mlp` denoiser) living in one kernel instance's memory: its parameters in one
+ * contiguous block, per-row activation buffers, and the forward pass composed from the plain-MLP
+ * primitives (gemm, activation) plus JS loops for the residual and time-projection adds:
+ *   e = act(L_time(emb(t))),  h₀ = L_in(feat(x)),
+ *   hᵢ₊₁ = hᵢ + Lᵢ,₁(act(Lᵢ,₀(act(hᵢ)) + Lᵢ,ₜ(e))),  out = L_out(act(h_depth)).
+ * The sinusoidal embedding and the Fourier input features have no parameters, so they are computed
+ * on the JS side (float32, the same op order as the tfjs model) into kernel memory.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DenseVariables, ResidualMlpDescription } from '@diffusionlab/core';
+import { ACTIVATION_CODE } from './describe.js';
+import type { LayerPtrs } from './mlp-network.js';
+import { KernelInstance, pad4 } from './wasm.js';
+
+/** A validated residual MLP reduced to sizes. */
+export interface ResidualMlpShape {
+  activation: keyof typeof ACTIVATION_CODE;
+  /** Data dimension D (input and output width). */
+  dataDim: number;
+  width: number;
+  depth: number;
+  /** E, the sinusoidal embedding's dimension. */
+  timeEmbedding: number;
+  /** T: the embedding takes 1000·t/T. */
+  numTrainTimesteps: number;
+  /** F Fourier frequencies; the input layer takes D(1 + 2F) features. */
+  inputEmbedding: number;
+}
+
+/** The dense layers of a description in parameter-block order: time, input, blocks (0, t, 1), out. */
+function orderedLayers(desc: ResidualMlpDescription): DenseVariables[] {
+  return [desc.time, desc.input, ...desc.blocks.flatMap((b) => [b.dense0, b.time, b.dense1]), desc.out];
+}
+
+/** [in, out] of each layer in {@link orderedLayers} order, for a shape. */
+function layerSizes(s: ResidualMlpShape): [number, number][] {
+  const W = s.width;
+  const sizes: [number, number][] = [
+    [s.timeEmbedding, W],
+    [s.dataDim * (1 + 2 * s.inputEmbedding), W],
+  ];
+  for (let i = 0; i < s.depth; i++) sizes.push([W, W], [W, W], [W, W]);
+  sizes.push([W, s.dataDim]);
+  return sizes;
+}
+
+const isCount = (v: unknown, min: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min;
+
+/** Returns the shape, or a reason string when the kernels cannot run this description. */
+export function residualMlpShape(desc: ResidualMlpDescription | null | undefined): ResidualMlpShape | string {
+  if (!desc) return 'the model does not describe itself as a residual MLP';
+  if (desc.kind !== 'residual-mlp') return `unsupported model kind '${String(desc.kind)}'`;
+  if (!(desc.activation in ACTIVATION_CODE)) return `unsupported activation '${String(desc.activation)}'`;
+  if (!isCount(desc.dataDim, 1) || !isCount(desc.width, 1) || !isCount(desc.depth, 1)) return 'dataDim, width and depth must be positive integers';
+  if (!isCount(desc.timeEmbedding, 2) || desc.timeEmbedding % 2 !== 0) return `timeEmbedding ${desc.timeEmbedding} is not an even integer ≥ 2`;
+  if (!(desc.numTrainTimesteps > 0) || !Number.isFinite(desc.numTrainTimesteps)) return `numTrainTimesteps ${desc.numTrainTimesteps} is not positive`;
+  if (!isCount(desc.inputEmbedding, 0)) return `inputEmbedding ${desc.inputEmbedding} is not a non-negative integer`;
+  if (!Array.isArray(desc.blocks) || desc.blocks.length !== desc.depth) return `${desc.blocks?.length} blocks for depth ${desc.depth}`;
+  const shape: ResidualMlpShape = {
+    activation: desc.activation,
+    dataDim: desc.dataDim,
+    width: desc.width,
+    depth: desc.depth,
+    timeEmbedding: desc.timeEmbedding,
+    numTrainTimesteps: desc.numTrainTimesteps,
+    inputEmbedding: desc.inputEmbedding,
+  };
+  const sizes = layerSizes(shape);
+  for (const [i, { kernel, bias }] of orderedLayers(desc).entries()) {
+    if (!kernel || !bias) return `layer ${i} lacks its kernel or bias`;
+    if (kernel.dtype !== 'float32' || bias.dtype !== 'float32') return `layer ${i} is not float32`;
+    const [nin, nout] = sizes[i];
+    if (kernel.shape.join(',') !== `${nin},${nout}` || bias.shape.join(',') !== `${nout}`) {
+      return `layer ${i} has kernel [${kernel.shape}] and bias [${bias.shape}], expected [${nin},${nout}] and [${nout}]`;
+    }
+  }
+  return shape;
+}
+
+/** Byte pointers of one residual block's three dense layers. */
+export interface BlockPtrs {
+  dense0: LayerPtrs;
+  time: LayerPtrs;
+  dense1: LayerPtrs;
+}
+
+/** Embedding rows kept per distinct t (integer timesteps repeat every batch). */
+const EMBEDDING_CACHE_LIMIT = 8192;
+
+/**
+ * Parameters (padded to 4 floats per tensor) and, for the trainer, same-layout gradient and Adam
+ * moment blocks right after them; activation buffers for up to `capacity` rows above those.
+ */
+export class ResidualMlpNetwork {
+  readonly inst = new KernelInstance();
+  readonly actCode: number;
+  /** All dense layers in parameter order (time, input, blocks…, out). */
+  readonly layers: LayerPtrs[] = [];
+  readonly time: LayerPtrs;
+  readonly input: LayerPtrs;
+  readonly blocks: BlockPtrs[] = [];
+  readonly out: LayerPtrs;
+  /** Padded float count of the whole parameter vector. */
+  readonly paramCount: number;
+  readonly paramPtr: number;
+  readonly gradPtr: number = 0;
+  readonly mPtr: number = 0;
+  readonly vPtr: number = 0;
+  /** Input width D(1 + 2F). */
+  readonly featDim: number;
+  /** ωᵢ = 10000^(−i/half) as float32, as the tfjs embedding builds them. */
+  private readonly freqs: Float32Array;
+  /** 1000/T as float32 (the scalar tfjs multiplies t by). */
+  private readonly tScale: number;
+  private readonly embCache = new Map<number, Float32Array>();
+  private readonly actMark: number;
+  capacity = 0;
+  /** Sinusoidal time features [capacity, E]. */
+  tembPtr = 0;
+  /** Input features [capacity, featDim]. */
+  featPtr = 0;
+  /** e = act(L_time(emb)) [capacity, W], and its activation aux. */
+  ePtr = 0;
+  eAux = 0;
+  /** Residual stream h₀…h_depth, each [capacity, W]. */
+  hPtr: number[] = [];
+  /** act(hᵢ) for i = 0…depth, each [capacity, W], and aux. */
+  ahPtr: number[] = [];
+  ahAux: number[] = [];
+  /** Per block: act(Lᵢ,₀(act(hᵢ)) + Lᵢ,ₜ(e)) [capacity, W], and aux. */
+  zPtr: number[] = [];
+  zAux: number[] = [];
+  /** Scratch [capacity, W]. */
+  tmpPtr = 0;
+  /** Output [capacity, D]. */
+  outPtr = 0;
+  /** Inference only: per block, b₀ + Lₜ(e) for one shared t ({@link setSharedTime}). */
+  readonly sharedBias: number[] = [];
+
+  constructor(readonly shape: ResidualMlpShape, desc: ResidualMlpDescription, private readonly training: boolean) {
+    this.actCode = ACTIVATION_CODE[shape.activation];
+    this.featDim = shape.dataDim * (1 + 2 * shape.inputEmbedding);
+    const sizes = layerSizes(shape);
+    let count = 0;
+    for (const [nin, nout] of sizes) count += pad4(nin * nout) + pad4(nout);
+    this.paramCount = count;
+    this.paramPtr = this.inst.alloc(count);
+    if (training) {
+      this.gradPtr = this.inst.alloc(count);
+      this.mPtr = this.inst.alloc(count);
+      this.vPtr = this.inst.alloc(count);
+    }
+    let off = this.paramPtr;
+    for (const [nin, nout] of sizes) {
+      const layer = { nin, nout, w: off, b: off + pad4(nin * nout) * 4 };
+      off = layer.b + pad4(nout) * 4;
+      this.layers.push(layer);
+    }
+    this.time = this.layers[0];
+    this.input = this.layers[1];
+    for (let i = 0; i < shape.depth; i++) this.blocks.push({ dense0: this.layers[2 + 3 * i], time: this.layers[3 + 3 * i], dense1: this.layers[4 + 3 * i] });
+    this.out = this.layers[this.layers.length - 1];
+    const half = shape.timeEmbedding / 2;
+    this.freqs = new Float32Array(half);
+    for (let i = 0; i < half; i++) this.freqs[i] = Math.exp((-Math.log(10000) * i) / half);
+    this.tScale = Math.fround(1000 / shape.numTrainTimesteps);
+    if (!training) for (let i = 0; i < shape.depth; i++) this.sharedBias.push(this.inst.alloc(shape.width));
+    this.readFrom(desc);
+    this.actMark = this.inst.mark();
+  }
+
+  /** Copies the model's variables into kernel memory. */
+  readFrom(desc: ResidualMlpDescription): void {
+    orderedLayers(desc).forEach(({ kernel, bias }, l) => {
+      const p = this.layers[l];
+      this.inst.view(p.w, p.nin * p.nout).set(kernel.dataSync() as Float32Array);
+      this.inst.view(p.b, p.nout).set(bias.dataSync() as Float32Array);
+    });
+  }
+
+  /** Writes kernel memory back into the model's variables (no tensors left behind). */
+  writeTo(desc: ResidualMlpDescription): void {
+    orderedLayers(desc).forEach(({ kernel, bias }, l) => {
+      const p = this.layers[l];
+      tf.tidy(() => {
+        kernel.assign(tf.tensor2d(this.inst.view(p.w, p.nin * p.nout).slice(), [p.nin, p.nout]));
+        bias.assign(tf.tensor1d(this.inst.view(p.b, p.nout).slice()));
+      });
+    });
+  }
+
+  /** Whether activation `code` needs an aux buffer in backward (σ(z) for silu, z for gelu). */
+  private needsAux(): boolean {
+    return this.training && (this.actCode === 0 || this.actCode === 3);
+  }
+
+  /** Makes room for `rows` rows of activations (reallocates the activation area when it grows). */
+  ensureCapacity(rows: number): void {
+    if (rows <= this.capacity) return;
+    const cap = Math.max(rows, this.capacity * 2);
+    const { width: W, depth, dataDim: D, timeEmbedding: E } = this.shape;
+    const aux = () => (this.needsAux() ? this.inst.alloc(cap * W) : 0);
+    this.inst.release(this.actMark);
+    this.tembPtr = this.inst.alloc(cap * E);
+    this.featPtr = this.inst.alloc(cap * this.featDim);
+    this.ePtr = this.inst.alloc(cap * W);
+    this.eAux = aux();
+    // inference keeps no per-layer history: two residual buffers and one of each other kind suffice
+    const keep = this.training ? depth + 1 : 2;
+    this.hPtr = Array.from({ length: keep }, () => this.inst.alloc(cap * W));
+    this.ahPtr = Array.from({ length: this.training ? depth + 1 : 1 }, () => this.inst.alloc(cap * W));
+    this.ahAux = this.ahPtr.map(aux);
+    this.zPtr = Array.from({ length: this.training ? depth : 1 }, () => this.inst.alloc(cap * W));
+    this.zAux = this.zPtr.map(aux);
+    this.tmpPtr = this.inst.alloc(cap * W);
+    this.outPtr = this.inst.alloc(cap * D);
+    this.allocExtra(cap);
+    this.capacity = cap;
+  }
+
+  /** Subclasses allocate their own per-row buffers here (called by {@link ensureCapacity}). */
+  protected allocExtra(_cap: number): void {}
+
+  /** The float32 embedding row of timestep t: [sin(s·ωᵢ), cos(s·ωᵢ)], s = t·(1000/T), as tfjs rounds it. */
+  private embedding(t: number): Float32Array {
+    let row = this.embCache.get(t);
+    if (row) return row;
+    const half = this.freqs.length;
+    row = new Float32Array(2 * half);
+    const s = Math.fround(Math.fround(t) * this.tScale);
+    for (let i = 0; i < half; i++) {
+      const a = Math.fround(s * this.freqs[i]);
+      row[i] = Math.sin(a);
+      row[half + i] = Math.cos(a);
+    }
+    if (this.embCache.size < EMBEDDING_CACHE_LIMIT) this.embCache.set(t, row);
+    return row;
+  }
+
+  /** Writes the time embedding of each row's t (or of one t for all rows) into rows [0, n) of temb. */
+  setTime(t: Float32Array | number, n: number, from = 0): void {
+    const E = this.shape.timeEmbedding;
+    const f = this.inst.f32;
+    const base = this.tembPtr >> 2;
+    for (let i = 0; i < n; i++) f.set(this.embedding(typeof t === 'number' ? t : t[from + i]), base + i * E);
+  }
+
+  /** Writes feat(x) = [x, sin(2ᵏx), cos(2ᵏx)] (per dimension d, frequency k at d·F + k) for rows [0, n). */
+  setInput(xt: Float32Array, n: number, from = 0): void {
+    const D = this.shape.dataDim;
+    const F = this.shape.inputEmbedding;
+    const w = this.featDim;
+    const f = this.inst.f32;
+    const base = this.featPtr >> 2;
+    if (F === 0) {
+      f.set(xt.subarray(from * D, (from + n) * D), base);
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const o = base + i * w;
+      const src = (from + i) * D;
+      for (let d = 0; d < D; d++) {
+        const x = Math.fround(xt[src + d]);
+        f[o + d] = x;
+        for (let k = 0, p = 1; k < F; k++, p *= 2) {
+          const a = Math.fround(x * p);
+          f[o + D + d * F + k] = Math.sin(a);
+          f[o + D + D * F + d * F + k] = Math.cos(a);
+        }
+      }
+    }
+  }
+
+  /** dst[0, count) += src[0, count) over kernel memory (byte pointers). */
+  addInto(dst: number, src: number, count: number): void {
+    const f = this.inst.f32;
+    const d = dst >> 2;
+    const s = src >> 2;
+    for (let i = 0; i < count; i++) f[d + i] += f[s + i];
+  }
+
+  /** Copies `count` floats from src to dst (byte pointers). */
+  copy(dst: number, src: number, count: number): void {
+    this.inst.f32.copyWithin(dst >> 2, src >> 2, (src >> 2) + count);
+  }
+
+  /**
+   * Inference with one t for every row (what samplers do): folds the block's time projection into
+   * its first layer's bias, b₀ + Lₜ(e(t)), so {@link forward} with `sharedTime` skips one of each
+   * block's three matrix products. Needs capacity ≥ 1; uses row 0 of temb and e as scratch.
+   */
+  setSharedTime(t: number): void {
+    if (this.training) throw new Error('internal: setSharedTime is for inference networks');
+    const k = this.inst.k;
+    const { width: W, timeEmbedding: E } = this.shape;
+    this.setTime(t, 1);
+    k.gemmNN(this.tembPtr, this.time.w, this.ePtr, 1, E, W, this.time.b);
+    k.actForward(this.ePtr, 0, pad4(W), this.actCode);
+    this.blocks.forEach((blk, i) => {
+      k.gemmNN(this.ePtr, blk.time.w, this.sharedBias[i], 1, W, W, blk.time.b);
+      this.addInto(this.sharedBias[i], blk.dense0.b, W);
+    });
+  }
+
+  /**
+   * Forward pass over rows [0, n) of temb and feat, keeping what backward needs when training;
+   * with `sharedTime` (inference, after {@link setSharedTime}) temb is not read. Returns the byte
+   * pointer of the output [n, D].
+   */
+  forward(n: number, sharedTime = false): number {
+    const k = this.inst.k;
+    const { width: W, timeEmbedding: E, depth } = this.shape;
+    const nW = n * W;
+    const padded = pad4(nW);
+    const act = this.actCode;
+    if (!sharedTime) {
+      k.gemmNN(this.tembPtr, this.time.w, this.ePtr, n, E, W, this.time.b);
+      k.actForward(this.ePtr, this.eAux, padded, act);
+    }
+    k.gemmNN(this.featPtr, this.input.w, this.hPtr[0], n, this.featDim, W, this.input.b);
+    for (let i = 0; i < depth; i++) {
+      const blk = this.blocks[i];
+      const h = this.training ? this.hPtr[i] : this.hPtr[i & 1];
+      const hNext = this.training ? this.hPtr[i + 1] : this.hPtr[(i + 1) & 1];
+      const ah = this.training ? this.ahPtr[i] : this.ahPtr[0];
+      const z = this.training ? this.zPtr[i] : this.zPtr[0];
+      const zAux = this.training ? this.zAux[i] : 0;
+      this.copy(ah, h, nW);
+      k.actForward(ah, this.training ? this.ahAux[i] : 0, padded, act);
+      if (sharedTime) k.gemmNN(ah, blk.dense0.w, z, n, W, W, this.sharedBias[i]);
+      else {
+        k.gemmNN(ah, blk.dense0.w, z, n, W, W, blk.dense0.b);
+        k.gemmNN(this.ePtr, blk.time.w, this.tmpPtr, n, W, W, blk.time.b);
+        this.addInto(z, this.tmpPtr, nW);
+      }
+      k.actForward(z, zAux, padded, act);
+      k.gemmNN(z, blk.dense1.w, hNext, n, W, W, blk.dense1.b);
+      this.addInto(hNext, h, nW);
+    }
+    const hLast = this.training ? this.hPtr[depth] : this.hPtr[depth & 1];
+    const ahLast = this.training ? this.ahPtr[depth] : this.ahPtr[0];
+    this.copy(ahLast, hLast, nW);
+    k.actForward(ahLast, this.training ? this.ahAux[depth] : 0, padded, act);
+    k.gemmNN(ahLast, this.out.w, this.outPtr, n, W, this.shape.dataDim, this.out.b);
+    return this.outPtr;
+  }
+}
