@@ -24,6 +24,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { setupBackend } from './backend.js';
 import { builtinRegistry } from './plugins.js';
 
 /**
@@ -98,8 +99,7 @@ let reference: Float32Array;
 let w1: Metric;
 
 beforeAll(async () => {
-  await tf.setBackend('cpu');
-  await tf.ready();
+  await setupBackend('cpu'); // as the runner does it (and without tfjs's console advert)
   // The reference's data exactly as the dataset plugin produces it (gaussian-mixture does not standardise).
   dataset = await create<Dataset>('dataset', { use: 'gaussian-mixture', size: 1000, components: PAIR_COMPONENTS });
   reference = await dataset.reference(N, new Rng(20230).fork('reference'));
