@@ -344,7 +344,24 @@ export interface FusedTrainer {
    * `'ema'` writes the EMA weights instead (only after {@link FusedTrainer.emaStep} was used).
    */
   syncToModel(weights?: 'raw' | 'ema'): void;
+  /**
+   * Adam's state per model variable (in the order of `variables`), so that periodic checkpoints and
+   * `--resume` keep the fast path. Optional: a trainer without it declines checkpointed runs.
+   */
+  exportState?(variables: readonly tf.Variable[]): FusedOptimizerState;
+  /** Restores what {@link FusedTrainer.exportState} (or the tfjs path, converted) saved. */
+  importState?(variables: readonly tf.Variable[], state: FusedOptimizerState): void;
   dispose(): void;
+}
+
+/** A fused trainer's optimiser state, per model variable: Adam's step count, moments and EMA shadow. */
+export interface FusedOptimizerState {
+  /** Adam steps taken (the t of the bias corrections). */
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+  /** EMA weights, when the run keeps an EMA. */
+  ema?: Float32Array[];
 }
 
 /** Options an accelerator must honour to be allowed to run (it declines anything else). */

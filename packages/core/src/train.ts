@@ -13,7 +13,7 @@ import { learningRateAt } from './lr.js';
 import { type PredictionType, trainingTarget } from './prediction.js';
 import { Rng } from './rng.js';
 import type { NoiseSchedule } from './schedule.js';
-import type { DenoiserModel, EpochEndEvent, FusedTrainer, TrainAccelerator, TrainingSet, TrainProgressEvent } from './spec.js';
+import type { DenoiserModel, EpochEndEvent, FusedOptimizerState, FusedTrainer, TrainAccelerator, TrainingSet, TrainProgressEvent } from './spec.js';
 
 /** Training hyper-parameters (the `training:` block of a config). */
 export interface TrainConfig {
@@ -197,6 +197,21 @@ function emaDecayAt(c: TrainConfig, n: number): number {
   return c.emaWarmup === false ? d : Math.min(d, (1 + n) / (10 + n));
 }
 
+/**
+ * The Adam step count, moments and EMA of a saved state in the fused trainer's form. The optimiser
+ * slots are tfjs's `getWeights()` layout — the iteration count, then m and v per variable, in
+ * `model.variables` order — whichever path wrote them.
+ */
+function fusedStateOf(s: TrainState, n: number): FusedOptimizerState {
+  if (s.optimizer.length !== 1 + 2 * n) throw new Error(`resume state has ${s.optimizer.length} optimiser slots; Adam over ${n} variables has ${1 + 2 * n}`);
+  return {
+    step: s.optimizer[0].data[0],
+    m: s.optimizer.slice(1, 1 + n).map((a) => a.data),
+    v: s.optimizer.slice(1 + n).map((a) => a.data),
+    ema: s.ema?.map((a) => a.data),
+  };
+}
+
 /** Adam's β-power accumulators: tfjs keeps them as private fields, not among `getWeights()`. */
 function adamAccumulators(optimizer: tf.Optimizer): { accBeta1: tf.Variable; accBeta2: tf.Variable } {
   const o = optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
@@ -205,9 +220,8 @@ function adamAccumulators(optimizer: tf.Optimizer): { accBeta1: tf.Variable; acc
 }
 
 /** Why the fused path cannot honour this config, or null when it can. */
-function fusedIncompatibility(c: TrainConfig, p: TrainParams): string | null {
+function fusedIncompatibility(c: TrainConfig): string | null {
   if ((c.lossWeighting ?? 'none') !== 'none') return 'loss weighting runs on the tfjs path';
-  if (c.checkpointEvery !== undefined || p.resumeFrom) return 'periodic checkpoints and resume need optimiser state, kept on the tfjs path';
   return null;
 }
 
@@ -267,7 +281,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   let fused: FusedTrainer | null = null;
   let declined: string | undefined;
   if (p.accelerator) {
-    const why = fusedIncompatibility(config, p);
+    const why = fusedIncompatibility(config);
     const made =
       why ??
       p.accelerator.create(model, {
@@ -280,11 +294,16 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         gradClipNorm: config.gradClipNorm,
         backend: p.backend ?? tf.getBackend(),
       });
+    const checkpointed = config.checkpointEvery !== undefined || p.resumeFrom !== undefined;
     if (typeof made === 'string') declined = made;
     else if (ema && typeof made.emaStep !== 'function') {
       made.dispose();
       declined = `the ${p.accelerator.name} accelerator keeps no EMA of the weights`;
+    } else if (checkpointed && (typeof made.exportState !== 'function' || typeof made.importState !== 'function')) {
+      made.dispose();
+      declined = `the ${p.accelerator.name} accelerator cannot save or restore its optimiser state for checkpoints`;
     } else fused = made;
+    if (fused && p.resumeFrom) fused.importState?.(vars, fusedStateOf(p.resumeFrom, vars.length));
   }
 
   const swapEma = () => {
@@ -297,6 +316,27 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         ema[i].assign(tmp);
       });
     });
+  };
+
+  /** A checkpoint of the fused path, in the tfjs path's layout (so either path can resume it). */
+  const fusedSnapshot = (epoch: number, f: FusedTrainer): TrainState => {
+    f.syncToModel('raw');
+    const st = (f.exportState as NonNullable<FusedTrainer['exportState']>)(vars);
+    const named = (suffix: string, arrays: Float32Array[]) => arrays.map((data, i) => ({ name: `${vars[i].name}/${suffix}`, shape: vars[i].shape.slice(), data }));
+    const b1 = config.beta1 ?? 0.9;
+    const b2 = config.beta2 ?? 0.999;
+    return {
+      epoch,
+      step,
+      rng: { shuffle: shuffleRng.getState(), noise: noiseRng.getState() },
+      lastFiniteLoss: lastFinite,
+      lossHistory: history.slice(),
+      weights: vars.map((v) => toNamedArray(v.name, v)),
+      optimizer: [{ name: 'iter', shape: [], data: Float32Array.of(st.step) }, ...named('m', st.m), ...named('v', st.v)],
+      ema: st.ema ? st.ema.map((data, i) => ({ name: `ema_${vars[i].name}`, shape: vars[i].shape.slice(), data })) : undefined,
+      // What tfjs's Adam would hold after st.step steps, for a resume on the tfjs path.
+      adamBetaPowers: [Math.fround(b1 ** st.step), Math.fround(b2 ** st.step)],
+    };
   };
 
   const snapshot = async (epoch: number): Promise<TrainState> => ({
@@ -401,12 +441,19 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         learningRate: learningRateAt(config, Math.max(0, step - 1), totalSteps),
       });
       if (p.onCheckpoint && config.checkpointEvery !== undefined && epoch % config.checkpointEvery === 0 && step < totalSteps) {
-        const state = await snapshot(epoch);
-        swapEma();
-        try {
+        if (fused) {
+          // The fused trainer keeps its own weights; the model's variables are only a copy to save.
+          const state = fusedSnapshot(epoch, fused);
+          if (ema) fused.syncToModel('ema');
           await p.onCheckpoint(state);
-        } finally {
+        } else {
+          const state = await snapshot(epoch);
           swapEma();
+          try {
+            await p.onCheckpoint(state);
+          } finally {
+            swapEma();
+          }
         }
       }
     }

@@ -4,7 +4,8 @@
  * rate, the EMA shadow and the loss sum. Subclasses supply the network: its forward and backward
  * (leaving ∂L/∂θ in the gradient block) and how the block maps back to the model's variables.
  */
-import type { AcceleratorTrainOptions, FusedTrainer, TrainBatch } from '@diffusionlab/core';
+import type { AcceleratorTrainOptions, FusedOptimizerState, FusedTrainer, TrainBatch } from '@diffusionlab/core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelInstance } from './wasm.js';
 
 /** Byte pointers of the parameter block and its same-layout gradient and Adam-moment blocks. */
@@ -52,6 +53,16 @@ export abstract class FusedAdamTrainer implements FusedTrainer {
 
   /** Writes the parameter block as it is now into the model's tf.Variables. */
   protected abstract writeParams(): void;
+
+  /** Where each model variable lives in the parameter block: byte pointer and float count. */
+  protected abstract segments(): { variable: tf.Variable; ptr: number; length: number }[];
+
+  /** The segment of `v`, or an error naming it (the variable does not belong to this model). */
+  private segmentOf(v: tf.Variable): { ptr: number; length: number } {
+    const seg = this.segments().find((s) => s.variable === v);
+    if (!seg) throw new Error(`${this.label}: variable ${v.name} is not one of this trainer's layers`);
+    return seg;
+  }
 
   /** A fresh view of the parameter block (views detach when kernel memory grows). */
   protected params(): Float32Array {
@@ -124,6 +135,47 @@ export abstract class FusedAdamTrainer implements FusedTrainer {
     this.params().set(this.shadow);
     this.writeParams();
     this.params().set(raw);
+  }
+
+  /** Adam's step count, moments and EMA shadow per variable (copies), for checkpoints. */
+  exportState(variables: readonly tf.Variable[]): FusedOptimizerState {
+    this.checkLive();
+    const b = this.block;
+    const shadow = this.shadow ?? this.initial;
+    const state: FusedOptimizerState = { step: this.t, m: [], v: [], ema: this.shadow ? [] : undefined };
+    for (const variable of variables) {
+      const { ptr, length } = this.segmentOf(variable);
+      const off = ptr - b.paramPtr;
+      state.m.push(b.inst.view(b.mPtr + off, length).slice());
+      state.v.push(b.inst.view(b.vPtr + off, length).slice());
+      state.ema?.push(shadow.slice(off / 4, off / 4 + length));
+    }
+    return state;
+  }
+
+  /**
+   * Restores Adam's step count and moments (and the EMA shadow when given); the weights themselves
+   * come from the model's variables, which the trainer read when it was created.
+   */
+  importState(variables: readonly tf.Variable[], state: FusedOptimizerState): void {
+    this.checkLive();
+    const b = this.block;
+    if (state.m.length !== variables.length || state.v.length !== variables.length || (state.ema && state.ema.length !== variables.length)) {
+      throw new Error(`${this.label}.importState: state for ${state.m.length} variables, the model has ${variables.length}`);
+    }
+    const shadow = state.ema ? this.initial.slice() : null;
+    variables.forEach((variable, i) => {
+      const { ptr, length } = this.segmentOf(variable);
+      for (const [name, arr] of [['m', state.m[i]], ['v', state.v[i]], ...(state.ema ? [['ema', state.ema[i]]] : [])] as [string, Float32Array][]) {
+        if (arr.length !== length) throw new Error(`${this.label}.importState: ${name} of ${variable.name} has ${arr.length} values, expected ${length}`);
+      }
+      const off = ptr - b.paramPtr;
+      b.inst.view(b.mPtr + off, length).set(state.m[i]);
+      b.inst.view(b.vPtr + off, length).set(state.v[i]);
+      shadow?.set(state.ema?.[i] as Float32Array, off / 4);
+    });
+    this.t = state.step;
+    this.shadow = shadow;
   }
 
   /** Marks the trainer unusable; its memory goes with the instance (no tensors are held). */

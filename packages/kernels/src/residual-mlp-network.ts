@@ -29,7 +29,7 @@ export interface ResidualMlpShape {
 }
 
 /** The dense layers of a description in parameter-block order: time, input, blocks (0, t, 1), out. */
-function orderedLayers(desc: ResidualMlpDescription): DenseVariables[] {
+export function orderedLayers(desc: ResidualMlpDescription): DenseVariables[] {
   return [desc.time, desc.input, ...desc.blocks.flatMap((b) => [b.dense0, b.time, b.dense1]), desc.out];
 }
 

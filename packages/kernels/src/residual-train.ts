@@ -4,9 +4,10 @@
  * EMA and weight sync are {@link FusedAdamTrainer}'s, shared with the plain-MLP trainer.
  */
 import type { AcceleratorTrainOptions, ResidualMlpDescription, TrainBatch } from '@diffusionlab/core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import type { LayerPtrs } from './mlp-network.js';
-import { ResidualMlpNetwork, type ResidualMlpShape, residualMlpShape } from './residual-mlp-network.js';
+import { orderedLayers, ResidualMlpNetwork, type ResidualMlpShape, residualMlpShape } from './residual-mlp-network.js';
 import { pad4, simdSupported } from './wasm.js';
 
 /** The network plus the backward pass's per-row buffers. */
@@ -126,6 +127,17 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
   /** Writes the kernel's parameter block into the model's tf.Variables. */
   protected writeParams(): void {
     this.net.writeTo(this.desc);
+  }
+
+  /** Each layer's kernel and bias variable with its place in the parameter block. */
+  protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
+    return orderedLayers(this.desc).flatMap(({ kernel, bias }, l) => {
+      const p = this.net.layers[l];
+      return [
+        { variable: kernel, ptr: p.w, length: p.nin * p.nout },
+        { variable: bias, ptr: p.b, length: p.nout },
+      ];
+    });
   }
 }
 

@@ -304,4 +304,75 @@ describe("core's train() with the accelerator", () => {
     const raw = await run(true, { ...config, emaDecay: undefined });
     expect(maxAbsDiff(raw.w[2], fused.w[2])).toBeGreaterThan(1e-3);
   });
+
+  it('keeps the fused path through periodic checkpoints, and a fused resume lands on the exact same weights', async () => {
+    const rng = new Rng(79);
+    const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
+    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const config = {
+      epochs: 12,
+      batchSize: 32,
+      learningRate: 2e-3,
+      optimizer: 'adamw' as const,
+      weightDecay: 0.01,
+      lrSchedule: 'cosine' as const,
+      emaDecay: 0.95,
+      checkpointEvery: 4,
+      predictionType: 'epsilon' as const,
+      logEvery: 100,
+      epsilon: 1e-8,
+    };
+    type State = import('@diffusionlab/core').TrainState;
+    const run = async (accelerate: boolean, resumeFrom?: State) => {
+      const states: State[] = [];
+      const saved: Float32Array[][] = [];
+      const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 33));
+      const before = tf.memory().numTensors;
+      const r = await train({
+        model: m,
+        trainingSet: { data, count: 256 },
+        shape: [1],
+        schedule,
+        config,
+        rng: new Rng(4),
+        accelerator: accelerate ? mlpTrainAccelerator : undefined,
+        resumeFrom,
+        onCheckpoint: (st) => {
+          states.push(st);
+          // what a checkpoint saves: the EMA weights in the model's variables during the call
+          saved.push(m.variables.map((v) => v.dataSync().slice()));
+        },
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const w = m.variables.map((v) => v.dataSync().slice());
+      m.dispose();
+      return { r, w, states, saved };
+    };
+    const full = await run(true);
+    expect(full.r.path).toBe('fused:wasm-simd-mlp');
+    expect(full.states.map((st) => st.epoch)).toEqual([4, 8]);
+    // the state is in the tfjs layout: the iteration count, then m and v per variable
+    expect(full.states[0].optimizer.length).toBe(1 + 2 * full.w.length);
+    expect(full.states[0].optimizer[0].data[0]).toBe(32);
+    // the model held the EMA weights while the checkpoint was written, not the raw ones
+    expect(maxAbsDiff(full.saved[0][2], full.states[0].ema?.[2].data as Float32Array)).toBe(0);
+    expect(maxAbsDiff(full.saved[0][2], full.states[0].weights[2].data)).toBeGreaterThan(0);
+
+    const resumed = await run(true, full.states[0]);
+    expect(resumed.r.path).toBe('fused:wasm-simd-mlp');
+    expect(resumed.r.resumedFromStep).toBe(32);
+    expect(resumed.r.lossHistory).toEqual(full.r.lossHistory);
+    for (let i = 0; i < full.w.length; i++) expect(maxAbsDiff(resumed.w[i], full.w[i])).toBe(0);
+
+    // A fused checkpoint also resumes on the tfjs path (and the other way), within float noise.
+    const onTfjs = await run(false, full.states[0]);
+    expect(onTfjs.r.path).toBe('tfjs');
+    const plain = await run(false);
+    const fromTfjs = await run(true, plain.states[0]);
+    expect(fromTfjs.r.path).toBe('fused:wasm-simd-mlp');
+    for (let i = 0; i < full.w.length; i++) {
+      expect(maxAbsDiff(onTfjs.w[i], full.w[i])).toBeLessThan(1e-3);
+      expect(maxAbsDiff(fromTfjs.w[i], plain.w[i])).toBeLessThan(1e-3);
+    }
+  });
 });

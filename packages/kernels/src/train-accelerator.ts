@@ -5,6 +5,7 @@
  * batch, reads the loss once per epoch and syncs the weights back at the end.
  */
 import type { AcceleratorTrainOptions, DenoiserModel, FusedTrainer, PlainMlpDescription, TrainAccelerator, TrainBatch } from '@diffusionlab/core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { mlpShape } from './describe.js';
 import { adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import { MlpNetwork } from './mlp-network.js';
@@ -90,6 +91,17 @@ export class FusedMlpTrainer extends FusedAdamTrainer {
   /** Writes the kernel's parameter block into the model's tf.Variables. */
   protected writeParams(): void {
     this.net.writeTo(this.desc);
+  }
+
+  /** Each layer's kernel and bias variable with its place in the parameter block. */
+  protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
+    return this.desc.layers.flatMap(({ kernel, bias }, l) => {
+      const p = this.net.layers[l];
+      return [
+        { variable: kernel, ptr: p.w, length: p.nin * p.nout },
+        { variable: bias, ptr: p.b, length: p.nout },
+      ];
+    });
   }
 
   /** The kernel's current weights (copies), per layer, for checks and checkpoints. */
