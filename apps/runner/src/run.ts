@@ -5,6 +5,7 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   type Dataset,
@@ -285,6 +286,42 @@ export function epsilonAtHugeSigmaWarning(r: ResolvedExperiment, schedule: Noise
   );
 }
 
+/**
+ * What env.json records, the same for `run` and `sample`: versions, platform, backend (and why),
+ * seed, command line and overrides; `extra` says where the config came from (file or source run).
+ */
+export function envRecord(
+  r: ResolvedExperiment,
+  built: Built,
+  opts: { argv?: readonly string[]; overrides?: readonly string[] },
+  extra: Record<string, unknown>,
+): Record<string, unknown> {
+  return {
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    cpus: cpus().length,
+    backend: built.backend.name,
+    backendReason: built.backend.reason,
+    matMulGradientFix: built.backend.matMulGradientFix ?? false,
+    tfjs: tf.version_core,
+    seed: r.experiment.seed,
+    versions: packageVersions(),
+    command: opts.argv ?? process.argv.slice(2),
+    overrides: opts.overrides ?? [],
+    ...extra,
+    startedAt: new Date().toISOString(),
+  };
+}
+
+/** The schedule's diagnostics and every warning a run or sample directory starts with. */
+export function startWarnings(r: ResolvedExperiment, built: Built): { diagnostics: ScheduleDiagnostics; warnings: string[] } {
+  const diagnostics = scheduleDiagnostics(built.schedule);
+  const warnings = [...diagnostics.warnings, ...(built.dataset.warnings ?? [])];
+  const epsWarning = epsilonAtHugeSigmaWarning(r, built.schedule, built.denoiser.trainable);
+  if (epsWarning) warnings.push(epsWarning);
+  return { diagnostics, warnings };
+}
+
 /** Creates the reporters once the run directory exists (they write into it). */
 export async function createReporters(r: ResolvedExperiment, ctx: PluginContext): Promise<ReporterSet> {
   const list = [];
@@ -461,21 +498,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   try {
     writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
     built.reporters = await createReporters(r, ctx);
-    const env = {
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      cpus: (await import('node:os')).cpus().length,
-      backend: built.backend.name,
-      backendReason: built.backend.reason,
-      matMulGradientFix: built.backend.matMulGradientFix ?? false,
-      tfjs: tf.version_core,
-      seed: exp.seed,
-      versions: packageVersions(),
-      command: opts.argv ?? process.argv.slice(2),
-      overrides: opts.overrides ?? [],
-      config: opts.configPath ?? null,
-      startedAt: new Date().toISOString(),
-    };
+    const env = envRecord(r, built, opts, { config: opts.configPath ?? null });
     writeJsonAtomic(join(runDir, 'env.json'), env);
 
     const buildCtx = {
@@ -487,10 +510,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       trainingSet,
     };
     const model = await denoiser.build(buildCtx);
-    const diagnostics = scheduleDiagnostics(schedule);
-    const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
-    const epsWarning = epsilonAtHugeSigmaWarning(r, schedule, denoiser.trainable);
-    if (epsWarning) warnings.push(epsWarning);
+    const { diagnostics, warnings } = startWarnings(r, built);
     const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
     await built.reporters.emit('onRunStart', {
       runDir,

@@ -11,9 +11,7 @@ import {
   type PluginContext,
   type PluginRegistry,
   Rng,
-  scheduleDiagnostics,
 } from '@diffusionlab/core';
-import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
 import {
   applyOverrides,
@@ -25,7 +23,7 @@ import {
 } from './config.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
-import { buildPlugins, buildSummary, createReporters, epsilonAtHugeSigmaWarning, packageVersions, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, withSummaryReporter } from './run.js';
+import { buildPlugins, buildSummary, createReporters, envRecord, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, startWarnings, withSummaryReporter } from './run.js';
 
 type Json = Record<string, unknown>;
 
@@ -237,26 +235,10 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     writeFileAtomic(join(sampleDir, 'config.yaml'), YAML.stringify(resolvedConfig));
     const ctx: PluginContext = { ...baseCtx, runDir: sampleDir };
     built.reporters = await createReporters(r, ctx);
-    const env = {
-      node: process.version,
-      platform: `${process.platform}-${process.arch}`,
-      backend: built.backend.name,
-      backendReason: built.backend.reason,
-      matMulGradientFix: built.backend.matMulGradientFix ?? false,
-      tfjs: tf.version_core,
-      seed: exp.seed,
-      versions: packageVersions(),
-      command: opts.argv ?? process.argv.slice(2),
-      overrides: opts.overrides ?? [],
-      source: run.dir,
-      startedAt: new Date().toISOString(),
-    };
+    const env = envRecord(r, built, opts, { source: run.dir });
     writeJsonAtomic(join(sampleDir, 'env.json'), env);
     const runTraining = (run.summary?.training as Json | undefined) ?? {};
-    const diagnostics = scheduleDiagnostics(schedule);
-    const warnings = [...diagnostics.warnings, ...(dataset.warnings ?? [])];
-    const epsWarning = epsilonAtHugeSigmaWarning(r, schedule, built.denoiser.trainable);
-    if (epsWarning) warnings.push(epsWarning);
+    const { diagnostics, warnings } = startWarnings(r, built);
     await built.reporters.emit('onRunStart', {
       runDir: sampleDir,
       name: exp.name,
