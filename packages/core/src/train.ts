@@ -318,46 +318,46 @@ export async function train(p: TrainParams): Promise<TrainResult> {
     });
   };
 
-  /** A checkpoint of the fused path, in the tfjs path's layout (so either path can resume it). */
-  const fusedSnapshot = (epoch: number, f: FusedTrainer): TrainState => {
-    f.syncToModel('raw');
-    const st = (f.exportState as NonNullable<FusedTrainer['exportState']>)(vars);
-    const named = (suffix: string, arrays: Float32Array[]) => arrays.map((data, i) => ({ name: `${vars[i].name}/${suffix}`, shape: vars[i].shape.slice(), data }));
-    const b1 = config.beta1 ?? 0.9;
-    const b2 = config.beta2 ?? 0.999;
-    return {
+  /**
+   * The training state at the end of `epoch`: the loop's position, rng and history and the raw
+   * weights, plus the optimiser — tfjs's slots, or the fused trainer's state written in the same
+   * layout (so either path can resume the other's checkpoint).
+   */
+  const snapshot = async (epoch: number): Promise<TrainState> => {
+    fused?.syncToModel('raw');
+    const loop = {
       epoch,
       step,
       rng: { shuffle: shuffleRng.getState(), noise: noiseRng.getState() },
       lastFiniteLoss: lastFinite,
       lossHistory: history.slice(),
       weights: vars.map((v) => toNamedArray(v.name, v)),
-      optimizer: [{ name: 'iter', shape: [], data: Float32Array.of(st.step) }, ...named('m', st.m), ...named('v', st.v)],
-      ema: st.ema ? st.ema.map((data, i) => ({ name: `ema_${vars[i].name}`, shape: vars[i].shape.slice(), data })) : undefined,
-      // What tfjs's Adam would hold after st.step steps, for a resume on the tfjs path.
-      adamBetaPowers: [Math.fround(b1 ** st.step), Math.fround(b2 ** st.step)],
+    };
+    if (fused) {
+      const st = (fused.exportState as NonNullable<FusedTrainer['exportState']>)(vars);
+      const named = (prefix: string, suffix: string, arrays: Float32Array[]) =>
+        arrays.map((data, i) => ({ name: `${prefix}${vars[i].name}${suffix}`, shape: vars[i].shape.slice(), data }));
+      return {
+        ...loop,
+        optimizer: [{ name: 'iter', shape: [], data: Float32Array.of(st.step) }, ...named('', '/m', st.m), ...named('', '/v', st.v)],
+        ema: st.ema ? named('ema_', '', st.ema) : undefined,
+        // What tfjs's Adam would hold after st.step steps, for a resume on the tfjs path.
+        adamBetaPowers: [Math.fround((config.beta1 ?? 0.9) ** st.step), Math.fround((config.beta2 ?? 0.999) ** st.step)],
+      };
+    }
+    const acc = adamAccumulators(optimizer);
+    return {
+      ...loop,
+      optimizer: (await optimizer.getWeights()).map((w) => {
+        const out = toNamedArray(w.name, w.tensor);
+        // getWeights returns the slot variables themselves plus a fresh iteration-count scalar.
+        if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
+        return out;
+      }),
+      ema: ema ? ema.map((v) => toNamedArray(v.name, v)) : undefined,
+      adamBetaPowers: [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]],
     };
   };
-
-  const snapshot = async (epoch: number): Promise<TrainState> => ({
-    epoch,
-    step,
-    rng: { shuffle: shuffleRng.getState(), noise: noiseRng.getState() },
-    lastFiniteLoss: lastFinite,
-    lossHistory: history.slice(),
-    weights: vars.map((v) => toNamedArray(v.name, v)),
-    optimizer: (await optimizer.getWeights()).map((w) => {
-      const out = toNamedArray(w.name, w.tensor);
-      // getWeights returns the slot variables themselves plus a fresh iteration-count scalar.
-      if (!(w.tensor instanceof tf.Variable)) w.tensor.dispose();
-      return out;
-    }),
-    ema: ema ? ema.map((v) => toNamedArray(v.name, v)) : undefined,
-    adamBetaPowers: (() => {
-      const acc = adamAccumulators(optimizer);
-      return [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]] as [number, number];
-    })(),
-  });
 
   let completed = false;
   try {
@@ -441,13 +441,12 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         learningRate: learningRateAt(config, Math.max(0, step - 1), totalSteps),
       });
       if (p.onCheckpoint && config.checkpointEvery !== undefined && epoch % config.checkpointEvery === 0 && step < totalSteps) {
+        const state = await snapshot(epoch);
         if (fused) {
           // The fused trainer keeps its own weights; the model's variables are only a copy to save.
-          const state = fusedSnapshot(epoch, fused);
           if (ema) fused.syncToModel('ema');
           await p.onCheckpoint(state);
         } else {
-          const state = await snapshot(epoch);
           swapEma();
           try {
             await p.onCheckpoint(state);
