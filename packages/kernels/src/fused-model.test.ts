@@ -5,6 +5,7 @@ import { Rng, scheduleFromBetas } from '@diffusionlab/core';
 import { sampleDdpmFused, sampleDdpmFusedTrajectory, terminateDdpmWorkers } from './ddpm.js';
 import { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel } from './fused-model.js';
 import { asModel, makeMlp, referenceForward } from './test/mlp-fixture.js';
+import { relErr } from './test/compare.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -14,16 +15,6 @@ afterAll(async () => {
 });
 
 /** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  let s = 1;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return m / s;
-}
-
 function fused(model: Parameters<typeof createFusedPredictModel>[0]): FusedPredictModel {
   const f = createFusedPredictModel(model);
   if (typeof f === 'string') throw new Error(f);

@@ -5,6 +5,7 @@ import { posteriorVariance, Rng, scheduleFromBetas } from '@diffusionlab/core';
 import { sampleDdpmFused, sampleDdpmFusedParallel, terminateDdpmWorkers } from './ddpm.js';
 import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 import { type Act, disposeMlp, makeMlp, referenceForward } from './test/mlp-fixture.js';
+import { relErr } from './test/compare.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -20,16 +21,6 @@ function predictor(d: ReturnType<typeof makeMlp>): FusedMlpPredictor {
 }
 
 /** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  let s = 1;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return m / s;
-}
-
 describe('fused predictor matches the tfjs forward pass', () => {
   const cases: { widths: number[]; act: Act; n: number }[] = [
     { widths: [2, 128, 128, 1], act: 'silu', n: 1000 }, // the seed network, 15 full tiles + a partial one

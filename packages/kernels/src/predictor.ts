@@ -6,6 +6,7 @@
 import type { PlainMlpDescription } from '@diffusionlab/core';
 import { mlpShape } from './describe.js';
 import { MlpNetwork } from './mlp-network.js';
+import type { KernelInstance } from './wasm.js';
 
 /** Rows evaluated per tile: 64 rows × 128 floats keep each layer's activations in L1/L2 cache. */
 const TILE = 64;
@@ -21,6 +22,51 @@ export interface FusedMlpPredictor {
   dispose(): void;
 }
 
+/** What {@link tiledPredictor} needs of a kernel network. */
+interface TileNetwork {
+  readonly inst: KernelInstance;
+  ensureCapacity(rows: number): void;
+}
+
+/**
+ * The tiling, lifetime and refresh every fused predictor shares: `forwardTile` evaluates rows
+ * [row0, row0 + rows) and returns the output's pointer; `beforeTiles` runs once per call (e.g. to
+ * fold a batch-wide t into biases); `refresh` re-reads the weights.
+ */
+export function tiledPredictor<N extends TileNetwork>(
+  network: N,
+  dataDim: number,
+  refresh: (net: N) => void,
+  forwardTile: (net: N, xt: Float32Array, t: number | Float32Array, rows: number, row0: number) => number,
+  beforeTiles?: (net: N, t: number | Float32Array) => void,
+): FusedMlpPredictor {
+  let net: N | null = network;
+  net.ensureCapacity(TILE);
+  const live = (): N => {
+    if (!net) throw new Error('FusedMlpPredictor used after dispose()');
+    return net;
+  };
+  return {
+    dataDim,
+    predict(xt, t, n, out = new Float32Array(n * dataDim)) {
+      const m = live();
+      beforeTiles?.(m, t);
+      for (let r = 0; r < n; r += TILE) {
+        const rows = Math.min(TILE, n - r);
+        const y = forwardTile(m, xt, t, rows, r);
+        out.set(m.inst.view(y, rows * dataDim), r * dataDim);
+      }
+      return out;
+    },
+    refresh() {
+      refresh(live());
+    },
+    dispose() {
+      net = null;
+    },
+  };
+}
+
 /**
  * Builds a predictor from a model's {@link PlainMlpDescription}, or returns the reason it cannot
  * (unsupported activation, input or shapes), so callers fall back to `model.predict`.
@@ -29,30 +75,13 @@ export function createFusedMlpPredictor(desc: PlainMlpDescription | null | undef
   const shape = mlpShape(desc);
   if (typeof shape === 'string') return shape;
   const d = desc as PlainMlpDescription;
-  let net: MlpNetwork | null = new MlpNetwork(shape, d, false);
-  net.ensureCapacity(TILE);
-  const D = shape.dataDim;
-  const live = (): MlpNetwork => {
-    if (!net) throw new Error('FusedMlpPredictor used after dispose()');
-    return net;
-  };
-  return {
-    dataDim: D,
-    predict(xt, t, n, out = new Float32Array(n * D)) {
-      const m = live();
-      for (let r = 0; r < n; r += TILE) {
-        const rows = Math.min(TILE, n - r);
-        m.setInput(xt, t, rows, r);
-        const y = m.forward(rows);
-        out.set(m.inst.view(y, rows * D), r * D);
-      }
-      return out;
+  return tiledPredictor(
+    new MlpNetwork(shape, d, false),
+    shape.dataDim,
+    (m) => m.readFrom(d),
+    (m, xt, t, rows, r) => {
+      m.setInput(xt, t, rows, r);
+      return m.forward(rows);
     },
-    refresh() {
-      live().readFrom(d);
-    },
-    dispose() {
-      net = null;
-    },
-  };
+  );
 }

@@ -5,22 +5,13 @@ import { Rng } from '@diffusionlab/core';
 import { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel } from './fused-model.js';
 import { createFusedResidualMlpPredictor } from './residual-predictor.js';
 import { asResidualModel, makeResidual, type ResidualOptions } from './test/residual-fixture.js';
+import { relErr } from './test/compare.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
 /** max |a − b| / max(1, max |b|). */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  let s = 1;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(a[i] - b[i]));
-    s = Math.max(s, Math.abs(b[i]));
-  }
-  return m / s;
-}
-
 function fused(model: Parameters<typeof createFusedPredictModel>[0]): FusedPredictModel {
   const f = createFusedPredictModel(model, { residual: true });
   if (typeof f === 'string') throw new Error(f);

@@ -5,12 +5,9 @@
  * block's time projection are computed once and folded into a bias.
  */
 import type { ResidualMlpDescription } from '@diffusionlab/core';
-import type { FusedMlpPredictor } from './predictor.js';
+import { type FusedMlpPredictor, tiledPredictor } from './predictor.js';
 import { ResidualMlpNetwork, residualMlpShape } from './residual-mlp-network.js';
 import { simdSupported } from './wasm.js';
-
-/** Rows evaluated per tile: 64 rows × 128 floats keep each layer's activations in L1/L2 cache. */
-const TILE = 64;
 
 /**
  * Builds a predictor from a model's {@link ResidualMlpDescription}, or returns the reason it cannot,
@@ -21,33 +18,18 @@ export function createFusedResidualMlpPredictor(desc: ResidualMlpDescription | n
   if (typeof shape === 'string') return shape;
   if (!simdSupported()) return 'this runtime does not support WebAssembly SIMD';
   const d = desc as ResidualMlpDescription;
-  let net: ResidualMlpNetwork | null = new ResidualMlpNetwork(shape, d, false);
-  net.ensureCapacity(TILE);
-  const D = shape.dataDim;
-  const live = (): ResidualMlpNetwork => {
-    if (!net) throw new Error('FusedMlpPredictor used after dispose()');
-    return net;
-  };
-  return {
-    dataDim: D,
-    predict(xt, t, n, out = new Float32Array(n * D)) {
-      const m = live();
+  return tiledPredictor(
+    new ResidualMlpNetwork(shape, d, false),
+    shape.dataDim,
+    (m) => m.readFrom(d),
+    (m, xt, t, rows, r) => {
       const shared = typeof t === 'number';
-      if (shared) m.setSharedTime(t);
-      for (let r = 0; r < n; r += TILE) {
-        const rows = Math.min(TILE, n - r);
-        if (!shared) m.setTime(t, rows, r);
-        m.setInput(xt, rows, r);
-        const y = m.forward(rows, shared);
-        out.set(m.inst.view(y, rows * D), r * D);
-      }
-      return out;
+      if (!shared) m.setTime(t, rows, r);
+      m.setInput(xt, rows, r);
+      return m.forward(rows, shared);
     },
-    refresh() {
-      live().readFrom(d);
+    (m, t) => {
+      if (typeof t === 'number') m.setSharedTime(t);
     },
-    dispose() {
-      net = null;
-    },
-  };
+  );
 }

@@ -7,25 +7,13 @@ import { createFusedResidualMlpTrainer, FusedResidualMlpTrainer } from './residu
 import { mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, randomBatch } from './test/mlp-fixture.js';
 import { asResidualModel, disposeResidual, makeResidual, referenceResidualForward, type ResidualOptions, residualVariables } from './test/residual-fixture.js';
+import { maxAbs, maxAbsDiff } from './test/compare.js';
 
 const ADAM: AcceleratorTrainOptions = { optimizer: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu' };
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
 
 function opts(o: Partial<ResidualOptions> = {}): ResidualOptions {
   return { activation: 'silu', dataDim: 2, width: 16, depth: 2, timeEmbedding: 8, numTrainTimesteps: 1000, inputEmbedding: 0, ...o };

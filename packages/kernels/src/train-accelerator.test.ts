@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type AcceleratorTrainOptions, Rng, scheduleFromBetas, train } from '@diffusionlab/core';
 import { createFusedMlpTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, asModel, disposeMlp, makeMlp, randomBatch, referenceForward } from './test/mlp-fixture.js';
+import { maxAbs, maxAbsDiff } from './test/compare.js';
 
 const ADAM: AcceleratorTrainOptions = { optimizer: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu' };
 const SEED_WIDTHS = [2, 128, 128, 1];
@@ -12,19 +13,6 @@ const SEED_WIDTHS = [2, 128, 128, 1];
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
 
 /** tfjs reference loss and gradients (tf.variableGrads) for one batch. */
 function referenceGrads(d: ReturnType<typeof makeMlp>, batch: ReturnType<typeof randomBatch>, D: number) {
