@@ -256,6 +256,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng });
+    for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
     const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings, source: run.dir });
     await built.reporters.emit('onRunEnd', { runDir: sampleDir, summary, lossHistory: [] });

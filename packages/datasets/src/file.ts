@@ -1,11 +1,13 @@
 /**
  * `file`: a user's own data from CSV/TSV/text, JSON or NumPy .npy. Rows are split once, with a
  * fixed seed, into training rows and held-out rows, so `reference()` measures generalisation to
- * points the model never saw, and the split does not move when the run seed changes.
+ * points the model never saw, and the split does not move when the run seed changes. The noise
+ * floor's perfect draw comes from rows the reference never uses (see floor-draw.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type Dataset, definePlugin, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { floorDraw, type FloorPool } from './floor-draw.js';
 import { DataFileError, type NumericTable, parseDelimited, parseJsonTable, parseNpyTable } from './parse.js';
 import { columnStats, fail, type Standardization, sampleRows, standardizeInPlace } from './util.js';
 
@@ -100,8 +102,32 @@ export function datasetFromTable(table: NumericTable, options: Omit<FileOptions,
   }
   const warnings: string[] = [];
   if (heldOut === 0) warnings.push(`${source}: holdout is 0, so evaluation compares against the training rows themselves.`);
-  const pool = heldOut > 0 ? held : train;
-  const poolRows = heldOut > 0 ? heldOut : count - heldOut;
+  // Reference rows and floor rows never overlap, so the floor is what an independent draw scores:
+  // held-out rows serve the reference and training rows the floor; with no held-out rows, a fixed
+  // half of the training rows serves the reference and the other half the floor.
+  let pool = held;
+  let poolRows = heldOut;
+  const fromRows = (data: Float32Array, rows: number, what: string): FloorPool => ({
+    rows,
+    dim: D,
+    what,
+    copy: (row, out, offset) => out.set(data.subarray(row * D, row * D + D), offset),
+  });
+  let floorPool = fromRows(train, count - heldOut, 'training rows');
+  if (heldOut === 0) {
+    const rows = count;
+    const half = new Rng(options.splitSeed).fork('floor').permutation(rows);
+    const refRows = rows < 2 ? rows : Math.ceil(rows / 2);
+    const pick = (from: number, to: number) => {
+      const out = new Float32Array((to - from) * D);
+      for (let k = from; k < to; k++) out.set(train.subarray(half[k] * D, half[k] * D + D), (k - from) * D);
+      return out;
+    };
+    pool = pick(0, refRows);
+    poolRows = refRows;
+    floorPool = rows < 2 ? fromRows(pool, refRows, 'rows') : fromRows(pick(refRows, rows), rows - refRows, 'rows outside the reference half');
+    if (rows < 2) warnings.push(`${source}: a single row cannot give a reference and an independent floor draw; the noise floor compares the row with itself and means nothing.`);
+  }
   return {
     name: 'file',
     shape,
@@ -117,6 +143,9 @@ export function datasetFromTable(table: NumericTable, options: Omit<FileOptions,
       const msg = `${source}: ${n} reference points requested but only ${poolRows} ${heldOut > 0 ? 'held-out' : 'training'} rows exist; drawn with replacement (raise holdout for an honest comparison).`;
       if (replaced && !warnings.includes(msg)) warnings.push(msg);
       return data;
+    },
+    perfectDraw(n: number, rng: Rng): Float32Array {
+      return floorDraw(floorPool, n, rng, warnings, source);
     },
   };
 }

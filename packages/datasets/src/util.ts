@@ -84,12 +84,13 @@ export function shuffleRows(data: Float32Array, dim: number, rng: Rng): Float32A
 }
 
 /**
- * n rows drawn from a finite pool of `poolRows` rows: without replacement (a partial Fisher–Yates
- * shuffle) when n ≤ poolRows, else with replacement. Returns whether replacement was needed, so the
- * caller can warn that the reference set repeats points.
+ * Indices of n rows drawn from a finite pool of `poolRows` rows: without replacement (a partial
+ * Fisher–Yates shuffle) when n ≤ poolRows, else with replacement. Returns whether replacement was
+ * needed, so the caller can warn that the draw repeats rows; one routine so every finite dataset
+ * consumes its rng the same way.
  */
-export function sampleRows(pool: Float32Array, poolRows: number, dim: number, n: number, rng: Rng): { data: Float32Array; replaced: boolean } {
-  const out = new Float32Array(n * dim);
+export function sampleIndices(poolRows: number, n: number, rng: Rng): { idx: Uint32Array; replaced: boolean } {
+  const out = new Uint32Array(n);
   if (n <= poolRows) {
     const idx = Uint32Array.from({ length: poolRows }, (_, k) => k);
     for (let k = 0; k < n; k++) {
@@ -97,13 +98,21 @@ export function sampleRows(pool: Float32Array, poolRows: number, dim: number, n:
       const t = idx[k];
       idx[k] = idx[j];
       idx[j] = t;
-      out.set(pool.subarray(idx[k] * dim, idx[k] * dim + dim), k * dim);
+      out[k] = idx[k];
     }
-    return { data: out, replaced: false };
+    return { idx: out, replaced: false };
   }
-  for (let k = 0; k < n; k++) {
-    const r = rng.int(poolRows);
-    out.set(pool.subarray(r * dim, r * dim + dim), k * dim);
-  }
-  return { data: out, replaced: true };
+  for (let k = 0; k < n; k++) out[k] = rng.int(poolRows);
+  return { idx: out, replaced: true };
+}
+
+/**
+ * n rows drawn from a finite pool of `poolRows` rows (see {@link sampleIndices}). Returns whether
+ * replacement was needed, so the caller can warn that the reference set repeats points.
+ */
+export function sampleRows(pool: Float32Array, poolRows: number, dim: number, n: number, rng: Rng): { data: Float32Array; replaced: boolean } {
+  const { idx, replaced } = sampleIndices(poolRows, n, rng);
+  const out = new Float32Array(n * dim);
+  for (let k = 0; k < n; k++) out.set(pool.subarray(idx[k] * dim, idx[k] * dim + dim), k * dim);
+  return { data: out, replaced };
 }

@@ -70,7 +70,7 @@ export function renderReport(d: ReportData): string {
         .map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`)
         .join(''),
       '</tbody></table>',
-      '<p class="note">The noise floor is the metric between two independent reference draws of the same size: values near it are as good as this sample size can tell.</p>',
+      '<p class="note">The noise floor is the metric between an independent draw from the data (what a perfect generator would output) and the same reference, at the same size: values near it are as good as this sample size can tell.</p>',
     );
   }
   if (d.figures.length > 0) {
