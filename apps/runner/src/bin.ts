@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 /** Executable entry of the `diffusionlab` CLI: runs {@link main} and maps errors to exit codes. */
+import { fileURLToPath } from 'node:url';
 import { DiffusionLabError } from '@diffusionlab/core';
+import { callerCwd } from './caller-cwd.js';
 import { formatError, main } from './cli.js';
+import { exitQuietlyOnEpipe } from './stdout-pipe.js';
+
+exitQuietlyOnEpipe();
+// Relative paths on the command line (and the default runs/ folder) are the user's folder's.
+process.chdir(callerCwd(process.env, process.cwd(), fileURLToPath(import.meta.url)));
 
 main(process.argv.slice(2)).then(
   (code) => {

@@ -2,7 +2,8 @@
  * The `diffusionlab` command line: run, sample, sweep, validate and list.
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
-import { DiffusionLabError, PLUGIN_KINDS, type PluginKind, z } from '@diffusionlab/core';
+import { DiffusionLabError, PLUGIN_KINDS, z } from '@diffusionlab/core';
+import { parseListKind } from './list-kind.js';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
 import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
@@ -87,11 +88,11 @@ Example:
   list: `diffusionlab list [kind]
 
 Lists every registered plugin with its description and options (type, default, allowed values).
-Kinds: ${PLUGIN_KINDS.join(', ')}.
+Kinds: ${PLUGIN_KINDS.join(', ')} (singular or plural).
 
 Examples:
   diffusionlab list
-  diffusionlab list schedule`,
+  diffusionlab list schedules`,
 };
 
 /** The flags each command accepts; anything else is an error rather than silently ignored. */
@@ -164,19 +165,23 @@ function typeOf(p: Record<string, unknown>): string {
   if (variants) return variants.map(typeOf).join(' | ');
   if (p.type === 'array') return `${typeOf((p.items as Record<string, unknown>) ?? {})}[]`;
   if (p.type === 'integer') {
-    const lo = p.minimum ?? (p.exclusiveMinimum !== undefined ? `>${p.exclusiveMinimum}` : undefined);
+    // zod's int() adds ±Number.MAX_SAFE_INTEGER as bounds; they say nothing beyond "integer".
+    const lo = integerBound(p.minimum) ?? (p.exclusiveMinimum !== undefined ? `>${p.exclusiveMinimum}` : undefined);
     return lo !== undefined ? `integer (min ${lo})` : 'integer';
   }
   return typeof p.type === 'string' ? p.type : 'any';
 }
 
-function printList(kind: string | undefined): void {
+/** A JSON-schema bound worth printing: undefined for none or for zod's ±MAX_SAFE_INTEGER filler. */
+function integerBound(v: unknown): unknown {
+  return typeof v === 'number' && Math.abs(v) >= Number.MAX_SAFE_INTEGER ? undefined : v;
+}
+
+function printList(arg: string | undefined): void {
   const registry = builtinRegistry();
-  if (kind !== undefined && !PLUGIN_KINDS.includes(kind as PluginKind)) {
-    throw new DiffusionLabError(`unknown plugin kind "${kind}"`, { hint: `Kinds: ${PLUGIN_KINDS.join(', ')}` });
-  }
+  const kind = parseListKind(arg);
   let lastKind = '';
-  for (const p of registry.list(kind as PluginKind | undefined)) {
+  for (const p of registry.list(kind)) {
     if (p.kind !== lastKind) {
       process.stdout.write(`\n${p.kind}s\n`);
       lastKind = p.kind;

@@ -219,7 +219,8 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   let sampleDir: string;
   let created = false;
   try {
-    const steps = (r.sampler.options.steps as number | undefined) ?? built.sampler.defaultSteps;
+    // Named after the steps that will run (DDPM's default is T, known only from the schedule), as core's sampling loop picks them.
+    const steps = (r.sampler.options.steps as number | undefined) ?? built.sampler.defaultStepsFor?.(schedule) ?? built.sampler.defaultSteps;
     let out = opts.out ? resolve(cwd, opts.out) : join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}`);
     if (opts.out) assertOutsideTrainingOutputs(out, run.dir);
     else for (let i = 2; existsSync(out); i++) out = join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}-${i}`);

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusionlab/core';
 import { escapeHtml, type FigureSpec, formatNumber, renderPng } from '@diffusionlab/reporters';
+import { nfeAxis } from './nfe-axis.js';
 import { parseOverrides, resolvedConfigObject } from './config.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { type LoadedExperiment, loadExperiment } from './load.js';
@@ -286,7 +287,7 @@ export function comparisonSpec(rows: readonly SweepRow[], axes: readonly SweepAx
         series: seriesKeys.length ? seriesKeys.map((k) => `${k}=${String(r[k])}`).join(' ') : 'all',
       })),
   );
-  const x = xKey === 'nfe' ? { field: 'x', type: 'quantitative', title: 'NFE (model evaluations per sample)', scale: { type: 'log' } } : { field: 'x', type: 'ordinal', title: xKey };
+  const x = xKey === 'nfe' ? nfeAxis(ok.map((r) => r.nfe as number)) : { field: 'x', type: 'ordinal', title: xKey };
   return {
     title: 'Sweep: metrics (dashed: noise floor)',
     data: { values },

@@ -42,9 +42,10 @@ export const digitsOptions = z
       .describe('Fraction of each digit’s images held out for evaluation (reference draws).'),
     splitSeed: z
       .number()
-      .int({ error: 'must be an integer' })
+      .int({ error: 'must be an integer ≥ 0' })
+      .min(0, { error: 'must be an integer ≥ 0' })
       .default(0)
-      .describe('Seed of the fixed shuffle that picks held-out and training images (independent of the run seed).'),
+      .describe('Seed (an integer ≥ 0) of the fixed shuffle that picks held-out and training images; independent of the run seed. Another value gives another split.'),
   })
   .strict();
 

@@ -36,9 +36,10 @@ export const fileOptions = z
       .describe('Fraction of rows held out for evaluation (reference draws); 0 evaluates against the training rows, with a warning.'),
     splitSeed: z
       .number()
-      .int({ error: 'must be an integer' })
+      .int({ error: 'must be an integer ≥ 0' })
+      .min(0, { error: 'must be an integer ≥ 0' })
       .default(0)
-      .describe('Seed of the fixed shuffle that picks the held-out rows (independent of the run seed, so the split is stable).'),
+      .describe('Seed (an integer ≥ 0) of the fixed shuffle that picks the held-out rows; independent of the run seed, so the split stays put. Another value gives another split.'),
   })
   .strict();
 
