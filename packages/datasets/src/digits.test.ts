@@ -54,6 +54,22 @@ describe('digits', () => {
     expect(ds.warnings[0]).toMatch(/300 reference images requested but only 213 are held out/);
   });
 
+  it('draws the noise floor from training images only: never a held-out one, and from the whole training split', async () => {
+    const ds = await make({ digits: [0], resolution: 14, size: 20 });
+    const D = 196;
+    const held = ds.rows.heldOut;
+    const refKeys = new Set(Array.from({ length: held }, (_, i) => rowKey(ds.reference(held, new Rng(1)) as Float32Array, i, D)));
+    const floor = ds.perfectDraw!(500, new Rng(2)) as Float32Array;
+    const floorKeys = Array.from({ length: 500 }, (_, i) => rowKey(floor, i, D));
+    expect(floorKeys.filter((k) => refKeys.has(k)).length).toBe(0);
+    expect(new Set(floorKeys).size).toBeGreaterThan(20); // not only the `size` images used for training
+    expect(ds.warnings).toEqual([]);
+    // More than the training split holds: with replacement, and a warning that the floor errs high.
+    ds.perfectDraw!(2000, new Rng(3));
+    expect(ds.warnings).toHaveLength(1);
+    expect(ds.warnings[0]).toMatch(/^digits: the noise floor needs 2000 points disjoint from the reference but only \d+ training images exist; drawn with replacement/);
+  });
+
   it('14×14 is the 2×2 mean pool of the 28×28 image, and size takes a fixed subset', async () => {
     const full = await make({ digits: [7], size: 50 });
     const small = await make({ digits: [7], size: 50, resolution: 14 });
