@@ -116,7 +116,8 @@ export function firstForeignEntry(dir: string): string | null {
     }
     if (!isDir(p)) return name;
     const children = readdirSync(p).sort();
-    if (children.length === 0) return name;
+    // A folder of the user's (no output directory inside) is named as a whole.
+    if (!children.some((c) => isDir(join(p, c)) && readManifest(join(p, c)) !== null)) return name;
     for (const c of children) {
       const cp = join(p, c);
       if (!isDir(cp) || readManifest(cp) === null) return join(name, c);
