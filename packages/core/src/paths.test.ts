@@ -9,6 +9,9 @@ describe('resolveInside', () => {
     expect(resolveInside('/runs/a', 'summary.json', 'file')).toBe('/runs/a/summary.json');
     expect(resolveInside('/runs/a/', './figs/../figs/loss.png', 'file')).toBe('/runs/a/figs/loss.png');
     expect(resolveInside('/runs/a', '/runs/a/x.png', 'file')).toBe('/runs/a/x.png');
+    expect(resolveInside('runs/demo', 'loss.png', 'file')).toBe('runs/demo/loss.png');
+    expect(resolveInside('/', 'x', 'file')).toBe('/x');
+    expect(() => resolveInside('runs/demo', '/runs/demo/x', 'file')).toThrow(/outside the run directory/);
   });
 
   it('refuses escapes with a ConfigError naming the option key', () => {

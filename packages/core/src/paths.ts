@@ -39,32 +39,31 @@ export function pathEscape(name: string): string | null {
 }
 
 /**
- * Resolves a plugin's output `name` against `dir` and returns the absolute path, refusing anything
- * that would land outside `dir` (relative `..` escapes, absolute paths elsewhere, the directory
- * itself) with a ConfigError naming the option `key`. An absolute path inside `dir` is accepted.
+ * Resolves a plugin's output `name` against `dir` and returns `dir/name` normalised, refusing
+ * anything that would land outside `dir` (relative `..` escapes, absolute paths elsewhere, the
+ * directory itself) with a ConfigError naming the option `key`. An absolute path inside an absolute
+ * `dir` is accepted.
  */
 export function resolveInside(dir: string, name: string, key: string): string {
-  const root = normalSegments(dir);
-  if (!isAbsolutePath(dir) || root === null) {
-    throw new ConfigError({ path: key, message: `cannot place ${JSON.stringify(name)}: the output directory ${JSON.stringify(dir)} is not an absolute path` });
-  }
   const refuse = (why: string): never => {
     throw new ConfigError({ path: key, message: `${why}; files a plugin writes must stay inside ${dir}` }, { hint: `use a plain name such as ${JSON.stringify(lastName(name))}` });
   };
   if (name === '' || name.includes('\0')) refuse(`${JSON.stringify(name)} is not a file name`);
   let segs: string[];
   if (isAbsolutePath(name)) {
+    const root = isAbsolutePath(dir) ? normalSegments(dir) : null;
     const abs = normalSegments(name) ?? [];
-    const inside = abs.length > root.length && root.every((s, i) => abs[i] === s);
+    const inside = root !== null && abs.length > root.length && root.every((s, i) => abs[i] === s);
     if (!inside) refuse(`${JSON.stringify(name)} is outside the run directory`);
-    segs = abs.slice(root.length);
+    segs = abs.slice((root as string[]).length);
   } else {
     const rel = normalSegments(name);
     if (rel === null) refuse(`${JSON.stringify(name)} climbs out of the run directory with ".."`);
     segs = rel as string[];
     if (segs.length === 0) refuse(`${JSON.stringify(name)} names the run directory itself, not a file inside it`);
   }
-  return `${dir.startsWith('/') ? '/' : ''}${[...root, ...segs].join('/')}`;
+  const base = dir === '' ? '.' : dir.length > 1 ? dir.replace(/[\\/]+$/, '') : dir;
+  return `${base}${base.endsWith('/') ? '' : '/'}${segs.join('/')}`;
 }
 
 /** The last path segment of `name` (for hints), or `name` itself when it has none. */
