@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import YAML from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.js';
+import { main, parseArgs } from './cli.js';
 import { loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
 import { closeOutputDir, openOutputDir } from './run-dir.js';
@@ -85,6 +85,9 @@ describe('sample runs no code from the run directory unless trusted', () => {
     expect(existsSync(mine)).toBe(true);
     expect(existsSync(marker)).toBe(false);
     expect(YAML.parse(readFileSync(join(own.sampleDir, 'config.yaml'), 'utf8')).plugins).toEqual([join(dir, 'mine.mjs')]);
+
+    // On the command line, --plugin may repeat.
+    expect(parseArgs(['sample', run, '--plugin', './a.mjs', '--plugin=b', '--trust']).flags).toEqual({ plugin: ['./a.mjs', 'b'], trust: true });
 
     // --trust loads what the run names.
     await sampleRun(run, [], { ...quiet, trust: true, out: join(dir, 'trusted') });
