@@ -10,7 +10,7 @@
  */
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '@diffusionlab/core';
 
 /** diffusionlab's own bookkeeping folder inside an output directory (manifest and lock). */
@@ -81,7 +81,7 @@ export function recordOutput(path: string): void {
   let owner: OpenDir | undefined;
   for (const d of openDirs.values()) {
     const rel = relative(d.dir, abs);
-    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || resolve(d.dir, rel) !== abs) continue;
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) continue;
     if (!owner || d.dir.length > owner.dir.length) owner = d;
   }
   if (!owner) return;
