@@ -15,7 +15,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   diffusionlab run <config> [key=value …] [--out DIR] [--force] [--resume]
-  diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force]
+  diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
   diffusionlab sweep <config> key=a,b,c [key2=x,y …] [--jobs N] [--out DIR] [--force]
   diffusionlab validate <config> [key=value …]
   diffusionlab list [kind]
@@ -37,25 +37,29 @@ Trains the denoiser the config names, samples, evaluates and reports into a run 
 
 Options:
   --out DIR   run directory (refused if it already holds a run, unless --force)
-  --force     replace the run in --out
+  --force     replace the run in --out (removes only the files diffusionlab wrote there, listed in
+              .diffusionlab/manifest.json; a folder holding anything else is refused)
   --resume    continue the unfinished run in --out from its last checkpoint
 
 Examples:
   diffusionlab run examples/seed-1d.yaml --out /tmp/seed
   diffusionlab run examples/seed-1d.yaml training.epochs=10 seed=1
   diffusionlab run experiment.config.ts schedule.use=cosine`,
-  sample: `diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force]
+  sample: `diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
 
 Draws new samples from a finished run's checkpoint — another sampler, step count, spacing, seed
 or evaluation.samples — without retraining, and evaluates them. Writes samples.npy,
 reference.npy, summary.json (with source: <run-dir>) and figures into a new sample directory
 (default <run-dir>/samples/<sampler>-<steps>-<timestamp>); the run's own files are never touched.
 Keys that would change the trained model (dataset.*, schedule.*, denoiser.*, training.*) are
-refused with the reason.
+refused with the reason. Only data is read from the run directory (config values, checkpoint,
+arrays): a run whose config lists \`plugins:\` is refused unless you pass --trust or --plugin.
 
 Options:
-  --out DIR   sample directory (refused if it already holds a run or samples, unless --force)
-  --force     replace the sample directory in --out
+  --out DIR     sample directory (refused if it already holds a run or samples, unless --force)
+  --force       replace the sample directory in --out (only the files diffusionlab wrote there)
+  --trust       load the plugin code the run's config names (only for run folders you trust)
+  --plugin PKG  load this plugin package or path (from the working directory) instead; repeatable
 
 Examples:
   diffusionlab sample runs/seed-1d-20250101-120000 sampler.use=ddim sampler.steps=25
@@ -98,13 +102,13 @@ Examples:
 /** The flags each command accepts; anything else is an error rather than silently ignored. */
 const COMMAND_FLAGS: Record<string, string[]> = {
   run: ['out', 'force', 'resume', 'help'],
-  sample: ['out', 'force', 'help'],
+  sample: ['out', 'force', 'trust', 'plugin', 'help'],
   sweep: ['out', 'force', 'jobs', 'help'],
   validate: ['help'],
   list: ['help'],
 };
 
-function checkFlags(cmd: string, flags: Record<string, string | boolean>): void {
+function checkFlags(cmd: string, flags: Record<string, string | boolean | string[]>): void {
   const allowed = COMMAND_FLAGS[cmd];
   for (const f of Object.keys(flags)) {
     if (!allowed.includes(f)) {
@@ -118,10 +122,12 @@ export interface ParsedArgs {
   command: string | undefined;
   positionals: string[];
   overrides: string[];
-  flags: Record<string, string | boolean>;
+  flags: Record<string, string | boolean | string[]>;
 }
 
-const VALUE_FLAGS = new Set(['out', 'jobs']);
+const VALUE_FLAGS = new Set(['out', 'jobs', 'plugin']);
+/** Value flags that may be given more than once; their values are collected in a list. */
+const LIST_FLAGS = new Set(['plugin']);
 
 /** Splits argv into command, positionals, `key=value` overrides and `--flags`. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -130,11 +136,14 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const a = argv[i];
     if (a.startsWith('--')) {
       const [k, v] = a.slice(2).split('=', 2);
-      if (v !== undefined) out.flags[k] = v;
+      const set = (value: string) => {
+        out.flags[k] = LIST_FLAGS.has(k) ? [...((out.flags[k] as string[] | undefined) ?? []), value] : value;
+      };
+      if (v !== undefined) set(v);
       else if (VALUE_FLAGS.has(k)) {
         const next = argv[i + 1];
         if (next === undefined || next.startsWith('--')) throw new DiffusionLabError(`--${k} needs a value`, { hint: `e.g. --${k} runs/my-run` });
-        out.flags[k] = next;
+        set(next);
         i++;
       } else out.flags[k] = true;
     } else if (a === '-h') out.flags.help = true;
@@ -260,6 +269,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       await sampleRun(runDir, args.overrides, {
         out: outFlag(args),
         force: args.flags.force === true,
+        trust: args.flags.trust === true,
+        plugins: args.flags.plugin as string[] | undefined,
         interactive: Boolean(process.stdout.isTTY),
         argv,
       });

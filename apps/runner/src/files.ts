@@ -14,9 +14,11 @@ import {
   type TrainState,
   WEIGHTS_FILE,
 } from '@diffusionlab/core';
+import { recordOutput } from './run-dir.js';
 
-/** Writes a file via a temp file in the same folder and a rename (atomic on POSIX). */
+/** Writes a file via a temp file in the same folder and a rename (atomic on POSIX); the output directory's manifest lists it first. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  recordOutput(path);
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, data);
   renameSync(tmp, path);
@@ -41,6 +43,7 @@ export function saveCheckpoint(
   extra: Record<string, string | Uint8Array> = {},
 ): void {
   const files = artifactsToFiles(artifacts);
+  recordOutput(dir);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });

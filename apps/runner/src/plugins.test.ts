@@ -46,10 +46,11 @@ describe('third-party plugin packages (plugins:)', () => {
     const { runDir, summary } = await runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), { out: join(dir, 'run'), print: () => {} });
     expect(summary.sampling).toMatchObject({ sampler: 'x0-jump', nfe: 1, steps: 1 });
     expect(decodeNpy(new Uint8Array(readFileSync(join(runDir, 'samples.npy')))).shape).toEqual([32, 1]);
-    // `sample` finds the package again from the run's original config folder.
-    const res = await sampleRun(runDir, ['sampler.use=ddim', 'sampler.steps=4'], { out: join(dir, 's'), print: () => {} });
+    // `sample --trust` finds the package again from the run's original config folder (without
+    // --trust it refuses to load code a run folder names: sample-trust.test.ts).
+    const res = await sampleRun(runDir, ['sampler.use=ddim', 'sampler.steps=4'], { out: join(dir, 's'), print: () => {}, trust: true });
     expect((res.summary.sampling as { nfe: number }).nfe).toBe(4);
-    const back = await sampleRun(runDir, [], { out: join(dir, 's2'), print: () => {} });
+    const back = await sampleRun(runDir, [], { out: join(dir, 's2'), print: () => {}, trust: true });
     expect(back.summary.metrics).toEqual(summary.metrics);
   });
 

@@ -3,7 +3,7 @@
  * reporters. Everything is validated before the run directory is created; a failure after that
  * leaves a `FAILED` marker and keeps the last checkpoint.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +37,7 @@ import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { encodeTrainState, loadTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { chooseSamplingPath } from './sampling-path.js';
 
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
@@ -75,23 +76,24 @@ function timestamp(): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-/** Picks and prepares the run directory; refuses one that already holds a run unless forced. */
-export function prepareRunDir(name: string, out: string | undefined, force: boolean, cwd: string): string {
+/**
+ * Picks and prepares the run directory and takes its lock; refuses one that already holds a run
+ * unless forced (then only diffusionlab's own files are removed) or resumed. See run-dir.ts.
+ */
+export function prepareRunDir(
+  name: string,
+  out: string | undefined,
+  force: boolean,
+  cwd: string,
+  o: { resume?: boolean; print?: (line: string) => void } = {},
+): string {
   const runsRoot = resolve(cwd, 'runs');
   let dir = out ? resolve(cwd, out) : join(runsRoot, `${name}-${timestamp()}`);
   if (!out) {
     for (let i = 2; existsSync(dir); i++) dir = join(runsRoot, `${name}-${timestamp()}-${i}`);
   }
-  if (existsSync(dir)) {
-    const entries = readdirSync(dir);
-    const isRun = entries.some((e) => RUN_MARKERS.includes(e));
-    if (isRun && !force) {
-      throw new ConfigError({ path: '--out', message: `${dir} already holds a run; choose another --out or pass --force to replace it` });
-    }
-    if (isRun && force) for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
-  }
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  const print = o.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  return openOutputDir(dir, { force, resume: o.resume, holds: (entries) => entries.some((e) => RUN_MARKERS.includes(e)), what: 'a run', print });
 }
 
 /**
@@ -490,9 +492,9 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
   const resolvedConfig = resolvedConfigObject(r);
   const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd) : null;
-  const runDir = resumeState ? resolve(cwd, opts.out as string) : prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd);
+  const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd, { resume: resumeState !== null, print });
   if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
-  const ctx: PluginContext = { ...baseCtx, runDir };
+  const ctx: PluginContext = { ...baseCtx, runDir, recordOutput };
   const failedMarker = join(runDir, 'FAILED');
   let metricsFd: number | null = null;
   try {
@@ -538,6 +540,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     };
     if (denoiser.trainable) {
       const metricsPath = join(runDir, 'metrics.jsonl');
+      recordOutput(metricsPath);
       metricsFd = openSync(metricsPath, resumeState ? 'a' : 'w');
       const fd = metricsFd;
       const cfg = { ...exp.training, epochs: exp.training.steps === undefined ? (exp.training.epochs ?? 100) : undefined };
@@ -594,5 +597,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       // The directory itself may be unwritable; the error below still reaches the user.
     }
     throw e;
+  } finally {
+    closeOutputDir(runDir);
   }
 }

@@ -80,7 +80,9 @@ describe('diffusionlab sample', () => {
     expect(tf.memory().numTensors).toBe(tensors);
     expect(fingerprint(runDir)).toEqual(before);
     expect(relative(join(runDir, 'samples'), sampleDir)).toMatch(/^ddim-5-\d{8}-\d{6}$/);
-    expect(readdirSync(sampleDir).sort()).toEqual(['config.yaml', 'env.json', 'histogram.png', 'reference.npy', 'samples.npy', 'summary.json']);
+    // .diffusionlab/ holds the manifest of these files (what --force may remove) and, while sampling, the lock.
+    expect(readdirSync(sampleDir).sort()).toEqual(['.diffusionlab', 'config.yaml', 'env.json', 'histogram.png', 'reference.npy', 'samples.npy', 'summary.json']);
+    expect(readdirSync(join(sampleDir, '.diffusionlab'))).toEqual(['manifest.json']);
     const onDisk = JSON.parse(readFileSync(join(sampleDir, 'summary.json'), 'utf8'));
     expect(onDisk).toEqual(JSON.parse(JSON.stringify(summary)));
     expect(onDisk.source).toBe(runDir);

@@ -15,6 +15,7 @@ import {
 import YAML from 'yaml';
 import {
   applyOverrides,
+  parseConfigText,
   parseOverrides,
   type ResolvedExperiment,
   readConfigFile,
@@ -22,6 +23,7 @@ import {
   resolveExperiment,
 } from './config.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { closeOutputDir, recordOutput } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
 import { buildPlugins, buildSummary, createReporters, envRecord, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, startWarnings, withSummaryReporter } from './run.js';
 
@@ -49,6 +51,13 @@ export interface SampleOptions {
   /** Recorded in env.json. */
   argv?: readonly string[];
   cwd?: string;
+  /**
+   * Load the plugin code the run's config names (`plugins:`). Off by default: a run folder may come
+   * from someone else, and `sample` reads only data from it unless told to trust it.
+   */
+  trust?: boolean;
+  /** Plugin packages or paths (resolved from `cwd`) to load instead of the run's `plugins:`; the user's own choice, so always loaded. */
+  plugins?: readonly string[];
 }
 
 /** What `sample` returns: the new directory and its summary (same shape as a run's, plus `source`). */
@@ -87,7 +96,28 @@ export function readRunDirectory(runDir: string, cwd = process.cwd()): RunDirect
       return null;
     }
   };
-  return { dir, config: readConfigFile(join(dir, 'config.yaml')), env: readJson('env.json'), summary: readJson('summary.json') };
+  return { dir, config: readRunConfig(join(dir, 'config.yaml')), env: readJson('env.json'), summary: readJson('summary.json') };
+}
+
+/**
+ * Reads a run's config.yaml as data only. Runs write their config resolved, without `extends:`; a
+ * config.yaml that has one was not written by `diffusionlab run` and is refused, since following it
+ * could read other files or execute a TypeScript config.
+ */
+function readRunConfig(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError({ path: '', message: `cannot read ${file}: ${(e as Error).message}` });
+  }
+  if ('extends' in parseConfigText(text, file)) {
+    throw new ConfigError(
+      { path: 'extends', message: `${file} names a base config to extend; a run directory's config.yaml is self-contained, and \`sample\` never loads other configs from a run directory` },
+      { hint: 'sample a directory written by `diffusionlab run`, or run the config yourself with `diffusionlab run`' },
+    );
+  }
+  return readConfigFile(file);
 }
 
 /** First leaf path where two plain JSON values differ (`schedule.timesteps`), or null when equal. */
@@ -162,12 +192,33 @@ export function assertOutsideTrainingOutputs(out: string, runDir: string): void 
 }
 
 /** Validates `raw` (the run's config with changes) against the run's checkpoint and registry. */
-async function resolveForRun(run: RunDirectory, raw: Json, cwd: string): Promise<{ r: ResolvedExperiment; registry: PluginRegistry }> {
+async function resolveForRun(
+  run: RunDirectory,
+  rawIn: Json,
+  cwd: string,
+  trust: Pick<SampleOptions, 'trust' | 'plugins'>,
+): Promise<{ r: ResolvedExperiment; registry: PluginRegistry }> {
   const registry = builtinRegistry();
-  const specs = Array.isArray(raw.plugins) ? (raw.plugins as unknown[]).filter((s): s is string => typeof s === 'string') : [];
-  // Relative plugin specs were written relative to the run's original config file.
-  const dirs = [typeof run.env?.config === 'string' ? dirname(run.env.config) : null, run.dir, cwd].filter((d): d is string => d !== null);
-  await loadPluginPackages(registry, specs, dirs);
+  let raw = rawIn;
+  const runSpecs = Array.isArray(raw.plugins) ? (raw.plugins as unknown[]).filter((s): s is string => typeof s === 'string') : [];
+  if (trust.plugins && trust.plugins.length > 0) {
+    // The user's own plugins, from the working directory; recorded with absolute paths.
+    const own = trust.plugins.map((s) => (s.startsWith('.') ? resolve(cwd, s) : s));
+    await loadPluginPackages(registry, own, [cwd]);
+    raw = { ...raw, plugins: own };
+  } else if (runSpecs.length > 0 && !trust.trust) {
+    throw new ConfigError(
+      {
+        path: 'plugins',
+        message: `the config of ${run.dir} names plugin code (${runSpecs.join(', ')}); \`sample\` reads only data from a run directory and does not run code it names unless you trust it`,
+      },
+      { hint: 'pass --trust to load those plugins as the run names them (only for run folders you trust), or --plugin <package-or-path> (repeatable) to load your own copy from the working directory' },
+    );
+  } else {
+    // Relative plugin specs were written relative to the run's original config file.
+    const dirs = [typeof run.env?.config === 'string' ? dirname(run.env.config) : null, run.dir, cwd].filter((d): d is string => d !== null);
+    await loadPluginPackages(registry, runSpecs, dirs);
+  }
   const r = resolveExperiment(raw, registry, join(run.dir, 'config.yaml'));
   const runResolved = resolveExperiment(run.config, registry, join(run.dir, 'config.yaml'));
   assertSameModel(resolvedConfigObject(runResolved), resolvedConfigObject(r));
@@ -190,7 +241,7 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
 export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const cwd = opts.cwd ?? process.cwd();
-  const resolvedAll = await resolveForRun(run, raw, cwd);
+  const resolvedAll = await resolveForRun(run, raw, cwd, opts);
   const withSummary = withSummaryReporter(resolvedAll.r, resolvedAll.registry);
   const r: ResolvedExperiment = { ...withSummary, reporters: withSummary.reporters.filter((s) => !TRAINING_ONLY_REPORTERS.includes(s.use)) };
   const exp = r.experiment;
@@ -225,7 +276,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     if (opts.out) assertOutsideTrainingOutputs(out, run.dir);
     else for (let i = 2; existsSync(out); i++) out = join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}-${i}`);
     created = !existsSync(out);
-    sampleDir = prepareRunDir(exp.name, out, opts.force ?? false, cwd);
+    sampleDir = prepareRunDir(exp.name, out, opts.force ?? false, cwd, { print });
   } catch (e) {
     model.dispose();
     throw e;
@@ -234,7 +285,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   try {
     const resolvedConfig = resolvedConfigObject(r);
     writeFileAtomic(join(sampleDir, 'config.yaml'), YAML.stringify(resolvedConfig));
-    const ctx: PluginContext = { ...baseCtx, runDir: sampleDir };
+    const ctx: PluginContext = { ...baseCtx, runDir: sampleDir, recordOutput };
     built.reporters = await createReporters(r, ctx);
     const env = envRecord(r, built, opts, { source: run.dir });
     writeJsonAtomic(join(sampleDir, 'env.json'), env);
@@ -274,6 +325,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     }
     throw e;
   } finally {
+    closeOutputDir(sampleDir);
     model.dispose();
   }
 }

@@ -108,6 +108,7 @@ describe('diffusionlab sweep (small end-to-end)', () => {
     expect(res.trainings).toBe(1);
     expect(res.failed).toBe(0);
     expect(readdirSync(out).sort()).toEqual([
+      '.diffusionlab',
       'report.html',
       'sampler.use-ddim_sampler.steps-10',
       'sampler.use-ddim_sampler.steps-5',
@@ -117,6 +118,9 @@ describe('diffusionlab sweep (small end-to-end)', () => {
       'sweep.json',
       'sweep.png',
     ]);
+    // The sweep's manifest lists everything it wrote (what --force may replace).
+    const manifest = JSON.parse(readFileSync(join(out, '.diffusionlab', 'manifest.json'), 'utf8'));
+    expect(manifest.entries).toEqual(readdirSync(out).filter((e) => e !== '.diffusionlab').sort());
     const trainer = join(out, 'sampler.use-ddpm_sampler.steps-5');
     expect(existsSync(join(trainer, 'checkpoint', 'model.json'))).toBe(true);
     expect(existsSync(join(out, 'sampler.use-ddim_sampler.steps-10', 'checkpoint'))).toBe(false);

@@ -5,7 +5,7 @@
  * points sample from its checkpoint, so a sampler sweep costs one training.
  */
 import { fork } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusionlab/core';
@@ -15,6 +15,7 @@ import { parseOverrides, resolvedConfigObject } from './config.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { type LoadedExperiment, loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
+import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { readRunDirectory, sampleFromRun } from './sample.js';
 
 type Json = Record<string, unknown>;
@@ -346,14 +347,11 @@ export async function runSweep(configPath: string, args: readonly string[], opts
   const title = `diffusionlab sweep: ${points[0].loaded.resolved.experiment.name}`;
   const worker = jobs > 1 ? (opts.worker ?? defaultWorker()) : undefined;
 
-  // The folder: refuse one that holds an earlier sweep (or run) unless --force; then start clean.
-  if (existsSync(sweepDir)) {
-    const entries = readdirSync(sweepDir);
-    const held = entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json'].includes(e)) || points.some((p) => entries.includes(p.name));
-    if (held && !opts.force) throw new ConfigError({ path: '--out', message: `${sweepDir} already holds a sweep or run; choose another --out or pass --force to replace it` });
-    if (held) for (const e of entries) rmSync(join(sweepDir, e), { recursive: true, force: true });
-  }
-  mkdirSync(sweepDir, { recursive: true });
+  // The folder: refuse one that holds an earlier sweep (or run) unless --force (which removes only what diffusionlab wrote); lock it.
+  const held = (entries: readonly string[]) => entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json'].includes(e)) || points.some((p) => entries.includes(p.name));
+  openOutputDir(sweepDir, { force: opts.force ?? false, holds: held, what: 'a sweep or run', print });
+  // Worker processes write the points: the sweep's manifest lists them up front.
+  for (const p of points) recordOutput(p.dir);
 
   const trainers = points.filter((p) => p.trainer === p.index);
   print(`sweep: ${points.length} point(s), ${trainers.length} distinct model(s) to train${jobs > 1 ? ` with ${jobs} workers` : ''} → ${sweepDir}`);
@@ -399,6 +397,8 @@ export async function runSweep(configPath: string, args: readonly string[], opts
       const res = await sampleFromRun(readRunDirectory(trainer.dir, cwd), p.loaded.raw, {
         out: p.dir,
         force: true,
+        // The sweep's own config: its plugins are the user's, loaded already to plan the sweep.
+        trust: true,
         print: (l) => print(`${prefix}${l}`),
         argv: ['sweep', configAbs, ...args],
         overrides: p.overrides,
@@ -436,6 +436,7 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     finishedAt: new Date().toISOString(),
     points: rows,
   });
+  closeOutputDir(sweepDir);
   print('');
   for (const l of formatTable(rows, axes)) print(l);
   print(`\nSweep directory: ${sweepDir}`);

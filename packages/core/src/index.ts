@@ -10,6 +10,7 @@ export * from './loss-weighting.js';
 export * from './lr.js';
 export * from './npy.js';
 export * from './options.js';
+export * from './paths.js';
 export * from './plugin.js';
 export * from './prediction.js';
 export * from './registry.js';

@@ -31,6 +31,12 @@ export interface PluginContext {
   print: (line: string) => void;
   /** True when output is an interactive terminal (progress bars). */
   interactive: boolean;
+  /**
+   * Tells the runner about a path inside `runDir` that the plugin is about to write (call it first,
+   * then write), so the run directory's manifest lists it and `--force` may later remove it. Files
+   * never announced count as the user's, and `--force` refuses to delete the folder that holds them.
+   */
+  recordOutput?: (path: string) => void;
 }
 
 /** A plugin: its options schema is the single source for validation, `list`, and README tables. */

@@ -2,7 +2,7 @@
  * `csv`: streams one CSV row per logged epoch while training, for spreadsheets and plotting tools that
  * want columns rather than JSON.
  */
-import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
 import { epochRecord } from './jsonl.js';
 import { LineFile } from './stream.js';
@@ -10,7 +10,7 @@ import { LineFile } from './stream.js';
 /** Options of the `csv` reporter. */
 export const csvOptions = z
   .object({
-    file: z.string().min(1).default('log.csv').describe('File name inside the run directory.'),
+    file: runFileOption('log.csv'),
     epochs: z.enum(['logged', 'all']).default('logged').describe('Which epochs to write: those the config logs (training.logEvery), or every epoch.'),
   })
   .strict();
@@ -22,7 +22,7 @@ export const CSV_HEADER = 'epoch,step,loss,learningRate,elapsedSeconds';
 export function createCsvReporter(options: z.output<typeof csvOptions>, context: PluginContext): Reporter {
   let file: LineFile | undefined;
   const open = (runDir: string | undefined) => {
-    file ??= new LineFile('csv', runPath('csv', runDir ?? context.runDir, options.file), CSV_HEADER);
+    file ??= new LineFile('csv', runPath('csv', context, options.file, runDir ?? context.runDir), CSV_HEADER);
     return file;
   };
   return {

@@ -3,17 +3,23 @@
  * failing reporter tells the user exactly what to fix (the runner prints the error and keeps the model).
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { PluginError } from '@diffusionlab/core';
+import { dirname } from 'node:path';
+import { type PluginContext, PluginError, resolveInside } from '@diffusionlab/core';
 
-/** Resolves a reporter's output file inside the run directory; reporters outside a run cannot write files. */
-export function runPath(reporter: string, runDir: string | undefined, file: string): string {
+/**
+ * Resolves a reporter's output file inside the run directory (refusing names that escape it, with
+ * the option `key`) and announces it to the runner's manifest before it is written; reporters
+ * outside a run cannot write files.
+ */
+export function runPath(reporter: string, context: PluginContext, file: string, runDir: string | undefined = context.runDir, key = 'file'): string {
   if (runDir === undefined) {
     throw new PluginError(`reporter '${reporter}' needs a run directory to write ${file}, but none was given`, {
       hint: 'Use this reporter from `diffusionlab run` or `diffusionlab sample`, which create a run directory.',
     });
   }
-  return join(runDir, file);
+  const path = resolveInside(runDir, file, key);
+  context.recordOutput?.(path);
+  return path;
 }
 
 /** Wraps an I/O failure in a PluginError that names the reporter, the path and the OS reason. */

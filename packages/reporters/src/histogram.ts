@@ -2,7 +2,7 @@
  * `histogram`: the reference's figure — real vs generated 1-D data as density histograms — but
  * overlaid on shared axes with the same bins, which shows mismatched modes and widths at a glance.
  */
-import { definePlugin, type PluginContext, PluginError, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -10,7 +10,7 @@ import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 export const histogramOptions = z
   .object({
     bins: z.number().int().min(1).max(1000).default(50).describe('Number of equal-width bins shared by both series.'),
-    file: z.string().min(1).default('histogram.png').describe('File name inside the run directory.'),
+    file: runFileOption('histogram.png'),
     dimension: z
       .number()
       .int()
@@ -110,7 +110,7 @@ export function createHistogramReporter(options: z.output<typeof histogramOption
         }
         dim = options.dimension;
       }
-      const path = runPath('histogram', context.runDir, options.file);
+      const path = runPath('histogram', context, options.file);
       const suffix = D > 1 ? ` (dimension ${dim})` : '';
       const title = `Real vs generated (${e.sampler}, n = ${e.n})${suffix}`;
       const png = await renderPng(histogramSpec(column(e.reference, D, dim), column(e.samples, D, dim), options.bins, title));

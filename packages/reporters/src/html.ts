@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { definePlugin, type PluginContext, type Reporter, type RunStartEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, type RunStartEvent, z } from '@diffusionlab/core';
 import { metricRows } from './console.js';
 import { runPath, writeError, writeFileAtomic } from './files.js';
 import { PNG_SIGNATURE } from './png.js';
@@ -14,7 +14,7 @@ import { jsonReplacer } from './summary.js';
 /** Options of the `html` reporter. */
 export const htmlOptions = z
   .object({
-    file: z.string().min(1).default('report.html').describe('File name inside the run directory.'),
+    file: runFileOption('report.html'),
     title: z.string().optional().describe('Page title; default "diffusionlab: <run name>".'),
   })
   .strict();
@@ -144,7 +144,7 @@ export function createHtmlReporter(options: z.output<typeof htmlOptions>, contex
     },
     async onRunEnd(e) {
       const dir = e.runDir ?? context.runDir;
-      const path = runPath('html', dir, options.file);
+      const path = runPath('html', context, options.file, dir);
       data.summary = e.summary;
       data.figures = readFigures(dir);
       writeFileAtomic('html', path, renderReport(data));

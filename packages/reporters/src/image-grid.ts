@@ -3,7 +3,7 @@
  * dataset's value range (info.range, e.g. [−1, 1]) to 0…255, beside a grid of real images on the same
  * scale, under a title — so image models can be judged by eye against what they should produce.
  */
-import { definePlugin, type PluginContext, PluginError, type Reporter, type SampleEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, type SampleEvent, z } from '@diffusionlab/core';
 import { escapeHtml } from './html.js';
 import { runPath, writeFileAtomic } from './files.js';
 import { finiteRange } from './histogram.js';
@@ -18,7 +18,7 @@ export const imageGridOptions = z
     scale: z.number().int().min(1).max(16).default(4).describe('Each pixel becomes a scale×scale block (small images stay visible).'),
     padding: z.number().int().min(0).max(16).default(1).describe('Gap between images, in source pixels (white).'),
     reference: z.boolean().default(true).describe('Show as many real images beside the generated ones, in a second labelled panel.'),
-    file: z.string().min(1).default('image-grid.png').describe('File name inside the run directory.'),
+    file: runFileOption('image-grid.png'),
   })
   .strict();
 
@@ -123,7 +123,7 @@ export function createImageGridReporter(options: z.output<typeof imageGridOption
       if (!(range[1] > range[0])) {
         throw new PluginError(`reporter 'image-grid': the data range [${range.join(', ')}] is empty; cannot map values to pixels`);
       }
-      const path = runPath('image-grid', context.runDir, options.file);
+      const path = runPath('image-grid', context, options.file);
       const panel = (label: string, data: Float32Array): GridPanel => {
         const g = imageGrid(data, e.shape, range, options);
         return { label, png: encodePng(g.pixels, g.width, g.height, g.channels), width: g.width, height: g.height };

@@ -2,18 +2,14 @@
  * `jsonl`: streams one JSON object per logged epoch while training (epoch, step, loss, learning rate,
  * elapsed seconds), so a long run can be followed with `tail -f` or loaded by any tool line by line.
  */
-import { definePlugin, type EpochEndEvent, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type EpochEndEvent, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
 import { LineFile } from './stream.js';
 
 /** Options of the `jsonl` reporter. */
 export const jsonlOptions = z
   .object({
-    file: z
-      .string()
-      .min(1)
-      .default('log.jsonl')
-      .describe('File name inside the run directory (the runner itself already writes metrics.jsonl).'),
+    file: runFileOption('log.jsonl', 'File name inside the run directory (the runner itself already writes metrics.jsonl).'),
     epochs: z.enum(['logged', 'all']).default('logged').describe('Which epochs to write: those the config logs (training.logEvery), or every epoch.'),
   })
   .strict();
@@ -27,7 +23,7 @@ export function epochRecord(e: EpochEndEvent): { epoch: number; step: number; lo
 export function createJsonlReporter(options: z.output<typeof jsonlOptions>, context: PluginContext): Reporter {
   let file: LineFile | undefined;
   const open = (runDir: string | undefined) => {
-    file ??= new LineFile('jsonl', runPath('jsonl', runDir ?? context.runDir, options.file));
+    file ??= new LineFile('jsonl', runPath('jsonl', context, options.file, runDir ?? context.runDir));
     return file;
   };
   return {

@@ -2,7 +2,7 @@
  * `loss`: the training curve — mean epoch loss against optimiser step — written at the end of the
  * run. A log y-axis is the default because diffusion losses fall fast early and then flatten.
  */
-import { definePlugin, type PluginContext, type Reporter, type RunEndEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, type RunEndEvent, runFileOption, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -10,7 +10,7 @@ import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 export const lossOptions = z
   .object({
     logScale: z.boolean().default(true).describe('Log-scale y axis (non-positive losses are then left out).'),
-    file: z.string().min(1).default('loss.png').describe('File name inside the run directory.'),
+    file: runFileOption('loss.png'),
   })
   .strict();
 
@@ -56,7 +56,7 @@ export function createLossReporter(options: z.output<typeof lossOptions>, contex
     name: 'loss',
     async onRunEnd(e) {
       if (e.lossHistory.length === 0) return; // nothing trained (closed-form denoiser or `sample`)
-      const path = runPath('loss', e.runDir ?? context.runDir, options.file);
+      const path = runPath('loss', context, options.file, e.runDir ?? context.runDir);
       writeFileAtomic('loss', path, await renderPng(lossSpec(e.lossHistory, options.logScale)));
     },
   };

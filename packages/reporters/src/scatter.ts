@@ -2,7 +2,7 @@
  * `scatter`: for 2-D data, real and generated points in two panels side by side with identical axes,
  * so missing modes, blur between modes and outliers are visible without overplotting one set on the other.
  */
-import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -10,7 +10,7 @@ import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 export const scatterOptions = z
   .object({
     maxPoints: z.number().int().min(1).default(2000).describe('At most this many points per panel (the first ones), to keep the figure light.'),
-    file: z.string().min(1).default('scatter.png').describe('File name inside the run directory.'),
+    file: runFileOption('scatter.png'),
   })
   .strict();
 
@@ -57,7 +57,7 @@ export function createScatterReporter(options: z.output<typeof scatterOptions>, 
     async onSample(e) {
       const D = e.shape.reduce((a, b) => a * b, 1);
       if (D !== 2) return;
-      const path = runPath('scatter', context.runDir, options.file);
+      const path = runPath('scatter', context, options.file);
       const title = `Real vs generated (${e.sampler}, n = ${e.n})`;
       writeFileAtomic('scatter', path, await renderPng(scatterSpec(e.reference, e.samples, options.maxPoints, title)));
     },

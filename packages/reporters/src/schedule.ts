@@ -3,14 +3,14 @@
  * 2021) against t — written at run start. It makes a bad schedule visible before training: the reference's
  * linear schedule with T = 100 ends at ᾱ_T ≈ 0.36, far from pure noise.
  */
-import { definePlugin, logSnr, type NoiseSchedule, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, logSnr, type NoiseSchedule, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
 /** Options of the `schedule` reporter. */
 export const scheduleOptions = z
   .object({
-    file: z.string().min(1).default('schedule.png').describe('File name inside the run directory.'),
+    file: runFileOption('schedule.png'),
   })
   .strict();
 
@@ -41,7 +41,7 @@ export function createScheduleReporter(options: z.output<typeof scheduleOptions>
   return {
     name: 'schedule',
     async onRunStart(e) {
-      const path = runPath('schedule', e.runDir ?? context.runDir, options.file);
+      const path = runPath('schedule', context, options.file, e.runDir ?? context.runDir);
       writeFileAtomic('schedule', path, await renderPng(scheduleSpec(e.schedule)));
     },
   };

@@ -2,13 +2,13 @@
  * `summary`: writes `summary.json` at the end of a run — the one file sweeps aggregate, so it is
  * written atomically (temp file, then rename) and never seen half-written.
  */
-import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 
 /** Options of the `summary` reporter. */
 export const summaryOptions = z
   .object({
-    file: z.string().min(1).default('summary.json').describe('File name inside the run directory.'),
+    file: runFileOption('summary.json'),
   })
   .strict();
 
@@ -23,7 +23,7 @@ export function createSummaryReporter(options: z.output<typeof summaryOptions>, 
   return {
     name: 'summary',
     onRunEnd(e) {
-      const path = runPath('summary', e.runDir ?? context.runDir, options.file);
+      const path = runPath('summary', context, options.file, e.runDir ?? context.runDir);
       writeFileAtomic('summary', path, `${JSON.stringify(e.summary, jsonReplacer, 2)}\n`);
     },
   };

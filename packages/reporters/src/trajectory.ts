@@ -2,7 +2,7 @@
  * `trajectory`: how samples move during the reverse process — snapshots from noise to data as small
  * multiples (histograms for 1-D data, scatters for 2-D), each titled with its sampler step and timestep.
  */
-import { definePlugin, type PluginContext, type Reporter, type SampleEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, type SampleEvent, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { densityHistogram, finiteRange } from './histogram.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
@@ -15,7 +15,7 @@ export const trajectoryOptions = z
     columns: z.number().int().min(1).max(12).default(3).describe('At most this many panels per row; rows are balanced (4 panels at 3 → 2 × 2).'),
     bins: z.number().int().min(1).max(1000).default(40).describe('Histogram bins (1-D data), shared by all panels.'),
     maxPoints: z.number().int().min(1).default(1000).describe('At most this many points per scatter panel (2-D data).'),
-    file: z.string().min(1).default('trajectory.png').describe('File name inside the run directory.'),
+    file: runFileOption('trajectory.png'),
   })
   .strict();
 
@@ -103,7 +103,7 @@ export function createTrajectoryReporter(options: z.output<typeof trajectoryOpti
     async onSample(e) {
       const spec = trajectorySpec(e, options);
       if (spec === undefined) return;
-      const path = runPath('trajectory', context.runDir, options.file);
+      const path = runPath('trajectory', context, options.file);
       writeFileAtomic('trajectory', path, await renderPng(spec));
     },
   };
