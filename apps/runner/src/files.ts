@@ -160,7 +160,8 @@ export function loadTrainState(dir: string): TrainState | null {
   const buf = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (!isCount(json.step) || !isCount(json.epoch)) throw badState(jp, `step (${JSON.stringify(json.step)}) and epoch (${JSON.stringify(json.epoch)}) must be non-negative integers`);
   const rng = json.rng as { shuffle?: unknown; noise?: unknown } | undefined;
-  const rngOk = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every((x) => typeof x === 'number' && Number.isFinite(x));
+  // Rng.getState(): four 32-bit words and a spare normal (NaN, written as null, when there is none).
+  const rngOk = (a: unknown) => Array.isArray(a) && a.length === 5 && a.slice(0, 4).every((x) => Number.isInteger(x)) && (a[4] === null || typeof a[4] === 'number');
   if (!rng || !rngOk(rng.shuffle) || !rngOk(rng.noise)) throw badState(jp, 'rng must hold the shuffle and noise generator states');
   if (json.lastFiniteLoss !== null && typeof json.lastFiniteLoss !== 'number') throw badState(jp, 'lastFiniteLoss must be a number or null');
   if (!Array.isArray(json.tensors)) throw badState(jp, 'tensors must be a list');
