@@ -130,7 +130,7 @@ describe('an interrupted run', () => {
     expect(readFileSync(join(copy, 'FAILED'), 'utf8')).toBe(before);
   }, 240_000);
 
-  it('SIGTERM before the first checkpoint: exit 143, FAILED says none was due and how to start again', async () => {
+  it('SIGTERM before the first checkpoint: exit 143, FAILED says there is none and how to start again', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-sigterm-'));
     const cfg = join(dir, 'run.yaml');
     writeFileSync(cfg, config({ checkpointEvery: 100000 }));
@@ -142,7 +142,7 @@ describe('an interrupted run', () => {
     const failed = readFileSync(join(out, 'FAILED'), 'utf8').split('\n');
     expect(failed.slice(1)).toEqual([
       'interrupted by SIGTERM',
-      'no resumable checkpoint: none was due yet (training.checkpointEvery = 100000)',
+      'no resumable checkpoint: none was written yet (training.checkpointEvery = 100000)',
       `start again with: diffusionlab run ${cfg} --out ${out} --force`,
       '',
     ]);

@@ -57,7 +57,7 @@ export class FailureRecorder {
       return `training finished: the final checkpoint (step ${c.step} of ${this.run.totalSteps}) is in checkpoint/\nresume with: ${this.command()}  (loads the final weights; samples and evaluates again without training)`;
     }
     if (c) return `last checkpoint: step ${c.step} of ${this.run.totalSteps} (epoch ${c.epoch}), in checkpoint/\nresume with: ${this.command()}`;
-    const why = this.run.checkpointEvery === undefined ? 'training.checkpointEvery is not set' : `none was due yet (training.checkpointEvery = ${this.run.checkpointEvery})`;
+    const why = this.run.checkpointEvery === undefined ? 'training.checkpointEvery is not set' : `none was written yet (training.checkpointEvery = ${this.run.checkpointEvery})`;
     return `no resumable checkpoint: ${why}\nstart again with: ${this.command()}`;
   }
 

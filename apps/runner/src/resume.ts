@@ -54,7 +54,7 @@ export function planResume(dir: string, length: RunLength): ResumePlan {
   const why =
     length.checkpointEvery === undefined
       ? 'training.checkpointEvery is not set, so it wrote none'
-      : `it stopped before its first one (training.checkpointEvery = ${length.checkpointEvery} epochs)`;
+      : `the run stopped before it wrote one (training.checkpointEvery = ${length.checkpointEvery})`;
   throw refuse(`${dir} has no resumable checkpoint: ${why}`);
 }
 
