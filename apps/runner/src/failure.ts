@@ -84,8 +84,8 @@ export class FailureRecorder {
 
   /**
    * Handles SIGINT and SIGTERM until the returned function is called: records FAILED, prints one
-   * line to stderr and exits with 130 or 143. Signals are taken between training epochs and
-   * sampling batches, where the JavaScript thread yields.
+   * line to stderr and exits with 130 or 143. Signals are taken where the JavaScript thread yields:
+   * at the end of a training epoch ({@link eventLoopYielder}) and once sampling is done.
    */
   handleSignals(): () => void {
     const handlers = (['SIGINT', 'SIGTERM'] as const).map((sig) => {
@@ -140,4 +140,9 @@ export function eventLoopYielder(everyMs = 50): () => Promise<void> {
     last = now;
     await new Promise<void>((r) => setImmediate(r));
   };
+}
+
+/** One turn of the event loop, in which a signal that arrived while JavaScript was busy is handled. */
+export function takePendingSignals(): Promise<void> {
+  return new Promise<void>((done) => setImmediate(done));
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type ModelArtifacts, type TrainState } from '@diffusionlab/core';
+import { ConfigError, type Denoiser, type DenoiserBuildContext, type DenoiserModel, type ModelArtifacts, type TrainState } from '@diffusionlab/core';
 import { CHECKPOINT_META, loadCheckpoint, loadTrainState } from './files.js';
 
 /** How `--resume` continues a run. */
@@ -93,4 +93,20 @@ export function checkStateFitsModel(state: TrainState, variables: readonly { nam
   }
   if (emaOn !== (state.ema !== undefined)) throw fail(emaOn ? 'it has no EMA weights but training.emaDecay is set' : 'it has EMA weights but training.emaDecay is not set');
   if (state.ema && !sameList(state.ema)) throw fail(`EMA weights have shapes ${shapes(state.ema)}; the model's variables are ${shapes(expect)}`);
+}
+
+/**
+ * The model a resumed run continues with: the final weights when training had finished, else a
+ * fresh build that the training state is checked against (disposed again when it does not fit).
+ */
+export async function resumeModel(plan: ResumePlan, denoiser: Denoiser, ctx: DenoiserBuildContext, emaOn: boolean, dir: string): Promise<DenoiserModel> {
+  if (plan.kind === 'sample') return denoiser.load(plan.artifacts, ctx);
+  const model = await denoiser.build(ctx);
+  try {
+    checkStateFitsModel(plan.state, model.variables, emaOn, join(dir, 'checkpoint', 'train-state.json'));
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
 }

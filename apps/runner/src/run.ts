@@ -37,11 +37,11 @@ import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
-import { eventLoopYielder, FailureRecorder, failureReason } from './failure.js';
+import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
 import { encodeTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { userError } from './io-errors.js';
 import { removeStaleTemps } from './litter.js';
-import { checkStateFitsModel, planResume, type ResumePlan, type RunLength } from './resume.js';
+import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
 import { chooseSamplingPath } from './sampling-path.js';
 
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
@@ -517,16 +517,8 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     dataset,
     trainingSet,
   };
-  // Built before the run directory is touched, so a checkpoint that does not fit it is refused with the directory as it was.
-  const model = resumeState?.kind === 'sample' ? await denoiser.load(resumeState.artifacts, buildCtx) : await denoiser.build(buildCtx);
-  if (resumeState?.kind === 'train') {
-    try {
-      checkStateFitsModel(resumeState.state, model.variables, exp.training.emaDecay !== undefined, join(resolve(cwd, opts.out as string), 'checkpoint', 'train-state.json'));
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-  }
+  // A resumed run's model is built before the run directory is touched, so a checkpoint that does not fit it is refused with the directory as it was.
+  const resumedModel = resumeState ? await resumeModel(resumeState, denoiser, buildCtx, exp.training.emaDecay !== undefined, resolve(cwd, opts.out as string)) : null;
   const runDir = resumeState ? resolve(cwd, opts.out as string) : prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd);
   if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
   const ctx: PluginContext = { ...baseCtx, runDir };
@@ -537,6 +529,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const stopHandlingSignals = recorder.handleSignals();
   const logs: EpochLog[] = [];
   try {
+    const model = resumedModel ?? (await denoiser.build(buildCtx));
     removeStaleTemps(runDir);
     writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
     built.reporters = await createReporters(r, ctx);
@@ -633,6 +626,8 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     }
 
     const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
+    // Sampling never yields to the event loop: a signal that came meanwhile is taken here.
+    await takePendingSignals();
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
     const counted = { parameterCount: model.parameterCount };
     model.dispose();
@@ -642,9 +637,9 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     if (!existsSync(join(runDir, 'summary.json'))) {
       throw new DiffusionLabError(`the run finished but summary.json was not written (${built.reporters.errors.join('; ')})`, { code: 'REPORTER_FAILED' });
     }
-    // A signal that arrived while the loop never yielded is taken now, before the handlers go.
+    // A signal that came after that is taken now, before the handlers go: the run is complete by then.
     recorder.finished = true;
-    await new Promise<void>((done) => setImmediate(done));
+    await takePendingSignals();
     return { runDir, summary };
   } catch (e) {
     for (const log of logs) log.close();
