@@ -5,6 +5,7 @@ import { DiffusionLabError } from '@diffusionlab/core';
 import { callerCwd } from './caller-cwd.js';
 import { formatError, main } from './cli.js';
 import { exitQuietlyOnEpipe } from './stdout-pipe.js';
+import { userError } from './io-errors.js';
 
 exitQuietlyOnEpipe();
 // Relative paths on the command line (and the default runs/ folder) are the user's folder's.
@@ -15,7 +16,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e) => {
-    process.stderr.write(`${formatError(e)}\n`);
-    process.exitCode = e instanceof DiffusionLabError ? 2 : 1;
+    process.stderr.write(`${formatError(e, process.argv.includes('--debug'))}\n`);
+    process.exitCode = userError(e) instanceof DiffusionLabError ? 2 : 1;
   },
 );

@@ -3,6 +3,8 @@
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
 import { DiffusionLabError, PLUGIN_KINDS, z } from '@diffusionlab/core';
+import { reporterFailure } from './failure.js';
+import { userError } from './io-errors.js';
 import { parseListKind } from './list-kind.js';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
@@ -20,6 +22,8 @@ Usage:
   diffusionlab validate <config> [key=value …]
   diffusionlab list [kind]
   diffusionlab <command> --help
+
+Any command takes --debug to print the stack trace of an error.
 
 Configs are YAML, JSON or TypeScript (experiment.config.ts exporting defineExperiment({...})).
 
@@ -111,7 +115,7 @@ const COMMAND_FLAGS: Record<string, string[]> = {
 function checkFlags(cmd: string, flags: Record<string, string | boolean | string[]>): void {
   const allowed = COMMAND_FLAGS[cmd];
   for (const f of Object.keys(flags)) {
-    if (!allowed.includes(f)) {
+    if (!allowed.includes(f) && f !== 'debug') {
       throw new DiffusionLabError(`unknown option --${f} for \`${cmd}\``, { hint: `${cmd} accepts ${allowed.map((a) => `--${a}`).join(', ')}; see diffusionlab ${cmd} --help` });
     }
   }
@@ -252,7 +256,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const config = onePositional(args, 'run', 'a config file', 'diffusionlab run examples/seed-1d.yaml');
       const loaded = await loadExperiment(config, args.overrides);
       const resolved = withSummaryReporter(loaded.resolved, loaded.registry);
-      await runExperiment(resolved, {
+      const result = await runExperiment(resolved, {
         out: outFlag(args),
         force: args.flags.force === true,
         resume: args.flags.resume === true,
@@ -262,11 +266,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         configPath: loaded.configPath,
         accelerator: await loadAccelerator(),
       });
+      const failed = reporterFailure(result);
+      if (failed) throw failed;
       return 0;
     }
     case 'sample': {
       const runDir = onePositional(args, 'sample', 'a run directory', 'diffusionlab sample runs/seed-1d-20250101-120000 sampler.use=ddim sampler.steps=25');
-      await sampleRun(runDir, args.overrides, {
+      const result = await sampleRun(runDir, args.overrides, {
         out: outFlag(args),
         force: args.flags.force === true,
         trust: args.flags.trust === true,
@@ -274,6 +280,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         interactive: Boolean(process.stdout.isTTY),
         argv,
       });
+      const failed = reporterFailure({ runDir: result.sampleDir, summary: result.summary });
+      if (failed) throw failed;
       return 0;
     }
     case 'sweep': {
@@ -310,9 +318,17 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Formats an error for the terminal: the message, then the hint. */
-export function formatError(e: unknown): string {
-  if (e instanceof DiffusionLabError) return `error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
-  return `error: ${(e as Error)?.stack ?? String(e)}`;
+/**
+ * Formats an error for the terminal: the message, then the hint — an OS error (a full disk, a
+ * read-only folder) as one line naming the file. `debug` (`--debug`) adds the stack traces.
+ */
+export function formatError(e: unknown, debug = false): string {
+  const u = userError(e);
+  if (u instanceof DiffusionLabError) {
+    const cause = (u as { cause?: unknown }).cause;
+    const trace = debug ? `\n${u.stack}${cause instanceof Error ? `\ncaused by: ${cause.stack}` : ''}` : '';
+    return `error: ${u.message}${u.hint ? `\nhint: ${u.hint}` : ''}${trace}`;
+  }
+  return `error: ${(u as Error)?.stack ?? String(u)}`;
 }
 

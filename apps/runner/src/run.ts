@@ -3,11 +3,12 @@
  * reporters. Everything is validated before the run directory is created; a failure after that
  * leaves a `FAILED` marker and keeps the last checkpoint.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
+  batchesPerEpoch,
   type Dataset,
   type DatasetInfo,
   type Denoiser,
@@ -27,7 +28,6 @@ import {
   scheduleDiagnostics,
   type ScheduleDiagnostics,
   type TrainAccelerator,
-  type TrainState,
   type TrainingSet,
   train,
   trainingLength,
@@ -36,7 +36,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
-import { encodeTrainState, loadTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
+import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
+import { encodeTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { userError } from './io-errors.js';
+import { removeStaleTemps } from './litter.js';
+import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
 import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { chooseSamplingPath } from './sampling-path.js';
 
@@ -98,9 +103,9 @@ export function prepareRunDir(
 
 /**
  * Checks that `out` holds an unfinished run of this very config with a resumable checkpoint, and
- * returns its training state.
+ * says how it resumes ({@link planResume}).
  */
-export function checkResumable(resolvedConfig: Record<string, unknown>, out: string | undefined, cwd: string): TrainState {
+export function checkResumable(resolvedConfig: Record<string, unknown>, out: string | undefined, cwd: string, length: RunLength): ResumePlan {
   if (!out) throw new ConfigError({ path: '--resume', message: 'needs --out DIR: the run directory to continue' });
   const dir = resolve(cwd, out);
   const cfgPath = join(dir, 'config.yaml');
@@ -111,14 +116,10 @@ export function checkResumable(resolvedConfig: Record<string, unknown>, out: str
     throw new ConfigError({ path: diffs[0], message: `differs from the run being resumed (${diffs.join(', ')}); resume with the same config and overrides` });
   }
   if (existsSync(join(dir, 'summary.json'))) throw new ConfigError({ path: '--resume', message: `${dir} already finished (summary.json exists)` });
-  const state = loadTrainState(join(dir, 'checkpoint'));
-  if (!state) {
-    throw new ConfigError({
-      path: '--resume',
-      message: `${dir} has no resumable checkpoint; runs write one every training.checkpointEvery epochs`,
-    });
-  }
-  return state;
+  // A run killed mid-write left temp folders (and maybe a checkpoint swap half done): tidy them first.
+  removeStaleTemps(dir);
+  removeStaleTemps(join(dir, 'checkpoint'));
+  return planResume(dir, length);
 }
 
 /** Dotted keys where two plain objects differ. */
@@ -179,8 +180,8 @@ export class ReporterSet {
     private readonly print: (line: string) => void,
   ) {}
 
-  async emit<H extends keyof Reporter>(hook: H, event: unknown): Promise<void> {
-    for (const { name, r } of this.reporters) {
+  async emit<H extends keyof Reporter>(hook: H, event: unknown, only: readonly { name: string; r: Reporter }[] = this.reporters): Promise<void> {
+    for (const { name, r } of only) {
       const fn = r[hook] as ((e: unknown) => void | Promise<void>) | undefined;
       if (typeof fn !== 'function') continue;
       try {
@@ -191,6 +192,22 @@ export class ReporterSet {
         this.print(`warning: ${msg} (the run continues; the model is kept)`);
       }
     }
+  }
+
+  /**
+   * `onRunEnd`, then once more for the reporters that finished before a later one failed: they wrote
+   * the summary (summary.json, report.html) without that failure, and it must be listed there too.
+   */
+  async emitRunEnd(event: unknown): Promise<void> {
+    const done: { name: string; r: Reporter }[] = [];
+    let stale: { name: string; r: Reporter }[] = [];
+    for (const entry of this.reporters) {
+      const before = this.errors.length;
+      await this.emit('onRunEnd', event, [entry]);
+      if (this.errors.length > before) stale = done.slice();
+      else done.push(entry);
+    }
+    if (stale.length > 0) await this.emit('onRunEnd', event, stale);
   }
 
   /** Synchronous progress hook (called every step); errors disable nothing but are recorded once. */
@@ -491,29 +508,37 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const rng = new Rng(exp.seed);
   const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
   const resolvedConfig = resolvedConfigObject(r);
-  const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd) : null;
+  const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
+  const runLength: RunLength = { ...length, perEpoch: batchesPerEpoch(trainingSet.count, exp.training.batchSize), checkpointEvery: exp.training.checkpointEvery };
+  const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd, runLength) : null;
+  const buildCtx = {
+    dataShape: dataset.shape,
+    schedule,
+    predictionType: exp.training.predictionType,
+    rng: rng.fork('init'),
+    dataset,
+    trainingSet,
+  };
+  // A resumed run's model is built before the run directory is touched, so a checkpoint that does not fit it is refused with the directory as it was.
+  const resumedModel = resumeState ? await resumeModel(resumeState, denoiser, buildCtx, exp.training.emaDecay !== undefined, resolve(cwd, opts.out as string)) : null;
   const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd, { resume: resumeState !== null, print });
   if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
   const ctx: PluginContext = { ...baseCtx, runDir, recordOutput };
-  const failedMarker = join(runDir, 'FAILED');
-  let metricsFd: number | null = null;
+  // Any failure from here on — an error, SIGINT or SIGTERM — leaves FAILED with the last checkpoint and the command to continue.
+  const recorder = new FailureRecorder(runDir, { configPath: opts.configPath, overrides: opts.overrides, cwd, totalSteps: length.steps, checkpointEvery: exp.training.checkpointEvery });
+  if (resumeState?.kind === 'train') recorder.checkpoint = { step: resumeState.state.step, epoch: resumeState.state.epoch, final: false };
+  if (resumeState?.kind === 'sample') recorder.checkpoint = { step: length.steps, epoch: length.epochs, final: true };
+  const stopHandlingSignals = recorder.handleSignals();
+  const logs: EpochLog[] = [];
   try {
+    const model = resumedModel ?? (await denoiser.build(buildCtx));
+    removeStaleTemps(runDir);
     writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
     built.reporters = await createReporters(r, ctx);
     const env = envRecord(r, built, opts, { config: opts.configPath ?? null });
     writeJsonAtomic(join(runDir, 'env.json'), env);
 
-    const buildCtx = {
-      dataShape: dataset.shape,
-      schedule,
-      predictionType: exp.training.predictionType,
-      rng: rng.fork('init'),
-      dataset,
-      trainingSet,
-    };
-    const model = await denoiser.build(buildCtx);
     const { diagnostics, warnings } = startWarnings(r, built);
-    const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
     await built.reporters.emit('onRunStart', {
       runDir,
       name: exp.name,
@@ -538,11 +563,29 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       dataShape: dataset.shape,
       numTrainTimesteps: schedule.numTrainTimesteps,
     };
-    if (denoiser.trainable) {
-      const metricsPath = join(runDir, 'metrics.jsonl');
-      recordOutput(metricsPath);
-      metricsFd = openSync(metricsPath, resumeState ? 'a' : 'w');
-      const fd = metricsFd;
+    const metricsPath = join(runDir, METRICS_LOG);
+    const lossPath = join(runDir, LOSS_LOG);
+    recordOutput(metricsPath);
+    recordOutput(lossPath);
+    if (resumeState?.kind === 'sample') {
+      // Training had finished before the run died: its final weights are loaded; only sampling and evaluation run again.
+      print(`resuming ${runDir}: training had finished (final checkpoint at step ${length.steps}); sampling and evaluating again from its weights, no training`);
+      lossHistory = readLossLog(lossPath);
+      const recorded = (resumeState.meta.training as Record<string, unknown> | undefined) ?? { steps: length.steps, epochs: length.epochs };
+      training = { ...recorded, resumedFromStep: length.steps };
+    } else if (denoiser.trainable) {
+      const resumeFrom = resumeState?.kind === 'train' ? resumeState.state : undefined;
+      if (resumeFrom) {
+        // Epochs after the checkpoint are trained again: cut the logs back so none appears twice.
+        truncateEpochLog(metricsPath, resumeFrom.epoch);
+        truncateEpochLog(lossPath, resumeFrom.epoch);
+        if (existsSync(lossPath)) resumeFrom.lossHistory = readLossLog(lossPath, resumeFrom.epoch);
+      }
+      const metricsLog = new EpochLog(metricsPath, resumeFrom !== undefined);
+      logs.push(metricsLog);
+      const lossLog = new EpochLog(lossPath, resumeFrom !== undefined);
+      logs.push(lossLog);
+      const yieldForSignals = eventLoopYielder();
       const cfg = { ...exp.training, epochs: exp.training.steps === undefined ? (exp.training.epochs ?? 100) : undefined };
       const result = await train({
         model,
@@ -552,20 +595,22 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
         config: cfg,
         rng: rng.fork('train'),
         accelerator: exp.training.accelerate ? opts.accelerator : undefined,
-        resumeFrom: resumeState ?? undefined,
+        resumeFrom,
         onCheckpoint: async (state) => {
           // The model's variables hold the weights to sample from (EMA when enabled) during this call.
           saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: state.step, final: false }, encodeTrainState(state));
+          recorder.checkpoint = { step: state.step, epoch: state.epoch, final: false };
         },
         backend: built.backend.name,
         onProgress: (e) => built.reporters.progress(e),
         onEpochEnd: async (e) => {
-          if (e.logged) writeSync(fd, `${JSON.stringify({ epoch: e.epoch, step: e.step, loss: e.meanLoss, lr: e.learningRate, seconds: +e.elapsedSeconds.toFixed(3) })}\n`);
+          lossLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss });
+          if (e.logged) metricsLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss, lr: e.learningRate, seconds: +e.elapsedSeconds.toFixed(3) });
           await built.reporters.emit('onEpochEnd', e);
+          await yieldForSignals();
         },
       });
-      closeSync(fd);
-      metricsFd = null;
+      for (const log of logs.splice(0)) log.close();
       lossHistory = result.lossHistory;
       training = {
         steps: result.steps,
@@ -578,26 +623,35 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
         ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
       };
     }
-    saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps, final: true });
+    if (resumeState?.kind !== 'sample') {
+      // The training record rides along, so a run that dies after this point resumes with a complete summary.
+      saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: training.steps, final: true, training });
+      recorder.checkpoint = { step: Number(training.steps), epoch: length.epochs, final: true };
+    }
 
     const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
+    // Sampling never yields to the event loop: a signal that came meanwhile is taken here.
+    await takePendingSignals();
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
     const counted = { parameterCount: model.parameterCount };
     model.dispose();
     for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
     const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings });
-    await built.reporters.emit('onRunEnd', { runDir, summary, lossHistory });
+    await built.reporters.emitRunEnd({ runDir, summary, lossHistory });
+    if (!existsSync(join(runDir, 'summary.json'))) {
+      throw new DiffusionLabError(`the run finished but summary.json was not written (${built.reporters.errors.join('; ')})`, { code: 'REPORTER_FAILED' });
+    }
+    // A signal that came after that is taken now, before the handlers go: the run is complete by then.
+    recorder.finished = true;
+    await takePendingSignals();
     return { runDir, summary };
   } catch (e) {
-    if (metricsFd !== null) closeSync(metricsFd);
-    const msg = e instanceof DiffusionLabError ? e.message : ((e as Error).stack ?? String(e));
-    try {
-      writeFileAtomic(failedMarker, `${new Date().toISOString()}\n${msg}\n`);
-    } catch {
-      // The directory itself may be unwritable; the error below still reaches the user.
-    }
-    throw e;
+    for (const log of logs) log.close();
+    const err = userError(e);
+    if (recorder.record(failureReason(err)) === null) print(`warning: could not write ${join(runDir, 'FAILED')}`);
+    throw err;
   } finally {
+    stopHandlingSignals();
     closeOutputDir(runDir);
   }
 }

@@ -311,7 +311,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
     const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings, source: run.dir });
-    await built.reporters.emit('onRunEnd', { runDir: sampleDir, summary, lossHistory: [] });
+    await built.reporters.emitRunEnd({ runDir: sampleDir, summary, lossHistory: [] });
     return { sampleDir, summary };
   } catch (e) {
     // Nothing half-written: a folder this call created goes away; an existing one gets a FAILED marker.
