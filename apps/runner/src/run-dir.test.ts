@@ -192,7 +192,7 @@ describe('run --force end to end', () => {
     const out = join(dir, 'run');
     await runExperiment(r, { out, print });
     const written = readdirSync(out).filter((e) => e !== META_DIR).sort();
-    expect(written).toEqual(['checkpoint', 'config.yaml', 'env.json', 'histogram.png', 'metrics.jsonl', 'reference.npy', 'samples.npy', 'summary.json']);
+    expect(written).toEqual(['checkpoint', 'config.yaml', 'env.json', 'histogram.png', 'loss-history.jsonl', 'metrics.jsonl', 'reference.npy', 'samples.npy', 'summary.json']);
     expect([...(readManifest(out) ?? [])].sort()).toEqual(written);
     expect(readdirSync(join(out, META_DIR))).toEqual([MANIFEST_FILE]);
     await runExperiment(r, { out, force: true, print });
