@@ -23,6 +23,7 @@ import {
 } from './config.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
+import { WarningLog } from './warnings.js';
 import { buildPlugins, buildSummary, createReporters, envRecord, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, startWarnings, withSummaryReporter } from './run.js';
 
 type Json = Record<string, unknown>;
@@ -188,7 +189,9 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
  * the checkpoint, data — happens before the sample directory is created.
  */
 export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
-  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Every warning is recorded once and printed once (reporters print through the same log).
+  const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)));
+  const print = log.print;
   const cwd = opts.cwd ?? process.cwd();
   const resolvedAll = await resolveForRun(run, raw, cwd);
   const withSummary = withSummaryReporter(resolvedAll.r, resolvedAll.registry);
@@ -238,7 +241,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     const env = envRecord(r, built, opts, { source: run.dir });
     writeJsonAtomic(join(sampleDir, 'env.json'), env);
     const runTraining = (run.summary?.training as Json | undefined) ?? {};
-    const { diagnostics, warnings } = startWarnings(r, built);
+    const { diagnostics, warnings } = startWarnings(r, built, log);
     await built.reporters.emit('onRunStart', {
       runDir: sampleDir,
       name: exp.name,
@@ -253,11 +256,15 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       parameterCount: model.parameterCount,
       warnings,
     });
+    log.flush();
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
-    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng });
+    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
+    for (const w of dataset.warnings ?? []) log.add(w);
+    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
+    log.flush();
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
-    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings, source: run.dir });
+    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes, source: run.dir });
     await built.reporters.emit('onRunEnd', { runDir: sampleDir, summary, lossHistory: [] });
     return { sampleDir, summary };
   } catch (e) {

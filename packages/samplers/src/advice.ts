@@ -32,7 +32,7 @@ const fmt = (v: number) => v.toPrecision(3);
 
 /** σ at the first timestep this sampler visits (∞ under zero terminal SNR); why: the step from there is where errors blow up. */
 export function startSigma(input: AdviceInput): number {
-  const t0 = input.sampler.timesteps(input.schedule, input.steps)[0];
+  const t0 = input.sampler.timesteps(input.schedule, Math.min(Math.max(1, input.steps), input.schedule.numTrainTimesteps))[0];
   return sigmaOf(alphaBarAt(input.schedule, t0));
 }
 
