@@ -151,9 +151,7 @@ export function setPath(obj: Json, key: string, value: unknown): void {
 /** Applies single-valued overrides to a raw config (a copy). */
 export function applyOverrides(raw: Json, overrides: readonly Override[]): Json {
   const copy = structuredClone(raw);
-  // Plugin switches first, so an option given beside `x.use=…` is explicit whatever the order on the command line.
-  const switchesFirst = [...overrides.filter((o) => o.key.endsWith('.use')), ...overrides.filter((o) => !o.key.endsWith('.use'))];
-  for (const o of switchesFirst) {
+  for (const o of overrides) {
     if (o.values.length !== 1) throw new ConfigError({ path: o.key, message: 'expected one value' });
     setPath(copy, o.key, o.values[0]);
   }

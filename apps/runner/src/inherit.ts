@@ -85,9 +85,9 @@ export function splitSlot(obj: Json): { use: string; options: Json; inherited: R
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Validates a slot's options with the new plugin's schema, dropping inherited options it does not
- * accept (unknown key or an invalid value for it) and recording them. An inherited value equal to
- * its old plugin's default was never chosen, so it is dropped silently and the new default applies.
+ * Validates a slot's options with the new plugin's schema: inherited options it accepts are kept;
+ * those it does not accept (unknown key or an invalid value for it) are dropped and recorded, except
+ * one equal to its old plugin's default (a recorded run config lists every default), dropped silently.
  */
 export function parseWithInherited(
   def: AnyPluginDefinition,
@@ -98,14 +98,11 @@ export function parseWithInherited(
 ): { success: true; data: Json; dropped: DroppedOption[] } | { success: false; error: z.ZodError } {
   const options = { ...slot.options };
   const inherited = new Set(Object.keys(slot.inherited).filter((k) => k in options));
-  for (const k of inherited) {
+  const isOldDefault = (k: string): boolean => {
     const from = slot.inherited[k];
     const old = registry.has(kind, from) ? registry.get(kind, from).options.safeParse({}) : null;
-    if (old?.success && isObject(old.data) && same(old.data[k], options[k])) {
-      delete options[k];
-      inherited.delete(k);
-    }
-  }
+    return Boolean(old?.success && isObject(old.data) && same(old.data[k], options[k]));
+  };
   const dropped: DroppedOption[] = [];
   for (;;) {
     const parsed = def.options.safeParse(options);
@@ -116,7 +113,7 @@ export function parseWithInherited(
     }
     if (culprits.size === 0) return { success: false, error: parsed.error };
     for (const k of culprits) {
-      dropped.push({ path, key: k, value: options[k], from: slot.inherited[k], to: slot.use });
+      if (!isOldDefault(k)) dropped.push({ path, key: k, value: options[k], from: slot.inherited[k], to: slot.use });
       delete options[k];
       inherited.delete(k);
     }
