@@ -190,7 +190,8 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
  */
 export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
   // Every warning is recorded once and printed once (reporters print through the same log).
-  const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)));
+  const changesModel = (o: string) => MODEL_SECTIONS.some((s) => o.startsWith(`${s}.`) || o.startsWith(`${s}=`));
+  const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)), (fix) => !fix.some(changesModel));
   const print = log.print;
   const cwd = opts.cwd ?? process.cwd();
   const resolvedAll = await resolveForRun(run, raw, cwd);

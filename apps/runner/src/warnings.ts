@@ -16,7 +16,15 @@ export class WarningLog {
   private readonly printed = new Set<string>();
   private readonly known = new Set<string>();
 
-  constructor(private readonly out: (line: string) => void) {}
+  /**
+   * @param out where lines go (stdout in the CLI)
+   * @param acceptsFix which fixes this command can apply (`sample` cannot change the trained model);
+   *   the others are named as needing a new run, so no fix printed here is one the command refuses
+   */
+  constructor(
+    private readonly out: (line: string) => void,
+    private readonly acceptsFix: (fix: string[]) => boolean = () => true,
+  ) {}
 
   /** The print to hand to plugins: a `warning: …` line already printed is not printed again. */
   readonly print = (line: string): void => {
@@ -29,7 +37,15 @@ export class WarningLog {
 
   /** Records a warning (a repeat is ignored); {@link WarningLog.flush} prints it. */
   add(w: string | Advice): void {
-    const advice = typeof w === 'string' ? { message: w, fixes: [] } : w;
+    const given = typeof w === 'string' ? { message: w, fixes: [] } : w;
+    const refused = given.fixes.filter((f) => !this.acceptsFix(f));
+    const advice =
+      refused.length === 0
+        ? given
+        : {
+            message: `${given.message} (Needs a new run: ${refused.map((f) => f.join(' ')).join(', or ')}.)`,
+            fixes: given.fixes.filter((f) => this.acceptsFix(f)),
+          };
     const text = formatAdvice(advice);
     if (this.known.has(text)) return;
     this.known.add(text);
