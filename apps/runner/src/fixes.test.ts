@@ -107,3 +107,22 @@ describe('every suggested fix is accepted by the tool', () => {
     expect(resolved.sampler.options.steps).toBe(5);
   });
 });
+
+describe('validate prints the warnings a run would start with', () => {
+  it('names heun from a huge σ_max and its fix before any work', async () => {
+    const chunks: string[] = [];
+    const write = process.stdout.write;
+    process.stdout.write = ((c: string) => {
+      chunks.push(String(c));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      expect(await main(['validate', ORACLE, 'sampler.use=heun'])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const out = chunks.join('');
+    expect(out).toMatch(/^warning: sampler heun starts its σ grid at σ_max = 2\.03e\+4 .* Fix: sampler\.timestepSpacing=leading, or sampler\.use=dpmpp-2m\.$/m);
+    expect(out).toMatch(/is valid/);
+  });
+});
