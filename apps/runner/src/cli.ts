@@ -2,7 +2,7 @@
  * The `diffusionlab` command line: run, sample, sweep, validate and list.
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
-import { DiffusionLabError, PLUGIN_KINDS, z } from '@diffusionlab/core';
+import { DiffusionLabError, formatAdvice, PLUGIN_KINDS, scheduleDiagnostics, z } from '@diffusionlab/core';
 import { reporterFailure } from './failure.js';
 import { userError } from './io-errors.js';
 import { parseListKind } from './list-kind.js';
@@ -11,6 +11,7 @@ import { loadExperiment } from './load.js';
 import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
 import { runSweep } from './sweep.js';
+import { configAdvice } from './warnings.js';
 
 const HELP: Record<string, string> = {
   main: `diffusionlab — diffusion-model experiments on TensorFlow.js
@@ -305,7 +306,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       const loaded = await loadExperiment(config, args.overrides);
       const r = loaded.resolved;
       // The checks that need the plugins themselves (sampler.steps ≤ T, metrics that fit the data, …).
-      await checkPlugins(r, { seed: r.experiment.seed, print: () => {}, interactive: false });
+      const plugins = await checkPlugins(r, { seed: r.experiment.seed, print: () => {}, interactive: false });
+      // Known-poor combinations and dropped options, each with its fix, before any work.
+      for (const a of configAdvice(r, plugins, scheduleDiagnostics(plugins.schedule))) process.stdout.write(`warning: ${formatAdvice(a)}\n`);
       process.stdout.write(
         `${config} is valid: dataset ${r.dataset.use}, schedule ${r.schedule.use}, denoiser ${r.denoiser.use}, sampler ${r.sampler.use}, ` +
           `metrics ${r.metrics.map((m) => m.use).join(', ')}, reporters ${r.reporters.map((m) => m.use).join(', ')}\n`,

@@ -13,6 +13,7 @@ import {
   zodIssues,
 } from '@diffusionlab/core';
 import YAML from 'yaml';
+import { type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
 import { type Experiment, experimentSchema } from './schema.js';
 import { isTsConfigFile, loadTsConfig } from './ts-config.js';
 
@@ -25,8 +26,9 @@ export function deepMerge(base: Json, over: Json): Json {
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    // A plugin slot that switches plugin drops the base's options, which belong to the old plugin.
-    if (isObject(b) && isObject(v) && !('use' in v && 'use' in b && v.use !== b.use)) out[k] = deepMerge(b, v);
+    // A plugin slot that switches plugin keeps the base's options, marked inherited: resolution drops those the new plugin does not accept.
+    if (switchesPlugin(b, v)) out[k] = mergeSwitchedSlot(b as Json, v as Json);
+    else if (isObject(b) && isObject(v)) out[k] = deepMerge(b, v);
     else out[k] = v;
   }
   return out;
@@ -131,6 +133,7 @@ export function setPath(obj: Json, key: string, value: unknown): void {
   for (let i = 0; i < segs.length - 1; i++) {
     const s = segs[i];
     const container = cur as Json;
+    if (isObject(container)) markExplicit(container, s);
     let next = container[s];
     if (typeof next !== 'object' || next === null) {
       next = /^\d+$/.test(segs[i + 1]) ? [] : {};
@@ -139,10 +142,9 @@ export function setPath(obj: Json, key: string, value: unknown): void {
     cur = next as Json;
   }
   const last = segs[segs.length - 1];
-  // Switching plugin through an override starts from that plugin's defaults.
-  if (last === 'use' && isObject(cur) && cur.use !== value) {
-    for (const k of Object.keys(cur)) if (k !== 'use' && !['path', 'file', 'dir'].includes(k)) delete (cur as Json)[k];
-  }
+  // Switching plugin through an override keeps the options set so far, marked inherited (see inherit.ts).
+  if (last === 'use' && isObject(cur)) markSwitch(cur, value);
+  else if (isObject(cur)) markExplicit(cur, last);
   (cur as Json)[last] = value;
 }
 
@@ -173,11 +175,21 @@ export interface ResolvedExperiment {
   sampler: ResolvedSlot;
   metrics: ResolvedSlot[];
   reporters: ResolvedSlot[];
+  /** Options dropped because a `use` switch (override or `extends`) chose a plugin that does not accept them. */
+  droppedOptions?: DroppedOption[];
 }
 
-function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, path: string, issues: ConfigIssue[]): ResolvedSlot | null {
+function resolveSlot(
+  registry: PluginRegistry,
+  kind: PluginKind,
+  slot: unknown,
+  path: string,
+  issues: ConfigIssue[],
+  dropped: DroppedOption[] = [],
+): ResolvedSlot | null {
   const obj = typeof slot === 'string' ? { use: slot } : (slot as Json);
-  const { use, ...rest } = obj as Json & { use: string };
+  const split = splitSlot(obj);
+  const use = split.use;
   let def: AnyPluginDefinition;
   try {
     def = registry.get(kind, use, `${path}.use`);
@@ -186,11 +198,12 @@ function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, 
     else throw e;
     return null;
   }
-  const parsed = def.options.safeParse(rest);
+  const parsed = parseWithInherited(def, kind, registry, split, path);
   if (!parsed.success) {
     issues.push(...zodIssues(parsed.error, path, def.options));
     return null;
   }
+  dropped.push(...parsed.dropped);
   return { use, def, options: parsed.data as Record<string, unknown>, path };
 }
 
@@ -200,12 +213,13 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
   if (!top.success) throw new ConfigError(zodIssues(top.error, '', experimentSchema), { source });
   const experiment = top.data;
   const issues: ConfigIssue[] = [];
-  const dataset = resolveSlot(registry, 'dataset', experiment.dataset, 'dataset', issues);
-  const schedule = resolveSlot(registry, 'schedule', experiment.schedule, 'schedule', issues);
-  const denoiser = resolveSlot(registry, 'denoiser', experiment.denoiser, 'denoiser', issues);
-  const sampler = resolveSlot(registry, 'sampler', experiment.sampler, 'sampler', issues);
-  const metrics = experiment.evaluation.metrics.map((m, i) => resolveSlot(registry, 'metric', m, `evaluation.metrics[${i}]`, issues));
-  const reporters = experiment.reporters.map((r, i) => resolveSlot(registry, 'reporter', r, `reporters[${i}]`, issues));
+  const dropped: DroppedOption[] = [];
+  const dataset = resolveSlot(registry, 'dataset', experiment.dataset, 'dataset', issues, dropped);
+  const schedule = resolveSlot(registry, 'schedule', experiment.schedule, 'schedule', issues, dropped);
+  const denoiser = resolveSlot(registry, 'denoiser', experiment.denoiser, 'denoiser', issues, dropped);
+  const sampler = resolveSlot(registry, 'sampler', experiment.sampler, 'sampler', issues, dropped);
+  const metrics = experiment.evaluation.metrics.map((m, i) => resolveSlot(registry, 'metric', m, `evaluation.metrics[${i}]`, issues, dropped));
+  const reporters = experiment.reporters.map((r, i) => resolveSlot(registry, 'reporter', r, `reporters[${i}]`, issues, dropped));
   const t = experiment.training;
   if (t.epochs !== undefined && t.steps !== undefined) {
     issues.push({ path: 'training.steps', message: 'give either training.epochs or training.steps, not both' });
@@ -219,6 +233,7 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
     sampler: sampler as ResolvedSlot,
     metrics: metrics as ResolvedSlot[],
     reporters: reporters as ResolvedSlot[],
+    droppedOptions: dropped,
   };
 }
 

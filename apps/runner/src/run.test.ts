@@ -146,19 +146,3 @@ describe('bad input stops before any work, naming the key', () => {
     await expect(main(['validate', cfg, 'dataset.use=moons', 'evaluation.metrics=[modes]'])).rejects.toThrow(/the dataset describes no modes/);
   });
 });
-
-describe('epsilon prediction at a huge σ_max', () => {
-  it('warns for samplers that turn ε̂ into x̂₀ there, not for ddpm, v-prediction, the oracle or a small σ_max', async () => {
-    const { cosineBetas } = await import('@diffusionlab/schedules');
-    const { scheduleFromBetas } = await import('@diffusionlab/core');
-    const { epsilonAtHugeSigmaWarning } = await import('./run.js');
-    const cosine = scheduleFromBetas('cosine', cosineBetas(1000, 0.008, 0.999));
-    const linear100 = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
-    const r = (sampler: string, predictionType: string) => ({ experiment: { training: { predictionType } }, sampler: { use: sampler } }) as never;
-    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), cosine, true)).toMatch(/sampler ddim .* σ_max = 2\.0\de\+4/);
-    expect(epsilonAtHugeSigmaWarning(r('ddpm', 'epsilon'), cosine, true)).toBeNull();
-    expect(epsilonAtHugeSigmaWarning(r('ddim', 'v'), cosine, true)).toBeNull();
-    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), cosine, false)).toBeNull();
-    expect(epsilonAtHugeSigmaWarning(r('ddim', 'epsilon'), linear100, true)).toBeNull();
-  });
-});

@@ -9,6 +9,7 @@ import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   batchesPerEpoch,
+  type Advice,
   type Dataset,
   type DatasetInfo,
   type Denoiser,
@@ -43,7 +44,9 @@ import { userError } from './io-errors.js';
 import { removeStaleTemps } from './litter.js';
 import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
 import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
+import { checkDivergence, type Divergence } from './divergence.js';
 import { chooseSamplingPath } from './sampling-path.js';
+import { configAdvice, WarningLog } from './warnings.js';
 
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
 
@@ -283,26 +286,9 @@ function checkPredictionFitsSchedule(r: ResolvedExperiment, schedule: NoiseSched
   if (trainable && r.experiment.training.predictionType === 'epsilon' && last === 0) {
     throw new ConfigError(
       { path: 'training.predictionType', message: 'epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0 (zero terminal SNR): x̂₀ would divide by √ᾱ_T = 0' },
-      { hint: 'Use training.predictionType: v (as Lin et al. 2023 do) or sample, or drop rescaleZeroTerminalSnr.' },
+      { hint: 'add training.predictionType=v (as Lin et al. 2023 do) or training.predictionType=sample, or drop schedule.rescaleZeroTerminalSnr.' },
     );
   }
-}
-
-/**
- * Warns when a trained ε-model meets a sampler that converts ε̂ to x̂₀ at a huge σ: every step from
- * σ_max multiplies the network's error by about σ (cosine's β clip at 0.999 gives σ_max ≈ 2·10⁴ at
- * T = 1000). DDPM's ancestral update uses ε̂ with bounded weights and is exempt.
- */
-export function epsilonAtHugeSigmaWarning(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): string | null {
-  if (!trainable || r.experiment.training.predictionType !== 'epsilon' || r.sampler.use === 'ddpm') return null;
-  const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
-  const sigmaMax = Math.sqrt((1 - last) / last);
-  if (!(sigmaMax > 100)) return null;
-  return (
-    `sampler ${r.sampler.use} with an epsilon-prediction model starts at σ_max = ${sigmaMax.toPrecision(3)}, where x̂₀ = x − σ·ε̂ magnifies the ` +
-    `network's error about ${sigmaMax.toPrecision(2)}×; expect poor samples. Use sampler ddpm, training.predictionType v, ` +
-    'or sampler.timestepSpacing leading (which starts below T)'
-  );
 }
 
 /**
@@ -332,13 +318,15 @@ export function envRecord(
   };
 }
 
-/** The schedule's diagnostics and every warning a run or sample directory starts with. */
-export function startWarnings(r: ResolvedExperiment, built: Built): { diagnostics: ScheduleDiagnostics; warnings: string[] } {
+/**
+ * The schedule's diagnostics and every warning a run or sample directory starts with (dropped
+ * options, schedule diagnostics, the sampler's advice, dataset notes), recorded in `log`.
+ */
+export function startWarnings(r: ResolvedExperiment, built: Built, log = new WarningLog(() => {})): { diagnostics: ScheduleDiagnostics; warnings: string[] } {
   const diagnostics = scheduleDiagnostics(built.schedule);
-  const warnings = [...diagnostics.warnings, ...(built.dataset.warnings ?? [])];
-  const epsWarning = epsilonAtHugeSigmaWarning(r, built.schedule, built.denoiser.trainable);
-  if (epsWarning) warnings.push(epsWarning);
-  return { diagnostics, warnings };
+  for (const a of configAdvice(r, built, diagnostics)) log.add(a);
+  for (const w of built.dataset.warnings ?? []) log.add(w);
+  return { diagnostics, warnings: log.messages };
 }
 
 /** Creates the reporters once the run directory exists (they write into it). */
@@ -362,7 +350,9 @@ export async function sampleAndEvaluate(args: {
   model: DenoiserModel;
   runDir: string;
   rng: Rng;
-}): Promise<{ sampling: Record<string, unknown>; metrics: Record<string, number>; details: Record<string, unknown> }> {
+  /** Warnings known before sampling: the likely causes a divergence warning names. */
+  causes?: Advice[];
+}): Promise<{ sampling: Record<string, unknown>; metrics: Record<string, number>; details: Record<string, unknown>; divergence: Divergence | null }> {
   const { r, built, model, runDir, rng } = args;
   const { dataset, schedule, sampler } = built;
   const ev = r.experiment.evaluation;
@@ -418,6 +408,7 @@ export async function sampleAndEvaluate(args: {
   // reference draws; each one's noise floor is the same metric between a perfect generator's draw (Dataset.perfectDraw) and the reference.
   const metrics: Record<string, number> = {};
   const details: Record<string, unknown> = {};
+  const measured: { name: string; value: number; floor: number; higherIsBetter: boolean }[] = [];
   for (const { slot, metric } of built.metrics) {
     const ctx = (label: string) => ({ shape: dataset.shape, info, rng: rng.fork(`metric:${slot.use}`).fork(label) });
     const value = await metric.compute(gen.samples, reference, ctx('value'));
@@ -427,13 +418,17 @@ export async function sampleAndEvaluate(args: {
     const key = camel(metric.name);
     metrics[key] = v.value;
     metrics[`${key}NoiseFloor`] = f.value;
+    measured.push({ name: key, value: v.value, floor: f.value, higherIsBetter: metric.higherIsBetter });
     for (const [k, d] of Object.entries(v.details ?? {})) {
       details[k] = d;
       if (typeof d !== 'string') metrics[k] = d as unknown as number;
     }
   }
   await built.reporters.emit('onEvaluate', { metrics, details });
+  const dim = dataset.shape.reduce((a, b) => a * b, 1);
+  const divergence = checkDivergence({ samples: gen.samples, reference, dim, metrics: measured, causes: args.causes ?? [], steps: gen.steps, numTrainTimesteps: schedule.numTrainTimesteps });
   return {
+    divergence,
     sampling: {
       sampler: r.sampler.use,
       steps: gen.steps,
@@ -457,8 +452,10 @@ export function buildSummary(a: {
   model: Pick<DenoiserModel, 'parameterCount'>;
   diagnostics: ScheduleDiagnostics;
   training: Record<string, unknown>;
-  evald: { sampling: Record<string, unknown>; metrics: Record<string, number> };
+  evald: { sampling: Record<string, unknown>; metrics: Record<string, number>; divergence?: Divergence | null };
   warnings: string[];
+  /** The warnings that come with fixes, as data (each fix: overrides the tool accepts). */
+  fixes?: Advice[];
   /** The run a sample directory was drawn from. */
   source?: string;
 }): Record<string, unknown> {
@@ -485,7 +482,9 @@ export function buildSummary(a: {
     },
     training: a.training,
     sampling: a.evald.sampling,
+    ...(a.evald.divergence ? { divergence: a.evald.divergence } : {}),
     warnings: a.warnings,
+    ...(a.fixes && a.fixes.length > 0 ? { fixes: a.fixes } : {}),
     reporterErrors: a.built.reporters.errors,
   };
 }
@@ -497,7 +496,9 @@ export function camel(name: string): string {
 
 /** Runs a validated experiment and returns its directory and summary. */
 export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}): Promise<RunResult> {
-  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Every warning is recorded once and printed once (reporters print through the same log).
+  const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)));
+  const print = log.print;
   const cwd = opts.cwd ?? process.cwd();
   const exp = r.experiment;
   // Everything that can fail on bad input (plugins, files, backend, data) happens before the
@@ -538,7 +539,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     const env = envRecord(r, built, opts, { config: opts.configPath ?? null });
     writeJsonAtomic(join(runDir, 'env.json'), env);
 
-    const { diagnostics, warnings } = startWarnings(r, built);
+    const { diagnostics, warnings } = startWarnings(r, built, log);
     await built.reporters.emit('onRunStart', {
       runDir,
       name: exp.name,
@@ -552,6 +553,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       parameterCount: model.parameterCount,
       warnings,
     });
+    log.flush();
 
     let training: Record<string, unknown> = { steps: 0, epochs: 0, seconds: 0, stepsPerSecond: 0, finalLoss: null, path: 'none (closed-form denoiser)' };
     let lossHistory: { epoch: number; step: number; loss: number }[] = [];
@@ -610,7 +612,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
           await yieldForSignals();
         },
       });
-      for (const log of logs.splice(0)) log.close();
+      for (const epochLog of logs.splice(0)) epochLog.close();
       lossHistory = result.lossHistory;
       training = {
         steps: result.steps,
@@ -629,14 +631,16 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       recorder.checkpoint = { step: Number(training.steps), epoch: length.epochs, final: true };
     }
 
-    const evald = await sampleAndEvaluate({ r, built, model, runDir, rng });
+    const evald = await sampleAndEvaluate({ r, built, model, runDir, rng, causes: [...log.items] });
     // Sampling never yields to the event loop: a signal that came meanwhile is taken here.
     await takePendingSignals();
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
     const counted = { parameterCount: model.parameterCount };
     model.dispose();
-    for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
-    const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings });
+    for (const w of dataset.warnings ?? []) log.add(w);
+    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
+    log.flush();
+    const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes });
     await built.reporters.emitRunEnd({ runDir, summary, lossHistory });
     if (!existsSync(join(runDir, 'summary.json'))) {
       throw new DiffusionLabError(`the run finished but summary.json was not written (${built.reporters.errors.join('; ')})`, { code: 'REPORTER_FAILED' });
@@ -646,7 +650,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     await takePendingSignals();
     return { runDir, summary };
   } catch (e) {
-    for (const log of logs) log.close();
+    for (const epochLog of logs) epochLog.close();
     const err = userError(e);
     if (recorder.record(failureReason(err)) === null) print(`warning: could not write ${join(runDir, 'FAILED')}`);
     throw err;

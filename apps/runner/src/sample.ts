@@ -25,6 +25,7 @@ import {
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
 import { closeOutputDir, recordOutput } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
+import { WarningLog } from './warnings.js';
 import { buildPlugins, buildSummary, createReporters, envRecord, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, startWarnings, withSummaryReporter } from './run.js';
 
 type Json = Record<string, unknown>;
@@ -239,7 +240,10 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
  * the checkpoint, data — happens before the sample directory is created.
  */
 export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
-  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  // Every warning is recorded once and printed once (reporters print through the same log).
+  const changesModel = (o: string) => MODEL_SECTIONS.some((s) => o.startsWith(`${s}.`) || o.startsWith(`${s}=`));
+  const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)), (fix) => !fix.some(changesModel));
+  const print = log.print;
   const cwd = opts.cwd ?? process.cwd();
   const resolvedAll = await resolveForRun(run, raw, cwd, opts);
   const withSummary = withSummaryReporter(resolvedAll.r, resolvedAll.registry);
@@ -290,7 +294,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     const env = envRecord(r, built, opts, { source: run.dir });
     writeJsonAtomic(join(sampleDir, 'env.json'), env);
     const runTraining = (run.summary?.training as Json | undefined) ?? {};
-    const { diagnostics, warnings } = startWarnings(r, built);
+    const { diagnostics, warnings } = startWarnings(r, built, log);
     await built.reporters.emit('onRunStart', {
       runDir: sampleDir,
       name: exp.name,
@@ -305,13 +309,16 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       parameterCount: model.parameterCount,
       warnings,
     });
+    log.flush();
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
-    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng });
-    for (const w of dataset.warnings ?? []) if (!warnings.includes(w)) warnings.push(w);
+    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
+    for (const w of dataset.warnings ?? []) log.add(w);
+    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
+    log.flush();
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
-    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings, source: run.dir });
-    await built.reporters.emitRunEnd({ runDir: sampleDir, summary, lossHistory: [] });
+    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes, source: run.dir });
+    await built.reporters.emitRunEnd( { runDir: sampleDir, summary, lossHistory: [] });
     return { sampleDir, summary };
   } catch (e) {
     // Nothing half-written: a folder this call created goes away; an existing one gets a FAILED marker.

@@ -3,6 +3,7 @@
  * math, seeded RNG, training and sampling loops, plugin registry and errors they share.
  */
 export { z } from 'zod';
+export * from './advice.js';
 export * from './artifacts.js';
 export * from './errors.js';
 export * from './gradients.js';

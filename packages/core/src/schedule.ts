@@ -2,6 +2,7 @@
  * Noise schedules as immutable numbers (Ho et al. 2020, §2): βₜ, αₜ = 1 − βₜ, ᾱₜ = Π αₛ.
  * Backend-free and serialisable, so samplers read them without touching tensors.
  */
+import { type Advice, formatAdvice } from './advice.js';
 import { ConfigError } from './errors.js';
 
 /** The discrete forward process every schedule plugin produces and every sampler reads. */
@@ -135,25 +136,36 @@ export interface ScheduleDiagnostics {
   logSnrMax: number;
   logSnrMin: number;
   warnings: string[];
+  /** The same warnings with their fixes as data (overrides the tool accepts), in the same order. */
+  advice: Advice[];
 }
 
 /** ᾱ_T above this leaves ≥ 10 % of x₀'s scale in x_T; sampling from N(0, I) then starts off-distribution. */
 export const ALPHA_BAR_T_WARN = 0.01;
 
-/** Computes {@link ScheduleDiagnostics}; the warning text says what it means and how to fix it. */
+/**
+ * Computes {@link ScheduleDiagnostics}; the warning says what it means and gives fixes that validate:
+ * zero-terminal-SNR rescaling comes with v-prediction, because an ε-model cannot be sampled at ᾱ_T = 0.
+ */
 export function scheduleDiagnostics(s: NoiseSchedule): ScheduleDiagnostics {
   const T = s.numTrainTimesteps;
   const first = s.alphasCumprod[0];
   const last = s.alphasCumprod[T - 1];
   const snr = (a: number) => a / (1 - a);
-  const warnings: string[] = [];
+  const advice: Advice[] = [];
   if (last > ALPHA_BAR_T_WARN) {
-    warnings.push(
-      `schedule: ᾱ_T = ${last.toFixed(4)} is far from 0, so x_T still holds ${(100 * Math.sqrt(last)).toFixed(0)} % of the data's scale ` +
-        `and sampling from N(0, I) starts from the wrong distribution. Fix: more timesteps (e.g. schedule.timesteps=1000), ` +
-        `a cosine schedule (schedule.use=cosine), or zero-terminal-SNR rescaling (schedule.rescaleZeroTerminalSnr=true).`,
-    );
+    advice.push({
+      message:
+        `schedule: ᾱ_T = ${last.toFixed(4)} is far from 0, so x_T still holds ${(100 * Math.sqrt(last)).toFixed(0)} % of the data's scale ` +
+        'and sampling from N(0, I) starts from the wrong distribution: use more timesteps, a cosine schedule, or zero-terminal-SNR rescaling with v-prediction.',
+      fixes: [
+        ...(T < 1000 ? [['schedule.timesteps=1000']] : []),
+        ['schedule.use=cosine'],
+        ['schedule.rescaleZeroTerminalSnr=true', 'training.predictionType=v'],
+      ],
+    });
   }
+  const warnings = advice.map(formatAdvice);
   return {
     numTrainTimesteps: T,
     alphaBarT: last,
@@ -163,5 +175,6 @@ export function scheduleDiagnostics(s: NoiseSchedule): ScheduleDiagnostics {
     logSnrMax: logSnr(first),
     logSnrMin: logSnr(last),
     warnings,
+    advice,
   };
 }

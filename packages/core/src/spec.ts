@@ -4,6 +4,7 @@
  * plain data, never tensors.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { Advice } from './advice.js';
 import type { PredictionType } from './prediction.js';
 import type { Rng } from './rng.js';
 import type { NoiseSchedule, ScheduleDiagnostics } from './schedule.js';
@@ -208,6 +209,22 @@ export interface Sampler {
   /** The decreasing training timesteps this sampler visits for a given step count. */
   timesteps(schedule: NoiseSchedule, steps: number): number[];
   sample(params: SampleParams): Promise<SampleOutput>;
+  /**
+   * Combinations this sampler is known to handle poorly (e.g. a σ grid from a huge σ_max), with
+   * fixes; the runner prints what it returns at `validate` and before a run, and never inspects a
+   * sampler's name or options itself. Optional: no advice means none known.
+   */
+  advise?(ctx: SamplerAdviceContext): Advice[];
+}
+
+/** What a sampler may weigh when it advises on a combination (see {@link Sampler.advise}). */
+export interface SamplerAdviceContext {
+  schedule: NoiseSchedule;
+  predictionType: PredictionType;
+  /** The steps this run will take. */
+  steps: number;
+  /** False for closed-form denoisers (their prediction is exact, so no error is magnified). */
+  trainable: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

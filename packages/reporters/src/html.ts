@@ -54,12 +54,20 @@ const json = (v: unknown) => escapeHtml(JSON.stringify(v, jsonReplacer, 2) ?? 'n
 export function renderReport(d: ReportData): string {
   const parts: string[] = [];
   const s = d.start;
+  // A run whose samples are garbage says so before anything else (summary.json's `divergence`).
+  const divergence = (d.summary?.divergence ?? null) as { message?: unknown; fixes?: unknown } | null;
+  if (divergence && typeof divergence.message === 'string') {
+    const fixes = Array.isArray(divergence.fixes) ? (divergence.fixes as string[][]).map((f) => `<code>${escapeHtml(f.join(' '))}</code>`).join(' or ') : '';
+    parts.push(`<div class="diverged"><strong>${escapeHtml(divergence.message)}</strong>${fixes ? `<br>Fix: ${fixes}` : ''}</div>`);
+  }
   if (s) {
     parts.push(
       `<p>data shape [${s.dataShape.join(', ')}] · ${s.parameterCount.toLocaleString('en-US')} parameters · schedule ${escapeHtml(s.schedule)} · ${s.totalSteps} steps (${s.epochs} epochs)</p>`,
     );
-    if (s.warnings.length > 0) {
-      parts.push('<h2>Warnings</h2>', `<ul class="warn">${s.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
+    // The summary's list is complete (warnings raised after the start, e.g. by sampling, included).
+    const warnings = Array.isArray(d.summary?.warnings) ? (d.summary.warnings as string[]) : s.warnings;
+    if (warnings.length > 0) {
+      parts.push('<h2>Warnings</h2>', `<ul class="warn">${warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`);
     }
   }
   if (d.metrics && Object.keys(d.metrics).length > 0) {
@@ -98,7 +106,7 @@ table { border-collapse: collapse; } th, td { padding: 0.3em 0.8em; border-botto
 th:first-child, td:first-child { text-align: left; }
 pre { background: #f6f6f6; padding: 0.8em; overflow: auto; font-size: 0.85em; }
 figure { margin: 1em 0; } img { max-width: 100%; height: auto; border: 1px solid #eee; } figcaption { color: #666; font-size: 0.85em; }
-.warn li { color: #8a4b00; } .note { color: #666; font-size: 0.85em; }
+.warn li { color: #8a4b00; } .diverged { background: #fde8e8; border: 2px solid #b00020; color: #b00020; padding: 0.8em; margin: 1em 0; } .note { color: #666; font-size: 0.85em; }
 </style>
 </head>
 <body>

@@ -4,6 +4,7 @@
  * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
+import { withAdvice } from './advice.js';
 import { ddim } from './ddim.js';
 import { ddpm } from './ddpm.js';
 import { dpmpp2m } from './dpmpp-2m.js';
@@ -13,6 +14,7 @@ import { eulerAncestral } from './euler-ancestral.js';
 import { heun } from './heun.js';
 import { lms } from './lms.js';
 
+export * from './advice.js';
 export * from './common.js';
 export * from './ddim.js';
 export * from './ddpm.js';
@@ -24,5 +26,5 @@ export * from './heun.js';
 export * from './lms.js';
 export * from './sigmas.js';
 
-/** Every sampler plugin of this package, for the runner's registry. */
-export const plugins: AnyPluginDefinition[] = [ddpm, ddim, euler, eulerAncestral, heun, lms, dpmpp2m, dpmpp2mSde];
+/** Every sampler plugin of this package, for the runner's registry, each with its advice (advice.ts) wired in. */
+export const plugins: AnyPluginDefinition[] = [ddpm, ddim, euler, eulerAncestral, heun, lms, dpmpp2m, dpmpp2mSde].map(withAdvice);
