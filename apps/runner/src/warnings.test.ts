@@ -42,7 +42,7 @@ describe('warnings of a run reach the console once each, and summary.json', () =
       `name: w\nbackend: cpu\ndataset: { use: file, path: data.csv }\nschedule: { use: linear, timesteps: 50 }\ndenoiser: { use: oracle }\nsampler: { use: ddpm }\nevaluation: { samples: 100, metrics: [w1] }\nreporters: [console, summary]\n`,
     );
     const warned = lines.filter((l) => l.startsWith('warning: '));
-    const replacement = warned.filter((l) => l.includes('drawn with replacement'));
+    const replacement = warned.filter((l) => l.includes('reference points requested') && l.includes('drawn with replacement'));
     expect(replacement).toHaveLength(1);
     expect(new Set(warned).size).toBe(warned.length);
     expect(summary.warnings as string[]).toContainEqual(expect.stringContaining('drawn with replacement'));
