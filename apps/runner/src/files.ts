@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   artifactsToFiles,
   type CheckpointFiles,
+  DiffusionLabError,
   filesToArtifacts,
   type ModelArtifacts,
   type NamedArray,
@@ -99,7 +100,13 @@ export function encodeTrainState(state: TrainState): Record<string, string | Uin
 export function loadTrainState(dir: string): TrainState | null {
   const jp = join(dir, TRAIN_STATE_JSON);
   if (!existsSync(jp)) return null;
-  const json = JSON.parse(readFileSync(jp, 'utf8'));
+  // biome-ignore lint/suspicious/noExplicitAny: the fields are read as before; h3 validates them against the config.
+  let json: any;
+  try {
+    json = JSON.parse(readFileSync(jp, 'utf8'));
+  } catch (e) {
+    throw new DiffusionLabError(`${jp} is corrupt (${(e as Error).message}); the checkpoint cannot be resumed`, { hint: 'start the run again without --resume (with --force to replace the directory)' });
+  }
   const bytes = readFileSync(join(dir, TRAIN_STATE_BIN));
   const buf = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   const pick = (group: string): NamedArray[] =>
