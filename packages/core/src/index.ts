@@ -18,3 +18,4 @@ export * from './sample.js';
 export * from './schedule.js';
 export * from './spec.js';
 export * from './train.js';
+export * from './npy-header.js';
