@@ -37,6 +37,7 @@ import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { encodeTrainState, loadTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import { chooseSamplingPath } from './sampling-path.js';
 
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
@@ -225,7 +226,9 @@ export interface Built {
  * here; `run`, `sample` and `sweep` go on to {@link buildPlugins}.
  */
 export async function checkPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Omit<Built, 'reporters' | 'backend'>> {
+  checkDatasetMemory(r);
   const dataset = await create<'dataset'>(r.dataset, ctx);
+  checkRunMemory(r, dataset.shape);
   const schedule = await create<'schedule'>(r.schedule, ctx);
   const denoiser = await create<'denoiser'>(r.denoiser, ctx);
   const sampler = await create<'sampler'>(r.sampler, ctx);

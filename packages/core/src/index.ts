@@ -19,3 +19,4 @@ export * from './schedule.js';
 export * from './spec.js';
 export * from './train.js';
 export * from './npy-header.js';
+export * from './memory.js';

@@ -7,7 +7,7 @@
  */
 import { type NoiseSchedule, type PlainMlpDescription, type PredictionType, posteriorVariance } from '@diffusionlab/core';
 import { ACTIVATION_CODE, mlpShape } from './describe.js';
-import { kernelModule } from './wasm.js';
+import { checkKernelBytes, kernelModule } from './wasm.js';
 
 /** A source of standard normal draws (core's Rng fits). */
 export interface NormalSource {
@@ -102,6 +102,7 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   const inPtr = alloc(TILE * widths[0]);
   const outPtr: number[] = [];
   for (let l = 0; l < L; l++) outPtr.push(alloc(TILE * widths[l + 1]));
+  checkKernelBytes(top);
   const need = top - k.memory.buffer.byteLength;
   if (need > 0) k.memory.grow(Math.ceil(need / 65536));
   const f = new Float32Array(k.memory.buffer);
