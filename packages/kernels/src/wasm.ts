@@ -91,7 +91,8 @@ export function simdSupported(): boolean {
 
 /** Rounds a float count up to a multiple of 4 (one v128), so every buffer is 16-byte aligned. */
 export function pad4(n: number): number {
-  return (n + 3) & ~3;
+  // Arithmetic, not `(n + 3) & ~3`: bitwise ops wrap at 2³¹, which made huge models alias small buffers.
+  return Math.ceil(n / 4) * 4;
 }
 
 /**
@@ -131,12 +132,12 @@ export class KernelInstance {
       this.k.memory.grow(Math.ceil(need / 65536));
       this.f32 = new Float32Array(this.k.memory.buffer);
     }
-    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    this.f32.fill(0, ptr / 4, (ptr + bytes) / 4);
     return ptr;
   }
 
   /** A float32 view of `floats` elements at byte pointer `ptr` (valid until the next grow). */
   view(ptr: number, floats: number): Float32Array {
-    return this.f32.subarray(ptr >> 2, (ptr >> 2) + floats);
+    return this.f32.subarray(ptr / 4, (ptr / 4) + floats);
   }
 }
