@@ -94,8 +94,8 @@ export abstract class FusedAdamTrainer implements FusedTrainer {
       gradScale = Math.min(1, o.gradClipNorm / (norm + 1e-6));
     }
     this.t++;
-    const bc1 = 1 - o.beta1 ** this.t;
-    const bc2 = 1 - o.beta2 ** this.t;
+    const bc1 = 1 - Math.pow(o.beta1, this.t);
+    const bc2 = 1 - Math.pow(o.beta2, this.t);
     // AdamW's decoupled decay uses this step's rate, as core's tfjs path does (θ ← θ·(1 − lr·λ)).
     const decayFactor = o.weightDecay > 0 ? 1 - learningRate * o.weightDecay : 1;
     b.inst.k.adam(b.paramPtr, b.gradPtr, b.mPtr, b.vPtr, b.paramCount, learningRate, o.beta1, o.beta2, o.epsilon, bc1, bc2, decayFactor, gradScale);
