@@ -2,7 +2,7 @@
  * Config files: read YAML or JSON, merge `extends:` bases, apply `key=value` overrides, and
  * validate the whole thing — every plugin's options included — before any work starts.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
 import {
   type AnyPluginDefinition,
@@ -14,6 +14,7 @@ import {
 } from '@diffusionlab/core';
 import YAML from 'yaml';
 import { type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
+import { checkConfigValue, checkKeyName, checkLooksLikeConfig, checkTextDepth, MAX_YAML_ALIASES, readConfigText } from './safe-parse.js';
 import { type Experiment, experimentSchema } from './schema.js';
 import { isTsConfigFile, loadTsConfig } from './ts-config.js';
 
@@ -37,6 +38,7 @@ export function deepMerge(base: Json, over: Json): Json {
 /** Parses one file's text as YAML or JSON; errors carry the file and line. */
 export function parseConfigText(text: string, file: string): Json {
   if (text.trim() === '') throw new ConfigError({ path: '', message: `config file ${file} is empty` });
+  checkTextDepth(text, file);
   let value: unknown;
   if (extname(file).toLowerCase() === '.json') {
     try {
@@ -52,9 +54,15 @@ export function parseConfigText(text: string, file: string): Json {
       const where = pos ? ` at line ${pos.line}, column ${pos.col}` : '';
       throw new ConfigError({ path: '', message: `${file} is not valid YAML${where}: ${err.message.split('\n')[0]}` });
     }
-    value = doc.toJS();
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+    } catch (e) {
+      throw new ConfigError({ path: '', message: `${file} cannot be expanded: ${(e as Error).message} (over ${MAX_YAML_ALIASES} alias uses; write the values out)` });
+    }
   }
   if (!isObject(value)) throw new ConfigError({ path: '', message: `${file} must contain a mapping of keys (name, dataset, schedule, …), not ${Array.isArray(value) ? 'a list' : typeof value}` });
+  checkConfigValue(value, file);
+  checkLooksLikeConfig(value, file, Object.keys(experimentSchema.shape));
   return value;
 }
 
@@ -65,12 +73,7 @@ export function readConfigFile(file: string, seen: string[] = []): Json {
   if (!existsSync(abs)) {
     throw new ConfigError({ path: seen.length ? 'extends' : '', message: `config file not found: ${file}` });
   }
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch (e) {
-    throw new ConfigError({ path: '', message: `cannot read config file ${file}: ${(e as Error).message}` });
-  }
+  const text = readConfigText(abs, file, seen.length ? 'extends' : '');
   const own = isTsConfigFile(abs) ? loadTsConfig(abs) : parseConfigText(text, file);
   resolveRelativePaths(own, dirname(abs));
   if (typeof own.extends !== 'string') return own;
@@ -117,6 +120,7 @@ export function parseOverrides(args: readonly string[], allowLists: boolean): Ov
     const key = arg.slice(0, eq).trim();
     const raw = arg.slice(eq + 1);
     if (!/^[A-Za-z_][\w-]*(\.[\w-]+|\[\d+\])*$/.test(key)) throw new ConfigError({ path: key, message: 'not a valid key path (use dots, e.g. sampler.steps)' });
+    for (const seg of key.split(/[.[\]]/)) checkKeyName(seg, key);
     const isFlow = raw.trim().startsWith('[') || raw.trim().startsWith('{');
     const parts = !isFlow && raw.includes(',') ? raw.split(',') : [raw];
     if (parts.length > 1 && !allowLists) {
@@ -129,12 +133,14 @@ export function parseOverrides(args: readonly string[], allowLists: boolean): Ov
 /** Sets `a.b[2].c` in a nested object, creating objects on the way. */
 export function setPath(obj: Json, key: string, value: unknown): void {
   const segs = key.split('.').flatMap((s) => s.split(/\[(\d+)\]/).filter((x) => x !== ''));
+  for (const s of segs) checkKeyName(s, key);
   let cur: Json | unknown[] = obj;
   for (let i = 0; i < segs.length - 1; i++) {
     const s = segs[i];
     const container = cur as Json;
+    checkIndex(cur, s, key);
     if (isObject(container)) markExplicit(container, s);
-    let next = container[s];
+    let next = Object.hasOwn(container, s) ? container[s] : undefined;
     if (typeof next !== 'object' || next === null) {
       next = /^\d+$/.test(segs[i + 1]) ? [] : {};
       container[s] = next;
@@ -142,10 +148,20 @@ export function setPath(obj: Json, key: string, value: unknown): void {
     cur = next as Json;
   }
   const last = segs[segs.length - 1];
+  checkIndex(cur, last, key);
   // Switching plugin through an override keeps the options set so far, marked inherited (see inherit.ts).
   if (last === 'use' && isObject(cur)) markSwitch(cur, value);
   else if (isObject(cur)) markExplicit(cur, last);
   (cur as Json)[last] = value;
+}
+
+/** Refuses a list index past the end of the list (one past appends), so `reporters[99999999]` cannot allocate a huge array. */
+function checkIndex(container: Json | unknown[], seg: string, key: string): void {
+  if (!/^\d+$/.test(seg)) return;
+  const length = Array.isArray(container) ? container.length : 0;
+  if (Number(seg) > length) {
+    throw new ConfigError({ path: key, message: `index ${seg} is past the end of the list, which has ${length} entr${length === 1 ? 'y' : 'ies'} (use 0–${length}; ${length} appends)` });
+  }
 }
 
 /** Applies single-valued overrides to a raw config (a copy). */

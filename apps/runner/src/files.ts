@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DiffusionLabError,
   artifactsToFiles,
   type CheckpointFiles,
+  DiffusionLabError,
   filesToArtifacts,
   type ModelArtifacts,
   type NamedArray,

@@ -45,6 +45,7 @@ import { removeStaleTemps } from './litter.js';
 import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
 import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { checkDivergence, type Divergence } from './divergence.js';
+import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import { configAdvice, WarningLog } from './warnings.js';
 
@@ -247,7 +248,9 @@ export interface Built {
  * here; `run`, `sample` and `sweep` go on to {@link buildPlugins}.
  */
 export async function checkPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Omit<Built, 'reporters' | 'backend'>> {
+  checkDatasetMemory(r);
   const dataset = await create<'dataset'>(r.dataset, ctx);
+  checkRunMemory(r, dataset.shape);
   const schedule = await create<'schedule'>(r.schedule, ctx);
   const denoiser = await create<'denoiser'>(r.denoiser, ctx);
   const sampler = await create<'sampler'>(r.sampler, ctx);

@@ -12,6 +12,7 @@ import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusio
 import { escapeHtml, type FigureSpec, formatNumber, renderPng } from '@diffusionlab/reporters';
 import { nfeAxis } from './nfe-axis.js';
 import { parseOverrides, resolvedConfigObject } from './config.js';
+import { csvCell } from './csv-cell.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { type LoadedExperiment, loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
@@ -225,11 +226,7 @@ export function sweepRow(point: SweepPoint, points: readonly SweepPoint[], summa
 export function toCsv(rows: readonly SweepRow[]): string {
   const cols: string[] = [];
   for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const cell = (v: unknown) => {
-    if (v === undefined || v === null) return '';
-    const s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
+  const cell = csvCell;
   return `${[cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n')}\n`;
 }
 

@@ -20,3 +20,5 @@ export * from './sample.js';
 export * from './schedule.js';
 export * from './spec.js';
 export * from './train.js';
+export * from './npy-header.js';
+export * from './memory.js';

@@ -2,6 +2,7 @@
  * NumPy `.npy` (format 1.0) encoding and decoding, so samples open directly in NumPy and users'
  * arrays load as datasets. Little-endian float32/float64/int32/uint8, C order.
  */
+import { parseNpyHeader } from './npy-header.js';
 
 /** Encodes a float32 array with the given shape as `.npy` bytes (`np.load` reads it). */
 export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Array {
@@ -28,33 +29,10 @@ export interface NpyArray {
   dtype: string;
 }
 
-/** Decodes `.npy` bytes (versions 1–3; f4, f8, i4, i8, u1, i1, i2, u2, u4, little or big endian, C order). */
+/** Decodes `.npy` bytes (versions 1–3; f4, f8, i4, i8, u1, i1, i2, u2, u4, little or big endian, C order); the header is checked strictly ({@link parseNpyHeader}). */
 export function decodeNpy(bytes: Uint8Array): NpyArray {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
-  for (let i = 0; i < 6; i++) if (bytes[i] !== magic[i]) throw new Error('not a .npy file (bad magic bytes)');
+  const { descr, kind, littleEndian: little, itemSize: size, shape, count, dataOffset: offset } = parseNpyHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shapeStr = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shapeStr === undefined) throw new Error(`unreadable .npy header: ${header.trim()}`);
-  if (fortran === 'True') throw new Error('.npy arrays in Fortran order are not supported; save with np.ascontiguousarray');
-  const shape = shapeStr
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const little = descr[0] !== '>';
-  const kind = descr.slice(1);
-  const sizes: Record<string, number> = { f4: 4, f8: 8, i4: 4, i8: 8, u1: 1, i1: 1, i2: 2, u2: 2, u4: 4 };
-  const size = sizes[kind];
-  if (!size) throw new Error(`.npy dtype ${descr} is not supported (use float32, float64 or an integer type)`);
-  const offset = start + headerLen;
-  if (bytes.byteLength - offset < count * size) throw new Error(`.npy file is truncated: expected ${count * size} data bytes, found ${bytes.byteLength - offset}`);
   const data = new Float64Array(count);
   for (let i = 0; i < count; i++) {
     const p = offset + i * size;

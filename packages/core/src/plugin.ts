@@ -3,6 +3,7 @@
  * exports an array of them as `plugins`; nothing registers itself on import.
  */
 import type { z } from 'zod';
+import type { MemoryEstimate, MemoryEstimateContext } from './memory.js';
 import type { Dataset, Denoiser, Metric, Reporter, Sampler } from './spec.js';
 import type { NoiseSchedule } from './schedule.js';
 
@@ -49,6 +50,11 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends z
   /** Options other than `use`; a zod object schema with defaults. */
   readonly options: S;
   create(options: z.output<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+  /**
+   * Optional: the peak memory this plugin will need, computed from its options alone (no data read,
+   * nothing built), so a config that cannot fit is refused before any work; null when unknown.
+   */
+  estimateMemory?(options: z.output<S>, context: MemoryEstimateContext): MemoryEstimate | null;
 }
 
 /** Any plugin definition, for arrays that mix kinds. */

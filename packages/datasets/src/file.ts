@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises';
 import { extname, resolve } from 'node:path';
 import { type Dataset, definePlugin, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { checkDataFile, estimateFileMemory } from './file-limits.js';
 import { floorDraw, type FloorPool } from './floor-draw.js';
-import { DataFileError, type NumericTable, parseDelimited, parseJsonTable, parseNpyTable } from './parse.js';
+import { DataFileError, type NumericTable, parseDelimitedFile, parseJsonTable, parseNpyTable } from './parse.js';
 import { columnStats, fail, type Standardization, sampleRows, standardizeInPlace } from './util.js';
 
 const FORMATS = ['auto', 'csv', 'json', 'npy'] as const;
@@ -57,20 +58,24 @@ export interface FileDataset extends Dataset {
 
 /** Reads and parses the file; every failure becomes a ConfigError at `dataset.path` naming the file (and line/column). */
 export async function readTable(path: string, format: FileOptions['format']): Promise<NumericTable> {
-  let bytes: Uint8Array;
+  const ext = extname(path).toLowerCase();
+  const kind = format !== 'auto' ? format : ext === '.npy' ? 'npy' : ext === '.json' ? 'json' : 'csv';
+  checkDataFile(path, kind);
+  let bytes: Uint8Array = new Uint8Array(0);
   try {
-    bytes = await readFile(path);
+    // Delimited text streams (any size); JSON and .npy are read whole.
+    if (kind !== 'csv') bytes = await readFile(path);
+    else return await parseDelimitedFile(path);
   } catch (e) {
+    if (e instanceof DataFileError) fail('path', `${path}: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
     fail('path', `cannot read ${resolve(path)}: ${why}`);
   }
-  const ext = extname(path).toLowerCase();
-  const kind = format !== 'auto' ? format : ext === '.npy' ? 'npy' : ext === '.json' ? 'json' : 'csv';
   try {
     if (kind === 'npy') return parseNpyTable(bytes);
     const text = new TextDecoder('utf-8').decode(bytes).replace(/^\uFEFF/, '');
-    return kind === 'json' ? parseJsonTable(text) : parseDelimited(text);
+    return parseJsonTable(text);
   } catch (e) {
     if (e instanceof DataFileError) fail('path', `${path}: ${e.message}`);
     throw e;
@@ -157,6 +162,7 @@ export const file = definePlugin({
   name: 'file',
   description: 'Your own data from a CSV/TSV/text, JSON or .npy file, with a fixed held-out split for evaluation.',
   options: fileOptions,
+  estimateMemory: (options) => estimateFileMemory(options.path, options.format),
   async create(options): Promise<FileDataset> {
     const table = await readTable(options.path, options.format);
     return datasetFromTable(table, options, options.path);

@@ -4,6 +4,7 @@
  * known exactly, `info.mixture` lets the oracle denoiser and the modes metric use it.
  */
 import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { rowsEstimate } from './estimate.js';
 import { DATASET_PATH, largestRemainder, shuffleRows } from './util.js';
 
 const numberOrVector = z.union([z.number(), z.array(z.number()).min(1)], {
@@ -197,5 +198,6 @@ export const gaussianMixture = definePlugin({
   name: 'gaussian-mixture',
   description: 'Diagonal Gaussian mixture with exact density info (the reference example’s two-Gaussian 1-D data).',
   options: gaussianMixtureOptions,
+  estimateMemory: (o) => rowsEstimate(o.size ?? o.epochSize, [resolveMixture(o).mixture?.dim ?? 1], o.size !== undefined ? 'size' : 'epochSize'),
   create: (options) => createGaussianMixture(options),
 });

@@ -3,6 +3,7 @@
  * Strict on purpose: every value must be a finite number and every row the same length, and the
  * first problem is reported with its line and column, so nothing is silently dropped or coerced.
  */
+import { createReadStream } from 'node:fs';
 import { decodeNpy } from '@diffusionlab/core';
 
 /** A parsed file: `count` rows of `shape` (one row = prod(shape) values), row-major, float64. */
@@ -62,43 +63,107 @@ function splitFields(line: string, delim: string | null): string[] {
   return out;
 }
 
-/**
- * Parses delimited text. The delimiter is the first of `,` `\t` `;` found on the first content
- * line, else whitespace (np.savetxt's default). Blank lines and `#` comment lines are skipped. The
- * first line is a header when none of its fields is numeric.
- */
-export function parseDelimited(text: string): NumericTable {
-  const lines = text.split(/\r?\n/);
-  const content = (s: string) => s.trim() !== '' && !s.trimStart().startsWith('#');
-  const first = lines.findIndex(content);
-  if (first < 0) throw new DataFileError('line 1', 'the file has no data rows');
-  const delim = [',', '\t', ';'].find((d) => lines[first].includes(d)) ?? null;
-  const firstFields = splitFields(lines[first], delim);
-  const isHeader = firstFields.every((f) => typeof numberOrReason(f) === 'string' && !NON_FINITE.test(f) && f !== '');
-  const width = firstFields.length;
-  const values: number[] = [];
-  let count = 0;
-  for (let li = isHeader ? first + 1 : first; li < lines.length; li++) {
-    if (!content(lines[li])) continue;
-    const fields = splitFields(lines[li], delim);
-    if (fields.length !== width) {
-      throw new DataFileError(
-        `line ${li + 1}, column ${Math.min(fields.length, width) + 1}`,
-        `row has ${fields.length} columns but line ${first + 1} has ${width}`,
-      );
+/** A Float64Array that grows by doubling, so rows of any count append without a number[] on the heap. */
+class GrowableFloat64 {
+  private buf = new Float64Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    if (this.length === this.buf.length) {
+      const next = new Float64Array(this.buf.length * 2);
+      next.set(this.buf);
+      this.buf = next;
     }
-    fields.forEach((f, j) => {
-      const v = numberOrReason(f);
-      if (typeof v === 'string') {
-        const name = isHeader ? ` (${JSON.stringify(firstFields[j])})` : '';
-        throw new DataFileError(`line ${li + 1}, column ${j + 1}${name}`, v);
-      }
-      values.push(v);
-    });
-    count++;
+    this.buf[this.length++] = v;
   }
-  if (count === 0) throw new DataFileError(`line ${first + 2}`, 'the file has a header but no data rows');
-  return { data: Float64Array.from(values), count, shape: [width], ...(isHeader ? { header: firstFields } : {}) };
+
+  /** The values, trimmed to their count. */
+  take(): Float64Array {
+    return this.buf.length === this.length ? this.buf : this.buf.slice(0, this.length);
+  }
+}
+
+/**
+ * Parses delimited text one line at a time, so a file of any size streams through it without ever
+ * being one string (V8 caps strings near 512 MB). The delimiter is the first of `,` `\t` `;` found
+ * on the first content line, else whitespace (np.savetxt's default). Blank lines and `#` comment
+ * lines are skipped. The first line is a header when none of its fields is numeric.
+ */
+export class DelimitedParser {
+  private lineNo = 0;
+  private first = -1;
+  private delim: string | null = null;
+  private width = 0;
+  private firstFields: string[] = [];
+  private isHeader = false;
+  private readonly values = new GrowableFloat64();
+  private count = 0;
+
+  /** Feeds the next line (without its line ending). */
+  line(raw: string): void {
+    this.lineNo++;
+    const li = this.lineNo;
+    const text = li === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim() === '' || text.trimStart().startsWith('#')) return;
+    if (this.first < 0) {
+      this.first = li;
+      this.delim = [',', '\t', ';'].find((d) => text.includes(d)) ?? null;
+      this.firstFields = splitFields(text, this.delim);
+      this.isHeader = this.firstFields.every((f) => typeof numberOrReason(f) === 'string' && !NON_FINITE.test(f) && f !== '');
+      this.width = this.firstFields.length;
+      if (this.isHeader) return;
+    }
+    const fields = splitFields(text, this.delim);
+    if (fields.length !== this.width) {
+      throw new DataFileError(`line ${li}, column ${Math.min(fields.length, this.width) + 1}`, `row has ${fields.length} columns but line ${this.first} has ${this.width}`);
+    }
+    for (let j = 0; j < fields.length; j++) {
+      const v = numberOrReason(fields[j]);
+      if (typeof v === 'string') {
+        const name = this.isHeader ? ` (${JSON.stringify(this.firstFields[j])})` : '';
+        throw new DataFileError(`line ${li}, column ${j + 1}${name}`, v);
+      }
+      this.values.push(v);
+    }
+    this.count++;
+  }
+
+  /** The table, once every line was fed. */
+  finish(): NumericTable {
+    if (this.first < 0) throw new DataFileError('line 1', 'the file has no data rows');
+    if (this.count === 0) throw new DataFileError(`line ${this.first + 1}`, 'the file has a header but no data rows');
+    return { data: this.values.take(), count: this.count, shape: [this.width], ...(this.isHeader ? { header: this.firstFields } : {}) };
+  }
+}
+
+/** Parses delimited text held in memory (see {@link DelimitedParser} for the rules). */
+export function parseDelimited(text: string): NumericTable {
+  const p = new DelimitedParser();
+  for (const line of text.split(/\r?\n/)) p.line(line);
+  return p.finish();
+}
+
+/** Bytes read at a time by {@link parseDelimitedFile}. */
+export const DELIMITED_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Parses a delimited text file by streaming it in chunks (UTF-8, lines split on LF or CRLF), so its
+ * size is bounded by memory for the numbers, not by the longest string V8 can make.
+ */
+export async function parseDelimitedFile(path: string, chunkBytes = DELIMITED_CHUNK_BYTES): Promise<NumericTable> {
+  const p = new DelimitedParser();
+  const decoder = new TextDecoder('utf-8');
+  let carry = '';
+  const feed = (text: string) => {
+    const lines = (carry + text).split('\n');
+    carry = lines.pop() as string;
+    for (const l of lines) p.line(l.endsWith('\r') ? l.slice(0, -1) : l);
+  };
+  const stream = createReadStream(path, { highWaterMark: chunkBytes });
+  for await (const chunk of stream) feed(decoder.decode(chunk as Buffer, { stream: true }));
+  feed(decoder.decode());
+  if (carry !== '') p.line(carry.endsWith('\r') ? carry.slice(0, -1) : carry);
+  return p.finish();
 }
 
 /**

@@ -4,6 +4,7 @@
  * space the model trains on. Each set only supplies its sampler, in its own file.
  */
 import { type Dataset, type DatasetInfo, definePlugin, type GaussianMixtureInfo, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { rowsEstimate } from './estimate.js';
 import { columnStats, type Standardization, standardizeInPlace } from './util.js';
 
 /** Points in the fixed draw that sets the standardisation (sampling error of the std ≈ 0.2 %). */
@@ -77,6 +78,7 @@ export function defineToy2d<E extends z.ZodRawShape>(spec: ToySpec<E>) {
     name: spec.name,
     description: spec.description,
     options,
+    estimateMemory: (o) => rowsEstimate((o as Opts).size, [2], 'size'),
     create(raw): Dataset {
       const o = raw as unknown as Opts;
       const stats = o.standardize ? columnStats(spec.sample(STATS_DRAW, o, new Rng(STATS_SEED)), STATS_DRAW, 2) : undefined;

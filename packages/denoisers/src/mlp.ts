@@ -25,12 +25,13 @@ import {
   uniquePrefix,
   WeightStore,
 } from './common.js';
+import { networkEstimate } from './estimate.js';
 import { FourierFeaturesLayer, fourierFeatures, registerDenoiserLayers, TimeEmbeddingLayer, timeEmbedding } from './embeddings.js';
 
 /** Options of `mlp`. */
 export const mlpOptions = z
   .object({
-    width: z.number().int().min(1).max(16384).default(128).describe('Hidden width of every layer.'),
+    width: z.number().int().min(1).max(8192).default(128).describe('Hidden width of every layer (at most 8192, the widest block the fused WebAssembly kernel holds).'),
     depth: z.number().int().min(1).max(64).default(3).describe('Number of residual blocks (each: two linear layers plus a time projection).'),
     timeEmbedding: z
       .number()
@@ -192,6 +193,13 @@ export const mlpPlugin = definePlugin({
   name: 'mlp',
   description: 'Residual MLP with a sinusoidal embedding of t/T and optional Fourier input features.',
   options: mlpOptions,
+  estimateMemory: (options, ctx) => {
+    const D = (ctx.dataShape ?? [1]).reduce((a, b) => a * b, 1);
+    // Per row: embedding, features, and per block about five width-sized buffers (pre/post activation, residual).
+    const perRow = options.timeEmbedding + D * (1 + 2 * options.inputEmbedding) + options.width * (2 + 5 * options.depth) + D;
+    const forwardRow = options.timeEmbedding + D * (1 + 2 * options.inputEmbedding) + 3 * options.width + D;
+    return networkEstimate(mlpParameterCount(D, options), perRow, ctx, 'width', forwardRow);
+  },
   create: (options) => ({
     name: 'mlp',
     trainable: true,

@@ -27,11 +27,12 @@ import {
   uniquePrefix,
   WeightStore,
 } from './common.js';
+import { networkEstimate } from './estimate.js';
 
 /** Options of `seed-mlp`. */
 export const seedMlpOptions = z
   .object({
-    hidden: z.number().int().min(1).max(65536).default(128).describe('Width of the two hidden layers (the reference uses 128).'),
+    hidden: z.number().int().min(1).max(8192).default(128).describe('Width of the two hidden layers (the reference uses 128; at most 8192, so the fused WebAssembly kernel holds the model).'),
   })
   .strict();
 
@@ -134,6 +135,11 @@ export const seedMlpPlugin = definePlugin({
   name: 'seed-mlp',
   description: 'The reference tutorial MLP: concat(x, raw t) → Linear → SiLU → Linear → SiLU → Linear, PyTorch init.',
   options: seedMlpOptions,
+  estimateMemory: (options, ctx) => {
+    const D = (ctx.dataShape ?? [1]).reduce((a, b) => a * b, 1);
+    const params = layerSizes(D, options.hidden).reduce((a, [, i, o]) => a + i * o + o, 0);
+    return networkEstimate(params, 4 * options.hidden + 2 * D, ctx, 'hidden', 2 * options.hidden + 2 * D);
+  },
   create: (options) => ({
     name: 'seed-mlp',
     trainable: true,

@@ -90,7 +90,7 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   let top = (k.heapBase() + 15) & ~15;
   const alloc = (floats: number): number => {
     const p = top;
-    top += ((floats + 3) & ~3) * 4;
+    top += Math.ceil(floats / 4) * 16;
     return p;
   };
   const wPtr: number[] = [];
@@ -102,12 +102,14 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   const inPtr = alloc(TILE * widths[0]);
   const outPtr: number[] = [];
   for (let l = 0; l < L; l++) outPtr.push(alloc(TILE * widths[l + 1]));
+  // Inline, not checkKernelBytes: this function runs in workers from its source text, without imports.
+  if (top > 65536 * 65536) throw new Error(`the fused DDPM kernel needs ${(top / 2 ** 30).toFixed(2)} GiB of memory, over its 4 GiB limit; lower evaluation.batchSize or set training.accelerate: false`);
   const need = top - k.memory.buffer.byteLength;
   if (need > 0) k.memory.grow(Math.ceil(need / 65536));
   const f = new Float32Array(k.memory.buffer);
   for (let l = 0; l < L; l++) {
-    f.set(job.weights[2 * l], wPtr[l] >> 2);
-    f.set(job.weights[2 * l + 1], bPtr[l] >> 2);
+    f.set(job.weights[2 * l], wPtr[l] / 4);
+    f.set(job.weights[2 * l + 1], bPtr[l] / 4);
   }
   const x = job.x;
   const out = new Float32Array(rows * D);
@@ -117,7 +119,7 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   for (let t = T - 1; t >= 0; t--) {
     for (let r = 0; r < rows; r += TILE) {
       const m = Math.min(TILE, rows - r);
-      const base = inPtr >> 2;
+      const base = inPtr / 4;
       for (let i = 0; i < m; i++) {
         for (let j = 0; j < D; j++) f[base + i * w0 + j] = x[(r + i) * D + j];
         f[base + i * w0 + D] = t;
@@ -128,7 +130,7 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
         if (l + 1 < L) k.actForward(outPtr[l], 0, (m * widths[l + 1] + 3) & ~3, job.act);
         input = outPtr[l];
       }
-      out.set(f.subarray(input >> 2, (input >> 2) + m * D), r * D);
+      out.set(f.subarray(input / 4, (input / 4) + m * D), r * D);
     }
     const c1 = job.coef[5 * t], c2 = job.coef[5 * t + 1], sigma = job.coef[5 * t + 2], sa = job.coef[5 * t + 3], sb = job.coef[5 * t + 4];
     const zo = (T - 1 - t) * rows * D;

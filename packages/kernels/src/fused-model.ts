@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DenoiserModel } from '@diffusionlab/core';
 import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 import { createFusedResidualMlpPredictor } from './residual-predictor.js';
+import { declineIfTooBig } from './wasm.js';
 
 /** The fused path's name, as run records write it (`sampling.path: "fused:wasm-simd-mlp"`). */
 export const FUSED_MLP_PATH = 'fused:wasm-simd-mlp';
@@ -40,8 +41,8 @@ export function createFusedPredictModel(
   options: FusedPredictOptions = {},
 ): FusedPredictModel | string {
   let predictor: FusedMlpPredictor | string;
-  if (typeof model.describePlainMlp === 'function') predictor = createFusedMlpPredictor(model.describePlainMlp());
-  else if (options.residual && typeof model.describeResidualMlp === 'function') predictor = createFusedResidualMlpPredictor(model.describeResidualMlp());
+  if (typeof model.describePlainMlp === 'function') predictor = declineIfTooBig(() => createFusedMlpPredictor(model.describePlainMlp?.()));
+  else if (options.residual && typeof model.describeResidualMlp === 'function') predictor = declineIfTooBig(() => createFusedResidualMlpPredictor(model.describeResidualMlp?.()));
   else return options.residual ? 'the model is not a plain MLP (no describePlainMlp) nor a residual MLP (no describeResidualMlp)' : 'the model is not a plain MLP (no describePlainMlp)';
   if (typeof predictor === 'string') return predictor;
   const D = predictor.dataDim;

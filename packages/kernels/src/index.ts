@@ -22,7 +22,7 @@ export {
 export { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel, type FusedPredictOptions } from './fused-model.js';
 export { installMatMulGradientFix, uninstallMatMulGradientFix, matMulGradientFixInstalled, matMulGradConfig } from './matmul-gradient.js';
 export { mlpShape, type MlpShape } from './describe.js';
-export { simdSupported } from './wasm.js';
+export { checkKernelBytes, declineIfTooBig, KERNEL_MAX_BYTES, KernelMemoryError, simdSupported } from './wasm.js';
 
 /** No config plugins: the runner wires the accelerator and predictor directly. */
 export const plugins = [] as const;

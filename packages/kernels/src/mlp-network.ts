@@ -91,7 +91,7 @@ export class MlpNetwork {
     const D = this.shape.dataDim;
     const w0 = D + 1;
     const f = this.inst.f32;
-    const base = this.xPtr >> 2;
+    const base = this.xPtr / 4;
     for (let i = 0; i < n; i++) {
       const o = base + i * w0;
       const src = (from + i) * D;

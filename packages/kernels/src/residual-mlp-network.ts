@@ -242,7 +242,7 @@ export class ResidualMlpNetwork {
   setTime(t: Float32Array | number, n: number, from = 0): void {
     const E = this.shape.timeEmbedding;
     const f = this.inst.f32;
-    const base = this.tembPtr >> 2;
+    const base = this.tembPtr / 4;
     for (let i = 0; i < n; i++) f.set(this.embedding(typeof t === 'number' ? t : t[from + i]), base + i * E);
   }
 
@@ -252,7 +252,7 @@ export class ResidualMlpNetwork {
     const F = this.shape.inputEmbedding;
     const w = this.featDim;
     const f = this.inst.f32;
-    const base = this.featPtr >> 2;
+    const base = this.featPtr / 4;
     if (F === 0) {
       f.set(xt.subarray(from * D, (from + n) * D), base);
       return;
@@ -275,14 +275,14 @@ export class ResidualMlpNetwork {
   /** dst[0, count) += src[0, count) over kernel memory (byte pointers). */
   addInto(dst: number, src: number, count: number): void {
     const f = this.inst.f32;
-    const d = dst >> 2;
-    const s = src >> 2;
+    const d = dst / 4;
+    const s = src / 4;
     for (let i = 0; i < count; i++) f[d + i] += f[s + i];
   }
 
   /** Copies `count` floats from src to dst (byte pointers). */
   copy(dst: number, src: number, count: number): void {
-    this.inst.f32.copyWithin(dst >> 2, src >> 2, (src >> 2) + count);
+    this.inst.f32.copyWithin(dst / 4, src / 4, (src / 4) + count);
   }
 
   /**

@@ -10,7 +10,7 @@ import { mlpShape } from './describe.js';
 import { adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import { MlpNetwork } from './mlp-network.js';
 import { createFusedResidualMlpTrainer } from './residual-train.js';
-import { simdSupported } from './wasm.js';
+import { declineIfTooBig, simdSupported } from './wasm.js';
 
 /** Gradients are the parameter layout shifted by this many bytes; Adam moments follow. */
 class TrainerNetwork extends MlpNetwork {
@@ -132,8 +132,8 @@ export function createFusedMlpTrainer(desc: PlainMlpDescription | null | undefin
 export const mlpTrainAccelerator: TrainAccelerator = {
   name: 'wasm-simd-mlp',
   create(model: DenoiserModel, options: AcceleratorTrainOptions): FusedTrainer | string {
-    if (typeof model.describePlainMlp === 'function') return createFusedMlpTrainer(model.describePlainMlp(), options);
-    if (typeof model.describeResidualMlp === 'function') return createFusedResidualMlpTrainer(model.describeResidualMlp(), options);
+    if (typeof model.describePlainMlp === 'function') return declineIfTooBig(() => createFusedMlpTrainer(model.describePlainMlp?.(), options));
+    if (typeof model.describeResidualMlp === 'function') return declineIfTooBig(() => createFusedResidualMlpTrainer(model.describeResidualMlp?.(), options));
     return 'the model is not a plain MLP (no describePlainMlp) nor a residual MLP (no describeResidualMlp)';
   },
 };

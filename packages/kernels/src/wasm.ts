@@ -2,7 +2,39 @@
  * Loads the fused MLP kernels (assembly/mlp.ts, embedded as base64) and manages one instance's
  * linear memory. Each trainer or predictor gets its own instance, so their buffers never alias.
  */
+import { DiffusionLabError } from '@diffusionlab/core';
 import { MLP_WASM_BASE64 } from './generated/mlp-wasm.js';
+
+/** The most linear memory one kernel instance can have: wasm32 addresses 65 536 pages of 64 KiB (4 GiB). */
+export const KERNEL_MAX_BYTES = 65536 * 65536;
+
+/**
+ * A fused kernel would need more than {@link KERNEL_MAX_BYTES}. Trainers and predictors that hit it
+ * while being built decline (the tfjs path runs instead); during a step it ends the run with this message.
+ */
+export class KernelMemoryError extends DiffusionLabError {
+  constructor(bytes: number) {
+    super(`the fused WebAssembly kernel needs ${(bytes / 2 ** 30).toFixed(2)} GiB of memory, over its ${KERNEL_MAX_BYTES / 2 ** 30} GiB limit`, {
+      code: 'KERNEL_MEMORY',
+      hint: 'lower training.batchSize or evaluation.batchSize, use a smaller model, or set training.accelerate: false to use tfjs',
+    });
+  }
+}
+
+/** Throws {@link KernelMemoryError} when an instance would need more than {@link KERNEL_MAX_BYTES}. */
+export function checkKernelBytes(bytes: number): void {
+  if (bytes > KERNEL_MAX_BYTES) throw new KernelMemoryError(bytes);
+}
+
+/** Runs `build`, turning a {@link KernelMemoryError} into the decline reason callers fall back on. */
+export function declineIfTooBig<T>(build: () => T | string): T | string {
+  try {
+    return build();
+  } catch (e) {
+    if (e instanceof KernelMemoryError) return e.message;
+    throw e;
+  }
+}
 
 // The WebAssembly JS API, typed locally: it is global in Node and browsers, but TypeScript only
 // declares it in the DOM lib, which a Node package should not pull in.
@@ -59,7 +91,8 @@ export function simdSupported(): boolean {
 
 /** Rounds a float count up to a multiple of 4 (one v128), so every buffer is 16-byte aligned. */
 export function pad4(n: number): number {
-  return (n + 3) & ~3;
+  // Arithmetic, not `(n + 3) & ~3`: bitwise ops wrap at 2³¹, which made huge models alias small buffers.
+  return Math.ceil(n / 4) * 4;
 }
 
 /**
@@ -92,18 +125,19 @@ export class KernelInstance {
   alloc(floats: number): number {
     const ptr = this.top;
     const bytes = pad4(floats) * 4;
+    checkKernelBytes(this.top + bytes);
     this.top += bytes;
     const need = this.top - this.k.memory.buffer.byteLength;
     if (need > 0) {
       this.k.memory.grow(Math.ceil(need / 65536));
       this.f32 = new Float32Array(this.k.memory.buffer);
     }
-    this.f32.fill(0, ptr >> 2, (ptr + bytes) >> 2);
+    this.f32.fill(0, ptr / 4, (ptr + bytes) / 4);
     return ptr;
   }
 
   /** A float32 view of `floats` elements at byte pointer `ptr` (valid until the next grow). */
   view(ptr: number, floats: number): Float32Array {
-    return this.f32.subarray(ptr >> 2, (ptr >> 2) + floats);
+    return this.f32.subarray(ptr / 4, (ptr / 4) + floats);
   }
 }
