@@ -3,12 +3,16 @@
  * data-prediction solver — on the reverse SDE as Gonzalez et al. 2023 / k-diffusion
  * `sample_dpmpp_3m_sde`). With λ = −log σ, h = λ' − λ, h_η = (1 + η)·h and the last two step sizes
  * h₁, h₂ (r₀ = h₁/h, r₁ = h₂/h):
- *   x_{σ'} = e^{−h_η}·x_σ + (1 − e^{−h_η})·x̂₀ + φ₂·D₁ − φ₃·D₂ + σ'·√(1 − e^{−2ηh})·z,
- * where φ₂ = (e^{−h_η} − 1)/h_η + 1, φ₃ = φ₂/h_η − ½ (the exponential integrator's φ-functions),
- * and D₁, D₂ are the first and second divided differences of x̂₀ over the last three points:
- *   δ₀ = (x̂₀ − x̂₀₋₁)/r₀, δ₁ = (x̂₀₋₁ − x̂₀₋₂)/r₁, D₁ = δ₀ + (δ₀ − δ₁)·r₀/(r₀ + r₁), D₂ = (δ₀ − δ₁)/(r₀ + r₁).
- * The first step is first order, the second second order (φ₂·δ₀), and the last lands on σ = 0 with
- * x = x̂₀. η = 0 gives the deterministic DPM-Solver++(3M) ODE solver. One model call per step.
+ *   x_{σ'} = e^{−h_η}·x_σ + (1 − e^{−h_η})·x̂₀ + φ₂·D₁ − 2φ₃·D₂ + σ'·√(1 − e^{−2ηh})·z,
+ * where φ₂ = (e^{−h_η} − 1)/h_η + 1, φ₃ = φ₂/h_η − ½ (h·φ_k(−h) of the exponential integrator),
+ * and D₁, D₂ are the Newton divided differences of x̂₀ over the last three points, in units of h:
+ *   δ₀ = (x̂₀ − x̂₀₋₁)/r₀, δ₁ = (x̂₀₋₁ − x̂₀₋₂)/r₁, D₁ = δ₀ + (δ₀ − δ₁)·r₀/(r₀ + r₁), D₂ = (δ₀ − δ₁)/(r₀ + r₁),
+ * so x̂₀(λ + u·h) ≈ x̂₀ + D₁·u + D₂·u². The exact integral of the u² term is
+ * ∫₀¹ h_η·e^{−h_η(1−u)}·u² du = −2φ₃ (≈ h_η/3); k-diffusion and diffusers weigh D₂ by −φ₃ (≈ h_η/6),
+ * which leaves the method second order in practice (error ratio 2.9 from 40 to 80 Karras steps on
+ * the exact Gaussian denoiser, against 8.3 with −2φ₃; see solvers.test.ts). The first step is
+ * first order, the second second order (φ₂·δ₀), and the last lands on σ = 0 with x = x̂₀. η = 0
+ * gives the deterministic DPM-Solver++(3M) ODE solver. One model call per step.
  */
 import { definePlugin, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
@@ -63,7 +67,7 @@ export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
             const D1 = tf.add(delta0, tf.mul(diff, r0 / (r0 + r1)));
             const D2 = tf.div(diff, r0 + r1);
             const phi3 = phi2 / hEta - 0.5;
-            xn = tf.sub(tf.add(xn, tf.mul(D1, phi2)), tf.mul(D2, phi3));
+            xn = tf.sub(tf.add(xn, tf.mul(D1, phi2)), tf.mul(D2, 2 * phi3));
           } else if (p1 !== null && Number.isFinite(h1)) {
             xn = tf.add(xn, tf.mul(tf.sub(x0, p1), (phi2 * h) / h1));
           }
