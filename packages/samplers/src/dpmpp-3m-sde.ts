@@ -45,8 +45,9 @@ export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
         const sigma = ctx.sigma(i);
         const next = ctx.sigma(i + 1);
         const h = Math.log(sigma) - Math.log(next);
-        const [p1, p2] = [d1, d2];
-        const out = tf.tidy(() => {
+        const p1: tf.Tensor | null = d1;
+        const p2: tf.Tensor | null = d2;
+        const out: tf.Tensor[] = tf.tidy(() => {
           if (!Number.isFinite(sigma)) {
             // σ → ∞: e^{−h_η}·x_σ → σ'·ε̂ if η = 0, else 0; the noise term → σ'·z.
             const r = eta === 0 ? ctx.firstStepFromInfinity(x, next, 0) : ctx.firstStepFromInfinity(x, 0, next);

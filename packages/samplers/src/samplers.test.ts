@@ -38,6 +38,10 @@ const SLACK: Record<string, { mean: number; std: number }> = {
   lms: { mean: 0.01, std: 0.01 },
   'dpmpp-2m': { mean: 0.01, std: 0.04 },
   'dpmpp-2m-sde': { mean: 0.015, std: 0.045 },
+  'dpm-2': { mean: 0.01, std: 0.03 },
+  'dpmpp-2s-ancestral': { mean: 0.015, std: 0.045 },
+  'dpmpp-3m-sde': { mean: 0.015, std: 0.045 },
+  unipc: { mean: 0.01, std: 0.04 },
 };
 
 /** Option sets per sampler: every spacing, plus Karras σ for σ-space samplers. */
@@ -47,8 +51,11 @@ function optionSets(p: AnyPluginDefinition): Record<string, unknown>[] {
   return sets;
 }
 
-/** NFE at `steps`: one call per step, Heun two but on the last. */
-const expectedNfe = (name: string, steps: number) => (name === 'heun' ? 2 * steps - 1 : steps);
+/** The single-step two-stage solvers: two model calls per step but the last (to σ = 0). */
+const TWO_STAGE = new Set(['heun', 'dpm-2', 'dpmpp-2s-ancestral']);
+
+/** NFE at `steps`: one call per step, the two-stage solvers two but on the last. */
+const expectedNfe = (name: string, steps: number) => (TWO_STAGE.has(name) ? 2 * steps - 1 : steps);
 
 describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => {
   it('is a sampler plugin with described options', () => {
@@ -97,8 +104,8 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
     expect(run.events.map((e) => e.step)).toEqual(Array.from({ length: steps + 1 }, (_, i) => i));
     expect(run.events.map((e) => e.t)).toEqual([...ts, -1]);
     expect(run.events.every((e) => e.total === steps && e.shape.join() === '16,1')).toBe(true);
-    // The model is asked at exactly the visited timesteps (Heun also at the next one).
-    expect(run.calledAt.filter((t, i) => name !== 'heun' || i % 2 === 0)).toEqual(ts);
+    // The model is asked at exactly the visited timesteps (the two-stage solvers also once between them).
+    expect(run.calledAt.filter((t, i) => !TWO_STAGE.has(name) || i % 2 === 0)).toEqual(ts);
     // The last step lands on σ = 0: the result is the last x̂₀ (no residual noise, even for SDE samplers).
     const last = run.lastX0 as Float32Array;
     for (let i = 0; i < 16; i++) expect(run.x[i]).toBeCloseTo(last[i], 5);
@@ -109,7 +116,20 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
 
   it('default steps, and steps from the options', async () => {
     const sampler = await make(plugin, {});
-    const want = { ddpm: 1000, ddim: 50, euler: 50, 'euler-ancestral': 50, heun: 25, lms: 50, 'dpmpp-2m': 20, 'dpmpp-2m-sde': 25 }[name];
+    const want = {
+      ddpm: 1000,
+      ddim: 50,
+      euler: 50,
+      'euler-ancestral': 50,
+      heun: 25,
+      'dpm-2': 25,
+      lms: 50,
+      'dpmpp-2m': 20,
+      'dpmpp-2m-sde': 25,
+      'dpmpp-2s-ancestral': 25,
+      'dpmpp-3m-sde': 25,
+      unipc: 20,
+    }[name];
     expect(sampler.defaultSteps).toBe(want);
     const custom = await make(plugin, { steps: 5 });
     expect(custom.defaultSteps).toBe(5);
