@@ -62,12 +62,21 @@ export const commonOptionFields = {
  */
 export const DEFAULT_SIGMA_MAX = 80;
 
+/**
+ * The `sigmas` option with a given default; why: one definition for every σ-space sampler, while
+ * Heun defaults to Karras σ, the discretisation its reference (Karras et al. 2022, Alg. 1 with
+ * eq. 5) pairs it with.
+ */
+export function sigmasOption(defaultValue: 'default' | 'karras') {
+  return z
+    .enum(['default', 'karras'])
+    .default(defaultValue)
+    .describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)');
+}
+
 /** σ placement for samplers that work in σ-space (Karras et al. 2022). */
 export const sigmaOptionFields = {
-  sigmas: z
-    .enum(['default', 'karras'])
-    .default('default')
-    .describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)'),
+  sigmas: sigmasOption('default'),
   sigmaMax: z
     .union([z.number({ error: 'sigmaMax must be a positive number or false' }).positive({ error: 'sigmaMax must be a positive number or false' }), z.literal(false)])
     .default(DEFAULT_SIGMA_MAX)

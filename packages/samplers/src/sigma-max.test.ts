@@ -80,10 +80,15 @@ describe('sigmaMax', () => {
   });
 
   it('Heun on cosine T = 1000 at its default 25 steps: right with the bound, collapsed without it', async () => {
-    const bounded = await stats(mk(heun, {}), cosine, 2000);
+    for (const sigmas of ['default', 'karras']) {
+      const r = await stats(mk(heun, { sigmas }), cosine, 2000);
+      expect(Math.abs(r.mean - MU), sigmas).toBeLessThan(0.05);
+      expect(Math.abs(r.std - S), sigmas).toBeLessThan(0.05);
+    }
+    const bounded = await stats(mk(heun, { sigmas: 'default' }), cosine, 2000);
     expect(Math.abs(bounded.mean - MU)).toBeLessThan(0.05);
     expect(Math.abs(bounded.std - S)).toBeLessThan(0.05);
-    const free = await stats(mk(heun, { sigmaMax: false }), cosine, 2000);
+    const free = await stats(mk(heun, { sigmas: 'default', sigmaMax: false }), cosine, 2000);
     // Measured: |Δmean| + |Δstd| = 0.32 without the bound (the first trailing step runs σ 20,291 → 16.0).
     expect(Math.abs(free.std - S) + Math.abs(free.mean - MU)).toBeGreaterThan(0.2);
   });

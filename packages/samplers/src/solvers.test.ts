@@ -121,7 +121,7 @@ describe('σ-space solvers', () => {
     ['dpm-2', dpm2, {}],
     ['dpmpp-2s', dpmpp2sAncestral, { eta: 0 }],
   ] as const) {
-    for (const raw of [{ timestepSpacing: 'linspace' }, { timestepSpacing: 'trailing' }, { sigmas: 'karras' }]) {
+    for (const raw of [{ timestepSpacing: 'linspace', sigmas: 'default' }, { timestepSpacing: 'trailing', sigmas: 'default' }, { sigmas: 'karras' }]) {
       it(`${name} ${JSON.stringify({ ...raw, ...extra })} matches a float64 transcription of k-diffusion`, async () => {
         const sampler = mk(plugin, { ...raw, ...extra });
         const steps = 8;
