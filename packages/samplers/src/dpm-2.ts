@@ -41,7 +41,7 @@ export function createDpm2(options: SigmaOptions) {
 export const dpm2 = definePlugin({
   kind: 'sampler',
   name: 'dpm-2',
-  description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1',
+  description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule',
   options: z
     .object({
       ...commonOptionFields,

@@ -53,7 +53,7 @@ export function createDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
 export const dpmpp2sAncestral = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2s-ancestral',
-  description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1',
+  description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1. 25 steps (49 NFE)',
   options: z
     .object({
       ...commonOptionFields,

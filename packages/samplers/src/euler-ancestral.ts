@@ -56,7 +56,7 @@ export function createEulerAncestral(options: EulerAncestralOptions) {
 export const eulerAncestral = definePlugin({
   kind: 'sampler',
   name: 'euler-ancestral',
-  description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise',
+  description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise. First order: 100 steps',
   options: z
     .object({
       ...commonOptionFields,
