@@ -106,7 +106,7 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
     expect(run.events.map((e) => e.t)).toEqual([...ts, -1]);
     expect(run.events.every((e) => e.total === steps && e.shape.join() === '16,1')).toBe(true);
     // The model is asked at exactly the visited timesteps (the two-stage solvers also once between them).
-    expect(run.calledAt.filter((t, i) => !TWO_STAGE.has(name) || i % 2 === 0)).toEqual(ts);
+    expect(run.calledAt.filter((_t, i) => !TWO_STAGE.has(name) || i % 2 === 0)).toEqual(ts);
     // The last step lands on σ = 0: the result is the last x̂₀ (no residual noise, even for SDE samplers).
     const last = run.lastX0 as Float32Array;
     for (let i = 0; i < 16; i++) expect(run.x[i]).toBeCloseTo(last[i], 5);
