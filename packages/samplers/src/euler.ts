@@ -39,7 +39,7 @@ export function createEuler(options: SigmaOptions) {
 export const euler = definePlugin({
   kind: 'sampler',
   name: 'euler',
-  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick unipc or dpmpp-2m',
+  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
   options: z
     .object({
       ...commonOptionFields,

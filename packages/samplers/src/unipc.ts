@@ -171,7 +171,7 @@ export function createUnipc(options: UnipcOptions) {
 export const unipc = definePlugin({
   kind: 'sampler',
   name: 'unipc',
-  description: 'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended for 10–20 NFE on any schedule',
+  description: 'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended deterministic solver for 10–20 NFE on any schedule',
   options: z
     .object({
       ...commonOptionFields,
