@@ -63,21 +63,6 @@ const SCHEDULES: Record<string, unknown>[] = [
   { use: 'cosine', rescaleZeroTerminalSnr: true },
 ];
 
-/**
- * Cells that cannot meet the tolerance at the default steps, with the measured reason. Each is still
- * run, and asserted to fail, so a fix shows up as a red test that asks to move the cell back.
- */
-const KNOWN_FAILURES: Record<string, string> = {
-  // Heun in σ (Karras et al. 2022 Alg. 1, as k-diffusion's sample_heun, which solvers.test.ts matches)
-  // takes its trapezoid across the first trailing step, σ = 20,291 (t = 999; cosine clips the last β at
-  // 0.999, so ᾱ_T = 2.4·10⁻⁹) down to σ' = 16.0 (t = 959). The corrector weighs the derivative at σ'
-  // over that whole interval, which scales the denoiser's change by σ/σ' ≈ 1270: W1 = 4.38 at 25 steps
-  // (n = 10,000), 8.27 at 20, 0.66 at 50; 0.0146 with `leading` spacing (first step from t = 960). With
-  // zero terminal SNR the first step is the σ → ∞ Euler limit and Heun passes. ComfyUI reports the
-  // same collapse of Heun under a very large σ_max (Comfy-Org/ComfyUI#11360).
-  'cosine|heun': 'Heun’s σ-space trapezoid diverges across the first cosine step (σ 20,291 → 16.0)',
-};
-
 const PAIR_COMPONENTS = [
   { mean: -2, std: 0.5 },
   { mean: 2, std: 0.5 },
@@ -90,6 +75,16 @@ async function create<T>(kind: 'dataset' | 'schedule' | 'denoiser' | 'sampler' |
   const { use, ...options } = slot as { use: string };
   const def: AnyPluginDefinition = registry.get(kind, use);
   return (await def.create(parseOptions(def.options, options, kind), ctx)) as T;
+}
+
+/** True when the sampler's options take `sigmas: karras` (read from its schema, not its name). */
+function acceptsKarras(name: string): boolean {
+  return registry.get('sampler', name).options.safeParse({ sigmas: 'karras' }).success;
+}
+
+async function w1Of(samples: Float32Array): Promise<number> {
+  const r = await w1.compute(samples, reference, { shape: dataset.shape, info: dataset.info, rng: new Rng(0) });
+  return typeof r === 'number' ? r : r.value;
 }
 
 const label = (s: Record<string, unknown>) => (s.rescaleZeroTerminalSnr ? `${s.use}+zero-snr` : String(s.use));
@@ -113,13 +108,11 @@ describe('conformance matrix: schedule × sampler × prediction type, oracle den
     expect(new Set(SCHEDULES.map((s) => s.use))).toEqual(new Set(registry.names('schedule')));
     expect(SCHEDULES.some((s) => s.rescaleZeroTerminalSnr === true)).toBe(true);
     expect(samplerNames.length).toBeGreaterThanOrEqual(6);
-    for (const k of Object.keys(KNOWN_FAILURES)) expect(samplerNames).toContain(k.split('|')[1]);
   });
 
   describe.each(SCHEDULES.map((s) => [label(s), s] as const))('%s', (scheduleLabel, scheduleSlot) => {
     describe.each(samplerNames)('%s', (samplerName) => {
-      const known = KNOWN_FAILURES[`${scheduleLabel}|${samplerName}`];
-      it.each([...PREDICTION_TYPES])(`%s ${known ? `(known failure: ${known})` : `reaches W1 < ${W1_TOLERANCE}`}`, async (predictionType) => {
+      it.each([...PREDICTION_TYPES])(`%s reaches W1 < ${W1_TOLERANCE}`, async (predictionType) => {
         const schedule = await create<NoiseSchedule>('schedule', scheduleSlot);
         const sampler = await create<Sampler>('sampler', { use: samplerName });
         const oracle = await create<Denoiser>('denoiser', { use: 'oracle' });
@@ -130,10 +123,24 @@ describe('conformance matrix: schedule × sampler × prediction type, oracle den
         // The documented default: DDPM visits every timestep, the others their own default.
         expect(out.steps).toBe(sampler.defaultStepsFor?.(schedule) ?? sampler.defaultSteps);
         expect(out.samples.every(Number.isFinite)).toBe(true);
-        const r = await w1.compute(out.samples, reference, { shape: dataset.shape, info: dataset.info, rng: new Rng(0) });
-        const value = typeof r === 'number' ? r : r.value;
-        if (known) expect(value, `known failure fixed? move ${scheduleLabel}|${samplerName} out of KNOWN_FAILURES`).toBeGreaterThan(W1_TOLERANCE);
-        else expect(value, `${scheduleLabel} × ${samplerName} × ${predictionType}: W1 at ${out.steps} steps`).toBeLessThan(W1_TOLERANCE);
+        const value = await w1Of(out.samples);
+        expect(value, `${scheduleLabel} × ${samplerName} × ${predictionType}: W1 at ${out.steps} steps`).toBeLessThan(W1_TOLERANCE);
+      });
+    });
+
+    // Karras σ (Karras et al. 2022 eq. 5) for every sampler that offers them, ε-prediction: with the
+    // default σ_max bound they start from min(σ(T−1), 80), not from cosine's σ(T−1) = 20,291, where
+    // dpmpp-2m at 20 steps spent most steps at σ in the thousands (W1 0.37 at n = 10,000).
+    describe.each(samplerNames.filter((name) => acceptsKarras(name)))('%s, sigmas: karras', (samplerName) => {
+      it(`epsilon reaches W1 < ${W1_TOLERANCE}`, async () => {
+        const schedule = await create<NoiseSchedule>('schedule', scheduleSlot);
+        const sampler = await create<Sampler>('sampler', { use: samplerName, sigmas: 'karras' });
+        const oracle = await create<Denoiser>('denoiser', { use: 'oracle' });
+        const model = await oracle.build({ dataShape: dataset.shape, schedule, predictionType: 'epsilon', rng: new Rng(0), dataset });
+        const out = await generateSamples({ model, sampler, schedule, predictionType: 'epsilon', shape: dataset.shape, n: N, rng: new Rng(7) });
+        expect(out.samples.every(Number.isFinite)).toBe(true);
+        const value = await w1Of(out.samples);
+        expect(value, `${scheduleLabel} × ${samplerName} (karras): W1 at ${out.steps} steps`).toBeLessThan(W1_TOLERANCE);
       });
     });
   });

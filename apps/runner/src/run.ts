@@ -440,6 +440,7 @@ export async function sampleAndEvaluate(args: {
       seconds: gen.seconds,
       samplesPerSecond: n / gen.seconds,
       path: path.path,
+      ...(gen.info ? { samplerInfo: gen.info } : {}),
       ...(path.threads !== undefined ? { threads: path.threads } : {}),
       ...(path.declined !== undefined ? { fusedDeclined: path.declined } : {}),
     },

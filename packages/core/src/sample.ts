@@ -79,6 +79,8 @@ export interface GenerateResult {
   seconds: number;
   steps: number;
   trajectory: { step: number; t: number; samples: Float32Array }[];
+  /** The sampler's own report of its first batch (`SampleOutput.info`); absent when it gives none. */
+  info?: Record<string, number | string | boolean>;
 }
 
 /** Runs a sampler for n samples; NFE is counted here, independently of what the sampler claims. */
@@ -97,6 +99,7 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
   };
   const base = makeDenoiseFn(p.model, p.schedule, p.predictionType);
   let nfe = 0;
+  let info: GenerateResult['info'];
   const start = performance.now();
   for (let off = 0, bi = 0; off < p.n; off += batch, bi++) {
     const n = Math.min(batch, p.n - off);
@@ -130,10 +133,11 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
         if (bi === 0) p.onStep?.(info.step, info.total);
       },
     });
+    if (bi === 0) info = out.info;
     const data = (await out.x.data()) as Float32Array;
     out.x.dispose();
     samples.set(data, off * rowSize);
     nfe = Math.max(nfe, evals);
   }
-  return { samples, nfe, seconds: (performance.now() - start) / 1000, steps, trajectory };
+  return { samples, nfe, seconds: (performance.now() - start) / 1000, steps, trajectory, ...(info ? { info } : {}) };
 }

@@ -197,6 +197,8 @@ export interface SampleParams {
 export interface SampleOutput {
   x: tf.Tensor;
   nfe: number;
+  /** Run-time choices the config does not show (e.g. the σ a σ-space run started from); recorded as-is in summary.json. */
+  info?: Record<string, number | string | boolean>;
 }
 
 /** A reverse-process integrator. Stateless across calls. */

@@ -54,12 +54,35 @@ export const commonOptionFields = {
     .describe('Dynamic thresholding of x̂₀ (Saharia et al. 2022): s = clamp(p-quantile of abs(x̂₀), 1, maxValue), x̂₀ ← clamp(x̂₀, −s, s)/s; false: off'),
 };
 
+/**
+ * The default bound on the σ a σ-space run starts from: EDM's σ_max = 80 (Karras et al. 2022, §5 and
+ * Table 1). Why: past it the data's share of x_σ = x₀ + σ·ε is below 10⁻³ of its variance, so a
+ * larger start buys nothing, while steps from σ in the thousands cost accuracy (Heun's trapezoid and
+ * DPM-2's midpoint scale the denoiser's change by σ/σ', and Karras σ spend most steps up there).
+ */
+export const DEFAULT_SIGMA_MAX = 80;
+
+/**
+ * The `sigmas` option with a given default; why: one definition for every σ-space sampler, while
+ * Heun defaults to Karras σ, the discretisation its reference (Karras et al. 2022, Alg. 1 with
+ * eq. 5) pairs it with.
+ */
+export function sigmasOption(defaultValue: 'default' | 'karras') {
+  return z
+    .enum(['default', 'karras'])
+    .default(defaultValue)
+    .describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)');
+}
+
 /** σ placement for samplers that work in σ-space (Karras et al. 2022). */
 export const sigmaOptionFields = {
-  sigmas: z
-    .enum(['default', 'karras'])
-    .default('default')
-    .describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)'),
+  sigmas: sigmasOption('default'),
+  sigmaMax: z
+    .union([z.number({ error: 'sigmaMax must be a positive number or false' }).positive({ error: 'sigmaMax must be a positive number or false' }), z.literal(false)])
+    .default(DEFAULT_SIGMA_MAX)
+    .describe(
+      'Largest finite σ a run starts from (EDM: 80). When the schedule ends above it, the spaced timesteps are scaled into [0, t(sigmaMax)] and Karras σ ramp down from it; a zero-terminal-SNR start (σ = ∞) is kept. false: no bound',
+    ),
 };
 
 /** Options every sampler's create() receives after parsing. */

@@ -22,8 +22,13 @@ export interface DdimOptions extends CommonOptions {
   eta: number;
 }
 
-/** DDIM's default step count (Song et al. 2021 report good samples from 50 steps). */
-export const DDIM_DEFAULT_STEPS = 50;
+/**
+ * Default step count: 100. A first-order method's error falls only as 1/steps; with the oracle on
+ * cosine T = 1000 (20,000 samples, perfect-draw floor 0.0131) W1 is 0.028–0.031 at 50 steps and
+ * 0.015–0.019 at 100, the first within 2× of the floor. For fewer model calls pick a
+ * second-order solver (dpmpp-2m or unipc at 20 steps).
+ */
+export const DDIM_DEFAULT_STEPS = 100;
 
 /** The ddim sampler; exported so programs can build one without the plugin registry. */
 export function createDdim(options: DdimOptions): Sampler {
@@ -68,7 +73,7 @@ export function createDdim(options: DdimOptions): Sampler {
 export const ddim = definePlugin({
   kind: 'sampler',
   name: 'ddim',
-  description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like',
+  description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
   options: z
     .object({
       ...commonOptionFields,

@@ -102,7 +102,7 @@ export function createDdpm(options: DdpmOptions): Sampler {
 export const ddpm = definePlugin({
   kind: 'sampler',
   name: 'ddpm',
-  description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop',
+  description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop. The quality reference (T NFE), not the fast choice',
   options: z
     .object({
       ...commonOptionFields,

@@ -62,7 +62,7 @@ export function createDpmpp2mSde(options: Dpmpp2mSdeOptions) {
 export const dpmpp2mSde = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m-sde',
-  description: 'DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion, midpoint): stochastic 2nd-order multistep solver',
+  description: 'DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion, midpoint): stochastic 2nd-order multistep solver. 20–25 steps on any schedule',
   options: z
     .object({
       ...commonOptionFields,

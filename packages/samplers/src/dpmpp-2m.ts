@@ -52,7 +52,7 @@ export function createDpmpp2m(options: SigmaOptions) {
 export const dpmpp2m = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m',
-  description: 'DPM-Solver++(2M) (Lu et al. 2022): 2nd-order multistep data-prediction ODE solver',
+  description: 'DPM-Solver++(2M) (Lu et al. 2022): 2nd-order multistep data-prediction ODE solver. Recommended: 20 steps on any schedule',
   options: z
     .object({
       ...commonOptionFields,

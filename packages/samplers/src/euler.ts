@@ -8,8 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
 
-/** Euler's default step count (as diffusers' and k-diffusion's examples). */
-export const EULER_DEFAULT_STEPS = 50;
+/**
+ * Default step count: 100. A first-order method's error falls only as 1/steps; with the oracle on
+ * cosine T = 1000 (20,000 samples, perfect-draw floor 0.0131) W1 is 0.028–0.031 at 50 steps and
+ * 0.015–0.019 at 100, the first within 2× of the floor. For fewer model calls pick a
+ * second-order solver (dpmpp-2m or unipc at 20 steps).
+ */
+export const EULER_DEFAULT_STEPS = 100;
 
 /** The euler sampler; exported so programs can build one without the plugin registry. */
 export function createEuler(options: SigmaOptions) {
@@ -34,7 +39,7 @@ export function createEuler(options: SigmaOptions) {
 export const euler = definePlugin({
   kind: 'sampler',
   name: 'euler',
-  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order)',
+  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
   options: z
     .object({
       ...commonOptionFields,

@@ -60,3 +60,15 @@ export async function traceRun(sampler: Sampler, schedule: NoiseSchedule, n: num
   const leaked = tf.memory().numTensors - before;
   return { x, shape, nfe: out.nfe, calls, calledAt, lastX0: lastX0 as Float32Array | null, events, leaked };
 }
+
+/**
+ * The cosine schedule (Nichol & Dhariwal 2021, eq. 17, s = 0.008) with β clipped at 0.999, as the
+ * `cosine` schedule plugin builds it: for T = 1000 it ends at σ(T−1) ≈ 2·10⁴, the case the σ_max
+ * bound exists for.
+ */
+export function cosineSchedule(T: number): NoiseSchedule {
+  const f = (t: number) => Math.cos(((t / T + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
+  const b = new Float64Array(T);
+  for (let t = 0; t < T; t++) b[t] = Math.min(1 - f(t + 1) / f(t), 0.999);
+  return scheduleFromBetas('cosine', b);
+}

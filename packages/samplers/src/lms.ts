@@ -84,7 +84,7 @@ export function createLms(options: LmsOptions) {
 export const lms = definePlugin({
   kind: 'sampler',
   name: 'lms',
-  description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4',
+  description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4. 50 steps on any schedule',
   options: z
     .object({
       ...commonOptionFields,

@@ -14,7 +14,7 @@ import {
   type Sampler,
 } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CommonOptions, checkProcessing, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
+import { type CommonOptions, checkProcessing, DEFAULT_SIGMA_MAX, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
 
 /** ρ of Karras et al. 2022 eq. 5 (their recommended value). */
 export const KARRAS_RHO = 7;
@@ -22,6 +22,8 @@ export const KARRAS_RHO = 7;
 /** Options every σ-space sampler receives. */
 export interface SigmaOptions extends CommonOptions {
   sigmas: 'default' | 'karras';
+  /** Bound on the largest finite σ a run starts from ({@link DEFAULT_SIGMA_MAX}); false: none. Omitted → the default. */
+  sigmaMax?: number | false;
 }
 
 /** The grid one σ-space sampling run walks. */
@@ -48,37 +50,64 @@ export function karrasSigmas(n: number, sigmaMin: number, sigmaMax: number, rho 
 }
 
 /**
+ * The bound a run applies: the option, {@link DEFAULT_SIGMA_MAX} when omitted, ∞ for `false`; why:
+ * one place turns the option into a number, for the grid and for what the run reports.
+ */
+export function sigmaBound(options: Pick<SigmaOptions, 'sigmaMax'>): number {
+  const b = options.sigmaMax ?? DEFAULT_SIGMA_MAX;
+  return b === false ? Number.POSITIVE_INFINITY : b;
+}
+
+/**
  * The timesteps for `steps` σ-space steps: the spacing's (fractional linspace, as k-diffusion and
  * diffusers' Euler do) or Karras σ between σ(t=0) and σ(t=T−1), mapped back to t with
  * `timestepForSigma`. `multistepSpacing` selects diffusers' DPM-Solver variant of linspace/leading
- * (steps + 1 points, the last dropped) for multistep solvers. Under zero terminal SNR (σ(T−1) = ∞) the Karras grid starts at t = T−1 and
- * ramps the remaining steps from σ(T−2), since eq. 5 needs a finite σ_max.
+ * (steps + 1 points, the last dropped) for multistep solvers.
+ *
+ * σ_max bound (`sigmaMax`, EDM's discretisation, Karras et al. 2022 eq. 5 and Table 1, σ_max = 80):
+ * when the schedule's σ(T−1) exceeds the bound σ_b, the spaced timesteps are scaled by
+ * t_b/(T−1), t_b = t(σ_b), so the spacing keeps its shape on [0, t_b] and no two steps collapse;
+ * Karras σ ramp from min(σ(T−1), σ_b). Under zero terminal SNR (σ(T−1) = ∞) a first step at
+ * t = T−1 is kept — every sampler takes its exact σ → ∞ limit, a convex combination that cannot
+ * amplify an error — and the bound applies to the finite steps after it (Karras σ ramp from
+ * min(σ(T−2), σ_b)).
  */
 export function sigmaTimesteps(
   schedule: NoiseSchedule,
   steps: number,
-  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing'>,
+  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>,
   multistepSpacing = false,
 ): number[] {
   const T = schedule.numTrainTimesteps;
   validateSteps(steps, schedule);
+  const ab = schedule.alphasCumprod;
+  const bound = sigmaBound(options);
+  const sigmaTop = sigmaOf(ab[T - 1]);
+  const zeroSnr = !Number.isFinite(sigmaTop);
+  const bounded = sigmaTop > bound;
   if (options.sigmas === 'default') {
     // diffusers' DPMSolverMultistepScheduler: linspace/leading over steps + 1 points without the
     // last (t = 0), so the final second-order step does not extrapolate across a tiny σ(0).
-    if (multistepSpacing && options.timestepSpacing !== 'trailing' && steps < T) {
-      return spacedTimesteps(T, steps + 1, options.timestepSpacing, true).slice(0, steps);
-    }
-    return spacedTimesteps(T, steps, options.timestepSpacing, true);
+    const ts =
+      multistepSpacing && options.timestepSpacing !== 'trailing' && steps < T
+        ? spacedTimesteps(T, steps + 1, options.timestepSpacing, true).slice(0, steps)
+        : spacedTimesteps(T, steps, options.timestepSpacing, true);
+    if (!bounded) return ts;
+    const scale = timestepForSigma(schedule, bound) / (T - 1);
+    return ts.map((t) => (zeroSnr && t === T - 1 ? t : t * scale));
   }
-  const ab = schedule.alphasCumprod;
   const sigmaMin = sigmaOf(ab[0]);
-  const sigmaMax = sigmaOf(ab[T - 1]);
   let ts: number[];
-  if (Number.isFinite(sigmaMax)) ts = karrasSigmas(steps, sigmaMin, sigmaMax).map((s) => timestepForSigma(schedule, s));
-  else if (steps === 1) ts = [T - 1];
-  else ts = [T - 1, ...karrasSigmas(steps - 1, sigmaMin, sigmaOf(ab[T - 2])).map((s) => timestepForSigma(schedule, s))];
-  // The end points are σ_max and σ_min exactly; pin them so float round-off in (·)^{1/ρ} cannot move them.
-  ts[0] = T - 1;
+  if (!zeroSnr) {
+    const hi = Math.min(sigmaTop, bound);
+    ts = karrasSigmas(steps, sigmaMin, hi).map((s) => timestepForSigma(schedule, s));
+    // The end points are σ_max and σ_min exactly; pin them so float round-off in (·)^{1/ρ} cannot move them.
+    ts[0] = bounded ? timestepForSigma(schedule, hi) : T - 1;
+  } else if (steps === 1) ts = [T - 1];
+  else {
+    const hi = Math.min(sigmaOf(ab[T - 2]), bound);
+    ts = [T - 1, ...karrasSigmas(steps - 1, sigmaMin, hi).map((s) => timestepForSigma(schedule, s))];
+  }
   if (steps > 1) ts[steps - 1] = 0;
   return ts;
 }
@@ -87,7 +116,7 @@ export function sigmaTimesteps(
 export function sigmaPlan(
   schedule: NoiseSchedule,
   steps: number,
-  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing'>,
+  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>,
   multistepSpacing = false,
 ): SigmaPlan {
   const timesteps = sigmaTimesteps(schedule, steps, options, multistepSpacing);
@@ -149,6 +178,18 @@ export class SigmaRun {
   }
 
   /**
+   * x̂₀ at an off-grid σ (a midpoint stage of a single-step solver): the model is called at
+   * t = timestepForSigma(σ), whose interpolated σ is exactly `sigma`, with xₜ = x_σ/√(1 + σ²).
+   * Counts one NFE. Call in tf.tidy.
+   */
+  denoisedAtSigma(xs: tf.Tensor, sigma: number): tf.Tensor {
+    this.nfe++;
+    const t = timestepForSigma(this.params.schedule, sigma);
+    const ab = alphaBarAt(this.params.schedule, t);
+    return predict(this.params.denoise as DenoiseFn, tf.mul(xs, Math.sqrt(ab)), t, ab, this.processing).x0;
+  }
+
+  /**
    * The zero-terminal-SNR first step: the model sees xₜ = z at ᾱ = 0 and returns x̂₀ (ε̂ = xₜ there).
    * Deterministic samplers' first step tends, as σ → ∞, to x_σ' = x̂₀ + σ'·ε̂; ancestral ones replace
    * part of σ'·ε̂ by fresh noise: x̂₀ + σ_down·ε̂ + σ_up·z. Call in tf.tidy.
@@ -180,6 +221,16 @@ export function toD(xs: tf.Tensor, x0: tf.Tensor, sigma: number): tf.Tensor {
 }
 
 /**
+ * What a σ-space run reports for summary.json: the bound in force (`sigmaMax`, false when off) and
+ * the σ it actually started from (`sigmaStart`, "inf" under zero terminal SNR); why: the grid
+ * depends on the schedule, so the config alone does not show where sampling began.
+ */
+export function sigmaRunInfo(options: Pick<SigmaOptions, 'sigmaMax'>, plan: SigmaPlan): Record<string, number | string | boolean> {
+  const start = plan.sigmas[0];
+  return { sigmaMax: options.sigmaMax ?? DEFAULT_SIGMA_MAX, sigmaStart: Number.isFinite(start) ? start : 'inf' };
+}
+
+/**
  * Shared skeleton of a σ-space sampler: validates options, resolves steps, and exposes
  * `timesteps()`; `run` does the integration inside one `sample()` call.
  */
@@ -198,9 +249,10 @@ export function makeSigmaSampler(
     timesteps: (schedule, steps) => sigmaTimesteps(schedule, steps, options, multistepSpacing),
     async sample(params) {
       const steps = validateSteps(params.steps ?? defaultSteps, params.schedule);
-      const ctx = new SigmaRun(params, sigmaPlan(params.schedule, steps, options, multistepSpacing), options);
+      const plan = sigmaPlan(params.schedule, steps, options, multistepSpacing);
+      const ctx = new SigmaRun(params, plan, options);
       const x = await run(ctx);
-      return { x, nfe: ctx.nfe };
+      return { x, nfe: ctx.nfe, info: sigmaRunInfo(options, plan) };
     },
   };
 }

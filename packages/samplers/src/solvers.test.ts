@@ -4,16 +4,20 @@
  * Euler ≡ DDIM(η = 0) (Song et al. 2021 §4.3), the η = 0 limits of the stochastic samplers, and the
  * convergence order (Euler 1, Heun and DPM-Solver++(2M) 2).
  */
-import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf } from '@diffusionlab/core';
+import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf, timestepForSigma } from '@diffusionlab/core';
 import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { ddim } from './ddim.js';
+import { dpm2 } from './dpm-2.js';
 import { dpmpp2m } from './dpmpp-2m.js';
 import { dpmpp2mSde } from './dpmpp-2m-sde.js';
+import { dpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
+import { dpmpp3mSde } from './dpmpp-3m-sde.js';
 import { euler } from './euler.js';
 import { eulerAncestral } from './euler-ancestral.js';
 import { heun } from './heun.js';
 import { lms, lmsCoefficient } from './lms.js';
+import { unipc } from './unipc.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
 
 useBackend('cpu');
@@ -38,7 +42,7 @@ function scalarDenoised(xs: number, t: number): number {
 }
 
 /** k-diffusion sample_euler / sample_heun / sample_dpmpp_2m, transcribed in float64 for one start value. */
-function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms', ts: number[], z: number): number {
+function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms' | 'dpm-2' | 'dpmpp-2s', ts: number[], z: number): number {
   const sig = [...ts.map((t) => sigmaOf(alphaBarAt(schedule, t))), 0];
   let x = z * Math.sqrt(1 + sig[0] * sig[0]); // x_T ~ N(0, 1) in VP scale
   let old: number | null = null;
@@ -49,6 +53,25 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms', ts: number[],
     const dt = sig[i + 1] - sig[i];
     hist.unshift(d);
     if (method === 'euler') x = x + d * dt;
+    else if (method === 'dpm-2') {
+      // sample_dpm_2: midpoint in log σ, Euler on the last step.
+      if (sig[i + 1] === 0) x = x + d * dt;
+      else {
+        const mid = Math.exp((Math.log(sig[i]) + Math.log(sig[i + 1])) / 2);
+        const x2 = x + d * (mid - sig[i]);
+        const d2 = (x2 - scalarDenoised(x2, timestepForSigma(schedule, mid))) / mid;
+        x = x + d2 * dt;
+      }
+    } else if (method === 'dpmpp-2s') {
+      // sample_dpmpp_2s_ancestral with η = 0 (σ_down = σ', σ_up = 0): r = ½ in λ = −log σ.
+      if (sig[i + 1] === 0) x = den;
+      else {
+        const h = Math.log(sig[i]) - Math.log(sig[i + 1]);
+        const s = Math.sqrt(sig[i] * sig[i + 1]);
+        const x2 = (s / sig[i]) * x - Math.expm1(-h / 2) * den;
+        x = (sig[i + 1] / sig[i]) * x - Math.expm1(-h) * scalarDenoised(x2, timestepForSigma(schedule, s));
+      }
+    }
     else if (method === 'lms') {
       // Order min(i + 1, 4), first order on the final step; coefficients by composite Simpson (200 panels).
       const order = sig[i + 1] === 0 ? 1 : Math.min(i + 1, 4);
@@ -90,10 +113,17 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms', ts: number[],
 }
 
 describe('σ-space solvers', () => {
-  for (const [name, plugin] of [['euler', euler], ['heun', heun], ['dpmpp-2m', dpmpp2m], ['lms', lms]] as const) {
-    for (const raw of [{ timestepSpacing: 'linspace' }, { timestepSpacing: 'trailing' }, { sigmas: 'karras' }]) {
-      it(`${name} ${JSON.stringify(raw)} matches a float64 transcription of k-diffusion`, async () => {
-        const sampler = mk(plugin, raw);
+  for (const [name, plugin, extra] of [
+    ['euler', euler, {}],
+    ['heun', heun, {}],
+    ['dpmpp-2m', dpmpp2m, {}],
+    ['lms', lms, {}],
+    ['dpm-2', dpm2, {}],
+    ['dpmpp-2s', dpmpp2sAncestral, { eta: 0 }],
+  ] as const) {
+    for (const raw of [{ timestepSpacing: 'linspace', sigmas: 'default' }, { timestepSpacing: 'trailing', sigmas: 'default' }, { sigmas: 'karras' }]) {
+      it(`${name} ${JSON.stringify({ ...raw, ...extra })} matches a float64 transcription of k-diffusion`, async () => {
+        const sampler = mk(plugin, { ...raw, ...extra });
         const steps = 8;
         const got = await run(sampler, 16, 21, steps);
         const z = new Rng(21).normalArray(16);
@@ -115,7 +145,8 @@ describe('σ-space solvers', () => {
 
   it('Euler ≡ DDIM (η = 0) on the same timesteps (Song et al. 2021 §4.3)', async () => {
     for (const steps of [5, 50]) {
-      const a = await run(mk(euler, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      // sigmaMax: false keeps Euler on DDIM's timesteps (the linear schedule's σ(T−1) = 157 is above the default bound).
+      const a = await run(mk(euler, { timestepSpacing: 'trailing', sigmaMax: false }), 64, 2, steps);
       const b = await run(mk(ddim, { timestepSpacing: 'trailing' }), 64, 2, steps);
       for (let i = 0; i < 64; i++) expect(a[i]).toBeCloseTo(b[i], 4);
     }
@@ -131,6 +162,43 @@ describe('σ-space solvers', () => {
     // and η > 0 really is stochastic
     const ds1 = await run(mk(dpmpp2mSde, {}), 32, 3, 10);
     expect(Array.from(ds1)).not.toEqual(Array.from(ds));
+  });
+
+  it('convergence order of the newer solvers: ≈ 4 (DPM-2, DPM-Solver++(2S), UniPC-1), ≈ 8 (DPM-Solver++(3M), UniPC-2), ≈ 16 (UniPC-3)', async () => {
+    // Max error against 800 Karras steps, 40 vs 80 steps (the multistep solvers need a few steps of
+    // warm-up before their asymptotic order shows). Measured: dpm-2 4.23, 2S 4.03, 3M 8.31, UniPC
+    // order 1/2/3: 4.06, 8.53, 16.5 (the corrector adds one order, Zhao et al. 2023 Thm 3.3).
+    const ratio = async (plugin: unknown, raw: Record<string, unknown>) => {
+      const opts = { ...raw, sigmas: 'karras' };
+      const ref = await run(mk(plugin, opts), 8, 5, 800);
+      const err = async (steps: number) => {
+        const x = await run(mk(plugin, opts), 8, 5, steps);
+        return Math.max(...Array.from(x, (v, i) => Math.abs(v - ref[i])));
+      };
+      return (await err(40)) / (await err(80));
+    };
+    for (const [plugin, raw, lo, hi] of [
+      [dpm2, {}, 3.2, 6],
+      [dpmpp2sAncestral, { eta: 0 }, 3.2, 6],
+      [unipc, { order: 1 }, 3.2, 6],
+      [dpmpp3mSde, { eta: 0 }, 6, 12],
+      [unipc, { order: 2 }, 6, 12],
+      [unipc, { order: 3 }, 12, 24],
+    ] as const) {
+      const r = await ratio(plugin, raw);
+      expect(r, JSON.stringify(raw)).toBeGreaterThan(lo);
+      expect(r, JSON.stringify(raw)).toBeLessThan(hi);
+    }
+  });
+
+  it('η = 0 makes dpmpp-3m-sde and dpmpp-2s-ancestral deterministic, and η > 0 really is stochastic', async () => {
+    const a = await run(mk(dpmpp3mSde, { eta: 0 }), 32, 3, 10);
+    expect(Array.from(await run(mk(dpmpp3mSde, { eta: 0 }), 32, 3, 10))).toEqual(Array.from(a));
+    const c = await run(mk(dpmpp3mSde, {}), 32, 3, 10);
+    expect(Array.from(c)).not.toEqual(Array.from(a));
+    const e = await run(mk(dpmpp2sAncestral, { eta: 0 }), 32, 3, 10);
+    const f = await run(mk(dpmpp2sAncestral, {}), 32, 3, 10);
+    expect(Array.from(f)).not.toEqual(Array.from(e));
   });
 
   it('convergence order: error ratio at N vs 2N steps ≈ 2 (Euler) and ≈ 4 (Heun, DPM-Solver++(2M))', async () => {
