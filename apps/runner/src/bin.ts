@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** Executable entry of the `diffusionlab` CLI: runs {@link main} and maps errors to exit codes. */
-import { DiffusionLabError } from '@diffusionlab/core';
+import { isDiffusionLabError } from '@diffusionlab/core';
 import { formatError, main } from './cli.js';
 
 main(process.argv.slice(2)).then(
@@ -9,6 +9,6 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     process.stderr.write(`${formatError(e)}\n`);
-    process.exitCode = e instanceof DiffusionLabError ? 2 : 1;
+    process.exitCode = isDiffusionLabError(e) ? 2 : 1;
   },
 );

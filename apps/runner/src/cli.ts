@@ -3,6 +3,7 @@
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
 import { DiffusionLabError, PLUGIN_KINDS, type PluginKind, z } from '@diffusionlab/core';
+import { isDiffusionLabError } from '@diffusionlab/core';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
 import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
@@ -296,7 +297,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Formats an error for the terminal: the message, then the hint. */
 export function formatError(e: unknown): string {
-  if (e instanceof DiffusionLabError) return `error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
+  if (isDiffusionLabError(e)) return `error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
   return `error: ${(e as Error)?.stack ?? String(e)}`;
 }
 

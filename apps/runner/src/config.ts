@@ -12,6 +12,7 @@ import {
   type PluginRegistry,
   zodIssues,
 } from '@diffusionlab/core';
+import { isConfigError } from '@diffusionlab/core';
 import YAML from 'yaml';
 import { type Experiment, experimentSchema } from './schema.js';
 import { isTsConfigFile, loadTsConfig } from './ts-config.js';
@@ -182,7 +183,7 @@ function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, 
   try {
     def = registry.get(kind, use, `${path}.use`);
   } catch (e) {
-    if (e instanceof ConfigError) issues.push(...e.issues);
+    if (isConfigError(e)) issues.push(...e.issues);
     else throw e;
     return null;
   }

@@ -12,7 +12,6 @@ import {
   type DatasetInfo,
   type Denoiser,
   type DenoiserModel,
-  DiffusionLabError,
   encodeNpy,
   generateSamples,
   type Metric,
@@ -32,6 +31,7 @@ import {
   train,
   trainingLength,
 } from '@diffusionlab/core';
+import { isDiffusionLabError } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
 import { type BackendInfo, setupBackend } from './backend.js';
@@ -587,7 +587,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     return { runDir, summary };
   } catch (e) {
     if (metricsFd !== null) closeSync(metricsFd);
-    const msg = e instanceof DiffusionLabError ? e.message : ((e as Error).stack ?? String(e));
+    const msg = isDiffusionLabError(e) ? e.message : ((e as Error).stack ?? String(e));
     try {
       writeFileAtomic(failedMarker, `${new Date().toISOString()}\n${msg}\n`);
     } catch {

@@ -3,7 +3,7 @@
  * rely on (shapes, β range, ᾱ = Π(1 − β), monotone ᾱ, reproducible options). The checks are plain
  * functions that throw {@link ConformanceError}; {@link scheduleConformance} wraps them in vitest.
  */
-import { ConfigError, type NoiseSchedule, type PluginContext, type PluginDefinition, parseOptions } from '@diffusionlab/core';
+import { isConfigError, type NoiseSchedule, type PluginContext, type PluginDefinition, parseOptions } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
 
@@ -114,7 +114,7 @@ export async function checkScheduleRejects(plugin: SchedulePlugin, c: InvalidOpt
   } catch (e) {
     error = e;
   }
-  if (!(error instanceof ConfigError)) {
+  if (!isConfigError(error)) {
     throw new ConformanceError(
       `${plugin.name}: options ${JSON.stringify(c.options)} should throw a ConfigError naming ${c.path}, ` +
         `but ${error === undefined ? 'nothing was thrown' : `got ${String(error)}`}`,
