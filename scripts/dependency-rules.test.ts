@@ -28,13 +28,13 @@ interface Manifest {
 const readJson = <T>(path: string): T => JSON.parse(readFileSync(path, 'utf8')) as T;
 
 /** The package a bare import specifier names: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
-export function packageOf(specifier: string): string {
+function packageOf(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
 }
 
 /** Every module specifier a TypeScript/JavaScript source imports, re-exports or loads dynamically. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const out: string[] = [];
   // Comments may quote imports (`import '@tensorflow/tfjs'` in prose); they load nothing.
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/.*$/gm, '$1');
@@ -72,7 +72,7 @@ function walk(dir: string): string[] {
 }
 
 /** One broken rule: the file (or package.json) and what is wrong. */
-export interface Violation {
+interface Violation {
   file: string;
   message: string;
 }
@@ -82,7 +82,7 @@ export interface Violation {
  * depend on (core for plugin packages and testkit, none for core); `devAllowed` those its tests may
  * use as devDependencies (testkit for plugin packages); `repoDev` the repository's own devDependencies.
  */
-export function checkPackage(dir: string, siblingsAllowed: readonly string[], devAllowed: readonly string[], repoDev: readonly string[] = []): Violation[] {
+function checkPackage(dir: string, siblingsAllowed: readonly string[], devAllowed: readonly string[], repoDev: readonly string[] = []): Violation[] {
   const pkg = readJson<Manifest>(join(dir, 'package.json'));
   const out: Violation[] = [];
   const shipped = { ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies };
