@@ -25,8 +25,21 @@ export {
   checkScheduleOptionsRoundTrip,
   checkScheduleRejects,
   createSchedule,
-  type InvalidOptionsCase,
   type ScheduleConformanceExtras,
   scheduleConformance,
-  testPluginContext,
 } from './schedule-conformance.js';
+export { checkOptionsRoundTrip, checkRejects, type InvalidOptionsCase, testPluginContext } from './plugin-options.js';
+export {
+  checkDenoiserDeterminism,
+  checkDenoiserGradients,
+  checkDenoiserPredict,
+  checkLayersModelMatches,
+  checkPredictNoLeak,
+  checkSaveLoadIdentical,
+  type DenoiserConformanceOptions,
+  denoiserConformance,
+  denoiserContext,
+  denoiserInputs,
+  predictValues,
+  weightValues,
+} from './denoiser-conformance.js';
