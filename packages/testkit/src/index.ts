@@ -43,3 +43,11 @@ export {
   predictValues,
   weightValues,
 } from './denoiser-conformance.js';
+export {
+  checkDatasetDraw,
+  checkDatasetLoad,
+  checkDatasetShape,
+  checkDisjointRows,
+  type DatasetConformanceOptions,
+  datasetConformance,
+} from './dataset-conformance.js';
