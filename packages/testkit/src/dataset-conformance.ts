@@ -48,7 +48,10 @@ export function checkDatasetShape(d: Dataset, name?: string): void {
   }
   const D = sizeOf(d.shape);
   const info = d.info;
-  if (typeof info !== 'object' || info === null) return fail(d, 'info must be an object (fields optional)');
+  if (typeof info !== 'object' || info === null) {
+    fail(d, 'info must be an object (fields optional)');
+    return;
+  }
   const m = info.mixture;
   if (m) {
     const K = m.weights.length;
