@@ -51,3 +51,18 @@ export {
   type DatasetConformanceOptions,
   datasetConformance,
 } from './dataset-conformance.js';
+export {
+  checkMetricDeterminism,
+  checkMetricNoiseFloor,
+  checkMetricRejectsShapes,
+  datasetSource,
+  defaultMetricSource,
+  type MetricCheckSetting,
+  type MetricConformanceOptions,
+  type MetricSource,
+  metricConformance,
+  metricContext,
+  mixtureSource,
+  type NoiseFloor,
+  resultValue,
+} from './metric-conformance.js';
