@@ -4,13 +4,14 @@
  */
 import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
+import { runFileOption } from './run-file.js';
 import { epochRecord } from './jsonl.js';
 import { LineFile } from './stream.js';
 
 /** Options of the `csv` reporter. */
 export const csvOptions = z
   .object({
-    file: z.string().min(1).default('log.csv').describe('File name inside the run directory.'),
+    file: runFileOption('log.csv').describe('File name inside the run directory.'),
     epochs: z.enum(['logged', 'all']).default('logged').describe('Which epochs to write: those the config logs (training.logEvery), or every epoch.'),
   })
   .strict();

@@ -5,13 +5,21 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PluginError } from '@diffusionlab/core';
+import { runFileProblem } from './run-file.js';
 
-/** Resolves a reporter's output file inside the run directory; reporters outside a run cannot write files. */
+/**
+ * Resolves a reporter's output file inside the run directory; reporters outside a run cannot write
+ * files, and a name that would leave the directory is refused (options bypassing the schema included).
+ */
 export function runPath(reporter: string, runDir: string | undefined, file: string): string {
   if (runDir === undefined) {
     throw new PluginError(`reporter '${reporter}' needs a run directory to write ${file}, but none was given`, {
       hint: 'Use this reporter from `diffusionlab run` or `diffusionlab sample`, which create a run directory.',
     });
+  }
+  const problem = runFileProblem(file);
+  if (problem !== null) {
+    throw new PluginError(`reporter '${reporter}': the file option ${problem}`, { hint: 'Give a file name such as figure.png, or a sub-path such as figures/figure.png.' });
   }
   return join(runDir, file);
 }

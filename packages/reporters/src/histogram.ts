@@ -4,13 +4,14 @@
  */
 import { definePlugin, type PluginContext, PluginError, type Reporter, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
 /** Options of the `histogram` reporter. */
 export const histogramOptions = z
   .object({
     bins: z.number().int().min(1).max(1000).default(50).describe('Number of equal-width bins shared by both series.'),
-    file: z.string().min(1).default('histogram.png').describe('File name inside the run directory.'),
+    file: runFileOption('histogram.png').describe('File name inside the run directory.'),
     dimension: z
       .number()
       .int()

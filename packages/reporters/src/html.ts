@@ -8,13 +8,14 @@ import { join } from 'node:path';
 import { definePlugin, type PluginContext, type Reporter, type RunStartEvent, z } from '@diffusionlab/core';
 import { metricRows } from './console.js';
 import { runPath, writeError, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { PNG_SIGNATURE } from './png.js';
 import { jsonReplacer } from './summary.js';
 
 /** Options of the `html` reporter. */
 export const htmlOptions = z
   .object({
-    file: z.string().min(1).default('report.html').describe('File name inside the run directory.'),
+    file: runFileOption('report.html').describe('File name inside the run directory.'),
     title: z.string().optional().describe('Page title; default "diffusionlab: <run name>".'),
   })
   .strict();

@@ -6,6 +6,7 @@
 import { definePlugin, type PluginContext, PluginError, type Reporter, type SampleEvent, z } from '@diffusionlab/core';
 import { escapeHtml } from './html.js';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { finiteRange } from './histogram.js';
 import { encodePng } from './png.js';
 import { svgToPng } from './render.js';
@@ -18,7 +19,7 @@ export const imageGridOptions = z
     scale: z.number().int().min(1).max(16).default(4).describe('Each pixel becomes a scale×scale block (small images stay visible).'),
     padding: z.number().int().min(0).max(16).default(1).describe('Gap between images, in source pixels (white).'),
     reference: z.boolean().default(true).describe('Show as many real images beside the generated ones, in a second labelled panel.'),
-    file: z.string().min(1).default('image-grid.png').describe('File name inside the run directory.'),
+    file: runFileOption('image-grid.png').describe('File name inside the run directory.'),
   })
   .strict();
 

@@ -26,6 +26,7 @@ export * from './jsonl.js';
 export * from './loss.js';
 export * from './png.js';
 export * from './render.js';
+export * from './run-file.js';
 export * from './scatter.js';
 export * from './schedule.js';
 export * from './stream.js';

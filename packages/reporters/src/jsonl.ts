@@ -4,15 +4,13 @@
  */
 import { definePlugin, type EpochEndEvent, type PluginContext, type Reporter, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
+import { runFileOption } from './run-file.js';
 import { LineFile } from './stream.js';
 
 /** Options of the `jsonl` reporter. */
 export const jsonlOptions = z
   .object({
-    file: z
-      .string()
-      .min(1)
-      .default('log.jsonl')
+    file: runFileOption('log.jsonl')
       .describe('File name inside the run directory (the runner itself already writes metrics.jsonl).'),
     epochs: z.enum(['logged', 'all']).default('logged').describe('Which epochs to write: those the config logs (training.logEvery), or every epoch.'),
   })

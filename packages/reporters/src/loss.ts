@@ -4,13 +4,14 @@
  */
 import { definePlugin, type PluginContext, type Reporter, type RunEndEvent, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
 /** Options of the `loss` reporter. */
 export const lossOptions = z
   .object({
     logScale: z.boolean().default(true).describe('Log-scale y axis (non-positive losses are then left out).'),
-    file: z.string().min(1).default('loss.png').describe('File name inside the run directory.'),
+    file: runFileOption('loss.png').describe('File name inside the run directory.'),
   })
   .strict();
 

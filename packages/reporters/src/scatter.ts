@@ -4,13 +4,14 @@
  */
 import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
 /** Options of the `scatter` reporter. */
 export const scatterOptions = z
   .object({
     maxPoints: z.number().int().min(1).default(2000).describe('At most this many points per panel (the first ones), to keep the figure light.'),
-    file: z.string().min(1).default('scatter.png').describe('File name inside the run directory.'),
+    file: runFileOption('scatter.png').describe('File name inside the run directory.'),
   })
   .strict();
 

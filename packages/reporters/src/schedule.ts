@@ -5,12 +5,13 @@
  */
 import { definePlugin, logSnr, type NoiseSchedule, type PluginContext, type Reporter, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
 /** Options of the `schedule` reporter. */
 export const scheduleOptions = z
   .object({
-    file: z.string().min(1).default('schedule.png').describe('File name inside the run directory.'),
+    file: runFileOption('schedule.png').describe('File name inside the run directory.'),
   })
   .strict();
 

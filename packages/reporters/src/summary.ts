@@ -4,11 +4,12 @@
  */
 import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 
 /** Options of the `summary` reporter. */
 export const summaryOptions = z
   .object({
-    file: z.string().min(1).default('summary.json').describe('File name inside the run directory.'),
+    file: runFileOption('summary.json').describe('File name inside the run directory.'),
   })
   .strict();
 

@@ -4,6 +4,7 @@
  */
 import { definePlugin, type PluginContext, type Reporter, type SampleEvent, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
+import { runFileOption } from './run-file.js';
 import { densityHistogram, finiteRange } from './histogram.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 import { points2d } from './scatter.js';
@@ -15,7 +16,7 @@ export const trajectoryOptions = z
     columns: z.number().int().min(1).max(12).default(3).describe('At most this many panels per row; rows are balanced (4 panels at 3 → 2 × 2).'),
     bins: z.number().int().min(1).max(1000).default(40).describe('Histogram bins (1-D data), shared by all panels.'),
     maxPoints: z.number().int().min(1).default(1000).describe('At most this many points per scatter panel (2-D data).'),
-    file: z.string().min(1).default('trajectory.png').describe('File name inside the run directory.'),
+    file: runFileOption('trajectory.png').describe('File name inside the run directory.'),
   })
   .strict();
 

@@ -66,3 +66,14 @@ export {
   type NoiseFloor,
   resultValue,
 } from './metric-conformance.js';
+export {
+  checkReporterHooks,
+  REPORTER_HOOKS,
+  type ReporterConformanceOptions,
+  type ReporterEvents,
+  type ReporterHook,
+  type ReporterSandbox,
+  reporterConformance,
+  reporterEvents,
+  reporterSandbox,
+} from './reporter-conformance.js';
