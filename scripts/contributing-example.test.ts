@@ -1,6 +1,6 @@
-// The sampler plugin and its test shown in CONTRIBUTING.md are run here, so the documented way to
+// The sampler and metric plugins and their tests shown in CONTRIBUTING.md are run here, so the documented way to
 // write a plugin cannot drift from the real API: both code blocks are extracted, written next to
-// each other, and the example test (testkit's sampler conformance suite) runs inside this file.
+// each other, and the example tests (testkit's sampler and metric conformance suites) run inside this file.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -18,11 +18,12 @@ rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
 for (const b of blocks) writeFileSync(join(dir, b.file), b.code.replaceAll("'@tensorflow/tfjs-core'", JSON.stringify(tfjs)));
 
-it('CONTRIBUTING.md has the plugin (under 40 lines) and its test', () => {
-  expect(blocks.map((b) => b.file).sort()).toEqual(['ddim-lite.test.ts', 'ddim-lite.ts']);
+it('CONTRIBUTING.md has the plugins (the sampler under 40 lines) and their tests', () => {
+  expect(blocks.map((b) => b.file).sort()).toEqual(['ddim-lite.test.ts', 'ddim-lite.ts', 'mean-gap.test.ts', 'mean-gap.ts']);
   const plugin = blocks.find((b) => b.file === 'ddim-lite.ts')!;
   expect(plugin.code.trimEnd().split('\n').length).toBeLessThan(40);
 });
 
-// Registers the example's describe/it blocks (samplerConformance) in this file.
+// Registers the examples' describe/it blocks (samplerConformance, metricConformance) in this file.
 await import(join(dir, 'ddim-lite.test.ts'));
+await import(join(dir, 'mean-gap.test.ts'));

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Executable entry of the `diffusionlab` CLI: runs {@link main} and maps errors to exit codes. */
 import { fileURLToPath } from 'node:url';
-import { DiffusionLabError } from '@diffusionlab/core';
+import { isDiffusionLabError } from '@diffusionlab/core';
 import { callerCwd } from './caller-cwd.js';
 import { formatError, main } from './cli.js';
 import { exitQuietlyOnEpipe } from './stdout-pipe.js';
@@ -17,6 +17,6 @@ main(process.argv.slice(2)).then(
   },
   (e) => {
     process.stderr.write(`${formatError(e, process.argv.includes('--debug'))}\n`);
-    process.exitCode = userError(e) instanceof DiffusionLabError ? 2 : 1;
+    process.exitCode = isDiffusionLabError(userError(e)) ? 2 : 1;
   },
 );

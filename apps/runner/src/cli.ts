@@ -2,7 +2,7 @@
  * The `diffusionlab` command line: run, sample, sweep, validate and list.
  * Errors print one message with a hint and exit non-zero; nothing half-written is left looking complete.
  */
-import { DiffusionLabError, formatAdvice, PLUGIN_KINDS, scheduleDiagnostics, z } from '@diffusionlab/core';
+import { DiffusionLabError, formatAdvice, isDiffusionLabError, PLUGIN_KINDS, scheduleDiagnostics, z } from '@diffusionlab/core';
 import { reporterFailure } from './failure.js';
 import { userError } from './io-errors.js';
 import { parseListKind } from './list-kind.js';
@@ -327,7 +327,7 @@ export async function main(argv: readonly string[]): Promise<number> {
  */
 export function formatError(e: unknown, debug = false): string {
   const u = userError(e);
-  if (u instanceof DiffusionLabError) {
+  if (isDiffusionLabError(u)) {
     const cause = (u as { cause?: unknown }).cause;
     const trace = debug ? `\n${u.stack}${cause instanceof Error ? `\ncaused by: ${cause.stack}` : ''}` : '';
     return `error: ${u.message}${u.hint ? `\nhint: ${u.hint}` : ''}${trace}`;

@@ -12,6 +12,7 @@ import {
   type PluginRegistry,
   zodIssues,
 } from '@diffusionlab/core';
+import { isConfigError } from '@diffusionlab/core';
 import YAML from 'yaml';
 import { type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
 import { checkConfigValue, checkKeyName, checkLooksLikeConfig, checkTextDepth, MAX_YAML_ALIASES, readConfigText } from './safe-parse.js';
@@ -210,7 +211,7 @@ function resolveSlot(
   try {
     def = registry.get(kind, use, `${path}.use`);
   } catch (e) {
-    if (e instanceof ConfigError) issues.push(...e.issues);
+    if (isConfigError(e)) issues.push(...e.issues);
     else throw e;
     return null;
   }

@@ -4,7 +4,7 @@
  * alike (handlers are installed only while a run works in its directory) — and no temp litter.
  */
 import { isAbsolute, join, resolve } from 'node:path';
-import { DiffusionLabError } from '@diffusionlab/core';
+import { DiffusionLabError, isDiffusionLabError } from '@diffusionlab/core';
 import { writeFileAtomic } from './files.js';
 import { removeStaleTemps } from './litter.js';
 
@@ -110,7 +110,7 @@ export class FailureRecorder {
 
 /** The message FAILED records for an error: a diffusionlab error's message and hint, a bug's stack. */
 export function failureReason(e: unknown): string {
-  if (e instanceof DiffusionLabError) return `${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
+  if (isDiffusionLabError(e)) return `${e.message}${e.hint ? `\nhint: ${e.hint}` : ''}`;
   return (e as Error)?.stack ?? String(e);
 }
 

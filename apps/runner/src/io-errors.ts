@@ -5,7 +5,7 @@
  */
 import { accessSync, constants, existsSync, statfsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DiffusionLabError } from '@diffusionlab/core';
+import { DiffusionLabError, isDiffusionLabError } from '@diffusionlab/core';
 
 /** A file could not be written or read; the message names the file, the hint says what to do. */
 export class FileSystemError extends DiffusionLabError {
@@ -51,7 +51,7 @@ interface SystemError extends Error {
 }
 
 function isSystemError(e: unknown): e is SystemError {
-  return e instanceof Error && typeof (e as SystemError).code === 'string' && /^E[A-Z]+$/.test((e as SystemError).code) && !(e instanceof DiffusionLabError);
+  return e instanceof Error && typeof (e as SystemError).code === 'string' && /^E[A-Z]+$/.test((e as SystemError).code) && !isDiffusionLabError(e);
 }
 
 /**

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusionlab/core';
+import { isDiffusionLabError } from '@diffusionlab/core';
 import { escapeHtml, type FigureSpec, formatNumber, renderPng } from '@diffusionlab/reporters';
 import { nfeAxis } from './nfe-axis.js';
 import { parseOverrides, resolvedConfigObject } from './config.js';
@@ -146,7 +147,7 @@ export async function planSweep(configPath: string, args: readonly string[], swe
     try {
       loaded = await loadExperiment(configPath, overrides, cwd);
     } catch (e) {
-      if (e instanceof DiffusionLabError && combos.length > 1) {
+      if (isDiffusionLabError(e) && combos.length > 1) {
         throw new DiffusionLabError(`sweep point ${overrides.join(' ')}: ${e.message}`, { code: e.code, hint: e.hint });
       }
       throw e;

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, Module } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { ConfigError } from '@diffusionlab/core';
+import { isConfigError } from '@diffusionlab/core';
 import { defineExperiment } from './define.js';
 
 type Json = Record<string, unknown>;
@@ -73,7 +74,7 @@ function evaluateTs(file: string, stack: string[]): Json {
   try {
     mod._compile(js, file);
   } catch (e) {
-    if (e instanceof ConfigError) throw e;
+    if (isConfigError(e)) throw e;
     throw new ConfigError({ path: '', message: `${file} failed to evaluate: ${(e as Error).message.split('\n')[0]}` });
   }
   return mod.exports as Json;

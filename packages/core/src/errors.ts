@@ -3,8 +3,18 @@
  * to do, so the CLI can print a single actionable message and exit non-zero.
  */
 
+/**
+ * The brand every diffusionlab error carries, registered in the global symbol registry so it is the
+ * same symbol in every copy of this package: an install that holds two copies of
+ * `@diffusionlab/core` (a plugin's and the CLI's) still recognises the other copy's errors, which
+ * `instanceof` does not. Test with {@link isDiffusionLabError}, not with `instanceof`.
+ */
+export const DIFFUSIONLAB_ERROR: unique symbol = Symbol.for('diffusionlab.error') as typeof DIFFUSIONLAB_ERROR;
+
 /** Base class, so callers can tell a diffusionlab error (user-fixable) from a bug. */
 export class DiffusionLabError extends Error {
+  /** The cross-copy brand (see {@link DIFFUSIONLAB_ERROR}); always true. */
+  readonly [DIFFUSIONLAB_ERROR] = true as const;
   /** Stable machine-readable code, for programs that branch on the failure kind. */
   readonly code: string;
   /** What the user can do about it; printed after the message. */
@@ -16,6 +26,32 @@ export class DiffusionLabError extends Error {
     this.code = options.code ?? 'DIFFUSIONLAB_ERROR';
     this.hint = options.hint;
   }
+}
+
+/** The `code` of every {@link ConfigError}. */
+const CONFIG_INVALID = 'CONFIG_INVALID';
+
+/**
+ * True for an error thrown by any copy of diffusionlab (it carries the {@link DIFFUSIONLAB_ERROR}
+ * brand and a string `code`); why: callers print such errors as one clean message and exit 2, and
+ * must recognise them even when they come from another copy of this package.
+ */
+export function isDiffusionLabError(e: unknown): e is DiffusionLabError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    (e as { [DIFFUSIONLAB_ERROR]?: unknown })[DIFFUSIONLAB_ERROR] === true &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    typeof (e as { message?: unknown }).message === 'string'
+  );
+}
+
+/**
+ * True for a {@link ConfigError} from any copy of diffusionlab: a branded error with code
+ * `CONFIG_INVALID` and an `issues` array; why: config loaders merge the issues of nested errors.
+ */
+export function isConfigError(e: unknown): e is ConfigError {
+  return isDiffusionLabError(e) && e.code === CONFIG_INVALID && Array.isArray((e as { issues?: unknown }).issues);
 }
 
 /** One problem at one config key, so a message can name `schedule.timesteps` exactly. */
@@ -44,7 +80,7 @@ export class ConfigError extends DiffusionLabError {
     const list = Array.isArray(issues) ? (issues as readonly ConfigIssue[]) : [issues as ConfigIssue];
     const head = options.source ? `Invalid config ${options.source}` : 'Invalid config';
     const body = list.map((i) => `  - ${formatConfigIssue(i)}`).join('\n');
-    super(`${head}:\n${body}`, { code: 'CONFIG_INVALID', hint: options.hint });
+    super(`${head}:\n${body}`, { code: CONFIG_INVALID, hint: options.hint });
     this.issues = list;
   }
 }

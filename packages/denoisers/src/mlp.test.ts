@@ -1,16 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
+import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectGradientsForAll,
-  expectLayersModelMatches,
-  expectNoLeaks,
-  expectSaveLoadIdentical,
-  makeCtx,
-  predictValues,
-  randomInputs,
-  weightValues,
-} from './conformance.test-util.js';
 import { fourierFeatures, timeEmbedding } from './embeddings.js';
 import { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpPlugin } from './mlp.js';
 
@@ -45,19 +36,19 @@ describe('mlp', () => {
   it('counts parameters by the hand formula', () => {
     // D = 2, W = 4, depth 2, E = 6, F = 3: time 6·4+4 = 28; input 14·4+4 = 60; blocks 2·3·(16+4) = 120; out 4·2+2 = 10.
     const o = mlpOptions.parse({ width: 4, depth: 2, timeEmbedding: 6, inputEmbedding: 3 });
-    const m = buildMlp(o, makeCtx([2]));
+    const m = buildMlp(o, denoiserContext([2]));
     expect(m.parameterCount).toBe(218);
     expect(mlpParameterCount(2, o)).toBe(218);
     m.dispose();
     // Defaults for 1-D data: 64·128+128 + 128+128 + 3·3·(128²+128) + 128+1.
-    const d = buildMlp(mlpOptions.parse({}), makeCtx([1]));
+    const d = buildMlp(mlpOptions.parse({}), denoiserContext([1]));
     expect(d.parameterCount).toBe(8320 + 256 + 148608 + 129);
     d.dispose();
   });
 
   it('computes the documented forward pass (checked in float64)', () => {
     const o = small({ width: 3, depth: 1, timeEmbedding: 4, inputEmbedding: 1, activation: 'tanh' });
-    const m = buildMlp(o, makeCtx([2], 8));
+    const m = buildMlp(o, denoiserContext([2], 8));
     const W = Object.fromEntries(m.variables.map((v) => [v.name.replace(/^mlp(_\d+)?\//, ''), Array.from(v.dataSync())]));
     const lin = (x: number[], name: string, out: number) =>
       Array.from({ length: out }, (_, j) => x.reduce((s, xi, i) => s + xi * W[`${name}/kernel`][i * out + j], W[`${name}/bias`][j]));
@@ -72,7 +63,7 @@ describe('mlp', () => {
       const a2 = lin(a1.map((v, j) => Math.tanh(v + tp[j])), 'block_0_dense_1', 3);
       return lin(h.map((v, j) => Math.tanh(v + a2[j])), 'out_dense', 2);
     };
-    const { x, t } = randomInputs([2], 4, T);
+    const { x, t } = denoiserInputs([2], 4, T);
     const out = predictValues(m, [2], x, t);
     for (let i = 0; i < 4; i++) {
       const r = ref([x[2 * i], x[2 * i + 1]], t[i]);
@@ -83,8 +74,8 @@ describe('mlp', () => {
   });
 
   it('normalises t by T inside the model: (T = 100, t = 50) ≡ (T = 1000, t = 500)', () => {
-    const a = buildMlp(small(), makeCtx([1], 2, 'epsilon', 100));
-    const b = buildMlp(small(), makeCtx([1], 2, 'epsilon', 1000));
+    const a = buildMlp(small(), denoiserContext([1], 2, 'epsilon', 100));
+    const b = buildMlp(small(), denoiserContext([1], 2, 'epsilon', 1000));
     const x = Float32Array.from([0.3, -1.2]);
     const pa = predictValues(a, [1], x, Float32Array.from([50, 10])).values;
     const pb = predictValues(b, [1], x, Float32Array.from([500, 100])).values;
@@ -94,9 +85,9 @@ describe('mlp', () => {
   });
 
   it('is deterministic per seed and differs across seeds', () => {
-    const a = buildMlp(small(), makeCtx([2], 42));
-    const b = buildMlp(small(), makeCtx([2], 42));
-    const c = buildMlp(small(), makeCtx([2], 43));
+    const a = buildMlp(small(), denoiserContext([2], 42));
+    const b = buildMlp(small(), denoiserContext([2], 42));
+    const c = buildMlp(small(), denoiserContext([2], 43));
     expect(weightValues(a)).toEqual(weightValues(b));
     expect(weightValues(a)).not.toEqual(weightValues(c));
     for (const m of [a, b, c]) m.dispose();
@@ -105,9 +96,9 @@ describe('mlp', () => {
   for (const activation of ['silu', 'gelu', 'relu', 'tanh'] as const) {
     it(`gives every variable a gradient and matches its LayersModel (${activation})`, async () => {
       const before = tf.memory().numTensors;
-      const m = buildMlp(small({ activation, inputEmbedding: 2 }), makeCtx([2], 3));
-      expectGradientsForAll(m, [2], 8, T);
-      await expectLayersModelMatches(m, [2], 6, T);
+      const m = buildMlp(small({ activation, inputEmbedding: 2 }), denoiserContext([2], 3));
+      checkDenoiserGradients(m, [2], 8, T);
+      await checkLayersModelMatches(m, [2], 6, T);
       m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
@@ -116,23 +107,23 @@ describe('mlp', () => {
   it('flattens image-shaped data, does not leak, and round-trips bitwise', async () => {
     const shape = [3, 2, 1];
     const before = tf.memory().numTensors;
-    const ctx = makeCtx(shape, 4);
+    const ctx = denoiserContext(shape, 4);
     const m = buildMlp(small({ inputEmbedding: 1 }), ctx);
-    expect(predictValues(m, shape, ...Object.values(randomInputs(shape, 3, T)) as [Float32Array, Float32Array]).shape).toEqual([3, ...shape]);
-    expectNoLeaks(m, shape, 5, T);
-    await expectLayersModelMatches(m, shape, 4, T);
-    await expectSaveLoadIdentical(m, (a) => loadMlp(a, ctx), shape, 5, T);
+    expect(predictValues(m, shape, ...Object.values(denoiserInputs(shape, 3, T)) as [Float32Array, Float32Array]).shape).toEqual([3, ...shape]);
+    checkPredictNoLeak(m, shape, 5, T);
+    await checkLayersModelMatches(m, shape, 4, T);
+    await checkSaveLoadIdentical(m, (a) => loadMlp(a, ctx), shape, 5, T);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('keeps its own T after loading into a context with another schedule length', async () => {
-    const m = buildMlp(small(), makeCtx([1], 4, 'epsilon', 100));
+    const m = buildMlp(small(), denoiserContext([1], 4, 'epsilon', 100));
     const a = await m.save();
     const x = Float32Array.from([0.1]);
     const t = Float32Array.from([20]);
     const p = predictValues(m, [1], x, t).values;
     m.dispose();
-    const l = loadMlp(a, makeCtx([1], 4, 'epsilon', 1000));
+    const l = loadMlp(a, denoiserContext([1], 4, 'epsilon', 1000));
     expect(predictValues(l, [1], x, t).values).toEqual(p);
     l.dispose();
   });

@@ -11,9 +11,9 @@ import {
   Rng,
   scheduleFromBetas,
 } from '@diffusionlab/core';
+import { conformanceSchedule, denoiserContext, predictValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { linearSchedule, makeCtx, predictValues } from './conformance.test-util.js';
 import { buildOracle, loadOracle, oraclePlugin } from './oracle.js';
 
 beforeAll(async () => {
@@ -29,7 +29,7 @@ function fakeDataset(shape: number[], mixture?: GaussianMixtureInfo): Dataset {
 }
 
 function ctxWith(shape: number[], extra: Partial<DenoiserBuildContext>, type: PredictionType = 'sample'): DenoiserBuildContext {
-  return { ...makeCtx(shape, 1, type), ...extra };
+  return { ...denoiserContext(shape, 1, type), ...extra };
 }
 
 /** E[x₀|xₜ] by brute-force quadrature (Simpson on a fine grid) of x₀·p(x₀)·N(xₜ; √ᾱx₀, 1−ᾱ). */
@@ -65,7 +65,7 @@ function targetFromX0(type: PredictionType, xt: number, x0: number, ab: number):
 }
 
 describe('oracle', () => {
-  const schedule = linearSchedule(100);
+  const schedule = conformanceSchedule(100);
 
   for (const [label, mixture] of [
     ['seed mixture', seedMixture],
@@ -177,7 +177,7 @@ describe('oracle', () => {
       for (const source of ['mixture', 'training-set'] as const) {
         const m = buildOracle(
           { source },
-          { ...makeCtx([1], 1, type), schedule: zsnr, dataset: fakeDataset([1], skewMixture), trainingSet: { data: Float32Array.from([-1, 2]), count: 2 } },
+          { ...denoiserContext([1], 1, type), schedule: zsnr, dataset: fakeDataset([1], skewMixture), trainingSet: { data: Float32Array.from([-1, 2]), count: 2 } },
         );
         const out = predictValues(m, [1], Float32Array.from([0.3, -0.2, 0.7]), Float32Array.from([0, 1.5, 2]));
         for (const v of out.values) expect(Number.isFinite(v)).toBe(true);
@@ -225,7 +225,7 @@ describe('oracle', () => {
   });
 
   it('explains what is missing when it cannot be built', async () => {
-    expect(() => buildOracle({ source: 'auto' }, makeCtx([1]))).toThrow(/needs the training set/);
+    expect(() => buildOracle({ source: 'auto' }, denoiserContext([1]))).toThrow(/needs the training set/);
     expect(() => buildOracle({ source: 'mixture' }, ctxWith([1], { dataset: fakeDataset([1]) }))).toThrow(PluginError);
     expect(() => buildOracle({ source: 'mixture' }, ctxWith([2], { dataset: fakeDataset([2], seedMixture) }))).toThrow(/2 means/);
     const d = await oraclePlugin.create(oraclePlugin.options.parse({}), { seed: 0, print: () => {}, interactive: false });

@@ -1,17 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { type DenoiserModel, PluginError } from '@diffusionlab/core';
+import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectGradientsForAll,
-  expectLayersModelMatches,
-  expectNoLeaks,
-  expectSaveLoadIdentical,
-  makeCtx,
-  predictValues,
-  randomInputs,
-  weightValues,
-} from './conformance.test-util.js';
 import { buildSeedMlp, loadSeedMlp, seedMlpOptions, seedMlpParameterCount, seedMlpPlugin } from './seed-mlp.js';
 
 beforeAll(async () => {
@@ -22,7 +13,7 @@ const T = 100;
 
 describe('seed-mlp', () => {
   it('has the reference 17,025 parameters for D = 1, hidden = 128', () => {
-    const m = buildSeedMlp(seedMlpOptions.parse({}), makeCtx([1]));
+    const m = buildSeedMlp(seedMlpOptions.parse({}), denoiserContext([1]));
     expect(m.parameterCount).toBe(17025);
     expect(seedMlpParameterCount(1, 128)).toBe(17025);
     expect(m.variables.map((v) => v.shape)).toEqual([[2, 128], [128], [128, 128], [128], [128, 1], [1]]);
@@ -31,14 +22,14 @@ describe('seed-mlp', () => {
 
   it('counts parameters for image-shaped data by the hand formula', () => {
     // D = 2·3·1 = 6, h = 5: 7·5 + 5 + 5·5 + 5 + 5·6 + 6 = 106.
-    const m = buildSeedMlp({ hidden: 5 }, makeCtx([2, 3, 1]));
+    const m = buildSeedMlp({ hidden: 5 }, denoiserContext([2, 3, 1]));
     expect(m.parameterCount).toBe(106);
     expect(seedMlpParameterCount(6, 5)).toBe(106);
     m.dispose();
   });
 
   it('initialises like torch nn.Linear: U(−1/√fan_in, 1/√fan_in) with the uniform variance', () => {
-    const m = buildSeedMlp({ hidden: 128 }, makeCtx([1], 3));
+    const m = buildSeedMlp({ hidden: 128 }, denoiserContext([1], 3));
     const fanIns = [2, 2, 128, 128, 128, 128];
     m.variables.forEach((v, i) => {
       const b = 1 / Math.sqrt(fanIns[i]);
@@ -62,7 +53,7 @@ describe('seed-mlp', () => {
 
   it('computes the reference forward pass (checked by hand in float64)', () => {
     const h = 3;
-    const m = buildSeedMlp({ hidden: h }, makeCtx([1], 4));
+    const m = buildSeedMlp({ hidden: h }, denoiserContext([1], 4));
     const [W0, b0, W1, b1, W2, b2] = m.variables.map((v) => Array.from(v.dataSync()));
     const silu = (z: number) => z / (1 + Math.exp(-z));
     const ref = (x: number, t: number) => {
@@ -79,9 +70,9 @@ describe('seed-mlp', () => {
   });
 
   it('is deterministic per seed and differs across seeds', () => {
-    const a = buildSeedMlp({ hidden: 8 }, makeCtx([2], 42));
-    const b = buildSeedMlp({ hidden: 8 }, makeCtx([2], 42));
-    const c = buildSeedMlp({ hidden: 8 }, makeCtx([2], 43));
+    const a = buildSeedMlp({ hidden: 8 }, denoiserContext([2], 42));
+    const b = buildSeedMlp({ hidden: 8 }, denoiserContext([2], 42));
+    const c = buildSeedMlp({ hidden: 8 }, denoiserContext([2], 43));
     expect(weightValues(a)).toEqual(weightValues(b));
     expect(weightValues(a)).not.toEqual(weightValues(c));
     // Two live models coexist with distinct variable names that share the stable Keras suffix.
@@ -91,28 +82,28 @@ describe('seed-mlp', () => {
   });
 
   it('flattens image-shaped input and reshapes the output', () => {
-    const m = buildSeedMlp({ hidden: 6 }, makeCtx([2, 3, 1]));
-    const { x, t } = randomInputs([2, 3, 1], 4, T);
+    const m = buildSeedMlp({ hidden: 6 }, denoiserContext([2, 3, 1]));
+    const { x, t } = denoiserInputs([2, 3, 1], 4, T);
     expect(predictValues(m, [2, 3, 1], x, t).shape).toEqual([4, 2, 3, 1]);
     m.dispose();
   });
 
   it('gives a gradient to every variable', () => {
-    const m = buildSeedMlp({ hidden: 16 }, makeCtx([2]));
-    expectGradientsForAll(m, [2], 8, T);
+    const m = buildSeedMlp({ hidden: 16 }, denoiserContext([2]));
+    checkDenoiserGradients(m, [2], 8, T);
     m.dispose();
   });
 
   it('does not leak tensors in predict, build or dispose', () => {
     const before = tf.memory().numTensors;
-    const m = buildSeedMlp({ hidden: 16 }, makeCtx([1]));
-    expectNoLeaks(m, [1], 8, T);
+    const m = buildSeedMlp({ hidden: 16 }, denoiserContext([1]));
+    checkPredictNoLeak(m, [1], 8, T);
     m.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('offers its layers to fused kernels as its own variables', () => {
-    const m = buildSeedMlp({ hidden: 4 }, makeCtx([1]));
+    const m = buildSeedMlp({ hidden: 4 }, denoiserContext([1]));
     const d = m.describePlainMlp?.();
     expect(d?.input).toBe('concat-raw-t');
     expect(d?.activation).toBe('silu');
@@ -123,28 +114,28 @@ describe('seed-mlp', () => {
   for (const shape of [[1], [2, 3, 1]]) {
     it(`save → load predicts bitwise identically (shape [${shape}])`, async () => {
       const before = tf.memory().numTensors;
-      const ctx = makeCtx(shape, 5);
+      const ctx = denoiserContext(shape, 5);
       const m = buildSeedMlp({ hidden: 12 }, ctx);
-      await expectSaveLoadIdentical(m, (a) => loadSeedMlp(a, ctx), shape, 6, T);
+      await checkSaveLoadIdentical(m, (a) => loadSeedMlp(a, ctx), shape, 6, T);
       expect(tf.memory().numTensors).toBe(before);
     });
 
     it(`saves a real LayersModel that tf.loadLayersModel runs to the same output (shape [${shape}])`, async () => {
       const before = tf.memory().numTensors;
-      const m = buildSeedMlp({ hidden: 12 }, makeCtx(shape, 6));
-      await expectLayersModelMatches(m, shape, 6, T);
+      const m = buildSeedMlp({ hidden: 12 }, denoiserContext(shape, 6));
+      await checkLayersModelMatches(m, shape, 6, T);
       m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
   }
 
   it('refuses a checkpoint of another denoiser or another data shape', async () => {
-    const m: DenoiserModel = buildSeedMlp({ hidden: 4 }, makeCtx([1]));
+    const m: DenoiserModel = buildSeedMlp({ hidden: 4 }, denoiserContext([1]));
     const a = await m.save();
     m.dispose();
     const other = { ...a, userDefinedMetadata: { diffusionlab: { ...(a.userDefinedMetadata as any).diffusionlab, denoiser: 'mlp' } } };
-    expect(() => loadSeedMlp(other, makeCtx([1]))).toThrow(PluginError);
-    expect(() => loadSeedMlp(a, makeCtx([2]))).toThrow(/shape \[1\]/);
+    expect(() => loadSeedMlp(other, denoiserContext([1]))).toThrow(PluginError);
+    expect(() => loadSeedMlp(a, denoiserContext([2]))).toThrow(/shape \[1\]/);
   });
 
   it('plugin: defaults, strict options, recipe', async () => {
@@ -154,7 +145,7 @@ describe('seed-mlp', () => {
     const d = await seedMlpPlugin.create({ hidden: 4 }, { seed: 0, print: () => {}, interactive: false });
     expect(d.name).toBe('seed-mlp');
     expect(d.trainable).toBe(true);
-    const m = await d.build(makeCtx([1]));
+    const m = await d.build(denoiserContext([1]));
     expect(m.parameterCount).toBe(seedMlpParameterCount(1, 4));
     m.dispose();
   });

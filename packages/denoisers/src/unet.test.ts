@@ -1,17 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { PluginError } from '@diffusionlab/core';
+import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectGradientsForAll,
-  expectLayersModelMatches,
-  expectNoLeaks,
-  expectSaveLoadIdentical,
-  makeCtx,
-  predictValues,
-  randomInputs,
-  weightValues,
-} from './conformance.test-util.js';
 import { buildUnet, conv2dSame, loadUnet, type UnetOptions, unetOptions, unetParameterCount, unetPlugin } from './unet.js';
 
 beforeAll(async () => {
@@ -26,7 +17,7 @@ describe('unet', () => {
     // C = 2, time features 4C = 8. time 4·8+8 = 40; in conv 9·1·2+2 = 20;
     // down_0 RB(2→2) 38+18+38 = 94; down_1 RB(2→4) 76+36+148+12 = 272; mid RB(4→4) 148+36+148 = 332;
     // up_1 RB(8→4) 292+36+148+36 = 512; up_0 RB(6→2) 110+18+38+14 = 180; out conv 9·2·1+1 = 19.
-    const m = buildUnet(tiny(), makeCtx([4, 4, 1]));
+    const m = buildUnet(tiny(), denoiserContext([4, 4, 1]));
     expect(m.parameterCount).toBe(1469);
     expect(unetParameterCount([4, 4, 1], tiny())).toBe(1469);
     m.dispose();
@@ -43,28 +34,28 @@ describe('unet', () => {
   ]) {
     it(`keeps the shape, gives every variable a gradient, and does not leak ([${shape}])`, () => {
       const before = tf.memory().numTensors;
-      const m = buildUnet(tiny({ activation: 'gelu' }), makeCtx(shape, 2));
-      const { x, t } = randomInputs(shape, 3, T);
+      const m = buildUnet(tiny({ activation: 'gelu' }), denoiserContext(shape, 2));
+      const { x, t } = denoiserInputs(shape, 3, T);
       expect(predictValues(m, shape, x, t).shape).toEqual([3, ...shape]);
-      expectGradientsForAll(m, shape, 3, T);
-      expectNoLeaks(m, shape, 2, T);
+      checkDenoiserGradients(m, shape, 3, T);
+      checkPredictNoLeak(m, shape, 2, T);
       m.dispose();
       expect(tf.memory().numTensors).toBe(before);
     });
   }
 
   it('is deterministic per seed and differs across seeds', () => {
-    const a = buildUnet(tiny(), makeCtx([4, 4, 1], 42));
-    const b = buildUnet(tiny(), makeCtx([4, 4, 1], 42));
-    const c = buildUnet(tiny(), makeCtx([4, 4, 1], 43));
+    const a = buildUnet(tiny(), denoiserContext([4, 4, 1], 42));
+    const b = buildUnet(tiny(), denoiserContext([4, 4, 1], 42));
+    const c = buildUnet(tiny(), denoiserContext([4, 4, 1], 43));
     expect(weightValues(a)).toEqual(weightValues(b));
     expect(weightValues(a)).not.toEqual(weightValues(c));
     for (const m of [a, b, c]) m.dispose();
   });
 
   it('depends on t (the time embedding reaches the output)', () => {
-    const m = buildUnet(tiny(), makeCtx([4, 4, 1], 3));
-    const { x } = randomInputs([4, 4, 1], 1, T);
+    const m = buildUnet(tiny(), denoiserContext([4, 4, 1], 3));
+    const { x } = denoiserInputs([4, 4, 1], 1, T);
     const a = predictValues(m, [4, 4, 1], x, Float32Array.from([5])).values;
     const b = predictValues(m, [4, 4, 1], x, Float32Array.from([80])).values;
     expect(a).not.toEqual(b);
@@ -74,17 +65,17 @@ describe('unet', () => {
   it('saves a LayersModel that tf.loadLayersModel runs to the same output, and round-trips bitwise', async () => {
     const before = tf.memory().numTensors;
     const shape = [8, 8, 1];
-    const ctx = makeCtx(shape, 4);
+    const ctx = denoiserContext(shape, 4);
     const m = buildUnet(tiny({ channelMultipliers: [1, 2, 2], blocksPerLevel: 2 }), ctx);
-    await expectLayersModelMatches(m, shape, 3, T);
-    await expectSaveLoadIdentical(m, (a) => loadUnet(a, ctx), shape, 3, T);
+    await checkLayersModelMatches(m, shape, 3, T);
+    await checkSaveLoadIdentical(m, (a) => loadUnet(a, ctx), shape, 3, T);
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('explains shapes it cannot handle', () => {
-    expect(() => buildUnet(tiny(), makeCtx([16]))).toThrow(/\[H, W, C\]/);
-    expect(() => buildUnet(tiny(), makeCtx([5, 4, 1]))).toThrow(PluginError);
-    expect(() => buildUnet(tiny({ channelMultipliers: [1, 1, 1] }), makeCtx([6, 6, 1]))).toThrow(/which 4 does not divide/);
+    expect(() => buildUnet(tiny(), denoiserContext([16]))).toThrow(/\[H, W, C\]/);
+    expect(() => buildUnet(tiny(), denoiserContext([5, 4, 1]))).toThrow(PluginError);
+    expect(() => buildUnet(tiny({ channelMultipliers: [1, 1, 1] }), denoiserContext([6, 6, 1]))).toThrow(/which 4 does not divide/);
   });
 
   for (const [k, cin, cout, h, w] of [

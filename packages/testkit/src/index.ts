@@ -25,8 +25,55 @@ export {
   checkScheduleOptionsRoundTrip,
   checkScheduleRejects,
   createSchedule,
-  type InvalidOptionsCase,
   type ScheduleConformanceExtras,
   scheduleConformance,
-  testPluginContext,
 } from './schedule-conformance.js';
+export { checkOptionsRoundTrip, checkRejects, type InvalidOptionsCase, testPluginContext } from './plugin-options.js';
+export {
+  checkDenoiserDeterminism,
+  checkDenoiserGradients,
+  checkDenoiserPredict,
+  checkLayersModelMatches,
+  checkPredictNoLeak,
+  checkSaveLoadIdentical,
+  type DenoiserConformanceOptions,
+  denoiserConformance,
+  denoiserContext,
+  denoiserInputs,
+  predictValues,
+  weightValues,
+} from './denoiser-conformance.js';
+export {
+  checkDatasetDraw,
+  checkDatasetLoad,
+  checkDatasetShape,
+  checkDisjointRows,
+  type DatasetConformanceOptions,
+  datasetConformance,
+} from './dataset-conformance.js';
+export {
+  checkMetricDeterminism,
+  checkMetricNoiseFloor,
+  checkMetricRejectsShapes,
+  datasetSource,
+  defaultMetricSource,
+  type MetricCheckSetting,
+  type MetricConformanceOptions,
+  type MetricSource,
+  metricConformance,
+  metricContext,
+  mixtureSource,
+  type NoiseFloor,
+  resultValue,
+} from './metric-conformance.js';
+export {
+  checkReporterHooks,
+  REPORTER_HOOKS,
+  type ReporterConformanceOptions,
+  type ReporterEvents,
+  type ReporterHook,
+  type ReporterSandbox,
+  reporterConformance,
+  reporterEvents,
+  reporterSandbox,
+} from './reporter-conformance.js';

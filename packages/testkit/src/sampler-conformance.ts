@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 import { ConformanceError, meanStd } from './assertions.js';
 import { useBackend } from './backend.js';
 import { gaussianDenoiser } from './gaussian.js';
-import { testPluginContext } from './schedule-conformance.js';
+import { testPluginContext } from './plugin-options.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sampler plugin with any option schema.
 type SamplerPlugin = PluginDefinition<'sampler', any>;

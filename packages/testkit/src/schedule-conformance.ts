@@ -3,20 +3,11 @@
  * rely on (shapes, β range, ᾱ = Π(1 − β), monotone ᾱ, reproducible options). The checks are plain
  * functions that throw {@link ConformanceError}; {@link scheduleConformance} wraps them in vitest.
  */
-import { ConfigError, type NoiseSchedule, type PluginContext, type PluginDefinition, parseOptions } from '@diffusionlab/core';
+import { type NoiseSchedule, type PluginDefinition, parseOptions } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
+import { checkRejects, type InvalidOptionsCase, testPluginContext } from './plugin-options.js';
 
-/** A plugin context for tests: seed 0, no output, non-interactive. */
-export function testPluginContext(overrides: Partial<PluginContext> = {}): PluginContext {
-  return { seed: 0, print: () => {}, interactive: false, ...overrides };
-}
-
-/** Options that must be rejected, and the key (e.g. `schedule.betaEnd`) the error must name. */
-export interface InvalidOptionsCase {
-  options: Record<string, unknown>;
-  path: string;
-}
 
 /** Extra cases for {@link scheduleConformance}. */
 export interface ScheduleConformanceExtras {
@@ -108,22 +99,7 @@ export async function checkScheduleDeterminism(plugin: SchedulePlugin, raw: Reco
 
 /** Checks bad options throw one ConfigError whose issues name `path`; why: users fix configs by key. */
 export async function checkScheduleRejects(plugin: SchedulePlugin, c: InvalidOptionsCase, basePath = 'schedule'): Promise<void> {
-  let error: unknown;
-  try {
-    await createSchedule(plugin, c.options, basePath);
-  } catch (e) {
-    error = e;
-  }
-  if (!(error instanceof ConfigError)) {
-    throw new ConformanceError(
-      `${plugin.name}: options ${JSON.stringify(c.options)} should throw a ConfigError naming ${c.path}, ` +
-        `but ${error === undefined ? 'nothing was thrown' : `got ${String(error)}`}`,
-    );
-  }
-  const paths = error.issues.map((i) => i.path);
-  if (!paths.includes(c.path)) {
-    throw new ConformanceError(`${plugin.name}: options ${JSON.stringify(c.options)} gave errors at [${paths.join(', ')}], expected ${c.path}`);
-  }
+  await checkRejects(plugin, c, basePath);
 }
 
 /**
