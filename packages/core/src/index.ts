@@ -5,6 +5,7 @@
 export { z } from 'zod';
 export * from './artifacts.js';
 export * from './errors.js';
+export * from './factory.js';
 export * from './gradients.js';
 export * from './loss-weighting.js';
 export * from './lr.js';

@@ -3,7 +3,7 @@
  * N(−2, 0.5²), half from N(2, 0.5²), shuffled) is the two-component case; because the density is
  * known exactly, `info.mixture` lets the oracle denoiser and the modes metric use it.
  */
-import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
 import { DATASET_PATH, largestRemainder, shuffleRows } from './util.js';
 
 const numberOrVector = z.union([z.number(), z.array(z.number()).min(1)], {
@@ -161,8 +161,8 @@ function toConfigError(issues: { path: (string | number)[]; message: string }[])
   return new ConfigError(list);
 }
 
-/** Builds the dataset; exported for programmatic use without the registry. */
-export function createGaussianMixture(options: GaussianMixtureOptions): Dataset {
+/** Builds the dataset from parsed options (the plugin and `createGaussianMixture` share it). */
+function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
   const { mixture: m, issues } = resolveMixture(options);
   if (!m) throw toConfigError(issues);
   const { size, epochSize, stratified } = options;
@@ -197,5 +197,11 @@ export const gaussianMixture = definePlugin({
   name: 'gaussian-mixture',
   description: 'Diagonal Gaussian mixture with exact density info (the reference example’s two-Gaussian 1-D data).',
   options: gaussianMixtureOptions,
-  create: (options) => createGaussianMixture(options),
+  create: (options) => buildGaussianMixture(options),
 });
+
+/**
+ * The `gaussian-mixture` dataset from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createGaussianMixture({ … })`).
+ */
+export const createGaussianMixture = withDefaults(gaussianMixture.options, buildGaussianMixture, 'dataset');

@@ -3,7 +3,7 @@
  * S_churn = 0; k-diffusion `sample_heun`): an Euler predictor to σ', then the trapezoidal corrector
  * x_{σ'} = x_σ + (σ' − σ)·(d + d')/2. The last step (to σ = 0) is plain Euler, so NFE = 2·steps − 1.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
@@ -11,8 +11,8 @@ import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
 /** Heun's default step count: 25 steps cost 49 model calls, about Euler's 50. */
 export const HEUN_DEFAULT_STEPS = 25;
 
-/** The heun sampler; exported so programs can build one without the plugin registry. */
-export function createHeun(options: SigmaOptions) {
+/** Builds the heun sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildHeun(options: SigmaOptions) {
   return makeSigmaSampler('heun', options, HEUN_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -46,5 +46,11 @@ export const heun = definePlugin({
       ...sigmaOptionFields,
     })
     .strict(),
-  create: (options) => createHeun(options),
+  create: (options) => buildHeun(options),
 });
+
+/**
+ * The `heun` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createHeun({ … })`).
+ */
+export const createHeun = withDefaults(heun.options, buildHeun, 'sampler');
