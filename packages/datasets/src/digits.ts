@@ -148,7 +148,7 @@ async function buildDigits(o: DigitsOptions): Promise<DigitsDataset> {
 }
 
 /** Handwritten digits for image diffusion (needs the optional `mnist` package). */
-export const digits = definePlugin({
+export const digitsDataset = definePlugin({
   kind: 'dataset',
   name: 'digits',
   description: 'Handwritten digits (10,000 MNIST images from the `mnist` package), 28×28 or 14×14, in [-1, 1].',
@@ -160,4 +160,4 @@ export const digits = definePlugin({
  * The `digits` dataset from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createDigits({ … })`).
  */
-export const createDigits = withDefaults(digits.options, buildDigits, 'dataset');
+export const createDigits = withDefaults(digitsDataset.options, buildDigits, 'dataset');

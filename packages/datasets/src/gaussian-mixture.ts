@@ -192,7 +192,7 @@ function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
 }
 
 /** The reference example's data source, and any diagonal Gaussian mixture. */
-export const gaussianMixture = definePlugin({
+export const gaussianMixtureDataset = definePlugin({
   kind: 'dataset',
   name: 'gaussian-mixture',
   description: 'Diagonal Gaussian mixture with exact density info (the reference example’s two-Gaussian 1-D data).',
@@ -204,4 +204,4 @@ export const gaussianMixture = definePlugin({
  * The `gaussian-mixture` dataset from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createGaussianMixture({ … })`).
  */
-export const createGaussianMixture = withDefaults(gaussianMixture.options, buildGaussianMixture, 'dataset');
+export const createGaussianMixture = withDefaults(gaussianMixtureDataset.options, buildGaussianMixture, 'dataset');

@@ -65,7 +65,7 @@ function buildDdim(options: DdimOptions): Sampler {
 }
 
 /** The `ddim` plugin: deterministic (η = 0) or stochastic DDIM, one model call per step. */
-export const ddim = definePlugin({
+export const ddimSampler = definePlugin({
   kind: 'sampler',
   name: 'ddim',
   description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like',
@@ -88,4 +88,4 @@ export const ddim = definePlugin({
  * The `ddim` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createDdim({ … })`).
  */
-export const createDdim = withDefaults(ddim.options, buildDdim, 'sampler');
+export const createDdim = withDefaults(ddimSampler.options, buildDdim, 'sampler');

@@ -99,7 +99,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
 }
 
 /** The `ddpm` plugin: the reference sampler, one model call per visited timestep. */
-export const ddpm = definePlugin({
+export const ddpmSampler = definePlugin({
   kind: 'sampler',
   name: 'ddpm',
   description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop',
@@ -120,4 +120,4 @@ export const ddpm = definePlugin({
  * The `ddpm` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createDdpm({ … })`).
  */
-export const createDdpm = withDefaults(ddpm.options, buildDdpm, 'sampler');
+export const createDdpm = withDefaults(ddpmSampler.options, buildDdpm, 'sampler');

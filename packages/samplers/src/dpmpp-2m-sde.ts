@@ -59,7 +59,7 @@ function buildDpmpp2mSde(options: Dpmpp2mSdeOptions) {
 }
 
 /** The `dpmpp-2m-sde` plugin: stochastic second-order multistep solver, one model call per step. */
-export const dpmpp2mSde = definePlugin({
+export const dpmpp2mSdeSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m-sde',
   description: 'DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion, midpoint): stochastic 2nd-order multistep solver',
@@ -83,4 +83,4 @@ export const dpmpp2mSde = definePlugin({
  * The `dpmpp-2m-sde` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createDpmpp2mSde({ … })`).
  */
-export const createDpmpp2mSde = withDefaults(dpmpp2mSde.options, buildDpmpp2mSde, 'sampler');
+export const createDpmpp2mSde = withDefaults(dpmpp2mSdeSampler.options, buildDpmpp2mSde, 'sampler');

@@ -49,7 +49,7 @@ function buildDpmpp2m(options: SigmaOptions) {
 }
 
 /** The `dpmpp-2m` plugin: second-order multistep ODE solver, one model call per step. */
-export const dpmpp2m = definePlugin({
+export const dpmpp2mSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m',
   description: 'DPM-Solver++(2M) (Lu et al. 2022): 2nd-order multistep data-prediction ODE solver',
@@ -67,4 +67,4 @@ export const dpmpp2m = definePlugin({
  * The `dpmpp-2m` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createDpmpp2m({ … })`).
  */
-export const createDpmpp2m = withDefaults(dpmpp2m.options, buildDpmpp2m, 'sampler');
+export const createDpmpp2m = withDefaults(dpmpp2mSampler.options, buildDpmpp2m, 'sampler');

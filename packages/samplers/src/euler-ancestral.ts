@@ -48,7 +48,7 @@ function buildEulerAncestral(options: EulerAncestralOptions) {
 }
 
 /** The `euler-ancestral` plugin: stochastic Euler, one model call per step. */
-export const eulerAncestral = definePlugin({
+export const eulerAncestralSampler = definePlugin({
   kind: 'sampler',
   name: 'euler-ancestral',
   description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise',
@@ -72,4 +72,4 @@ export const eulerAncestral = definePlugin({
  * The `euler-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createEulerAncestral({ … })`).
  */
-export const createEulerAncestral = withDefaults(eulerAncestral.options, buildEulerAncestral, 'sampler');
+export const createEulerAncestral = withDefaults(eulerAncestralSampler.options, buildEulerAncestral, 'sampler');

@@ -31,7 +31,7 @@ function buildEuler(options: SigmaOptions) {
 }
 
 /** The `euler` plugin: first-order deterministic ODE solver, one model call per step. */
-export const euler = definePlugin({
+export const eulerSampler = definePlugin({
   kind: 'sampler',
   name: 'euler',
   description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order)',
@@ -49,4 +49,4 @@ export const euler = definePlugin({
  * The `euler` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createEuler({ … })`).
  */
-export const createEuler = withDefaults(euler.options, buildEuler, 'sampler');
+export const createEuler = withDefaults(eulerSampler.options, buildEuler, 'sampler');

@@ -35,7 +35,7 @@ function buildHeun(options: SigmaOptions) {
 }
 
 /** The `heun` plugin: second-order deterministic ODE solver, two model calls per step but the last. */
-export const heun = definePlugin({
+export const heunSampler = definePlugin({
   kind: 'sampler',
   name: 'heun',
   description: "Heun's 2nd-order ODE solver in σ-space (Karras et al. 2022 Alg. 1); NFE = 2·steps − 1",
@@ -53,4 +53,4 @@ export const heun = definePlugin({
  * The `heun` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createHeun({ … })`).
  */
-export const createHeun = withDefaults(heun.options, buildHeun, 'sampler');
+export const createHeun = withDefaults(heunSampler.options, buildHeun, 'sampler');

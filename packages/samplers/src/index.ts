@@ -4,14 +4,14 @@
  * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
-import { ddim } from './ddim.js';
-import { ddpm } from './ddpm.js';
-import { dpmpp2m } from './dpmpp-2m.js';
-import { dpmpp2mSde } from './dpmpp-2m-sde.js';
-import { euler } from './euler.js';
-import { eulerAncestral } from './euler-ancestral.js';
-import { heun } from './heun.js';
-import { lms } from './lms.js';
+import { ddimSampler } from './ddim.js';
+import { ddpmSampler } from './ddpm.js';
+import { dpmpp2mSampler } from './dpmpp-2m.js';
+import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
+import { eulerSampler } from './euler.js';
+import { eulerAncestralSampler } from './euler-ancestral.js';
+import { heunSampler } from './heun.js';
+import { lmsSampler } from './lms.js';
 
 export * from './common.js';
 export * from './ddim.js';
@@ -24,5 +24,7 @@ export * from './heun.js';
 export * from './lms.js';
 export * from './sigmas.js';
 
+export * from './deprecated.js';
+
 /** Every sampler plugin of this package, for the runner's registry. */
-export const plugins: AnyPluginDefinition[] = [ddpm, ddim, euler, eulerAncestral, heun, lms, dpmpp2m, dpmpp2mSde];
+export const plugins: AnyPluginDefinition[] = [ddpmSampler, ddimSampler, eulerSampler, eulerAncestralSampler, heunSampler, lmsSampler, dpmpp2mSampler, dpmpp2mSdeSampler];

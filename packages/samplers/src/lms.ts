@@ -81,7 +81,7 @@ function buildLms(options: LmsOptions) {
 }
 
 /** The `lms` plugin: linear multistep ODE solver of order ≤ 4, one model call per step. */
-export const lms = definePlugin({
+export const lmsSampler = definePlugin({
   kind: 'sampler',
   name: 'lms',
   description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4',
@@ -106,4 +106,4 @@ export const lms = definePlugin({
  * The `lms` sampler from options as a config writes them: the schema's defaults and checks apply, so
  * programs that skip the registry pass only what they change (`createLms({ … })`).
  */
-export const createLms = withDefaults(lms.options, buildLms, 'sampler');
+export const createLms = withDefaults(lmsSampler.options, buildLms, 'sampler');

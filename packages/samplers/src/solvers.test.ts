@@ -7,13 +7,13 @@
 import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf } from '@diffusionlab/core';
 import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
-import { ddim } from './ddim.js';
-import { dpmpp2m } from './dpmpp-2m.js';
-import { dpmpp2mSde } from './dpmpp-2m-sde.js';
-import { euler } from './euler.js';
-import { eulerAncestral } from './euler-ancestral.js';
-import { heun } from './heun.js';
-import { lms, lmsCoefficient } from './lms.js';
+import { ddimSampler } from './ddim.js';
+import { dpmpp2mSampler } from './dpmpp-2m.js';
+import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
+import { eulerSampler } from './euler.js';
+import { eulerAncestralSampler } from './euler-ancestral.js';
+import { heunSampler } from './heun.js';
+import { lmsSampler, lmsCoefficient } from './lms.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
 
 useBackend('cpu');
@@ -90,7 +90,7 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms', ts: number[],
 }
 
 describe('σ-space solvers', () => {
-  for (const [name, plugin] of [['euler', euler], ['heun', heun], ['dpmpp-2m', dpmpp2m], ['lms', lms]] as const) {
+  for (const [name, plugin] of [['euler', eulerSampler], ['heun', heunSampler], ['dpmpp-2m', dpmpp2mSampler], ['lms', lmsSampler]] as const) {
     for (const raw of [{ timestepSpacing: 'linspace' }, { timestepSpacing: 'trailing' }, { sigmas: 'karras' }]) {
       it(`${name} ${JSON.stringify(raw)} matches a float64 transcription of k-diffusion`, async () => {
         const sampler = mk(plugin, raw);
@@ -115,21 +115,21 @@ describe('σ-space solvers', () => {
 
   it('Euler ≡ DDIM (η = 0) on the same timesteps (Song et al. 2021 §4.3)', async () => {
     for (const steps of [5, 50]) {
-      const a = await run(mk(euler, { timestepSpacing: 'trailing' }), 64, 2, steps);
-      const b = await run(mk(ddim, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      const a = await run(mk(eulerSampler, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      const b = await run(mk(ddimSampler, { timestepSpacing: 'trailing' }), 64, 2, steps);
       for (let i = 0; i < 64; i++) expect(a[i]).toBeCloseTo(b[i], 4);
     }
   });
 
   it('η = 0 turns euler-ancestral into euler (bit for bit) and dpmpp-2m-sde into dpmpp-2m', async () => {
-    const e = await run(mk(euler, {}), 32, 3, 10);
-    const ea = await run(mk(eulerAncestral, { eta: 0 }), 32, 3, 10);
+    const e = await run(mk(eulerSampler, {}), 32, 3, 10);
+    const ea = await run(mk(eulerAncestralSampler, { eta: 0 }), 32, 3, 10);
     expect(Array.from(ea)).toEqual(Array.from(e));
-    const d = await run(mk(dpmpp2m, {}), 32, 3, 10);
-    const ds = await run(mk(dpmpp2mSde, { eta: 0 }), 32, 3, 10);
+    const d = await run(mk(dpmpp2mSampler, {}), 32, 3, 10);
+    const ds = await run(mk(dpmpp2mSdeSampler, { eta: 0 }), 32, 3, 10);
     for (let i = 0; i < 32; i++) expect(ds[i]).toBeCloseTo(d[i], 4);
     // and η > 0 really is stochastic
-    const ds1 = await run(mk(dpmpp2mSde, {}), 32, 3, 10);
+    const ds1 = await run(mk(dpmpp2mSdeSampler, {}), 32, 3, 10);
     expect(Array.from(ds1)).not.toEqual(Array.from(ds));
   });
 
@@ -142,9 +142,9 @@ describe('σ-space solvers', () => {
       };
       return (await err(n1)) / (await err(2 * n1));
     };
-    const re = await ratio(euler, 20);
-    const rh = await ratio(heun, 20);
-    const rd = await ratio(dpmpp2m, 20);
+    const re = await ratio(eulerSampler, 20);
+    const rh = await ratio(heunSampler, 20);
+    const rd = await ratio(dpmpp2mSampler, 20);
     expect(re).toBeGreaterThan(1.6);
     expect(re).toBeLessThan(2.6);
     for (const r of [rh, rd]) {
