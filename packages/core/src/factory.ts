@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import { parseOptions } from './options.js';
+import type { MaybePromise, PluginContext, PluginDefinition, PluginInstances, PluginKind } from './plugin.js';
 
 /**
  * The arguments of a {@link withDefaults} factory: the options input (optional when every key has a
@@ -32,4 +33,26 @@ export function withDefaults<S extends z.ZodType, A extends unknown[], R>(
     const [raw, ...rest] = args as unknown as [unknown, ...A];
     return build(parseOptions(schema, raw ?? {}, path), ...rest);
   };
+}
+
+/** The context {@link instantiate} gives a plugin outside a run: seed 0, lines to console.log, no progress bars. */
+export const LIBRARY_CONTEXT: PluginContext = { seed: 0, print: (line) => console.log(line), interactive: false };
+
+/** The arguments of {@link instantiate}: options input (optional when all have defaults), then an optional context. */
+export type InstantiateArgs<S extends z.ZodType> = Record<never, never> extends z.input<S>
+  ? [options?: z.input<S>, context?: PluginContext]
+  : [options: z.input<S>, context?: PluginContext];
+
+/**
+ * Builds any plugin from code the way a config slot does — options parsed through its schema (defaults
+ * applied, errors naming `<kind>.<key>`), then `create` — and returns what that plugin's `create`
+ * returns (a synchronous plugin's instance needs no `await`). Why: one call for every plugin,
+ * third-party ones included, instead of hand-written factories per plugin.
+ */
+export function instantiate<K extends PluginKind, S extends z.ZodType, R extends MaybePromise<PluginInstances[K]>>(
+  plugin: PluginDefinition<K, S, R>,
+  ...args: InstantiateArgs<S>
+): R {
+  const [raw, context] = args as unknown as [unknown, PluginContext | undefined];
+  return plugin.create(parseOptions(plugin.options, raw ?? {}, plugin.kind), context ?? LIBRARY_CONTEXT);
 }

@@ -4,6 +4,7 @@
  */
 export { z } from 'zod';
 export * from './artifacts.js';
+export * from './backend.js';
 export * from './errors.js';
 export * from './factory.js';
 export * from './gradients.js';
