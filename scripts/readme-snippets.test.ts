@@ -19,7 +19,7 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /** A fenced TypeScript block: where it is (README and line of the fence) and its code. */
-export interface Snippet {
+interface Snippet {
   readme: string;
   line: number;
   index: number;
