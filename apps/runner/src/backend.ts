@@ -4,9 +4,8 @@
  * installs the kernels package's matMul gradient, so every model trained on tfjs ops there (not
  * only the fused plain MLPs) gets the faster backward pass.
  */
-import { BackendError, registerTfjsGradients } from '@diffusionlab/core';
+import { BackendError, type BackendName, registerTfjsGradients, useBackend } from '@diffusionlab/core';
 import { installMatMulGradientFix, uninstallMatMulGradientFix } from '@diffusionlab/kernels';
-import * as tf from '@tensorflow/tfjs-core';
 
 /** What the run records about the backend it got. */
 export interface BackendInfo {
@@ -86,11 +85,9 @@ export async function setupBackend(requested: string, needs: { convGradients?: b
   } else {
     throw new BackendError(`unknown backend "${name}"`, { hint: 'Use one of: auto, wasm, cpu, tensorflow.' });
   }
-  const ok = await tf.setBackend(name);
-  await tf.ready();
-  if (!ok || tf.getBackend() !== name) throw new BackendError(`backend "${name}" failed to initialise.`, { hint: 'Try backend: cpu.' });
-  // The cpu backend's first write prints an advert for tfjs-node; the run already says which backend it chose and why.
-  if (name === 'cpu') (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  // The packages above are the runner's own dependencies (imported here, so they resolve from the
+  // runner); core's useBackend activates the registered backend, as it does for library users.
+  await useBackend(name as BackendName);
   const matMulGradientFix = await configureMatMulGradient(name);
   return { requested, name, reason, matMulGradientFix };
 }

@@ -5,7 +5,9 @@
 export { z } from 'zod';
 export * from './advice.js';
 export * from './artifacts.js';
+export * from './backend.js';
 export * from './errors.js';
+export * from './factory.js';
 export * from './gradients.js';
 export * from './loss-weighting.js';
 export * from './lr.js';

@@ -40,8 +40,20 @@ export interface PluginContext {
   recordOutput?: (path: string) => void;
 }
 
-/** A plugin: its options schema is the single source for validation, `list`, and README tables. */
-export interface PluginDefinition<K extends PluginKind = PluginKind, S extends z.ZodType = z.ZodType> {
+/** A value or a promise of it: what a plugin kind's `create` may return in general. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * A plugin: its options schema is the single source for validation, `list`, and README tables.
+ * `R` is what `create` returns: {@link definePlugin} infers it from the plugin's own `create`, so a
+ * synchronous plugin stays synchronous for library callers, while code that handles any plugin
+ * (the registry, the runner) sees `MaybePromise<…>` and simply `await`s it.
+ */
+export interface PluginDefinition<
+  K extends PluginKind = PluginKind,
+  S extends z.ZodType = z.ZodType,
+  R extends MaybePromise<PluginInstances[K]> = MaybePromise<PluginInstances[K]>,
+> {
   readonly kind: K;
   /** The name configs use in `use:`. */
   readonly name: string;
@@ -49,7 +61,7 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends z
   readonly description: string;
   /** Options other than `use`; a zod object schema with defaults. */
   readonly options: S;
-  create(options: z.output<S>, context: PluginContext): PluginInstances[K] | Promise<PluginInstances[K]>;
+  create(options: z.output<S>, context: PluginContext): R;
   /**
    * Optional: the peak memory this plugin will need, computed from its options alone (no data read,
    * nothing built), so a config that cannot fit is refused before any work; null when unknown.
@@ -61,7 +73,13 @@ export interface PluginDefinition<K extends PluginKind = PluginKind, S extends z
 // biome-ignore lint/suspicious/noExplicitAny: heterogeneous plugin lists need an erased option type.
 export type AnyPluginDefinition = PluginDefinition<PluginKind, any>;
 
-/** Identity helper that infers option types from the schema, so `create` is checked against it. */
-export function definePlugin<K extends PluginKind, S extends z.ZodType>(def: PluginDefinition<K, S>): PluginDefinition<K, S> {
+/**
+ * Identity helper that infers option types from the schema, so `create` is checked against it, and
+ * keeps `create`'s own return type (e.g. `Sampler`, not `Sampler | Promise<Sampler>`), so library
+ * callers of a synchronous plugin need no `await`.
+ */
+export function definePlugin<K extends PluginKind, S extends z.ZodType, R extends MaybePromise<PluginInstances[K]>>(
+  def: PluginDefinition<K, S, R>,
+): PluginDefinition<K, S, R> {
   return def;
 }

@@ -11,7 +11,7 @@ function squareCenters(): number[][] {
 }
 
 /** Sharp-edged, disconnected support: shows blurring between squares. */
-export const checkerboard = defineToy2d({
+export const checkerboardDataset = defineToy2d({
   name: 'checkerboard',
   description: 'Uniform on the 8 dark squares of a 4×4 checkerboard over [-4, 4]² (FFJORD), 2-D.',
   noiseDefault: 0,

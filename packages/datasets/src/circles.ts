@@ -6,7 +6,7 @@
 import { defineToy2d } from './toy2d.js';
 
 /** Two nested rings: the inner one is easy to merge into the outer by an underfit model. */
-export const circles = defineToy2d({
+export const circlesDataset = defineToy2d({
   name: 'circles',
   description: 'Two concentric circles, radii 3 and 1.5 (make_circles factor 0.5, ×3 as FFJORD), 2-D.',
   noiseDefault: 0.08,

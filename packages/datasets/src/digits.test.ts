@@ -1,9 +1,9 @@
 import { ConfigError, parseOptions, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { type DigitsDataset, digits, loadMnistDigit } from './digits.js';
+import { type DigitsDataset, digitsDataset, loadMnistDigit } from './digits.js';
 
 const ctx = { seed: 0, print: () => {}, interactive: false };
-const make = async (raw: Record<string, unknown>) => (await digits.create(parseOptions(digits.options, raw, 'dataset'), ctx)) as DigitsDataset;
+const make = async (raw: Record<string, unknown>) => (await digitsDataset.create(parseOptions(digitsDataset.options, raw, 'dataset'), ctx)) as DigitsDataset;
 const issueOf = async (raw: Record<string, unknown>): Promise<string> => {
   try {
     await make(raw);

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type Dataset, definePlugin, PluginError, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { type Dataset, definePlugin, PluginError, Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
 import { floorDraw, type FloorPool } from './floor-draw.js';
 import { fail, sampleRows } from './util.js';
 
@@ -100,7 +100,7 @@ export interface DigitsDataset extends Dataset {
 }
 
 /** Builds the dataset: fixed split per digit, fixed training order, images converted once. */
-export async function createDigits(o: DigitsOptions): Promise<DigitsDataset> {
+async function buildDigits(o: DigitsOptions): Promise<DigitsDataset> {
   const side = o.resolution;
   const D = side * side;
   const trainRefs: { digit: number; index: number }[] = [];
@@ -168,10 +168,16 @@ export async function createDigits(o: DigitsOptions): Promise<DigitsDataset> {
 }
 
 /** Handwritten digits for image diffusion (needs the optional `mnist` package). */
-export const digits = definePlugin({
+export const digitsDataset = definePlugin({
   kind: 'dataset',
   name: 'digits',
   description: 'Handwritten digits (10,000 MNIST images from the `mnist` package), 28×28 or 14×14, in [-1, 1].',
   options: digitsOptions,
-  create: (options) => createDigits(options),
+  create: (options) => buildDigits(options),
 });
+
+/**
+ * The `digits` dataset from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDigits({ … })`).
+ */
+export const createDigits = withDefaults(digitsDataset.options, buildDigits, 'dataset');

@@ -16,7 +16,7 @@ function centers(): number[][] {
 }
 
 /** The standard mode-collapse test: a sampler that misses modes shows it at once. */
-export const eightGaussians = defineToy2d({
+export const eightGaussiansDataset = defineToy2d({
   name: 'eight-gaussians',
   description: 'Eight Gaussians on a circle (FFJORD 8gaussians), 2-D; exact mixture and mode info.',
   noiseDefault: 0.5,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, encodeNpy, parseOptions, Rng } from '@diffusionlab/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { datasetFromTable, type FileDataset, file } from './file.js';
+import { datasetFromTable, type FileDataset, fileDataset } from './file.js';
 import { unstandardize } from './util.js';
 import { rmSync } from 'node:fs';
 
@@ -15,7 +15,7 @@ const write = (name: string, content: string | Uint8Array) => {
   return p;
 };
 const ctx = { seed: 0, print: () => {}, interactive: false };
-const make = async (raw: Record<string, unknown>) => (await file.create(parseOptions(file.options, raw, 'dataset'), ctx)) as FileDataset;
+const make = async (raw: Record<string, unknown>) => (await fileDataset.create(parseOptions(fileDataset.options, raw, 'dataset'), ctx)) as FileDataset;
 const issueOf = async (raw: Record<string, unknown>): Promise<string> => {
   try {
     await make(raw);

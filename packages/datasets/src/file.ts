@@ -157,7 +157,7 @@ export function datasetFromTable(table: NumericTable, options: Omit<FileOptions,
 }
 
 /** A user's own data file as a dataset. */
-export const file = definePlugin({
+export const fileDataset = definePlugin({
   kind: 'dataset',
   name: 'file',
   description: 'Your own data from a CSV/TSV/text, JSON or .npy file, with a fixed held-out split for evaluation.',

@@ -1,9 +1,9 @@
 import { ConfigError, parseOptions, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { createGaussianMixture, gaussianMixture, sampleMixture } from './gaussian-mixture.js';
+import { createGaussianMixture, gaussianMixtureDataset, sampleMixture } from './gaussian-mixture.js';
 
 const seedConfig = { components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }], size: 1000 };
-const make = (raw: unknown) => createGaussianMixture(parseOptions(gaussianMixture.options, raw, 'dataset'));
+const make = (raw: unknown) => createGaussianMixture(parseOptions(gaussianMixtureDataset.options, raw, 'dataset'));
 const issuesOf = (raw: unknown): string[] => {
   try {
     make(raw);

@@ -3,7 +3,7 @@
  * N(−2, 0.5²), half from N(2, 0.5²), shuffled) is the two-component case; because the density is
  * known exactly, `info.mixture` lets the oracle denoiser and the modes metric use it.
  */
-import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
 import { rowsEstimate } from './estimate.js';
 import { DATASET_PATH, largestRemainder, shuffleRows } from './util.js';
 
@@ -162,8 +162,8 @@ function toConfigError(issues: { path: (string | number)[]; message: string }[])
   return new ConfigError(list);
 }
 
-/** Builds the dataset; exported for programmatic use without the registry. */
-export function createGaussianMixture(options: GaussianMixtureOptions): Dataset {
+/** Builds the dataset from parsed options (the plugin and `createGaussianMixture` share it). */
+function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
   const { mixture: m, issues } = resolveMixture(options);
   if (!m) throw toConfigError(issues);
   const { size, epochSize, stratified } = options;
@@ -193,11 +193,17 @@ export function createGaussianMixture(options: GaussianMixtureOptions): Dataset 
 }
 
 /** The reference example's data source, and any diagonal Gaussian mixture. */
-export const gaussianMixture = definePlugin({
+export const gaussianMixtureDataset = definePlugin({
   kind: 'dataset',
   name: 'gaussian-mixture',
   description: 'Diagonal Gaussian mixture with exact density info (the reference example’s two-Gaussian 1-D data).',
   options: gaussianMixtureOptions,
   estimateMemory: (o) => rowsEstimate(o.size ?? o.epochSize, [resolveMixture(o).mixture?.dim ?? 1], o.size !== undefined ? 'size' : 'epochSize'),
-  create: (options) => createGaussianMixture(options),
+  create: (options) => buildGaussianMixture(options),
 });
+
+/**
+ * The `gaussian-mixture` dataset from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createGaussianMixture({ … })`).
+ */
+export const createGaussianMixture = withDefaults(gaussianMixtureDataset.options, buildGaussianMixture, 'dataset');

@@ -5,7 +5,7 @@
 import { defineToy2d } from './toy2d.js';
 
 /** Two moons; each point picks a moon with probability ½ (i.i.d., so reference draws match training). */
-export const moons = defineToy2d({
+export const moonsDataset = defineToy2d({
   name: 'moons',
   description: 'Two interleaving half circles (scikit-learn make_moons), 2-D.',
   noiseDefault: 0.1,

@@ -7,7 +7,7 @@ import { z } from '@diffusionlab/core';
 import { defineToy2d } from './toy2d.js';
 
 /** Elongated, curved, anisotropic modes. */
-export const pinwheel = defineToy2d({
+export const pinwheelDataset = defineToy2d({
   name: 'pinwheel',
   description: 'Pinwheel of curved arms (FFJORD, 5 arms by default), 2-D.',
   noiseDefault: 0.1,

@@ -7,7 +7,7 @@ import { defineToy2d } from './toy2d.js';
 const RADII = [3, 2.25, 1.5, 0.75];
 
 /** Several nested thin rings: a harder version of `circles`. */
-export const rings = defineToy2d({
+export const ringsDataset = defineToy2d({
   name: 'rings',
   description: 'Four concentric rings, radii 3, 2.25, 1.5, 0.75 (FFJORD), 2-D.',
   noiseDefault: 0.08,

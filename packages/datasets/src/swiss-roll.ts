@@ -5,7 +5,7 @@
 import { defineToy2d } from './toy2d.js';
 
 /** A spiral sheet seen edge-on: one thin, curved mode that tests whether samples follow a manifold. */
-export const swissRoll = defineToy2d({
+export const swissRollDataset = defineToy2d({
   name: 'swiss-roll',
   description: 'Swiss-roll spiral (FFJORD toy data: make_swiss_roll, x/z columns ÷ 5), 2-D.',
   noiseDefault: 1.0,

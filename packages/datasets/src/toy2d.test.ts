@@ -1,16 +1,16 @@
 import { ConfigError, type Dataset, parseOptions, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { checkerboard } from './checkerboard.js';
-import { circles } from './circles.js';
-import { eightGaussians } from './eight-gaussians.js';
-import { moons } from './moons.js';
-import { pinwheel } from './pinwheel.js';
-import { rings } from './rings.js';
-import { swissRoll } from './swiss-roll.js';
-import { twoSpirals } from './two-spirals.js';
+import { checkerboardDataset } from './checkerboard.js';
+import { circlesDataset } from './circles.js';
+import { eightGaussiansDataset } from './eight-gaussians.js';
+import { moonsDataset } from './moons.js';
+import { pinwheelDataset } from './pinwheel.js';
+import { ringsDataset } from './rings.js';
+import { swissRollDataset } from './swiss-roll.js';
+import { twoSpiralsDataset } from './two-spirals.js';
 import { unstandardize } from './util.js';
 
-const toys = [moons, swissRoll, eightGaussians, checkerboard, circles, rings, pinwheel, twoSpirals];
+const toys = [moonsDataset, swissRollDataset, eightGaussiansDataset, checkerboardDataset, circlesDataset, ringsDataset, pinwheelDataset, twoSpiralsDataset];
 
 /** Creates a toy dataset through its schema, as the runner does. */
 // biome-ignore lint/suspicious/noExplicitAny: the toys have different option types.
@@ -91,7 +91,7 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   const near = (a: number, b: number) => Math.abs(a - b) < 1e-5;
 
   it('moons lie on the two unit half circles (make_moons)', () => {
-    const pts = points(raw(moons));
+    const pts = points(raw(moonsDataset));
     let inner = 0;
     for (const [x, y] of pts) {
       const outer = near(Math.hypot(x, y), 1) && y >= -1e-6;
@@ -104,7 +104,7 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
 
   it('swiss-roll points are (t cos t, t sin t)/5 with t in [1.5π, 4.5π]', () => {
     let worst = 0;
-    for (const [x, y] of points(raw(swissRoll))) {
+    for (const [x, y] of points(raw(swissRollDataset))) {
       const t = 5 * Math.hypot(x, y);
       const outside = Math.max(1.5 * Math.PI - t, t - 4.5 * Math.PI, 0);
       worst = Math.max(worst, outside, Math.abs((t * Math.cos(t)) / 5 - x), Math.abs((t * Math.sin(t)) / 5 - y));
@@ -113,10 +113,10 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   });
 
   it('circles have radii 3 and 1.5; rings radii 3, 2.25, 1.5, 0.75', () => {
-    expect(points(raw(circles)).every(([x, y]) => [3, 1.5].some((r) => near(Math.hypot(x, y), r)))).toBe(true);
+    expect(points(raw(circlesDataset)).every(([x, y]) => [3, 1.5].some((r) => near(Math.hypot(x, y), r)))).toBe(true);
     const counts = [0, 0, 0, 0];
     const radii = [3, 2.25, 1.5, 0.75];
-    for (const [x, y] of points(raw(rings))) {
+    for (const [x, y] of points(raw(ringsDataset))) {
       const k = radii.findIndex((r) => near(Math.hypot(x, y), r));
       counts[k < 0 ? 0 : k] += k < 0 ? Number.NaN : 1; // a point on no ring poisons the counts
     }
@@ -124,7 +124,7 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   });
 
   it('pinwheel with no spread collapses to one point per arm at radius 2', () => {
-    const pts = points(raw(pinwheel, { radialStd: 0, arms: 3 }));
+    const pts = points(raw(pinwheelDataset, { radialStd: 0, arms: 3 }));
     const angles = new Set(pts.map(([x, y]) => Math.round(Math.atan2(y, x) * 1e4)));
     expect(angles.size).toBe(3);
     expect(pts.every(([x, y]) => near(Math.hypot(x, y), 2))).toBe(true);
@@ -133,7 +133,7 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   });
 
   it('two-spirals are point-symmetric (mirrored spiral) and bounded by (3π + 0.5√2)/3', () => {
-    const pts = points(raw(twoSpirals));
+    const pts = points(raw(twoSpiralsDataset));
     expect(Math.max(...pts.map(([a, b]) => Math.hypot(a, b)))).toBeLessThanOrEqual((3 * Math.PI + 0.5 * Math.SQRT2) / 3 + 1e-5);
     // One spiral alone has a mean far from 0 (its jitter alone shifts it by 0.25/3); the mirrored pair averages to 0.
     for (let j = 0; j < 2; j++) {
@@ -144,11 +144,11 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   });
 
   it('checkerboard points lie in the 8 filled squares of side 2, uniformly', () => {
-    const ds = makeToy(checkerboard, { standardize: false });
+    const ds = makeToy(checkerboardDataset, { standardize: false });
     const centers = ds.info.modes!.centers;
     expect(centers).toHaveLength(8);
     const counts = new Array(8).fill(0);
-    for (const [x, y] of points(raw(checkerboard))) {
+    for (const [x, y] of points(raw(checkerboardDataset))) {
       const k = centers.findIndex(([cx, cy]) => Math.abs(x - cx) <= 1 && Math.abs(y - cy) <= 1);
       counts[k < 0 ? 0 : k] += k < 0 ? Number.NaN : 1; // a point outside every square poisons the counts
     }
@@ -156,10 +156,10 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
   });
 
   it('eight-gaussians: exact mixture and modes, mapped into model space', () => {
-    const rawDs = makeToy(eightGaussians, { standardize: false });
+    const rawDs = makeToy(eightGaussiansDataset, { standardize: false });
     expect(rawDs.info.mixture!.means[0]).toEqual([4 / 1.414, 0]);
     expect(rawDs.info.mixture!.stds[0]).toEqual([0.5 / 1.414, 0.5 / 1.414]);
-    const ds = makeToy(eightGaussians, { size: 16_000 });
+    const ds = makeToy(eightGaussiansDataset, { size: 16_000 });
     const { mixture, modes, standardization: s } = ds.info;
     expect(modes!.centers[0][0]).toBeCloseTo((4 / 1.414 - s!.mean[0]) / s!.std[0], 10);
     expect(mixture!.stds[0][1]).toBeCloseTo(0.5 / 1.414 / s!.std[1], 10);

@@ -6,7 +6,7 @@
 import { defineToy2d } from './toy2d.js';
 
 /** Two thin arms winding around each other: mode separation at small distances. */
-export const twoSpirals = defineToy2d({
+export const twoSpiralsDataset = defineToy2d({
   name: 'two-spirals',
   description: 'Two interleaved spirals (FFJORD 2spirals), 2-D.',
   noiseDefault: 0.1,

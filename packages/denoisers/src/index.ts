@@ -4,17 +4,19 @@
  * run on raw tfjs ops and save as standard tfjs LayersModels.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
-import { mlpPlugin } from './mlp.js';
-import { oraclePlugin } from './oracle.js';
-import { seedMlpPlugin } from './seed-mlp.js';
-import { unetPlugin } from './unet.js';
+import { mlpDenoiser } from './mlp.js';
+import { oracleDenoiser } from './oracle.js';
+import { seedMlpDenoiser } from './seed-mlp.js';
+import { unetDenoiser } from './unet.js';
 
 export { ACTIVATIONS, type ActivationName, torchConvInit, torchLinearInit } from './common.js';
 export { FourierFeaturesLayer, fourierFeatures, registerDenoiserLayers, TimeEmbeddingLayer, timeEmbedding } from './embeddings.js';
-export { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpPlugin } from './mlp.js';
-export { buildOracle, finiteSetPosteriorMean, loadOracle, mixturePosteriorMean, type OracleOptions, oracleOptions, oraclePlugin } from './oracle.js';
-export { buildSeedMlp, loadSeedMlp, type SeedMlpOptions, seedMlpOptions, seedMlpParameterCount, seedMlpPlugin } from './seed-mlp.js';
-export { buildUnet, conv2dFilterGrad, conv2dSame, loadUnet, type UnetOptions, unetOptions, unetParameterCount, unetPlugin } from './unet.js';
+export { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpDenoiser } from './mlp.js';
+export { buildOracle, finiteSetPosteriorMean, loadOracle, mixturePosteriorMean, type OracleOptions, oracleOptions, oracleDenoiser } from './oracle.js';
+export { buildSeedMlp, loadSeedMlp, type SeedMlpOptions, seedMlpOptions, seedMlpParameterCount, seedMlpDenoiser } from './seed-mlp.js';
+export { buildUnet, conv2dFilterGrad, conv2dSame, loadUnet, type UnetOptions, unetOptions, unetParameterCount, unetDenoiser } from './unet.js';
+
+export * from './deprecated.js';
 
 /** Every denoiser plugin in this package, for the runner's explicit registry. */
-export const plugins: AnyPluginDefinition[] = [seedMlpPlugin, oraclePlugin, mlpPlugin, unetPlugin];
+export const plugins: AnyPluginDefinition[] = [seedMlpDenoiser, oracleDenoiser, mlpDenoiser, unetDenoiser];

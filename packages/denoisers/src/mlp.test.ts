@@ -3,7 +3,7 @@ import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, ch
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fourierFeatures, timeEmbedding } from './embeddings.js';
-import { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpPlugin } from './mlp.js';
+import { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpDenoiser } from './mlp.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -129,11 +129,11 @@ describe('mlp', () => {
   });
 
   it('plugin: defaults and validation messages', () => {
-    expect(mlpPlugin.options.parse({})).toEqual({ width: 128, depth: 3, timeEmbedding: 64, inputEmbedding: 0, activation: 'silu' });
-    const odd = mlpPlugin.options.safeParse({ timeEmbedding: 7 });
+    expect(mlpDenoiser.options.parse({})).toEqual({ width: 128, depth: 3, timeEmbedding: 64, inputEmbedding: 0, activation: 'silu' });
+    const odd = mlpDenoiser.options.safeParse({ timeEmbedding: 7 });
     expect(odd.success).toBe(false);
     expect(odd.error?.issues[0].message).toMatch(/even/);
-    expect(mlpPlugin.options.safeParse({ activation: 'swish' }).success).toBe(false);
-    expect(mlpPlugin.options.safeParse({ depth: 0 }).success).toBe(false);
+    expect(mlpDenoiser.options.safeParse({ activation: 'swish' }).success).toBe(false);
+    expect(mlpDenoiser.options.safeParse({ depth: 0 }).success).toBe(false);
   });
 });

@@ -188,7 +188,7 @@ export function loadMlp(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): D
 }
 
 /** The `mlp` plugin: the corrected-configuration denoiser for low-dimensional data. */
-export const mlpPlugin = definePlugin({
+export const mlpDenoiser = definePlugin({
   kind: 'denoiser',
   name: 'mlp',
   description: 'Residual MLP with a sinusoidal embedding of t/T and optional Fourier input features.',

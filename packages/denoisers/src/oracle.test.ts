@@ -14,7 +14,7 @@ import {
 import { conformanceSchedule, denoiserContext, predictValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildOracle, loadOracle, oraclePlugin } from './oracle.js';
+import { buildOracle, loadOracle, oracleDenoiser } from './oracle.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -228,8 +228,8 @@ describe('oracle', () => {
     expect(() => buildOracle({ source: 'auto' }, denoiserContext([1]))).toThrow(/needs the training set/);
     expect(() => buildOracle({ source: 'mixture' }, ctxWith([1], { dataset: fakeDataset([1]) }))).toThrow(PluginError);
     expect(() => buildOracle({ source: 'mixture' }, ctxWith([2], { dataset: fakeDataset([2], seedMixture) }))).toThrow(/2 means/);
-    const d = await oraclePlugin.create(oraclePlugin.options.parse({}), { seed: 0, print: () => {}, interactive: false });
+    const d = await oracleDenoiser.create(oracleDenoiser.options.parse({}), { seed: 0, print: () => {}, interactive: false });
     expect(d.trainable).toBe(false);
-    expect(oraclePlugin.options.safeParse({ source: 'bogus' }).success).toBe(false);
+    expect(oracleDenoiser.options.safeParse({ source: 'bogus' }).success).toBe(false);
   });
 });

@@ -241,7 +241,7 @@ export function loadOracle(artifacts: ModelArtifacts, ctx: DenoiserBuildContext)
 }
 
 /** The `oracle` plugin: the exact MSE-optimal denoiser, a lower bound every trained model is measured against. */
-export const oraclePlugin = definePlugin({
+export const oracleDenoiser = definePlugin({
   kind: 'denoiser',
   name: 'oracle',
   description: 'Exact minimum-MSE denoiser E[x0|xt] (closed form for Gaussian mixtures, softmax over the training set otherwise); no training.',

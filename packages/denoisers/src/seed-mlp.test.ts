@@ -3,7 +3,7 @@ import { type DenoiserModel, PluginError } from '@diffusionlab/core';
 import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSeedMlp, loadSeedMlp, seedMlpOptions, seedMlpParameterCount, seedMlpPlugin } from './seed-mlp.js';
+import { buildSeedMlp, loadSeedMlp, seedMlpOptions, seedMlpParameterCount, seedMlpDenoiser } from './seed-mlp.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -139,10 +139,10 @@ describe('seed-mlp', () => {
   });
 
   it('plugin: defaults, strict options, recipe', async () => {
-    expect(seedMlpPlugin.options.parse({})).toEqual({ hidden: 128 });
-    expect(seedMlpPlugin.options.safeParse({ hiden: 3 }).success).toBe(false);
-    expect(seedMlpPlugin.options.safeParse({ hidden: 0 }).success).toBe(false);
-    const d = await seedMlpPlugin.create({ hidden: 4 }, { seed: 0, print: () => {}, interactive: false });
+    expect(seedMlpDenoiser.options.parse({})).toEqual({ hidden: 128 });
+    expect(seedMlpDenoiser.options.safeParse({ hiden: 3 }).success).toBe(false);
+    expect(seedMlpDenoiser.options.safeParse({ hidden: 0 }).success).toBe(false);
+    const d = await seedMlpDenoiser.create({ hidden: 4 }, { seed: 0, print: () => {}, interactive: false });
     expect(d.name).toBe('seed-mlp');
     expect(d.trainable).toBe(true);
     const m = await d.build(denoiserContext([1]));

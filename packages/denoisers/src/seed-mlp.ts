@@ -130,7 +130,7 @@ export function loadSeedMlp(artifacts: ModelArtifacts, ctx: DenoiserBuildContext
 }
 
 /** The `seed-mlp` plugin: the reference network, reproducible from a config. */
-export const seedMlpPlugin = definePlugin({
+export const seedMlpDenoiser = definePlugin({
   kind: 'denoiser',
   name: 'seed-mlp',
   description: 'The reference tutorial MLP: concat(x, raw t) → Linear → SiLU → Linear → SiLU → Linear, PyTorch init.',

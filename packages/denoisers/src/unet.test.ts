@@ -3,7 +3,7 @@ import { PluginError } from '@diffusionlab/core';
 import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildUnet, conv2dSame, loadUnet, type UnetOptions, unetOptions, unetParameterCount, unetPlugin } from './unet.js';
+import { buildUnet, conv2dSame, loadUnet, type UnetOptions, unetOptions, unetParameterCount, unetDenoiser } from './unet.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -104,8 +104,8 @@ describe('unet', () => {
   }
 
   it('plugin: defaults and validation', () => {
-    expect(unetPlugin.options.parse({})).toEqual({ channels: 32, channelMultipliers: [1, 2], blocksPerLevel: 1, timeEmbedding: 32, activation: 'silu' });
-    expect(unetPlugin.options.safeParse({ channelMultipliers: [] }).success).toBe(false);
-    expect(unetPlugin.options.safeParse({ blocks: 2 }).success).toBe(false);
+    expect(unetDenoiser.options.parse({})).toEqual({ channels: 32, channelMultipliers: [1, 2], blocksPerLevel: 1, timeEmbedding: 32, activation: 'silu' });
+    expect(unetDenoiser.options.safeParse({ channelMultipliers: [] }).success).toBe(false);
+    expect(unetDenoiser.options.safeParse({ blocks: 2 }).success).toBe(false);
   });
 });

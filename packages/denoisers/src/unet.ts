@@ -296,7 +296,7 @@ export function loadUnet(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): 
 }
 
 /** The `unet` plugin: a convolutional denoiser for small images (e.g. 14×14 digits on CPU). */
-export const unetPlugin = definePlugin({
+export const unetDenoiser = definePlugin({
   kind: 'denoiser',
   name: 'unet',
   description: 'Small U-Net for [H, W, C] images: residual conv blocks with time embedding, avg-pool down, nearest up, skip connections.',

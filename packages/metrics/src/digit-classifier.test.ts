@@ -8,7 +8,7 @@ import {
   digitClassifierCacheDir,
   digitClassifierCacheFile,
   digitClassifierOptions,
-  digitClassifierPlugin,
+  digitClassifierMetric,
   heldOutIndices,
   loadDigitClassifier,
   loadDigitSplit,
@@ -38,7 +38,7 @@ const rows = (x: Float32Array, from: number, to: number) => x.slice(from * 196, 
 beforeAll(async () => {
   cacheDir = mkdtempSync(join(tmpdir(), 'dl-digit-classifier-'));
   const options = parseOptions(digitClassifierOptions, { epochs: EPOCHS, cacheDir }, 'evaluation.metrics[0]');
-  metric = (await digitClassifierPlugin.create(options, { seed: 0, print: (l) => printed.push(l), interactive: false })) as Metric;
+  metric = (await digitClassifierMetric.create(options, { seed: 0, print: (l) => printed.push(l), interactive: false })) as Metric;
   // Held-out digits in a fixed shuffled order (the split lists them digit by digit), in model space.
   const { heldOut } = await loadDigitSplit(14, 0, 0.1);
   const order = new Rng(2).permutation(heldOut.labels.length);

@@ -407,7 +407,7 @@ export const digitClassifierOptions = z
 export type DigitClassifierOptions = z.output<typeof digitClassifierOptions>;
 
 /** Scores generated digit images with the cached classifier; see the file comment for value and details. */
-export const digitClassifierPlugin = definePlugin({
+export const digitClassifierMetric = definePlugin({
   kind: 'metric',
   name: 'digit-classifier',
   description: 'Share of generated digits a small cached MNIST classifier labels confidently (value, ↑), class coverage and histogram.',

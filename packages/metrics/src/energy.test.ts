@@ -1,9 +1,9 @@
 import { type Metric, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { energyDistance, energyOptions, energyPlugin } from './energy.js';
+import { energyDistance, energyOptions, energyMetric } from './energy.js';
 import { ctxFor, gaussian, normalCdf } from './test-helpers.js';
 
-const make = (opts: Record<string, unknown> = {}) => energyPlugin.create(energyOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
+const make = (opts: Record<string, unknown> = {}) => energyMetric.create(energyOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
 const f32 = (v: number[]) => new Float32Array(v);
 
 /** 2∫(F − G)² dx for 1-D empirical CDFs, by a merge over the pooled support (Székely & Rizzo 2013, §2.2). */

@@ -58,7 +58,7 @@ export const energyOptions = z
   .strict();
 
 /** The `energy` metric: value = energy distance; details: the three expectation terms and the subsample sizes. */
-export const energyPlugin = definePlugin({
+export const energyMetric = definePlugin({
   kind: 'metric',
   name: 'energy',
   description: 'Energy distance 2E|X−Y| − E|X−X′| − E|Y−Y′| (Székely & Rizzo), unbiased within-set terms.',

@@ -4,13 +4,13 @@
  * plugins plus the pure functions behind them.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
-import { digitClassifierPlugin } from './digit-classifier.js';
-import { energyPlugin } from './energy.js';
-import { mmdPlugin } from './mmd.js';
-import { modesPlugin } from './modes.js';
-import { pixelStatsPlugin } from './pixel-stats.js';
-import { slicedWassersteinPlugin } from './sliced-wasserstein.js';
-import { w1Plugin } from './w1.js';
+import { digitClassifierMetric } from './digit-classifier.js';
+import { energyMetric } from './energy.js';
+import { mmdMetric } from './mmd.js';
+import { modesMetric } from './modes.js';
+import { pixelStatsMetric } from './pixel-stats.js';
+import { slicedWassersteinMetric } from './sliced-wasserstein.js';
+import { w1Metric } from './w1.js';
 
 export * from './digit-classifier.js';
 export * from './energy.js';
@@ -21,13 +21,15 @@ export * from './pixel-stats.js';
 export * from './sliced-wasserstein.js';
 export * from './w1.js';
 
+export * from './deprecated.js';
+
 /** Every metric plugin in this package, for the runner's explicit registry. */
 export const plugins: readonly AnyPluginDefinition[] = [
-  w1Plugin,
-  slicedWassersteinPlugin,
-  mmdPlugin,
-  energyPlugin,
-  modesPlugin,
-  pixelStatsPlugin,
-  digitClassifierPlugin,
+  w1Metric,
+  slicedWassersteinMetric,
+  mmdMetric,
+  energyMetric,
+  modesMetric,
+  pixelStatsMetric,
+  digitClassifierMetric,
 ];

@@ -1,9 +1,9 @@
 import { type Metric, PluginError, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { medianPairwiseDistance, mmdOptions, mmdPlugin, mmdRbf } from './mmd.js';
+import { medianPairwiseDistance, mmdOptions, mmdMetric, mmdRbf } from './mmd.js';
 import { ctxFor, gaussian } from './test-helpers.js';
 
-const make = (opts: Record<string, unknown> = {}) => mmdPlugin.create(mmdOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
+const make = (opts: Record<string, unknown> = {}) => mmdMetric.create(mmdOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
 const f32 = (v: number[]) => new Float32Array(v);
 
 describe('mmdRbf', () => {

@@ -99,7 +99,7 @@ export const mmdOptions = z
  * bandwidths used, MMD² per bandwidth, and `mmd` = √max(0, MMD²). The median heuristic is taken on
  * the reference set alone, so a run and its noise floor share the same kernel.
  */
-export const mmdPlugin = definePlugin({
+export const mmdMetric = definePlugin({
   kind: 'metric',
   name: 'mmd',
   description: 'Unbiased MMD² (Gretton et al. 2012) with an average of RBF kernels (median-heuristic or fixed bandwidths).',

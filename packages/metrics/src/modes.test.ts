@@ -1,9 +1,9 @@
 import { type DatasetInfo, type Metric, PluginError, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { assignModes, modeSpec, modesOptions, modesPlugin, totalVariation } from './modes.js';
+import { assignModes, modeSpec, modesOptions, modesMetric, totalVariation } from './modes.js';
 import { ctxFor } from './test-helpers.js';
 
-const make = (opts: Record<string, unknown> = {}) => modesPlugin.create(modesOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
+const make = (opts: Record<string, unknown> = {}) => modesMetric.create(modesOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
 const f32 = (v: number[]) => new Float32Array(v);
 const twoModes: DatasetInfo = {
   mixture: {

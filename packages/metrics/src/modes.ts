@@ -145,7 +145,7 @@ export const modesOptions = z
  * `offSupport` (share of samples farther than the radius from every centre) and `radius`.
  * Centres are compared with the samples as given, so both must be in the same space.
  */
-export const modesPlugin = definePlugin({
+export const modesMetric = definePlugin({
   kind: 'metric',
   name: 'modes',
   description: 'Mode coverage on mixtures: TV distance of nearest-mode fractions to the mixture weights, plus missed modes and off-support share.',

@@ -1,9 +1,9 @@
 import { type Metric, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { pixelStats, pixelStatsOptions, pixelStatsPlugin } from './pixel-stats.js';
+import { pixelStats, pixelStatsOptions, pixelStatsMetric } from './pixel-stats.js';
 import { ctxFor, gaussian } from './test-helpers.js';
 
-const make = () => pixelStatsPlugin.create(pixelStatsOptions.parse({}), { seed: 0, print: () => {}, interactive: false }) as Metric;
+const make = () => pixelStatsMetric.create(pixelStatsOptions.parse({}), { seed: 0, print: () => {}, interactive: false }) as Metric;
 const f32 = (v: number[]) => new Float32Array(v);
 
 describe('pixelStats', () => {

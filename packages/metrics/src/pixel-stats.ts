@@ -66,7 +66,7 @@ export function pixelStats(generated: Float32Array, reference: Float32Array, p: 
 export const pixelStatsOptions = z.object({}).strict();
 
 /** The `pixel-stats` metric: value = mean over pixels of |μ_gen − μ_ref|; details add the std error and global moments. */
-export const pixelStatsPlugin = definePlugin({
+export const pixelStatsMetric = definePlugin({
   kind: 'metric',
   name: 'pixel-stats',
   description: 'Per-pixel mean and std of generated vs reference samples (value = mean |Δmean|; details.stdError = mean |Δstd|).',

@@ -1,11 +1,11 @@
 import { type Metric, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { randomUnitDirections, slicedWasserstein, slicedWassersteinOptions, slicedWassersteinPlugin } from './sliced-wasserstein.js';
+import { randomUnitDirections, slicedWasserstein, slicedWassersteinOptions, slicedWassersteinMetric } from './sliced-wasserstein.js';
 import { ctxFor, gaussian } from './test-helpers.js';
 import { wasserstein1d, wassersteinP1d } from './w1.js';
 
 const make = (opts: Record<string, unknown> = {}) =>
-  slicedWassersteinPlugin.create(slicedWassersteinOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
+  slicedWassersteinMetric.create(slicedWassersteinOptions.parse(opts), { seed: 0, print: () => {}, interactive: false }) as Metric;
 
 describe('randomUnitDirections', () => {
   it('gives unit vectors, reproducible from the seed', () => {

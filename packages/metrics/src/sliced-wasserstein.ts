@@ -104,7 +104,7 @@ export const slicedWassersteinOptions = z
  * Directions are drawn once per data dimension and seed and reused, so repeated calls (the metric
  * and its noise floor) compare like with like.
  */
-export const slicedWassersteinPlugin = definePlugin({
+export const slicedWassersteinMetric = definePlugin({
   kind: 'metric',
   name: 'sliced-wasserstein',
   description: 'Sliced Wasserstein SW1 (value) and SW2 (details.sw2) over fixed random unit directions, exact 1-D W per slice.',

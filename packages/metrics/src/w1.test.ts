@@ -1,9 +1,9 @@
 import { type Metric, PluginError, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { ctxFor, gaussian } from './test-helpers.js';
-import { marginalW1, w1Options, w1Plugin, wasserstein1d, wassersteinP1d } from './w1.js';
+import { marginalW1, w1Options, w1Metric, wasserstein1d, wassersteinP1d } from './w1.js';
 
-const metric = () => w1Plugin.create(w1Options.parse({}), { seed: 0, print: () => {}, interactive: false }) as Metric;
+const metric = () => w1Metric.create(w1Options.parse({}), { seed: 0, print: () => {}, interactive: false }) as Metric;
 
 describe('wasserstein1d', () => {
   it('matches hand-computed values', () => {

@@ -106,7 +106,7 @@ export const w1Options = z.object({}).strict();
  * mean of the per-dimension (marginal) W₁, with `details.perDim`. Marginals ignore correlations
  * between dimensions; use `sliced-wasserstein` for a joint measure.
  */
-export const w1Plugin = definePlugin({
+export const w1Metric = definePlugin({
   kind: 'metric',
   name: 'w1',
   description: 'Exact 1-D Wasserstein-1 (mean over dimensions of the marginal W1 for D > 1).',

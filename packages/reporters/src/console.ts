@@ -3,7 +3,7 @@
  * terminals only), the reference's per-epoch loss lines, a sampling line, a metrics table and where
  * the run was written.
  */
-import { definePlugin, type PluginContext, type Reporter, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, withDefaults, z } from '@diffusionlab/core';
 
 /** Options of the `console` reporter. */
 export const consoleOptions = z
@@ -86,7 +86,7 @@ export function metricsTable(metrics: Record<string, number | readonly number[]>
  * Builds the console reporter. `io` defaults to process.stdout and Date.now; lines other than the bar go
  * through `context.print`, after the bar's line has been cleared so the two never interleave.
  */
-export function createConsoleReporter(
+function buildConsoleReporter(
   options: ConsoleOptions,
   context: PluginContext,
   io: ConsoleIo = { write: (s) => process.stdout.write(s), now: () => Date.now() },
@@ -149,5 +149,11 @@ export const consoleReporter = definePlugin({
   name: 'console',
   description: 'Prints a run header, a progress bar (interactive terminals), the loss every logged epoch, sampling and metrics.',
   options: consoleOptions,
-  create: (options, context) => createConsoleReporter(options, context),
+  create: (options, context) => buildConsoleReporter(options, context),
 });
+
+/**
+ * The `console` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createConsoleReporter({ … })`).
+ */
+export const createConsoleReporter = withDefaults(consoleReporter.options, buildConsoleReporter, 'reporter');

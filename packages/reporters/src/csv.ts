@@ -2,7 +2,7 @@
  * `csv`: streams one CSV row per logged epoch while training, for spreadsheets and plotting tools that
  * want columns rather than JSON.
  */
-import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
 import { epochRecord } from './jsonl.js';
 import { LineFile } from './stream.js';
@@ -19,7 +19,7 @@ export const csvOptions = z
 export const CSV_HEADER = 'epoch,step,loss,learningRate,elapsedSeconds';
 
 /** Builds the csv reporter. */
-export function createCsvReporter(options: z.output<typeof csvOptions>, context: PluginContext): Reporter {
+function buildCsvReporter(options: z.output<typeof csvOptions>, context: PluginContext): Reporter {
   let file: LineFile | undefined;
   const open = (runDir: string | undefined) => {
     file ??= new LineFile('csv', runPath('csv', context, options.file, runDir ?? context.runDir), CSV_HEADER);
@@ -47,5 +47,11 @@ export const csvReporter = definePlugin({
   name: 'csv',
   description: 'Streams one CSV row per logged epoch (epoch, step, loss, learning rate, time) to log.csv.',
   options: csvOptions,
-  create: createCsvReporter,
+  create: buildCsvReporter,
 });
+
+/**
+ * The `csv` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createCsvReporter({ … })`).
+ */
+export const createCsvReporter = withDefaults(csvReporter.options, buildCsvReporter, 'reporter');

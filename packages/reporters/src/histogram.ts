@@ -2,7 +2,7 @@
  * `histogram`: the reference's figure — real vs generated 1-D data as density histograms — but
  * overlaid on shared axes with the same bins, which shows mismatched modes and widths at a glance.
  */
-import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -97,7 +97,7 @@ export function histogramSpec(real: ArrayLike<number>, generated: ArrayLike<numb
 }
 
 /** Builds the histogram reporter. */
-export function createHistogramReporter(options: z.output<typeof histogramOptions>, context: PluginContext): Reporter {
+function buildHistogramReporter(options: z.output<typeof histogramOptions>, context: PluginContext): Reporter {
   return {
     name: 'histogram',
     async onSample(e) {
@@ -125,5 +125,11 @@ export const histogramReporter = definePlugin({
   name: 'histogram',
   description: 'Writes histogram.png: real vs generated 1-D data, overlaid density histograms on shared bins.',
   options: histogramOptions,
-  create: createHistogramReporter,
+  create: buildHistogramReporter,
 });
+
+/**
+ * The `histogram` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createHistogramReporter({ … })`).
+ */
+export const createHistogramReporter = withDefaults(histogramReporter.options, buildHistogramReporter, 'reporter');

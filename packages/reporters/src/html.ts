@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { definePlugin, type PluginContext, type Reporter, runFileOption, type RunStartEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, type RunStartEvent, withDefaults, z } from '@diffusionlab/core';
 import { metricRows } from './console.js';
 import { runPath, writeError, writeFileAtomic } from './files.js';
 import { PNG_SIGNATURE } from './png.js';
@@ -129,7 +129,7 @@ export function readFigures(runDir: string): { name: string; png: Uint8Array }[]
 }
 
 /** Builds the html reporter. */
-export function createHtmlReporter(options: z.output<typeof htmlOptions>, context: PluginContext): Reporter {
+function buildHtmlReporter(options: z.output<typeof htmlOptions>, context: PluginContext): Reporter {
   const data: ReportData = { title: options.title ?? 'diffusionlab report', figures: [] };
   return {
     name: 'html',
@@ -166,5 +166,11 @@ export const htmlReporter = definePlugin({
   name: 'html',
   description: 'Writes report.html: a self-contained page with figures (embedded), metrics and noise floors, warnings, config and environment.',
   options: htmlOptions,
-  create: createHtmlReporter,
+  create: buildHtmlReporter,
 });
+
+/**
+ * The `html` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createHtmlReporter({ … })`).
+ */
+export const createHtmlReporter = withDefaults(htmlReporter.options, buildHtmlReporter, 'reporter');

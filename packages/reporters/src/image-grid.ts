@@ -3,7 +3,7 @@
  * dataset's value range (info.range, e.g. [−1, 1]) to 0…255, beside a grid of real images on the same
  * scale, under a title — so image models can be judged by eye against what they should produce.
  */
-import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, type SampleEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, type SampleEvent, withDefaults, z } from '@diffusionlab/core';
 import { escapeHtml } from './html.js';
 import { runPath, writeFileAtomic } from './files.js';
 import { finiteRange } from './histogram.js';
@@ -114,7 +114,7 @@ export function imageGridTitle(e: Pick<SampleEvent, 'sampler' | 'n' | 'shape'>, 
 }
 
 /** Builds the image-grid reporter; data whose sample shape is not [H, W, 1|3] is skipped (no file). */
-export function createImageGridReporter(options: z.output<typeof imageGridOptions>, context: PluginContext): Reporter {
+function buildImageGridReporter(options: z.output<typeof imageGridOptions>, context: PluginContext): Reporter {
   return {
     name: 'image-grid',
     async onSample(e) {
@@ -144,5 +144,11 @@ export const imageGridReporter = definePlugin({
   name: 'image-grid',
   description: 'Writes image-grid.png: generated [H, W, C] samples tiled into a grid beside real ones, mapped from the data range to pixels.',
   options: imageGridOptions,
-  create: createImageGridReporter,
+  create: buildImageGridReporter,
 });
+
+/**
+ * The `image-grid` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createImageGridReporter({ … })`).
+ */
+export const createImageGridReporter = withDefaults(imageGridReporter.options, buildImageGridReporter, 'reporter');

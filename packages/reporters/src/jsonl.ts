@@ -2,7 +2,7 @@
  * `jsonl`: streams one JSON object per logged epoch while training (epoch, step, loss, learning rate,
  * elapsed seconds), so a long run can be followed with `tail -f` or loaded by any tool line by line.
  */
-import { definePlugin, type EpochEndEvent, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type EpochEndEvent, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath } from './files.js';
 import { LineFile } from './stream.js';
 
@@ -20,7 +20,7 @@ export function epochRecord(e: EpochEndEvent): { epoch: number; step: number; lo
 }
 
 /** Builds the jsonl reporter. */
-export function createJsonlReporter(options: z.output<typeof jsonlOptions>, context: PluginContext): Reporter {
+function buildJsonlReporter(options: z.output<typeof jsonlOptions>, context: PluginContext): Reporter {
   let file: LineFile | undefined;
   const open = (runDir: string | undefined) => {
     file ??= new LineFile('jsonl', runPath('jsonl', context, options.file, runDir ?? context.runDir));
@@ -48,5 +48,11 @@ export const jsonlReporter = definePlugin({
   name: 'jsonl',
   description: 'Streams one JSON line per logged epoch (epoch, step, loss, learning rate, time) to log.jsonl.',
   options: jsonlOptions,
-  create: createJsonlReporter,
+  create: buildJsonlReporter,
 });
+
+/**
+ * The `jsonl` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createJsonlReporter({ … })`).
+ */
+export const createJsonlReporter = withDefaults(jsonlReporter.options, buildJsonlReporter, 'reporter');

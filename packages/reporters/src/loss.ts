@@ -2,7 +2,7 @@
  * `loss`: the training curve — mean epoch loss against optimiser step — written at the end of the
  * run. A log y-axis is the default because diffusion losses fall fast early and then flatten.
  */
-import { definePlugin, type PluginContext, type Reporter, type RunEndEvent, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, type RunEndEvent, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -51,7 +51,7 @@ export function lossSpec(history: RunEndEvent['lossHistory'], logScale: boolean)
 }
 
 /** Builds the loss reporter. */
-export function createLossReporter(options: z.output<typeof lossOptions>, context: PluginContext): Reporter {
+function buildLossReporter(options: z.output<typeof lossOptions>, context: PluginContext): Reporter {
   return {
     name: 'loss',
     async onRunEnd(e) {
@@ -68,5 +68,11 @@ export const lossReporter = definePlugin({
   name: 'loss',
   description: 'Writes loss.png: mean epoch loss against training step (log scale by default).',
   options: lossOptions,
-  create: createLossReporter,
+  create: buildLossReporter,
 });
+
+/**
+ * The `loss` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createLossReporter({ … })`).
+ */
+export const createLossReporter = withDefaults(lossReporter.options, buildLossReporter, 'reporter');

@@ -2,7 +2,7 @@
  * `scatter`: for 2-D data, real and generated points in two panels side by side with identical axes,
  * so missing modes, blur between modes and outliers are visible without overplotting one set on the other.
  */
-import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -51,7 +51,7 @@ export function scatterSpec(real: Float32Array, generated: Float32Array, maxPoin
 }
 
 /** Builds the scatter reporter; data that is not 2-D is skipped (no file). */
-export function createScatterReporter(options: z.output<typeof scatterOptions>, context: PluginContext): Reporter {
+function buildScatterReporter(options: z.output<typeof scatterOptions>, context: PluginContext): Reporter {
   return {
     name: 'scatter',
     async onSample(e) {
@@ -70,5 +70,11 @@ export const scatterReporter = definePlugin({
   name: 'scatter',
   description: 'Writes scatter.png for 2-D data: real and generated points side by side on identical axes.',
   options: scatterOptions,
-  create: createScatterReporter,
+  create: buildScatterReporter,
 });
+
+/**
+ * The `scatter` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createScatterReporter({ … })`).
+ */
+export const createScatterReporter = withDefaults(scatterReporter.options, buildScatterReporter, 'reporter');

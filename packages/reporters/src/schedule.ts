@@ -3,7 +3,7 @@
  * 2021) against t — written at run start. It makes a bad schedule visible before training: the reference's
  * linear schedule with T = 100 ends at ᾱ_T ≈ 0.36, far from pure noise.
  */
-import { definePlugin, logSnr, type NoiseSchedule, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, logSnr, type NoiseSchedule, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
 
@@ -37,7 +37,7 @@ export function scheduleSpec(s: NoiseSchedule): FigureSpec {
 }
 
 /** Builds the schedule reporter. */
-export function createScheduleReporter(options: z.output<typeof scheduleOptions>, context: PluginContext): Reporter {
+function buildScheduleReporter(options: z.output<typeof scheduleOptions>, context: PluginContext): Reporter {
   return {
     name: 'schedule',
     async onRunStart(e) {
@@ -53,5 +53,11 @@ export const scheduleReporter = definePlugin({
   name: 'schedule',
   description: 'Writes schedule.png at run start: ᾱₜ and log-SNR against t for the run\'s noise schedule.',
   options: scheduleOptions,
-  create: createScheduleReporter,
+  create: buildScheduleReporter,
 });
+
+/**
+ * The `schedule` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createScheduleReporter({ … })`).
+ */
+export const createScheduleReporter = withDefaults(scheduleReporter.options, buildScheduleReporter, 'reporter');

@@ -2,7 +2,7 @@
  * `summary`: writes `summary.json` at the end of a run — the one file sweeps aggregate, so it is
  * written atomically (temp file, then rename) and never seen half-written.
  */
-import { definePlugin, type PluginContext, type Reporter, runFileOption, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 
 /** Options of the `summary` reporter. */
@@ -19,7 +19,7 @@ export function jsonReplacer(_key: string, value: unknown): unknown {
 }
 
 /** Builds the summary reporter. */
-export function createSummaryReporter(options: z.output<typeof summaryOptions>, context: PluginContext): Reporter {
+function buildSummaryReporter(options: z.output<typeof summaryOptions>, context: PluginContext): Reporter {
   return {
     name: 'summary',
     onRunEnd(e) {
@@ -35,5 +35,11 @@ export const summaryReporter = definePlugin({
   name: 'summary',
   description: 'Writes summary.json (config, metrics, timings) atomically at the end of the run.',
   options: summaryOptions,
-  create: createSummaryReporter,
+  create: buildSummaryReporter,
 });
+
+/**
+ * The `summary` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createSummaryReporter({ … })`).
+ */
+export const createSummaryReporter = withDefaults(summaryReporter.options, buildSummaryReporter, 'reporter');

@@ -2,7 +2,7 @@
  * `trajectory`: how samples move during the reverse process — snapshots from noise to data as small
  * multiples (histograms for 1-D data, scatters for 2-D), each titled with its sampler step and timestep.
  */
-import { definePlugin, type PluginContext, type Reporter, runFileOption, type SampleEvent, z } from '@diffusionlab/core';
+import { definePlugin, type PluginContext, type Reporter, runFileOption, type SampleEvent, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { densityHistogram, finiteRange } from './histogram.js';
 import { type FigureSpec, renderPng, SERIES_COLORS } from './render.js';
@@ -97,7 +97,7 @@ export function trajectorySpec(e: SampleEvent, o: z.output<typeof trajectoryOpti
 }
 
 /** Builds the trajectory reporter; events without snapshots, or data that is not 1-D or 2-D, write nothing. */
-export function createTrajectoryReporter(options: z.output<typeof trajectoryOptions>, context: PluginContext): Reporter {
+function buildTrajectoryReporter(options: z.output<typeof trajectoryOptions>, context: PluginContext): Reporter {
   return {
     name: 'trajectory',
     async onSample(e) {
@@ -115,5 +115,11 @@ export const trajectoryReporter = definePlugin({
   name: 'trajectory',
   description: 'Writes trajectory.png: snapshots of the reverse process as small-multiple histograms (1-D) or scatters (2-D).',
   options: trajectoryOptions,
-  create: createTrajectoryReporter,
+  create: buildTrajectoryReporter,
 });
+
+/**
+ * The `trajectory` reporter from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createTrajectoryReporter({ … })`).
+ */
+export const createTrajectoryReporter = withDefaults(trajectoryReporter.options, buildTrajectoryReporter, 'reporter');

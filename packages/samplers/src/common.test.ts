@@ -4,7 +4,7 @@ import { useBackend } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { dynamicThreshold, processX0, roundHalfEven, spacedTimesteps, validateSteps } from './common.js';
-import { ddim } from './ddim.js';
+import { ddimSampler } from './ddim.js';
 import { linearSchedule } from './fixtures.test-util.js';
 import { plugins } from './index.js';
 import { karrasSigmas, sigmaPlan } from './sigmas.js';
@@ -65,8 +65,8 @@ describe('x̂₀ processing', () => {
     tf.dispose([x, c]);
   });
   it('clipSample and thresholding together are rejected at sampler.thresholding', () => {
-    const opts = parseOptions(ddim.options, { clipSample: 1, thresholding: {} }, 'sampler');
-    expect(() => ddim.create(opts, {} as never)).toThrow(/sampler\.thresholding/);
+    const opts = parseOptions(ddimSampler.options, { clipSample: 1, thresholding: {} }, 'sampler');
+    expect(() => ddimSampler.create(opts, {} as never)).toThrow(/sampler\.thresholding/);
   });
 });
 
@@ -96,9 +96,9 @@ describe('option errors', () => {
     }
   });
   it('non-σ samplers reject the sigmas option; clipSample must be positive or false', () => {
-    expect(() => parseOptions(ddim.options, { sigmas: 'karras' }, 'sampler')).toThrow(/sampler\.sigmas: unknown key/);
-    expect(() => parseOptions(ddim.options, { clipSample: 0 }, 'sampler')).toThrow(/sampler\.clipSample/);
-    expect(() => parseOptions(ddim.options, { clipSample: true }, 'sampler')).toThrow(/sampler\.clipSample/);
+    expect(() => parseOptions(ddimSampler.options, { sigmas: 'karras' }, 'sampler')).toThrow(/sampler\.sigmas: unknown key/);
+    expect(() => parseOptions(ddimSampler.options, { clipSample: 0 }, 'sampler')).toThrow(/sampler\.clipSample/);
+    expect(() => parseOptions(ddimSampler.options, { clipSample: true }, 'sampler')).toThrow(/sampler\.clipSample/);
   });
   it('options round-trip through JSON', () => {
     for (const p of plugins) {

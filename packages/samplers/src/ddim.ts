@@ -3,7 +3,7 @@
  * x_{t'} = √ᾱ_{t'}·x̂₀ + √(1 − ᾱ_{t'} − σ²)·ε̂ + σ·z, with σ = η·√((1−ᾱ_{t'})/(1−ᾱₜ))·√(1 − ᾱₜ/ᾱ_{t'})
  * (eq. 16). η = 0 is the deterministic DDIM; η = 1 is DDPM's posterior on the visited steps.
  */
-import { definePlugin, type NoiseSchedule, type Sampler, z } from '@diffusionlab/core';
+import { definePlugin, type NoiseSchedule, type Sampler, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   advance,
@@ -30,8 +30,8 @@ export interface DdimOptions extends CommonOptions {
  */
 export const DDIM_DEFAULT_STEPS = 100;
 
-/** The ddim sampler; exported so programs can build one without the plugin registry. */
-export function createDdim(options: DdimOptions): Sampler {
+/** Builds the ddim sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildDdim(options: DdimOptions): Sampler {
   checkProcessing(options);
   const defaultSteps = options.steps ?? DDIM_DEFAULT_STEPS;
   const timesteps = (schedule: NoiseSchedule, steps: number): number[] =>
@@ -70,7 +70,7 @@ export function createDdim(options: DdimOptions): Sampler {
 }
 
 /** The `ddim` plugin: deterministic (η = 0) or stochastic DDIM, one model call per step. */
-export const ddim = definePlugin({
+export const ddimSampler = definePlugin({
   kind: 'sampler',
   name: 'ddim',
   description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
@@ -86,5 +86,11 @@ export const ddim = definePlugin({
         .describe('η of Song et al. 2021 eq. 16: 0 = deterministic DDIM, 1 = DDPM posterior noise'),
     })
     .strict(),
-  create: (options) => createDdim(options),
+  create: (options) => buildDdim(options),
 });
+
+/**
+ * The `ddim` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDdim({ … })`).
+ */
+export const createDdim = withDefaults(ddimSampler.options, buildDdim, 'sampler');

@@ -7,8 +7,8 @@ import { parseOptions, Rng, type Sampler } from '@diffusionlab/core';
 import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { createDdim, ddim } from './ddim.js';
-import { createDdpm, ddpm } from './ddpm.js';
+import { createDdim, ddimSampler } from './ddim.js';
+import { createDdpm, ddpmSampler } from './ddpm.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
 
 useBackend('cpu');
@@ -16,7 +16,7 @@ useBackend('cpu');
 const T = 100;
 const schedule = linearSchedule(T); // the reference: β = linspace(1e-4, 0.02, 100)
 const denoise = gaussianDenoiser(MU, S, schedule);
-const mk = (raw: Record<string, unknown>): Sampler => createDdpm(parseOptions(ddpm.options, raw, 'sampler'));
+const mk = (raw: Record<string, unknown>): Sampler => createDdpm(parseOptions(ddpmSampler.options, raw, 'sampler'));
 
 /**
  * The reference sampling loop, transcribed op for op from the tutorial:
@@ -106,7 +106,7 @@ describe('ddpm', () => {
 
   it('DDIM with η = 1 over every step is the same process (same draws, to float32 round-off)', async () => {
     const a = await sampleOnce({}, 64, 4);
-    const sampler = createDdim(parseOptions(ddim.options, { eta: 1, steps: T }, 'sampler'));
+    const sampler = createDdim(parseOptions(ddimSampler.options, { eta: 1, steps: T }, 'sampler'));
     const out = await sampler.sample({ denoise, schedule, shape: [1], n: 64, rng: new Rng(4) });
     const b = out.x.dataSync();
     out.x.dispose();

@@ -3,7 +3,7 @@
  * loop; with fewer steps it samples the posterior q(x_{t'} | xₜ, x̂₀) between the visited timesteps
  * (Ho et al. eq. 6–7 with β'ₜ = 1 − ᾱₜ/ᾱ_{t'}), as diffusers' DDPMScheduler does for spaced steps.
  */
-import { definePlugin, posteriorVariance, type NoiseSchedule, type Sampler, z } from '@diffusionlab/core';
+import { definePlugin, posteriorVariance, type NoiseSchedule, type Sampler, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   advance,
@@ -32,8 +32,8 @@ export interface DdpmOptions extends CommonOptions {
   variance: DdpmVariance;
 }
 
-/** The ddpm sampler; exported so programs can build one without the plugin registry. */
-export function createDdpm(options: DdpmOptions): Sampler {
+/** Builds the ddpm sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildDdpm(options: DdpmOptions): Sampler {
   checkProcessing(options);
   const defaultSteps = options.steps ?? DDPM_DEFAULT_STEPS;
   /** No explicit steps anywhere → T (the reference loop visits every t). */
@@ -99,7 +99,7 @@ export function createDdpm(options: DdpmOptions): Sampler {
 }
 
 /** The `ddpm` plugin: the reference sampler, one model call per visited timestep. */
-export const ddpm = definePlugin({
+export const ddpmSampler = definePlugin({
   kind: 'sampler',
   name: 'ddpm',
   description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop. The quality reference (T NFE), not the fast choice',
@@ -113,5 +113,11 @@ export const ddpm = definePlugin({
         .describe('σ²ₜ: fixed-small = βₜ(1−ᾱₜ₋₁)/(1−ᾱₜ) (the reference), fixed-large = βₜ (Ho et al. 2020 §3.2)'),
     })
     .strict(),
-  create: (options) => createDdpm(options),
+  create: (options) => buildDdpm(options),
 });
+
+/**
+ * The `ddpm` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDdpm({ … })`).
+ */
+export const createDdpm = withDefaults(ddpmSampler.options, buildDdpm, 'sampler');

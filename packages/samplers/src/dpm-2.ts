@@ -38,7 +38,7 @@ export function createDpm2(options: SigmaOptions) {
 }
 
 /** The `dpm-2` plugin: second-order midpoint ODE solver in log σ, two model calls per step but the last. */
-export const dpm2 = definePlugin({
+export const dpm2Sampler = definePlugin({
   kind: 'sampler',
   name: 'dpm-2',
   description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule',

@@ -4,7 +4,7 @@
  * x_{σ'} = (σ'/σ)e^{−ηh}·x_σ + (1 − e^{−(1+η)h})·x̂₀ + ½(1 − e^{−(1+η)h})·(x̂₀ − x̂₀_prev)/r
  *          + σ'·√(1 − e^{−2ηh})·z, r = h_prev/h; the last step lands on σ = 0 with x = x̂₀.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields, tidyStep } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
@@ -17,8 +17,8 @@ export interface Dpmpp2mSdeOptions extends SigmaOptions {
   eta: number;
 }
 
-/** The dpmpp-2m-sde sampler; exported so programs can build one without the plugin registry. */
-export function createDpmpp2mSde(options: Dpmpp2mSdeOptions) {
+/** Builds the dpmpp-2m-sde sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildDpmpp2mSde(options: Dpmpp2mSdeOptions) {
   const eta = options.eta;
   return makeSigmaSampler('dpmpp-2m-sde', options, DPMPP_2M_SDE_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
@@ -59,7 +59,7 @@ export function createDpmpp2mSde(options: Dpmpp2mSdeOptions) {
 }
 
 /** The `dpmpp-2m-sde` plugin: stochastic second-order multistep solver, one model call per step. */
-export const dpmpp2mSde = definePlugin({
+export const dpmpp2mSdeSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m-sde',
   description: 'DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion, midpoint): stochastic 2nd-order multistep solver. 20–25 steps on any schedule',
@@ -76,5 +76,11 @@ export const dpmpp2mSde = definePlugin({
         .describe('Noise share η: 1 = the SDE solver, 0 = the deterministic DPM-Solver++(2M) ODE'),
     })
     .strict(),
-  create: (options) => createDpmpp2mSde(options),
+  create: (options) => buildDpmpp2mSde(options),
 });
+
+/**
+ * The `dpmpp-2m-sde` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDpmpp2mSde({ … })`).
+ */
+export const createDpmpp2mSde = withDefaults(dpmpp2mSdeSampler.options, buildDpmpp2mSde, 'sampler');

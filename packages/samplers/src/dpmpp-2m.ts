@@ -4,7 +4,7 @@
  * r = h_prev/h: x_{σ'} = (σ'/σ)·x_σ − (e^{−h} − 1)·D, D = (1 + 1/(2r))·x̂₀ − (1/(2r))·x̂₀_prev
  * (first order on the first step and on the last, which lands on σ = 0 with x = x̂₀).
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields, tidyStep } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
@@ -12,8 +12,8 @@ import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
 /** DPM-Solver++(2M)'s default step count (Lu et al. 2022 report good samples at 15–20 steps). */
 export const DPMPP_2M_DEFAULT_STEPS = 20;
 
-/** The dpmpp-2m sampler; exported so programs can build one without the plugin registry. */
-export function createDpmpp2m(options: SigmaOptions) {
+/** Builds the dpmpp-2m sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildDpmpp2m(options: SigmaOptions) {
   return makeSigmaSampler('dpmpp-2m', options, DPMPP_2M_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     // Multistep history: local to this call (x̂₀ of the previous step and its step size in λ).
@@ -49,7 +49,7 @@ export function createDpmpp2m(options: SigmaOptions) {
 }
 
 /** The `dpmpp-2m` plugin: second-order multistep ODE solver, one model call per step. */
-export const dpmpp2m = definePlugin({
+export const dpmpp2mSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m',
   description: 'DPM-Solver++(2M) (Lu et al. 2022): 2nd-order multistep data-prediction ODE solver. Recommended: 20 steps on any schedule',
@@ -60,5 +60,11 @@ export const dpmpp2m = definePlugin({
       ...sigmaOptionFields,
     })
     .strict(),
-  create: (options) => createDpmpp2m(options),
+  create: (options) => buildDpmpp2m(options),
 });
+
+/**
+ * The `dpmpp-2m` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDpmpp2m({ … })`).
+ */
+export const createDpmpp2m = withDefaults(dpmpp2mSampler.options, buildDpmpp2m, 'sampler');

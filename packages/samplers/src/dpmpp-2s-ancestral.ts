@@ -50,7 +50,7 @@ export function createDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
 }
 
 /** The `dpmpp-2s-ancestral` plugin: stochastic singlestep second-order solver, two model calls per step. */
-export const dpmpp2sAncestral = definePlugin({
+export const dpmpp2sAncestralSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2s-ancestral',
   description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1. 25 steps (49 NFE)',

@@ -93,7 +93,7 @@ export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
 }
 
 /** The `dpmpp-3m-sde` plugin: stochastic third-order multistep solver, one model call per step. */
-export const dpmpp3mSde = definePlugin({
+export const dpmpp3mSdeSampler = definePlugin({
   kind: 'sampler',
   name: 'dpmpp-3m-sde',
   description: 'DPM-Solver++(3M) SDE (Lu et al. 2022; k-diffusion): stochastic 3rd-order multistep solver. Best measured at 10–20 NFE on a trained model: 20 steps match DDPM-1000 (any schedule)',

@@ -4,7 +4,7 @@
  * σ_down = √(σ'² − σ_up²), so the marginal noise level σ' is kept (the ancestral step of
  * Song et al. 2021 in σ-space). The last step lands on σ = 0 without noise.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
@@ -33,8 +33,8 @@ export function ancestralStep(sigma: number, next: number, eta: number): { down:
   return { down: Math.sqrt(Math.max(0, next * next - up * up)), up };
 }
 
-/** The euler-ancestral sampler; exported so programs can build one without the plugin registry. */
-export function createEulerAncestral(options: EulerAncestralOptions) {
+/** Builds the euler-ancestral sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildEulerAncestral(options: EulerAncestralOptions) {
   return makeSigmaSampler('euler-ancestral', options, EULER_ANCESTRAL_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -53,7 +53,7 @@ export function createEulerAncestral(options: EulerAncestralOptions) {
 }
 
 /** The `euler-ancestral` plugin: stochastic Euler, one model call per step. */
-export const eulerAncestral = definePlugin({
+export const eulerAncestralSampler = definePlugin({
   kind: 'sampler',
   name: 'euler-ancestral',
   description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise. First order: 100 steps',
@@ -70,5 +70,11 @@ export const eulerAncestral = definePlugin({
         .describe('Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
     })
     .strict(),
-  create: (options) => createEulerAncestral(options),
+  create: (options) => buildEulerAncestral(options),
 });
+
+/**
+ * The `euler-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createEulerAncestral({ … })`).
+ */
+export const createEulerAncestral = withDefaults(eulerAncestralSampler.options, buildEulerAncestral, 'sampler');

@@ -3,7 +3,7 @@
  * second-order correction; k-diffusion `sample_euler`): x_{σ'} = x_σ + (σ' − σ)·(x_σ − x̂₀)/σ, with the
  * state scaled as x_σ = xₜ/√ᾱ. The last step lands on σ = 0, so the result is the last x̂₀.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
@@ -16,8 +16,8 @@ import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
  */
 export const EULER_DEFAULT_STEPS = 100;
 
-/** The euler sampler; exported so programs can build one without the plugin registry. */
-export function createEuler(options: SigmaOptions) {
+/** Builds the euler sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildEuler(options: SigmaOptions) {
   return makeSigmaSampler('euler', options, EULER_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -36,7 +36,7 @@ export function createEuler(options: SigmaOptions) {
 }
 
 /** The `euler` plugin: first-order deterministic ODE solver, one model call per step. */
-export const euler = definePlugin({
+export const eulerSampler = definePlugin({
   kind: 'sampler',
   name: 'euler',
   description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
@@ -47,5 +47,11 @@ export const euler = definePlugin({
       ...sigmaOptionFields,
     })
     .strict(),
-  create: (options) => createEuler(options),
+  create: (options) => buildEuler(options),
 });
+
+/**
+ * The `euler` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createEuler({ … })`).
+ */
+export const createEuler = withDefaults(eulerSampler.options, buildEuler, 'sampler');

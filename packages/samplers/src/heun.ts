@@ -11,7 +11,7 @@
  * uniform-in-t steps on cosine run 80 → 14). Measured with the oracle on cosine T = 1000 (20,000
  * samples, floor 0.0131): W1 0.0167 with both, 0.0316 with the bound alone, 8.2 with neither.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields, sigmasOption } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
@@ -19,8 +19,8 @@ import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
 /** Heun's default step count: 25 steps cost 49 model calls, about Euler's 50. */
 export const HEUN_DEFAULT_STEPS = 25;
 
-/** The heun sampler; exported so programs can build one without the plugin registry. */
-export function createHeun(options: SigmaOptions) {
+/** Builds the heun sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildHeun(options: SigmaOptions) {
   return makeSigmaSampler('heun', options, HEUN_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -43,7 +43,7 @@ export function createHeun(options: SigmaOptions) {
 }
 
 /** The `heun` plugin: second-order deterministic ODE solver, two model calls per step but the last. */
-export const heun = definePlugin({
+export const heunSampler = definePlugin({
   kind: 'sampler',
   name: 'heun',
   description: "Heun's 2nd-order ODE solver in σ-space (Karras et al. 2022 Alg. 1, on Karras σ); NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule",
@@ -55,5 +55,11 @@ export const heun = definePlugin({
       sigmas: sigmasOption('karras'),
     })
     .strict(),
-  create: (options) => createHeun(options),
+  create: (options) => buildHeun(options),
 });
+
+/**
+ * The `heun` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createHeun({ … })`).
+ */
+export const createHeun = withDefaults(heunSampler.options, buildHeun, 'sampler');

@@ -6,18 +6,18 @@
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
 import { withAdvice } from './advice.js';
-import { ddim } from './ddim.js';
-import { ddpm } from './ddpm.js';
-import { dpm2 } from './dpm-2.js';
-import { dpmpp2m } from './dpmpp-2m.js';
-import { dpmpp2mSde } from './dpmpp-2m-sde.js';
-import { dpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
-import { dpmpp3mSde } from './dpmpp-3m-sde.js';
-import { euler } from './euler.js';
-import { eulerAncestral } from './euler-ancestral.js';
-import { heun } from './heun.js';
-import { lms } from './lms.js';
-import { unipc } from './unipc.js';
+import { ddimSampler } from './ddim.js';
+import { ddpmSampler } from './ddpm.js';
+import { dpm2Sampler } from './dpm-2.js';
+import { dpmpp2mSampler } from './dpmpp-2m.js';
+import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
+import { dpmpp2sAncestralSampler } from './dpmpp-2s-ancestral.js';
+import { dpmpp3mSdeSampler } from './dpmpp-3m-sde.js';
+import { eulerSampler } from './euler.js';
+import { eulerAncestralSampler } from './euler-ancestral.js';
+import { heunSampler } from './heun.js';
+import { lmsSampler } from './lms.js';
+import { unipcSampler } from './unipc.js';
 
 export * from './advice.js';
 export * from './common.js';
@@ -36,4 +36,4 @@ export * from './sigmas.js';
 export * from './unipc.js';
 
 /** Every sampler plugin of this package, for the runner's registry, each with its advice (advice.ts) wired in. */
-export const plugins: AnyPluginDefinition[] = [ddpm, ddim, euler, eulerAncestral, heun, dpm2, lms, dpmpp2m, dpmpp2mSde, dpmpp2sAncestral, dpmpp3mSde, unipc].map(withAdvice);
+export const plugins: AnyPluginDefinition[] = [ddpmSampler, ddimSampler, eulerSampler, eulerAncestralSampler, heunSampler, dpm2Sampler, lmsSampler, dpmpp2mSampler, dpmpp2mSdeSampler, dpmpp2sAncestralSampler, dpmpp3mSdeSampler, unipcSampler].map(withAdvice);

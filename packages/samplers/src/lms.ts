@@ -5,7 +5,7 @@
  * basis over the last `order` grid points. One model call per step; the last step, to σ = 0, is
  * first order (x = x̂₀), unlike k-diffusion, so no extrapolated residual is left in the result.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
@@ -39,8 +39,8 @@ export function lmsCoefficient(nodes: readonly number[], to: number, j: number):
   return sum * half;
 }
 
-/** The lms sampler; exported so programs can build one without the plugin registry. */
-export function createLms(options: LmsOptions) {
+/** Builds the lms sampler from parsed options (the plugin and its `create…` factory share it). */
+function buildLms(options: LmsOptions) {
   return makeSigmaSampler('lms', options, LMS_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     // History of derivatives d_i (newest first) and their σ: local to this call.
@@ -81,7 +81,7 @@ export function createLms(options: LmsOptions) {
 }
 
 /** The `lms` plugin: linear multistep ODE solver of order ≤ 4, one model call per step. */
-export const lms = definePlugin({
+export const lmsSampler = definePlugin({
   kind: 'sampler',
   name: 'lms',
   description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4. 50 steps on any schedule',
@@ -99,5 +99,11 @@ export const lms = definePlugin({
         .describe('Number of past derivatives used (k-diffusion default 4); 1 is Euler'),
     })
     .strict(),
-  create: (options) => createLms(options),
+  create: (options) => buildLms(options),
 });
+
+/**
+ * The `lms` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createLms({ … })`).
+ */
+export const createLms = withDefaults(lmsSampler.options, buildLms, 'sampler');

@@ -7,9 +7,9 @@ import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf } from '@diffusion
 import { gaussianDenoiser, useBackend } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SIGMA_MAX } from './common.js';
-import { dpmpp2m } from './dpmpp-2m.js';
+import { dpmpp2mSampler } from './dpmpp-2m.js';
 import { cosineSchedule, linearSchedule, MU, S, zeroSnrSchedule } from './fixtures.test-util.js';
-import { heun } from './heun.js';
+import { heunSampler } from './heun.js';
 import { sigmaTimesteps } from './sigmas.js';
 
 useBackend('cpu');
@@ -66,29 +66,29 @@ describe('sigmaMax', () => {
   });
 
   it('is reported by the run (sigmaMax, sigmaStart), as summary.json records it', async () => {
-    const a = await stats(mk(dpmpp2m, {}), cosine, 16);
+    const a = await stats(mk(dpmpp2mSampler, {}), cosine, 16);
     expect(a.info?.sigmaMax).toBe(80);
     expect(a.info?.sigmaStart as number).toBeCloseTo(80, 6);
-    const b = await stats(mk(dpmpp2m, { sigmaMax: false }), cosine, 16);
+    const b = await stats(mk(dpmpp2mSampler, { sigmaMax: false }), cosine, 16);
     expect(b.info).toEqual({ sigmaMax: false, sigmaStart: sigmaAt(cosine, 999) });
-    const c = await stats(mk(dpmpp2m, {}), zeroSnrSchedule(1000), 16);
+    const c = await stats(mk(dpmpp2mSampler, {}), zeroSnrSchedule(1000), 16);
     expect(c.info?.sigmaStart).toBe('inf');
   });
 
   it('rejects a non-positive bound, naming the key', () => {
-    expect(() => parseOptions(heun.options, { sigmaMax: 0 }, 'sampler')).toThrow(/sampler\.sigmaMax.*positive number or false/);
+    expect(() => parseOptions(heunSampler.options, { sigmaMax: 0 }, 'sampler')).toThrow(/sampler\.sigmaMax.*positive number or false/);
   });
 
   it('Heun on cosine T = 1000 at its default 25 steps: right with the bound, collapsed without it', async () => {
     for (const sigmas of ['default', 'karras']) {
-      const r = await stats(mk(heun, { sigmas }), cosine, 2000);
+      const r = await stats(mk(heunSampler, { sigmas }), cosine, 2000);
       expect(Math.abs(r.mean - MU), sigmas).toBeLessThan(0.05);
       expect(Math.abs(r.std - S), sigmas).toBeLessThan(0.05);
     }
-    const bounded = await stats(mk(heun, { sigmas: 'default' }), cosine, 2000);
+    const bounded = await stats(mk(heunSampler, { sigmas: 'default' }), cosine, 2000);
     expect(Math.abs(bounded.mean - MU)).toBeLessThan(0.05);
     expect(Math.abs(bounded.std - S)).toBeLessThan(0.05);
-    const free = await stats(mk(heun, { sigmas: 'default', sigmaMax: false }), cosine, 2000);
+    const free = await stats(mk(heunSampler, { sigmas: 'default', sigmaMax: false }), cosine, 2000);
     // Measured: |Δmean| + |Δstd| = 0.32 without the bound (the first trailing step runs σ 20,291 → 16.0).
     expect(Math.abs(free.std - S) + Math.abs(free.mean - MU)).toBeGreaterThan(0.2);
   });

@@ -7,17 +7,17 @@
 import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf, timestepForSigma } from '@diffusionlab/core';
 import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
-import { ddim } from './ddim.js';
-import { dpm2 } from './dpm-2.js';
-import { dpmpp2m } from './dpmpp-2m.js';
-import { dpmpp2mSde } from './dpmpp-2m-sde.js';
-import { dpmpp2sAncestral } from './dpmpp-2s-ancestral.js';
-import { dpmpp3mSde } from './dpmpp-3m-sde.js';
-import { euler } from './euler.js';
-import { eulerAncestral } from './euler-ancestral.js';
-import { heun } from './heun.js';
-import { lms, lmsCoefficient } from './lms.js';
-import { unipc } from './unipc.js';
+import { ddimSampler } from './ddim.js';
+import { dpm2Sampler } from './dpm-2.js';
+import { dpmpp2mSampler } from './dpmpp-2m.js';
+import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
+import { dpmpp2sAncestralSampler } from './dpmpp-2s-ancestral.js';
+import { dpmpp3mSdeSampler } from './dpmpp-3m-sde.js';
+import { eulerSampler } from './euler.js';
+import { eulerAncestralSampler } from './euler-ancestral.js';
+import { heunSampler } from './heun.js';
+import { lmsSampler, lmsCoefficient } from './lms.js';
+import { unipcSampler } from './unipc.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
 
 useBackend('cpu');
@@ -114,12 +114,12 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms' | 'dpm-2' | 'd
 
 describe('σ-space solvers', () => {
   for (const [name, plugin, extra] of [
-    ['euler', euler, {}],
-    ['heun', heun, {}],
-    ['dpmpp-2m', dpmpp2m, {}],
-    ['lms', lms, {}],
-    ['dpm-2', dpm2, {}],
-    ['dpmpp-2s', dpmpp2sAncestral, { eta: 0 }],
+    ['euler', eulerSampler, {}],
+    ['heun', heunSampler, {}],
+    ['dpmpp-2m', dpmpp2mSampler, {}],
+    ['lms', lmsSampler, {}],
+    ['dpm-2', dpm2Sampler, {}],
+    ['dpmpp-2s', dpmpp2sAncestralSampler, { eta: 0 }],
   ] as const) {
     for (const raw of [{ timestepSpacing: 'linspace', sigmas: 'default' }, { timestepSpacing: 'trailing', sigmas: 'default' }, { sigmas: 'karras' }]) {
       it(`${name} ${JSON.stringify({ ...raw, ...extra })} matches a float64 transcription of k-diffusion`, async () => {
@@ -146,21 +146,21 @@ describe('σ-space solvers', () => {
   it('Euler ≡ DDIM (η = 0) on the same timesteps (Song et al. 2021 §4.3)', async () => {
     for (const steps of [5, 50]) {
       // sigmaMax: false keeps Euler on DDIM's timesteps (the linear schedule's σ(T−1) = 157 is above the default bound).
-      const a = await run(mk(euler, { timestepSpacing: 'trailing', sigmaMax: false }), 64, 2, steps);
-      const b = await run(mk(ddim, { timestepSpacing: 'trailing' }), 64, 2, steps);
+      const a = await run(mk(eulerSampler, { timestepSpacing: 'trailing', sigmaMax: false }), 64, 2, steps);
+      const b = await run(mk(ddimSampler, { timestepSpacing: 'trailing' }), 64, 2, steps);
       for (let i = 0; i < 64; i++) expect(a[i]).toBeCloseTo(b[i], 4);
     }
   });
 
   it('η = 0 turns euler-ancestral into euler (bit for bit) and dpmpp-2m-sde into dpmpp-2m', async () => {
-    const e = await run(mk(euler, {}), 32, 3, 10);
-    const ea = await run(mk(eulerAncestral, { eta: 0 }), 32, 3, 10);
+    const e = await run(mk(eulerSampler, {}), 32, 3, 10);
+    const ea = await run(mk(eulerAncestralSampler, { eta: 0 }), 32, 3, 10);
     expect(Array.from(ea)).toEqual(Array.from(e));
-    const d = await run(mk(dpmpp2m, {}), 32, 3, 10);
-    const ds = await run(mk(dpmpp2mSde, { eta: 0 }), 32, 3, 10);
+    const d = await run(mk(dpmpp2mSampler, {}), 32, 3, 10);
+    const ds = await run(mk(dpmpp2mSdeSampler, { eta: 0 }), 32, 3, 10);
     for (let i = 0; i < 32; i++) expect(ds[i]).toBeCloseTo(d[i], 4);
     // and η > 0 really is stochastic
-    const ds1 = await run(mk(dpmpp2mSde, {}), 32, 3, 10);
+    const ds1 = await run(mk(dpmpp2mSdeSampler, {}), 32, 3, 10);
     expect(Array.from(ds1)).not.toEqual(Array.from(ds));
   });
 
@@ -178,12 +178,12 @@ describe('σ-space solvers', () => {
       return (await err(40)) / (await err(80));
     };
     for (const [plugin, raw, lo, hi] of [
-      [dpm2, {}, 3.2, 6],
-      [dpmpp2sAncestral, { eta: 0 }, 3.2, 6],
-      [unipc, { order: 1 }, 3.2, 6],
-      [dpmpp3mSde, { eta: 0 }, 6, 12],
-      [unipc, { order: 2 }, 6, 12],
-      [unipc, { order: 3 }, 12, 24],
+      [dpm2Sampler, {}, 3.2, 6],
+      [dpmpp2sAncestralSampler, { eta: 0 }, 3.2, 6],
+      [unipcSampler, { order: 1 }, 3.2, 6],
+      [dpmpp3mSdeSampler, { eta: 0 }, 6, 12],
+      [unipcSampler, { order: 2 }, 6, 12],
+      [unipcSampler, { order: 3 }, 12, 24],
     ] as const) {
       const r = await ratio(plugin, raw);
       expect(r, JSON.stringify(raw)).toBeGreaterThan(lo);
@@ -192,12 +192,12 @@ describe('σ-space solvers', () => {
   });
 
   it('η = 0 makes dpmpp-3m-sde and dpmpp-2s-ancestral deterministic, and η > 0 really is stochastic', async () => {
-    const a = await run(mk(dpmpp3mSde, { eta: 0 }), 32, 3, 10);
-    expect(Array.from(await run(mk(dpmpp3mSde, { eta: 0 }), 32, 3, 10))).toEqual(Array.from(a));
-    const c = await run(mk(dpmpp3mSde, {}), 32, 3, 10);
+    const a = await run(mk(dpmpp3mSdeSampler, { eta: 0 }), 32, 3, 10);
+    expect(Array.from(await run(mk(dpmpp3mSdeSampler, { eta: 0 }), 32, 3, 10))).toEqual(Array.from(a));
+    const c = await run(mk(dpmpp3mSdeSampler, {}), 32, 3, 10);
     expect(Array.from(c)).not.toEqual(Array.from(a));
-    const e = await run(mk(dpmpp2sAncestral, { eta: 0 }), 32, 3, 10);
-    const f = await run(mk(dpmpp2sAncestral, {}), 32, 3, 10);
+    const e = await run(mk(dpmpp2sAncestralSampler, { eta: 0 }), 32, 3, 10);
+    const f = await run(mk(dpmpp2sAncestralSampler, {}), 32, 3, 10);
     expect(Array.from(f)).not.toEqual(Array.from(e));
   });
 
@@ -210,9 +210,9 @@ describe('σ-space solvers', () => {
       };
       return (await err(n1)) / (await err(2 * n1));
     };
-    const re = await ratio(euler, 20);
-    const rh = await ratio(heun, 20);
-    const rd = await ratio(dpmpp2m, 20);
+    const re = await ratio(eulerSampler, 20);
+    const rh = await ratio(heunSampler, 20);
+    const rd = await ratio(dpmpp2mSampler, 20);
     expect(re).toBeGreaterThan(1.6);
     expect(re).toBeLessThan(2.6);
     for (const r of [rh, rd]) {

@@ -168,7 +168,7 @@ export function createUnipc(options: UnipcOptions) {
 }
 
 /** The `unipc` plugin: multistep predictor-corrector ODE solver of order ≤ 3, one model call per step. */
-export const unipc = definePlugin({
+export const unipcSampler = definePlugin({
   kind: 'sampler',
   name: 'unipc',
   description: 'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended deterministic solver for 10–20 NFE on any schedule',

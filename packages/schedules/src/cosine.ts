@@ -46,7 +46,7 @@ export function cosineBetas(timesteps: number, s: number, maxBeta: number): Floa
 }
 
 /** The `cosine` schedule plugin: the improved-DDPM schedule that ends near pure noise. */
-export const cosine = definePlugin({
+export const cosineSchedule = definePlugin({
   kind: 'schedule',
   name: 'cosine',
   description: 'Cosine ᾱ(t) = f(t)/f(0), f = cos²((t/T + s)/(1 + s)·π/2) (Nichol & Dhariwal 2021, eq. 17).',

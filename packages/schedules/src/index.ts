@@ -3,18 +3,20 @@
  * with optional zero-terminal-SNR rescaling, plus re-exported diagnostics.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
-import { cosine } from './cosine.js';
-import { linear } from './linear.js';
-import { scaledLinear } from './scaled-linear.js';
-import { sigmoid } from './sigmoid.js';
+import { cosineSchedule } from './cosine.js';
+import { linearSchedule } from './linear.js';
+import { scaledLinearSchedule } from './scaled-linear.js';
+import { sigmoidSchedule } from './sigmoid.js';
 
 export { linspace, MAX_TIMESTEPS } from './common.js';
-export { cosine, cosineBetas, cosineOptions } from './cosine.js';
+export { cosineSchedule, cosineBetas, cosineOptions } from './cosine.js';
 export * from './diagnostics.js';
-export { linear, linearBetas, linearOptions } from './linear.js';
-export { scaledLinear, scaledLinearBetas, scaledLinearOptions } from './scaled-linear.js';
-export { sigmoid, sigmoidBetas, sigmoidOptions } from './sigmoid.js';
+export { linearSchedule, linearBetas, linearOptions } from './linear.js';
+export { scaledLinearSchedule, scaledLinearBetas, scaledLinearOptions } from './scaled-linear.js';
+export { sigmoidSchedule, sigmoidBetas, sigmoidOptions } from './sigmoid.js';
 export { rescaleZeroTerminalSnr } from './zero-terminal-snr.js';
 
+export * from './deprecated.js';
+
 /** Every schedule in this package, for the runner's registry (`new PluginRegistry(plugins)`). */
-export const plugins: AnyPluginDefinition[] = [linear, scaledLinear, cosine, sigmoid];
+export const plugins: AnyPluginDefinition[] = [linearSchedule, scaledLinearSchedule, cosineSchedule, sigmoidSchedule];

@@ -1,9 +1,9 @@
 import { ConfigError, parseOptions } from '@diffusionlab/core';
 import { createSchedule, expectClose, scheduleConformance } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
-import { linear, linearBetas } from './linear.js';
+import { linearSchedule, linearBetas } from './linear.js';
 
-scheduleConformance(linear, [{}, { timesteps: 100 }, { timesteps: 1 }, { timesteps: 100, rescaleZeroTerminalSnr: true }], {
+scheduleConformance(linearSchedule, [{}, { timesteps: 100 }, { timesteps: 1 }, { timesteps: 100, rescaleZeroTerminalSnr: true }], {
   invalid: [
     { options: { betaEnd: 1.5 }, path: 'schedule.betaEnd' },
     { options: { betaStart: 0 }, path: 'schedule.betaStart' },
@@ -17,7 +17,7 @@ scheduleConformance(linear, [{}, { timesteps: 100 }, { timesteps: 1 }, { timeste
 
 describe('linear (the reference schedule)', () => {
   it('β = linspace(1e-4, 0.02, 100): exact endpoints and constant spacing 0.0199/99', async () => {
-    const s = await createSchedule(linear, { timesteps: 100 });
+    const s = await createSchedule(linearSchedule, { timesteps: 100 });
     expect(s.betas[0]).toBe(0.0001);
     expect(s.betas[99]).toBe(0.02);
     // Hand-computed: β_33 = 1e-4 + 33·0.0199/99 = 0.0067333…
@@ -26,19 +26,19 @@ describe('linear (the reference schedule)', () => {
   });
 
   it('ᾱ_T for T = 100 is 0.3636 (exact rational product Π(1 − β) = 0.36356324805549…)', async () => {
-    const s = await createSchedule(linear, { timesteps: 100 });
+    const s = await createSchedule(linearSchedule, { timesteps: 100 });
     // Reference computed independently with exact rational arithmetic (Python fractions).
     expect(s.alphasCumprod[99]).toBeCloseTo(0.3636, 4);
     expect(Math.abs(s.alphasCumprod[99] - 0.3635632480554919)).toBeLessThan(1e-13);
   });
 
   it('ᾱ_T for T = 1000 (DDPM defaults) is 4.0358e-5', async () => {
-    const s = await createSchedule(linear, {});
+    const s = await createSchedule(linearSchedule, {});
     expect(s.alphasCumprod[999] / 4.0358297653756754e-5).toBeCloseTo(1, 9);
   });
 
   it('records the parsed options as params', async () => {
-    const s = await createSchedule(linear, { timesteps: 100 });
+    const s = await createSchedule(linearSchedule, { timesteps: 100 });
     expect(s.params).toEqual({ timesteps: 100, betaStart: 0.0001, betaEnd: 0.02, rescaleZeroTerminalSnr: false });
   });
 
@@ -49,7 +49,7 @@ describe('linear (the reference schedule)', () => {
   it('each bad option gives exactly one issue naming its key', () => {
     const issues = (raw: unknown) => {
       try {
-        parseOptions(linear.options, raw, 'schedule');
+        parseOptions(linearSchedule.options, raw, 'schedule');
       } catch (e) {
         if (e instanceof ConfigError) return e.issues;
         throw e;
@@ -63,6 +63,6 @@ describe('linear (the reference schedule)', () => {
   });
 
   it('create() without schema validation still fails in core with a ConfigError, not NaN', () => {
-    expect(() => linear.create({ timesteps: 10, betaStart: 0.5, betaEnd: 1.5, rescaleZeroTerminalSnr: false }, {} as never)).toThrow(ConfigError);
+    expect(() => linearSchedule.create({ timesteps: 10, betaStart: 0.5, betaEnd: 1.5, rescaleZeroTerminalSnr: false }, {} as never)).toThrow(ConfigError);
   });
 });

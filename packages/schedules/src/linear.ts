@@ -22,7 +22,7 @@ export function linearBetas(timesteps: number, betaStart: number, betaEnd: numbe
 }
 
 /** The `linear` schedule plugin: the reference algorithm's forward process. */
-export const linear = definePlugin({
+export const linearSchedule = definePlugin({
   kind: 'schedule',
   name: 'linear',
   description: 'Linear β from betaStart to betaEnd (DDPM, Ho et al. 2020); the reference schedule.',

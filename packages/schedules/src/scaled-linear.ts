@@ -22,7 +22,7 @@ export function scaledLinearBetas(timesteps: number, betaStart: number, betaEnd:
 }
 
 /** The `scaled-linear` schedule plugin: slower early noising than `linear`, as latent diffusion uses. */
-export const scaledLinear = definePlugin({
+export const scaledLinearSchedule = definePlugin({
   kind: 'schedule',
   name: 'scaled-linear',
   description: 'β = linspace(√betaStart, √betaEnd, T)² (Stable Diffusion\'s "scaled_linear").',

@@ -31,7 +31,7 @@ export function sigmoidBetas(timesteps: number, betaStart: number, betaEnd: numb
 }
 
 /** The `sigmoid` schedule plugin: β ramps slowly at both ends and fast in the middle. */
-export const sigmoid = definePlugin({
+export const sigmoidSchedule = definePlugin({
   kind: 'schedule',
   name: 'sigmoid',
   description: 'β = sigmoid(linspace(−6, 6, T))·(betaEnd − betaStart) + betaStart (GeoDiff, Xu et al. 2022).',

@@ -1,18 +1,18 @@
 import { createSchedule } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
-import { cosine } from './cosine.js';
-import { linear, linearBetas } from './linear.js';
-import { scaledLinear } from './scaled-linear.js';
-import { sigmoid } from './sigmoid.js';
+import { cosineSchedule } from './cosine.js';
+import { linearSchedule, linearBetas } from './linear.js';
+import { scaledLinearSchedule } from './scaled-linear.js';
+import { sigmoidSchedule } from './sigmoid.js';
 import { rescaleZeroTerminalSnr } from './zero-terminal-snr.js';
 
 describe('zero-terminal-SNR rescale (Lin et al. 2023, Algorithm 1)', () => {
   for (const [plugin, opts] of [
-    [linear, { timesteps: 100 }],
-    [linear, {}],
-    [scaledLinear, {}],
-    [cosine, { timesteps: 50 }],
-    [sigmoid, { timesteps: 300 }],
+    [linearSchedule, { timesteps: 100 }],
+    [linearSchedule, {}],
+    [scaledLinearSchedule, {}],
+    [cosineSchedule, { timesteps: 50 }],
+    [sigmoidSchedule, { timesteps: 300 }],
   ] as const) {
     it(`${plugin.name} ${JSON.stringify(opts)}: ᾱ_T = 0, β_T = 1, ᾱ_0 unchanged, √ᾱ mapped affinely`, async () => {
       const base = await createSchedule(plugin, opts);
@@ -30,8 +30,8 @@ describe('zero-terminal-SNR rescale (Lin et al. 2023, Algorithm 1)', () => {
   }
 
   it('reference schedule (T = 100): √ᾱ_T 0.603 → 0, so SNR_T goes from 0.571 to 0', async () => {
-    const base = await createSchedule(linear, { timesteps: 100 });
-    const z = await createSchedule(linear, { timesteps: 100, rescaleZeroTerminalSnr: true });
+    const base = await createSchedule(linearSchedule, { timesteps: 100 });
+    const z = await createSchedule(linearSchedule, { timesteps: 100, rescaleZeroTerminalSnr: true });
     expect(Math.sqrt(base.alphasCumprod[99])).toBeCloseTo(Math.sqrt(0.3635632480554919), 12);
     expect(base.alphasCumprod[99] / (1 - base.alphasCumprod[99])).toBeCloseTo(0.571248, 6);
     expect(z.alphasCumprod[99]).toBe(0);
