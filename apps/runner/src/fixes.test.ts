@@ -7,7 +7,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Advice, scheduleDiagnostics } from '@diffusionlab/core';
-import { SAMPLER_ADVICE } from '@diffusionlab/samplers';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import { checkDivergence } from './divergence.js';
