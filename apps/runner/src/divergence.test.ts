@@ -45,12 +45,12 @@ describe('divergence check', () => {
   it('names the known causes and their fixes first, then too few steps, else more steps', () => {
     const wide = normal(500, 50);
     const causes = [
-      { message: 'sampler heun starts at σ_max = 2e4.', fixes: [['sampler.timestepSpacing=leading'], ['sampler.use=dpmpp-2m']] },
+      { message: 'sampler heun starts at σ_max = 2e4.', fixes: [['sampler.sigmaMax=80'], ['sampler.use=dpmpp-2m']] },
       { message: 'schedule.betaEnd was dropped.', fixes: [] },
     ];
     const known = checkDivergence(base({ samples: wide, causes }));
     expect(known?.message).toMatch(/Likely cause: sampler heun starts at σ_max = 2e4\. Also: schedule\.betaEnd was dropped\./);
-    expect(known?.fixes).toEqual([['sampler.timestepSpacing=leading'], ['sampler.use=dpmpp-2m']]);
+    expect(known?.fixes).toEqual([['sampler.sigmaMax=80'], ['sampler.use=dpmpp-2m']]);
     const few = checkDivergence(base({ samples: wide, steps: 5, numTrainTimesteps: 100 }));
     expect(few?.message).toMatch(/too few sampler steps \(5\)/);
     expect(few?.fixes).toEqual([['sampler.steps=50']]);

@@ -7,6 +7,8 @@ import { runExperiment, withSummaryReporter } from './run.js';
 import { WarningLog } from './warnings.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dl-warn-'));
+/** The oracle-samplers setting (cosine T = 1000, σ(T−1) ≈ 2·10⁴) with heun, small enough to run in a test. */
+const HEUN_RUN = `name: d\nbackend: cpu\ndataset: { use: gaussian-mixture, size: 200, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] }\nschedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: oracle }\nsampler: { use: heun, steps: 20 }\nevaluation: { samples: 1000, metrics: [w1] }\nreporters: [console, summary, html]\n`;
 
 async function run(dir: string, text: string, overrides: string[] = []) {
   const cfg = join(dir, 'cfg.yaml');
@@ -50,29 +52,31 @@ describe('warnings of a run reach the console once each, and summary.json', () =
 
   it('a run whose samples are garbage says so on the console, in summary.json and at the top of report.html, with a fix', async () => {
     const dir = tmp();
-    // The oracle example with heun from σ_max ≈ 2·10⁴: W1 ≈ 4 against a floor ≈ 0.03 (before the samplers are fixed).
-    const { summary, lines, runDir } = await run(
-      dir,
-      `name: d\nbackend: cpu\ndataset: { use: gaussian-mixture, size: 200, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] }\nschedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: oracle }\nsampler: { use: heun, steps: 20 }\nevaluation: { samples: 1000, metrics: [w1] }\nreporters: [console, summary, html]\n`,
-    );
-    const advice = lines.findIndex((l) => l.startsWith('warning: sampler heun starts its σ grid'));
+    // The oracle with heun on the default grid from σ = 2·10⁴ (σ_max bound off): its first trapezoid
+    // step multiplies the denoiser's change ≈ 800× and the samples diverge (W1 ≈ 8, floor ≈ 0.03).
+    const { summary, lines, runDir } = await run(dir, HEUN_RUN, ['sampler.sigmaMax=false', 'sampler.sigmas=default']);
+    const advice = lines.findIndex((l) => l.startsWith('warning: sampler heun takes its first second-order step'));
     const sampled = lines.findIndex((l) => l.startsWith('Sampled'));
     expect(advice).toBeGreaterThanOrEqual(0);
     expect(advice).toBeLessThan(sampled);
     const metrics = summary.metrics as Record<string, number>;
-    if (metrics.w1 > 100 * metrics.w1NoiseFloor) {
-      const diverged = lines.filter((l) => l.startsWith('warning: DIVERGED'));
-      expect(diverged).toHaveLength(1);
-      expect(diverged[0]).toMatch(/Likely cause: sampler heun starts its σ grid .* Fix: sampler\.timestepSpacing=leading, or sampler\.use=dpmpp-2m\./);
-      const div = summary.divergence as { fixes: string[][] };
-      expect(div.fixes).toEqual([['sampler.timestepSpacing=leading'], ['sampler.use=dpmpp-2m']]);
-      const html = readFileSync(join(runDir, 'report.html'), 'utf8');
-      expect(html.indexOf('class="diverged"')).toBeGreaterThan(0);
-      expect(html.indexOf('class="diverged"')).toBeLessThan(html.indexOf('<h2>'));
-    } else {
-      // heun was fixed (the samplers issue): then nothing may claim divergence.
-      expect(summary.divergence).toBeUndefined();
-    }
+    expect(metrics.w1).toBeGreaterThan(100 * metrics.w1NoiseFloor);
+    const diverged = lines.filter((l) => l.startsWith('warning: DIVERGED'));
+    expect(diverged).toHaveLength(1);
+    expect(diverged[0]).toMatch(/Likely cause: sampler heun takes its first second-order step .* Fix: sampler\.sigmaMax=80, or sampler\.use=dpmpp-2m\./);
+    const div = summary.divergence as { fixes: string[][] };
+    expect(div.fixes).toEqual([['sampler.sigmaMax=80'], ['sampler.use=dpmpp-2m']]);
+    const html = readFileSync(join(runDir, 'report.html'), 'utf8');
+    expect(html.indexOf('class="diverged"')).toBeGreaterThan(0);
+    expect(html.indexOf('class="diverged"')).toBeLessThan(html.indexOf('<h2>'));
+  });
+
+  it('the same heun run at the defaults (σ_max = 80, Karras σ) neither warns nor diverges', async () => {
+    const { summary, lines } = await run(tmp(), HEUN_RUN);
+    expect(lines.filter((l) => l.startsWith('warning: '))).toEqual([]);
+    expect(summary.divergence).toBeUndefined();
+    const metrics = summary.metrics as Record<string, number>;
+    expect(metrics.w1).toBeLessThan(3 * metrics.w1NoiseFloor);
   });
 });
 

@@ -1,7 +1,10 @@
 /**
  * What each sampler of this package knows it handles poorly, as {@link Sampler.advise} advice with
  * fixes the tool accepts. The runner only collects and prints advice, so the conditions (which
- * sampler, which options, which σ) live here, beside the samplers, and nowhere else.
+ * sampler, which options, which σ) live here, beside the samplers, and nowhere else. Every condition
+ * is computed from the grid the sampler will actually walk (`sampler.timesteps`, which reflects the
+ * σ_max bound and Karras σ), not from the schedule's σ_max alone, so it fires only where the run
+ * really starts from a dangerous σ.
  */
 import {
   type Advice,
@@ -12,12 +15,21 @@ import {
   type SamplerAdviceContext,
   sigmaOf,
 } from '@diffusionlab/core';
+import { DEFAULT_SIGMA_MAX } from './common.js';
 
 /** The σ above which an ε-model's x̂₀ = x − σ·ε̂ magnifies the network's error past use (cosine, T = 1000: σ_max ≈ 2·10⁴). */
 export const EPSILON_SIGMA_LIMIT = 100;
 
-/** The σ_max above which a second-order step or a Karras grid from σ_max goes wrong (even with an exact denoiser). */
+/** The starting σ above which a trapezoid step or a Karras grid goes wrong (even with an exact denoiser). */
 export const HUGE_SIGMA_MAX = 1e3;
+
+/**
+ * The gain (σ − σ′)/(2σ′) of a trapezoid corrector's first step above which the denoiser's change is
+ * multiplied past use. Why 10: on `oracle-samplers` (cosine T = 1000, sigmaMax: false, default grid)
+ * Heun's first step has a gain of 630–3,300 and W1 4.3–395 (floor 0.043), while the Karras grid from
+ * the same σ has 2.8 at 25 steps, where the loss comes from the grid, not the step.
+ */
+export const TRAPEZOID_GAIN_LIMIT = 10;
 
 /** What a rule sees: the advice context plus the sampler it advises on and that sampler's parsed options. */
 export interface AdviceInput extends SamplerAdviceContext {
@@ -30,59 +42,92 @@ export type AdviceRule = (input: AdviceInput) => Advice | null;
 
 const fmt = (v: number) => v.toPrecision(3);
 
-/** σ at the first timestep this sampler visits (∞ under zero terminal SNR); why: the step from there is where errors blow up. */
-export function startSigma(input: AdviceInput): number {
-  const t0 = input.sampler.timesteps(input.schedule, Math.min(Math.max(1, input.steps), input.schedule.numTrainTimesteps))[0];
-  return sigmaOf(alphaBarAt(input.schedule, t0));
+/**
+ * σ at each grid point this run visits (decreasing; ∞ first under zero terminal SNR), from the
+ * sampler's own `timesteps`; why: the bound, Karras σ and the spacing all decide where it starts.
+ */
+export function gridSigmas(input: AdviceInput): number[] {
+  const steps = Math.min(Math.max(1, input.steps), input.schedule.numTrainTimesteps);
+  return input.sampler.timesteps(input.schedule, steps).map((t) => sigmaOf(alphaBarAt(input.schedule, t)));
 }
 
-/** σ_max of the schedule itself: σ at t = T − 1 (where Karras grids start). */
-export function scheduleSigmaMax(input: AdviceInput): number {
-  return sigmaOf(input.schedule.alphasCumprod[input.schedule.numTrainTimesteps - 1]);
+/**
+ * The largest finite σ the run steps from: the first grid σ, or the second when the first is ∞ (zero
+ * terminal SNR, whose first step every sampler takes in its exact limit); why: the step from there is
+ * where errors blow up. 0 when the grid has no finite σ.
+ */
+export function startSigma(input: AdviceInput): number {
+  return gridSigmas(input).find((s) => Number.isFinite(s)) ?? 0;
+}
+
+/**
+ * The fix that restores the σ_max bound, for samplers that have one (a `sigmaMax` option); why: it
+ * is the one change that moves the start to EDM's σ_max without touching anything else.
+ */
+function boundFix(input: AdviceInput): string[][] {
+  return 'sigmaMax' in input.options ? [[`sampler.sigmaMax=${DEFAULT_SIGMA_MAX}`]] : [];
 }
 
 /**
  * A trained ε-model meeting a sampler that turns ε̂ into x̂₀ at a huge σ: every step from there
- * multiplies the network's error by about σ. DDPM's ancestral update weighs ε̂ boundedly and has no
- * such rule; the exact (closed-form) denoiser has no error to magnify.
+ * multiplies the network's error by about σ (trained moons, cosine T = 1000: ddim SW1 8.56 at 10
+ * steps, 1.49 at 50, floor 0.023). DDPM's ancestral update weighs ε̂ boundedly and has no such rule;
+ * the exact (closed-form) denoiser has no error to magnify. σ-space samplers start at σ_max = 80 by
+ * default, so for them it fires only with the bound off or raised; then the fix is the bound, and for
+ * a sampler without one (ddim) the same first-order method in σ-space, euler.
  */
 export const epsilonAtHugeSigma: AdviceRule = (input) => {
   if (!input.trainable || input.predictionType !== 'epsilon') return null;
   const sigma = startSigma(input);
-  if (!(sigma > EPSILON_SIGMA_LIMIT && Number.isFinite(sigma))) return null;
+  if (!(sigma > EPSILON_SIGMA_LIMIT)) return null;
+  const bound = boundFix(input);
   return {
     message:
       `sampler ${input.sampler.name} with an epsilon-prediction model starts at σ = ${fmt(sigma)}, where x̂₀ = x − σ·ε̂ magnifies the ` +
-      `network's error about ${sigma.toPrecision(2)}×; expect poor samples. Better: v-prediction, or the ddpm sampler (its update weighs ε̂ boundedly).`,
-    fixes: [['training.predictionType=v'], ['sampler.use=ddpm']],
+      `network's error about ${sigma.toPrecision(2)}×; expect poor samples. Better: v-prediction, ` +
+      (bound.length > 0 ? `the σ_max bound (sigmaMax ${DEFAULT_SIGMA_MAX}), ` : `euler (the same method in σ-space, from σ_max = ${DEFAULT_SIGMA_MAX}), `) +
+      'or the ddpm sampler (its update weighs ε̂ boundedly).',
+    fixes: [['training.predictionType=v'], ...(bound.length > 0 ? bound : [['sampler.use=euler']]), ['sampler.use=ddpm']],
   };
 };
 
 /**
- * Heun's trapezoid from a huge σ_max: the corrector averages a slope taken at σ ≈ 10⁴ with one taken
- * near the data, which throws samples far off (oracle-samplers: W1 4.2 against a floor of 0.03).
- * `leading` spacing starts below T − 1, where σ is moderate (W1 0.026 there).
+ * A second-order trapezoid corrector (Heun's, Karras et al. 2022 Alg. 1) whose first step leaves a
+ * σ > 10³ with a large ratio: written out, it adds ((σ − σ′)/(2σ′))·(x̂₀′ − x̂₀) to a convex
+ * combination, so the denoiser's change is multiplied by that gain (σ = 20,291 → 16.0: ≈ 630; W1 4.3
+ * against a floor of 0.043 on `oracle-samplers` with sigmaMax: false). Declared by the samplers whose
+ * step has this form; DPM-2's midpoint weighs the change by √(σ/σ′) instead (≈ 36 there) and measured
+ * W1 0.022 from the same grid, so it does not declare it.
  */
-export const heunFromHugeSigma: AdviceRule = (input) => {
-  const sigma = startSigma(input);
-  if (!(sigma > HUGE_SIGMA_MAX && Number.isFinite(sigma))) return null;
-  const karras = input.options.sigmas === 'karras';
+export const secondOrderFromHugeSigma: AdviceRule = (input) => {
+  const grid = gridSigmas(input).filter((s) => Number.isFinite(s));
+  const [sigma, next] = grid;
+  if (!(sigma > HUGE_SIGMA_MAX) || !(next > 0)) return null;
+  const gain = (sigma - next) / (2 * next);
+  if (!(gain > TRAPEZOID_GAIN_LIMIT)) return null;
   return {
     message:
-      `sampler heun starts its σ grid at σ_max = ${fmt(sigma)} (> ${HUGE_SIGMA_MAX}), where its second-order step is far off even with an exact denoiser. ` +
-      `Better: ${karras ? 'the default σ grid with leading spacing' : 'leading spacing (starts below T − 1)'}, or dpmpp-2m.`,
-    fixes: [karras ? ['sampler.sigmas=default', 'sampler.timestepSpacing=leading'] : ['sampler.timestepSpacing=leading'], ['sampler.use=dpmpp-2m']],
+      `sampler ${input.sampler.name} takes its first second-order step from σ = ${fmt(sigma)} (> ${HUGE_SIGMA_MAX}) to ${fmt(next)}, ` +
+      `where its corrector multiplies the denoiser's change about ${gain.toPrecision(2)}×, far off even with an exact denoiser. ` +
+      `Better: the σ_max bound (sigmaMax ${DEFAULT_SIGMA_MAX}), or dpmpp-2m (its steps weigh x̂₀ with weights in [0, 1]).`,
+    fixes: [...boundFix(input), ['sampler.use=dpmpp-2m']],
   };
 };
 
-/** A Karras σ grid (eq. 5, ρ = 7) from a huge σ_max spends its first steps at σ ≫ 1, too coarse where the ODE starts. */
+/**
+ * A Karras σ grid (eq. 5, ρ = 7) that starts above 10³ spends most of its steps at σ ≫ 1, too coarse
+ * where the data appears (oracle-samplers, sigmaMax: false, 20 steps: W1 0.15–1.8 for every σ-space
+ * sampler, floor 0.043). With the default bound the grid ramps from 80 and is fine.
+ */
 export const karrasFromHugeSigma: AdviceRule = (input) => {
   if (input.options.sigmas !== 'karras') return null;
-  const sigma = scheduleSigmaMax(input);
-  if (!(sigma > HUGE_SIGMA_MAX && Number.isFinite(sigma))) return null;
+  const sigma = startSigma(input);
+  if (!(sigma > HUGE_SIGMA_MAX)) return null;
   return {
-    message: `sampler ${input.sampler.name} with sigmas: karras ramps from σ_max = ${fmt(sigma)} (> ${HUGE_SIGMA_MAX}), which Karras et al.'s grid was not made for. Better: the default σ grid.`,
-    fixes: [['sampler.sigmas=default']],
+    message:
+      `sampler ${input.sampler.name} with sigmas: karras ramps from σ = ${fmt(sigma)} (> ${HUGE_SIGMA_MAX}), which Karras et al.'s grid was not made for. ` +
+      `Better: the σ_max bound (sigmaMax ${DEFAULT_SIGMA_MAX}, EDM's σ_max).`,
+    fixes: boundFix(input),
   };
 };
 
@@ -92,10 +137,14 @@ export const SAMPLER_ADVICE: Readonly<Record<string, readonly AdviceRule[]>> = {
   ddim: [epsilonAtHugeSigma],
   euler: [karrasFromHugeSigma, epsilonAtHugeSigma],
   'euler-ancestral': [karrasFromHugeSigma, epsilonAtHugeSigma],
-  heun: [heunFromHugeSigma, epsilonAtHugeSigma],
+  heun: [secondOrderFromHugeSigma, karrasFromHugeSigma, epsilonAtHugeSigma],
+  'dpm-2': [karrasFromHugeSigma, epsilonAtHugeSigma],
   lms: [karrasFromHugeSigma, epsilonAtHugeSigma],
   'dpmpp-2m': [karrasFromHugeSigma, epsilonAtHugeSigma],
   'dpmpp-2m-sde': [karrasFromHugeSigma, epsilonAtHugeSigma],
+  'dpmpp-2s-ancestral': [karrasFromHugeSigma, epsilonAtHugeSigma],
+  'dpmpp-3m-sde': [karrasFromHugeSigma, epsilonAtHugeSigma],
+  unipc: [karrasFromHugeSigma, epsilonAtHugeSigma],
 };
 
 /** Gives a sampler an `advise` hook that runs `rules` with its options; why: advice needs the options the plugin was created with. */
