@@ -61,6 +61,8 @@ function extract(file: string): Example[] {
       return;
     }
     if (fence) fence.body.push(line);
+    // A ```text block shows what the tool prints (a FAILED file, an error), not a command to type.
+    if ((fence as { lang: string } | null)?.lang === 'text') return;
     for (const c of line.matchAll(/diffusionlab (run|validate) ([^`\n]*)/g)) {
       if (!c[2].includes('<')) found.push({ file, line: i + 1, kind: 'command', text: `${c[1]} ${c[2].trim()}` });
     }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOptions, Rng } from '@diffusionlab/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type FileDataset, file } from './file.js';
+import { type FileDataset, fileDataset } from './file.js';
 
 // A 1-D two-Gaussian mixture, ½·N(−2, 0.5²) + ½·N(2, 0.5²): the generating process of the CSV.
 const mixture = (n: number, rng: Rng): Float32Array => Float32Array.from({ length: n }, () => (rng.uniform() < 0.5 ? -2 : 2) + 0.5 * rng.normal());
@@ -22,7 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const csv = join(dir, 'mixture.csv');
 writeFileSync(csv, `x\n${Array.from(mixture(3000, new Rng(2026)), (v) => v.toPrecision(9)).join('\n')}\n`);
 const ctx = { seed: 0, print: () => {}, interactive: false };
-const make = async (raw: Record<string, unknown>) => (await file.create(parseOptions(file.options, { path: csv, ...raw }, 'dataset'), ctx)) as FileDataset;
+const make = async (raw: Record<string, unknown>) => (await fileDataset.create(parseOptions(fileDataset.options, { path: csv, ...raw }, 'dataset'), ctx)) as FileDataset;
 
 /** Mean and standard deviation of `score(seed)` over 40 seeds. */
 const spread = (score: (seed: number) => number) => {

@@ -163,14 +163,12 @@ export function attachAdvice(sampler: Sampler, options: Record<string, unknown>,
  * The plugin definition with {@link SAMPLER_ADVICE}'s rules wired into what `create` returns; why: the
  * sampler files stay free of advice, and one table says which conditions each sampler declares.
  */
-export function withAdvice(def: AnyPluginDefinition): AnyPluginDefinition {
+export function withAdvice<D extends AnyPluginDefinition>(def: D): D {
   const rules = SAMPLER_ADVICE[def.name] ?? [];
   if (rules.length === 0) return def;
-  return {
-    ...def,
-    create: (options: Record<string, unknown>, context: PluginContext) => {
-      const made = def.create(options, context) as Sampler | Promise<Sampler>;
-      return made instanceof Promise ? made.then((s) => attachAdvice(s, options, rules)) : attachAdvice(made, options, rules);
-    },
+  const create = (options: Record<string, unknown>, context: PluginContext) => {
+    const made = def.create(options, context) as Sampler | Promise<Sampler>;
+    return made instanceof Promise ? made.then((s) => attachAdvice(s, options, rules)) : attachAdvice(made, options, rules);
   };
+  return { ...def, create } as D;
 }

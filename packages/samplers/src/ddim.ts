@@ -16,6 +16,7 @@ import {
   spacedTimesteps,
   validateSteps,
 } from './common.js';
+import { withAdvice } from './advice.js';
 
 /** Options of the `ddim` sampler. */
 export interface DdimOptions extends CommonOptions {
@@ -70,7 +71,7 @@ function buildDdim(options: DdimOptions): Sampler {
 }
 
 /** The `ddim` plugin: deterministic (η = 0) or stochastic DDIM, one model call per step. */
-export const ddimSampler = definePlugin({
+export const ddimSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'ddim',
   description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
@@ -87,7 +88,7 @@ export const ddimSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildDdim(options),
-});
+}));
 
 /**
  * The `ddim` sampler from options as a config writes them: the schema's defaults and checks apply, so

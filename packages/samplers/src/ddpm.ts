@@ -17,6 +17,7 @@ import {
   spacedTimesteps,
   validateSteps,
 } from './common.js';
+import { withAdvice } from './advice.js';
 
 /** The posterior variance choice of Ho et al. 2020 §3.2: β̃ₜ (fixed-small, the reference) or βₜ (fixed-large). */
 export type DdpmVariance = 'fixed-small' | 'fixed-large';
@@ -99,7 +100,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
 }
 
 /** The `ddpm` plugin: the reference sampler, one model call per visited timestep. */
-export const ddpmSampler = definePlugin({
+export const ddpmSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'ddpm',
   description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop. The quality reference (T NFE), not the fast choice',
@@ -114,7 +115,7 @@ export const ddpmSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildDdpm(options),
-});
+}));
 
 /**
  * The `ddpm` sampler from options as a config writes them: the schema's defaults and checks apply, so

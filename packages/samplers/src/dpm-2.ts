@@ -6,16 +6,17 @@
  * The last step (to σ = 0) is Euler, so NFE = 2·steps − 1. The correction weighs the denoiser's
  * change by σ/σ_mid, which is why the σ_max bound (`sigmaMax`) matters here as for Heun.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** DPM-2's default step count: 25 steps cost 49 model calls, as Heun's. */
 export const DPM_2_DEFAULT_STEPS = 25;
 
 /** The dpm-2 sampler; exported so programs can build one without the plugin registry. */
-export function createDpm2(options: SigmaOptions) {
+function buildDpm2(options: SigmaOptions) {
   return makeSigmaSampler('dpm-2', options, DPM_2_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -38,7 +39,7 @@ export function createDpm2(options: SigmaOptions) {
 }
 
 /** The `dpm-2` plugin: second-order midpoint ODE solver in log σ, two model calls per step but the last. */
-export const dpm2Sampler = definePlugin({
+export const dpm2Sampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'dpm-2',
   description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule',
@@ -49,5 +50,11 @@ export const dpm2Sampler = definePlugin({
       ...sigmaOptionFields,
     })
     .strict(),
-  create: (options) => createDpm2(options),
-});
+  create: (options) => buildDpm2(options),
+}));
+
+/**
+ * The `dpm-2` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDpm2({ … })`).
+ */
+export const createDpm2 = withDefaults(dpm2Sampler.options, buildDpm2, 'sampler');

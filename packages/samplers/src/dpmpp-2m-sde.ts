@@ -8,6 +8,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields, tidyStep } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** Default step count of dpmpp-2m-sde (stochastic solvers want a few more steps than the ODE one). */
 export const DPMPP_2M_SDE_DEFAULT_STEPS = 25;
@@ -59,7 +60,7 @@ function buildDpmpp2mSde(options: Dpmpp2mSdeOptions) {
 }
 
 /** The `dpmpp-2m-sde` plugin: stochastic second-order multistep solver, one model call per step. */
-export const dpmpp2mSdeSampler = definePlugin({
+export const dpmpp2mSdeSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m-sde',
   description: 'DPM-Solver++(2M) SDE (Lu et al. 2022; k-diffusion, midpoint): stochastic 2nd-order multistep solver. 20–25 steps on any schedule',
@@ -77,7 +78,7 @@ export const dpmpp2mSdeSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildDpmpp2mSde(options),
-});
+}));
 
 /**
  * The `dpmpp-2m-sde` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -8,6 +8,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields, tidyStep } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** DPM-Solver++(2M)'s default step count (Lu et al. 2022 report good samples at 15–20 steps). */
 export const DPMPP_2M_DEFAULT_STEPS = 20;
@@ -49,7 +50,7 @@ function buildDpmpp2m(options: SigmaOptions) {
 }
 
 /** The `dpmpp-2m` plugin: second-order multistep ODE solver, one model call per step. */
-export const dpmpp2mSampler = definePlugin({
+export const dpmpp2mSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2m',
   description: 'DPM-Solver++(2M) (Lu et al. 2022): 2nd-order multistep data-prediction ODE solver. Recommended: 20 steps on any schedule',
@@ -61,7 +62,7 @@ export const dpmpp2mSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildDpmpp2m(options),
-});
+}));
 
 /**
  * The `dpmpp-2m` sampler from options as a config writes them: the schema's defaults and checks apply, so

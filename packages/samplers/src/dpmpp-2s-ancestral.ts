@@ -10,11 +10,12 @@
  * model error is amplified. The last step (σ' = 0) is x = x̂₀, so NFE = 2·steps − 1; with η = 0 it is
  * the deterministic DPM-Solver++(2S).
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { ancestralStep } from './euler-ancestral.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** Default step count of dpmpp-2s-ancestral (25 steps cost 49 model calls). */
 export const DPMPP_2S_ANCESTRAL_DEFAULT_STEPS = 25;
@@ -25,7 +26,7 @@ export interface Dpmpp2sAncestralOptions extends SigmaOptions {
 }
 
 /** The dpmpp-2s-ancestral sampler; exported so programs can build one without the plugin registry. */
-export function createDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
+function buildDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
   return makeSigmaSampler('dpmpp-2s-ancestral', options, DPMPP_2S_ANCESTRAL_DEFAULT_STEPS, (ctx) => {
     let x = ctx.initial();
     for (let i = 0; i < ctx.steps; i++) {
@@ -50,7 +51,7 @@ export function createDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
 }
 
 /** The `dpmpp-2s-ancestral` plugin: stochastic singlestep second-order solver, two model calls per step. */
-export const dpmpp2sAncestralSampler = definePlugin({
+export const dpmpp2sAncestralSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'dpmpp-2s-ancestral',
   description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1. 25 steps (49 NFE)',
@@ -67,5 +68,11 @@ export const dpmpp2sAncestralSampler = definePlugin({
         .describe('Share of each step taken as fresh noise: 1 = full ancestral, 0 = the deterministic DPM-Solver++(2S)'),
     })
     .strict(),
-  create: (options) => createDpmpp2sAncestral(options),
-});
+  create: (options) => buildDpmpp2sAncestral(options),
+}));
+
+/**
+ * The `dpmpp-2s-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDpmpp2sAncestral({ … })`).
+ */
+export const createDpmpp2sAncestral = withDefaults(dpmpp2sAncestralSampler.options, buildDpmpp2sAncestral, 'sampler');

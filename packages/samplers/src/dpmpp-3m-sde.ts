@@ -14,10 +14,11 @@
  * first order, the second second order (φ₂·δ₀), and the last lands on σ = 0 with x = x̂₀. η = 0
  * gives the deterministic DPM-Solver++(3M) ODE solver. One model call per step.
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** Default step count of dpmpp-3m-sde (the stochastic solvers want a few more steps than the ODE ones). */
 export const DPMPP_3M_SDE_DEFAULT_STEPS = 25;
@@ -28,7 +29,7 @@ export interface Dpmpp3mSdeOptions extends SigmaOptions {
 }
 
 /** The dpmpp-3m-sde sampler; exported so programs can build one without the plugin registry. */
-export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
+function buildDpmpp3mSde(options: Dpmpp3mSdeOptions) {
   const eta = options.eta;
   return makeSigmaSampler(
     'dpmpp-3m-sde',
@@ -93,7 +94,7 @@ export function createDpmpp3mSde(options: Dpmpp3mSdeOptions) {
 }
 
 /** The `dpmpp-3m-sde` plugin: stochastic third-order multistep solver, one model call per step. */
-export const dpmpp3mSdeSampler = definePlugin({
+export const dpmpp3mSdeSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'dpmpp-3m-sde',
   description: 'DPM-Solver++(3M) SDE (Lu et al. 2022; k-diffusion): stochastic 3rd-order multistep solver. Best measured at 10–20 NFE on a trained model: 20 steps match DDPM-1000 (any schedule)',
@@ -110,5 +111,11 @@ export const dpmpp3mSdeSampler = definePlugin({
         .describe('Noise share η: 1 = the SDE solver, 0 = the deterministic DPM-Solver++(3M) ODE'),
     })
     .strict(),
-  create: (options) => createDpmpp3mSde(options),
-});
+  create: (options) => buildDpmpp3mSde(options),
+}));
+
+/**
+ * The `dpmpp-3m-sde` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createDpmpp3mSde({ … })`).
+ */
+export const createDpmpp3mSde = withDefaults(dpmpp3mSdeSampler.options, buildDpmpp3mSde, 'sampler');

@@ -8,6 +8,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /**
  * Default step count: 100. A first-order method's error falls only as 1/steps; with the oracle on
@@ -53,7 +54,7 @@ function buildEulerAncestral(options: EulerAncestralOptions) {
 }
 
 /** The `euler-ancestral` plugin: stochastic Euler, one model call per step. */
-export const eulerAncestralSampler = definePlugin({
+export const eulerAncestralSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'euler-ancestral',
   description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise. First order: 100 steps',
@@ -71,7 +72,7 @@ export const eulerAncestralSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildEulerAncestral(options),
-});
+}));
 
 /**
  * The `euler-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -7,6 +7,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /**
  * Default step count: 100. A first-order method's error falls only as 1/steps; with the oracle on
@@ -36,7 +37,7 @@ function buildEuler(options: SigmaOptions) {
 }
 
 /** The `euler` plugin: first-order deterministic ODE solver, one model call per step. */
-export const eulerSampler = definePlugin({
+export const eulerSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'euler',
   description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
@@ -48,7 +49,7 @@ export const eulerSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildEuler(options),
-});
+}));
 
 /**
  * The `euler` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -7,7 +7,7 @@ import { createDdim, createDdpm, createDpmpp2m, createEuler, createHeun, createL
 describe('sampler factories', () => {
   it('apply the schema defaults to partial options', () => {
     expect(createDdpm({ steps: 50 }).defaultSteps).toBe(50);
-    expect(createDdim().defaultSteps).toBe(50);
+    expect(createDdim().defaultSteps).toBe(100);
     expect(createDpmpp2m({ sigmas: 'karras' }).defaultSteps).toBe(20);
     expect(createEuler({}).name).toBe('euler');
     expect(createHeun().defaultSteps).toBe(25);

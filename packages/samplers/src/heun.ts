@@ -15,6 +15,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { advance, commonOptionFields, sigmaOptionFields, sigmasOption } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** Heun's default step count: 25 steps cost 49 model calls, about Euler's 50. */
 export const HEUN_DEFAULT_STEPS = 25;
@@ -43,7 +44,7 @@ function buildHeun(options: SigmaOptions) {
 }
 
 /** The `heun` plugin: second-order deterministic ODE solver, two model calls per step but the last. */
-export const heunSampler = definePlugin({
+export const heunSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'heun',
   description: "Heun's 2nd-order ODE solver in σ-space (Karras et al. 2022 Alg. 1, on Karras σ); NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule",
@@ -56,7 +57,7 @@ export const heunSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildHeun(options),
-});
+}));
 
 /**
  * The `heun` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -5,7 +5,6 @@
  * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
-import { withAdvice } from './advice.js';
 import { ddimSampler } from './ddim.js';
 import { ddpmSampler } from './ddpm.js';
 import { dpm2Sampler } from './dpm-2.js';
@@ -35,5 +34,5 @@ export * from './lms.js';
 export * from './sigmas.js';
 export * from './unipc.js';
 
-/** Every sampler plugin of this package, for the runner's registry, each with its advice (advice.ts) wired in. */
-export const plugins: AnyPluginDefinition[] = [ddpmSampler, ddimSampler, eulerSampler, eulerAncestralSampler, heunSampler, dpm2Sampler, lmsSampler, dpmpp2mSampler, dpmpp2mSdeSampler, dpmpp2sAncestralSampler, dpmpp3mSdeSampler, unipcSampler].map(withAdvice);
+/** Every sampler plugin of this package, for the runner's registry (each carries its advice, advice.ts). */
+export const plugins: AnyPluginDefinition[] = [ddpmSampler, ddimSampler, eulerSampler, eulerAncestralSampler, heunSampler, dpm2Sampler, lmsSampler, dpmpp2mSampler, dpmpp2mSdeSampler, dpmpp2sAncestralSampler, dpmpp3mSdeSampler, unipcSampler];

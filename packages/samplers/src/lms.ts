@@ -9,6 +9,7 @@ import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** Default step count of lms. */
 export const LMS_DEFAULT_STEPS = 50;
@@ -81,7 +82,7 @@ function buildLms(options: LmsOptions) {
 }
 
 /** The `lms` plugin: linear multistep ODE solver of order ≤ 4, one model call per step. */
-export const lmsSampler = definePlugin({
+export const lmsSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'lms',
   description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4. 50 steps on any schedule',
@@ -100,7 +101,7 @@ export const lmsSampler = definePlugin({
     })
     .strict(),
   create: (options) => buildLms(options),
-});
+}));
 
 /**
  * The `lms` sampler from options as a config writes them: the schema's defaults and checks apply, so

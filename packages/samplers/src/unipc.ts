@@ -17,10 +17,11 @@
  * last step, to σ = 0, is x = x̂₀. One model call per step. A start at σ = ∞ (zero terminal SNR)
  * takes its first-order limit x̂₀ + σ'·ε̂ and is not used as history (its λ is −∞).
  */
-import { definePlugin, z } from '@diffusionlab/core';
+import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { commonOptionFields, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
+import { withAdvice } from './advice.js';
 
 /** UniPC's default step count (Zhao et al. 2023 report good samples from 10 steps). */
 export const UNIPC_DEFAULT_STEPS = 20;
@@ -114,7 +115,7 @@ function unipcUpdate(xs: tf.Tensor, hist: readonly Entry[], sigmaT: number, orde
 }
 
 /** The unipc sampler; exported so programs can build one without the plugin registry. */
-export function createUnipc(options: UnipcOptions) {
+function buildUnipc(options: UnipcOptions) {
   const maxOrder = options.order;
   return makeSigmaSampler(
     'unipc',
@@ -168,7 +169,7 @@ export function createUnipc(options: UnipcOptions) {
 }
 
 /** The `unipc` plugin: multistep predictor-corrector ODE solver of order ≤ 3, one model call per step. */
-export const unipcSampler = definePlugin({
+export const unipcSampler = withAdvice(definePlugin({
   kind: 'sampler',
   name: 'unipc',
   description: 'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended deterministic solver for 10–20 NFE on any schedule',
@@ -186,5 +187,11 @@ export const unipcSampler = definePlugin({
         .describe('Predictor order p (1–3; the corrector raises it by one); Zhao et al. recommend 3 for unconditional models'),
     })
     .strict(),
-  create: (options) => createUnipc(options),
-});
+  create: (options) => buildUnipc(options),
+}));
+
+/**
+ * The `unipc` sampler from options as a config writes them: the schema's defaults and checks apply, so
+ * programs that skip the registry pass only what they change (`createUnipc({ … })`).
+ */
+export const createUnipc = withDefaults(unipcSampler.options, buildUnipc, 'sampler');
