@@ -324,7 +324,7 @@ export function renderSweepHtml(args: { title: string; rows: readonly SweepRow[]
 </head>
 <body>
 <h1>${escapeHtml(args.title)}</h1>
-<p>${rows.length} points from <code>${escapeHtml(args.config)}</code>; ${args.trainings} distinct model(s) trained, the other points sample from a shared checkpoint. Noise floor: the metric between two independent reference draws of the same size.</p>
+<p>${rows.length} points from <code>${escapeHtml(args.config)}</code>; ${args.trainings} distinct model(s) trained, the other points sample from a shared checkpoint. Noise floor: the metric between a perfect generator’s draw (rows disjoint from the reference where the data is finite) and the same reference.</p>
 <h2>Axes</h2><pre>${escapeHtml(axesText)}</pre>
 <h2>Results</h2>${table}
 ${fig ? `<h2>Comparison</h2>${fig}` : ''}
