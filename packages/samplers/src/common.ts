@@ -85,6 +85,20 @@ export const sigmaOptionFields = {
     ),
 };
 
+/**
+ * The η option of the samplers that mix fresh noise into a deterministic step (DDIM eq. 16, the
+ * ancestral and SDE solvers); why: one range check and one error text, whatever each sampler's
+ * default and the meaning its description gives the two ends.
+ */
+export function etaOption(defaultValue: 0 | 1, description: string) {
+  return z
+    .number({ error: 'eta must be a number in [0, 1]' })
+    .min(0, { error: 'eta must lie in [0, 1]' })
+    .max(1, { error: 'eta must lie in [0, 1]' })
+    .default(defaultValue)
+    .describe(description);
+}
+
 /** Options every sampler's create() receives after parsing. */
 export interface CommonOptions extends X0Processing {
   steps?: number;

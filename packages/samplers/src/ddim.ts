@@ -10,6 +10,7 @@ import {
   type CommonOptions,
   checkProcessing,
   commonOptionFields,
+  etaOption,
   normalTensor,
   predict,
   report,
@@ -79,12 +80,7 @@ export const ddimSampler = withAdvice(definePlugin({
     .object({
       ...commonOptionFields,
       steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DDIM_DEFAULT_STEPS}`),
-      eta: z
-        .number({ error: 'eta must be a number in [0, 1]' })
-        .min(0, { error: 'eta must lie in [0, 1]' })
-        .max(1, { error: 'eta must lie in [0, 1]' })
-        .default(0)
-        .describe('η of Song et al. 2021 eq. 16: 0 = deterministic DDIM, 1 = DDPM posterior noise'),
+      eta: etaOption(0, 'η of Song et al. 2021 eq. 16: 0 = deterministic DDIM, 1 = DDPM posterior noise'),
     })
     .strict(),
   create: (options) => buildDdim(options),

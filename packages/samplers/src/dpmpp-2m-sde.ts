@@ -6,7 +6,7 @@
  */
 import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { commonOptionFields, sigmaOptionFields, tidyStep } from './common.js';
+import { commonOptionFields, etaOption, sigmaOptionFields, tidyStep } from './common.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
 import { withAdvice } from './advice.js';
 
@@ -69,12 +69,7 @@ export const dpmpp2mSdeSampler = withAdvice(definePlugin({
       ...commonOptionFields,
       steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPMPP_2M_SDE_DEFAULT_STEPS}`),
       ...sigmaOptionFields,
-      eta: z
-        .number({ error: 'eta must be a number in [0, 1]' })
-        .min(0, { error: 'eta must lie in [0, 1]' })
-        .max(1, { error: 'eta must lie in [0, 1]' })
-        .default(1)
-        .describe('Noise share η: 1 = the SDE solver, 0 = the deterministic DPM-Solver++(2M) ODE'),
+      eta: etaOption(1, 'Noise share η: 1 = the SDE solver, 0 = the deterministic DPM-Solver++(2M) ODE'),
     })
     .strict(),
   create: (options) => buildDpmpp2mSde(options),

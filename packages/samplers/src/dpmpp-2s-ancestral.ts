@@ -12,7 +12,7 @@
  */
 import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
+import { advance, commonOptionFields, etaOption, sigmaOptionFields } from './common.js';
 import { ancestralStep } from './euler-ancestral.js';
 import { makeSigmaSampler, type SigmaOptions } from './sigmas.js';
 import { withAdvice } from './advice.js';
@@ -60,12 +60,7 @@ export const dpmpp2sAncestralSampler = withAdvice(definePlugin({
       ...commonOptionFields,
       steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPMPP_2S_ANCESTRAL_DEFAULT_STEPS}`),
       ...sigmaOptionFields,
-      eta: z
-        .number({ error: 'eta must be a number in [0, 1]' })
-        .min(0, { error: 'eta must lie in [0, 1]' })
-        .max(1, { error: 'eta must lie in [0, 1]' })
-        .default(1)
-        .describe('Share of each step taken as fresh noise: 1 = full ancestral, 0 = the deterministic DPM-Solver++(2S)'),
+      eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = the deterministic DPM-Solver++(2S)'),
     })
     .strict(),
   create: (options) => buildDpmpp2sAncestral(options),

@@ -6,7 +6,7 @@
  */
 import { definePlugin, withDefaults, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { advance, commonOptionFields, sigmaOptionFields } from './common.js';
+import { advance, commonOptionFields, etaOption, sigmaOptionFields } from './common.js';
 import { makeSigmaSampler, type SigmaOptions, toD } from './sigmas.js';
 import { withAdvice } from './advice.js';
 
@@ -63,12 +63,7 @@ export const eulerAncestralSampler = withAdvice(definePlugin({
       ...commonOptionFields,
       steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_ANCESTRAL_DEFAULT_STEPS}`),
       ...sigmaOptionFields,
-      eta: z
-        .number({ error: 'eta must be a number in [0, 1]' })
-        .min(0, { error: 'eta must lie in [0, 1]' })
-        .max(1, { error: 'eta must lie in [0, 1]' })
-        .default(1)
-        .describe('Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
+      eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
     })
     .strict(),
   create: (options) => buildEulerAncestral(options),
