@@ -4,11 +4,11 @@ import { learningRateAt } from './lr.js';
 
 describe('learningRateAt', () => {
   it('warms up linearly, then holds or follows a half cosine to the floor', () => {
-    const c = { learningRate: 1, warmupSteps: 10 };
+    const c = { learningRate: 1, lrSchedule: 'constant' as const, warmupSteps: 10, minLearningRate: 0 };
     expect(learningRateAt(c, 0, 100)).toBeCloseTo(0.1, 12);
     expect(learningRateAt(c, 9, 100)).toBeCloseTo(1, 12);
     expect(learningRateAt(c, 50, 100)).toBe(1);
-    const cos = { learningRate: 1, lrSchedule: 'cosine' as const, minLearningRate: 0.1 };
+    const cos = { learningRate: 1, lrSchedule: 'cosine' as const, warmupSteps: 0, minLearningRate: 0.1 };
     expect(learningRateAt(cos, 0, 101)).toBeCloseTo(1, 12);
     expect(learningRateAt(cos, 50, 101)).toBeCloseTo(0.55, 12);
     expect(learningRateAt(cos, 100, 101)).toBeCloseTo(0.1, 12);

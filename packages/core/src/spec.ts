@@ -102,11 +102,18 @@ export interface DenoiserModel {
   /** Weights and topology in tfjs's format; loads in a browser with `tf.loadLayersModel` where the model is a layers model. */
   save(): Promise<ModelArtifacts>;
   dispose(): void;
-  /** The model's structure when it is a plain MLP that fused kernels can run; absent otherwise. */
-  describePlainMlp?(): PlainMlpDescription | null;
-  /** The model's structure when it is the residual MLP (`mlp` denoiser), so fused kernels can run it; absent otherwise. */
-  describeResidualMlp?(): ResidualMlpDescription | null;
+  /**
+   * The model's structure, for fast paths (fused kernels) that run known architectures without tfjs
+   * op overhead; absent (or null) for models no fast path needs to know.
+   */
+  describe?(): ModelDescription | null;
 }
+
+/** Activations a described network may use (as `seed-mlp` and `mlp` name them). */
+export type Activation = 'silu' | 'relu' | 'gelu' | 'tanh';
+
+/** What {@link DenoiserModel.describe} returns: one variant per architecture, told apart by `kind`. */
+export type ModelDescription = PlainMlpDescription | ResidualMlpDescription;
 
 /**
  * A structural description of a plain MLP denoiser, offered so fused kernels (accelerators) can run
@@ -116,7 +123,7 @@ export interface PlainMlpDescription {
   kind: 'plain-mlp';
   /** How t enters: appended raw to the flattened input (the reference network). */
   input: 'concat-raw-t';
-  activation: 'silu' | 'relu' | 'gelu' | 'tanh';
+  activation: Activation;
   /** Dense layers in order; kernel [in, out] (Keras layout), bias [out]. These are the model's own variables. */
   layers: { kernel: tf.Variable; bias: tf.Variable }[];
 }
@@ -135,7 +142,7 @@ export interface DenseVariables {
  */
 export interface ResidualMlpDescription {
   kind: 'residual-mlp';
-  activation: 'silu' | 'relu' | 'gelu' | 'tanh';
+  activation: Activation;
   /** Flattened data dimension D (input and output width). */
   dataDim: number;
   width: number;
@@ -330,74 +337,4 @@ export interface Reporter {
   onSample?(e: SampleEvent): void | Promise<void>;
   onEvaluate?(e: EvaluateEvent): void | Promise<void>;
   onRunEnd?(e: RunEndEvent): void | Promise<void>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Accelerators (fast paths; the plain tfjs path stays the reference)
-
-/** One CPU-prepared training batch, exactly what the plain path uploads as tensors. */
-export interface TrainBatch {
-  xt: Float32Array;
-  t: Float32Array;
-  target: Float32Array;
-  /** Rows in this batch (the last batch of an epoch may be short). */
-  size: number;
-}
-
-/** A fused training step for one model; owns a copy of the weights and optimiser state while training. */
-export interface FusedTrainer {
-  /**
-   * One optimiser step (forward, backward, update) on a batch, at `learningRate` when given (so
-   * warm-up and cosine schedules run on the fast path too), else at the rate it was created with.
-   */
-  step(batch: TrainBatch, learningRate?: number): void;
-  /**
-   * Updates an EMA of the weights after a step: ema ← decay·ema + (1 − decay)·θ, starting from the
-   * weights the trainer was created with. Optional: a trainer without it declines EMA runs.
-   */
-  emaStep?(decay: number): void;
-  /** Sum of batch losses since the last call, then resets it (read once per epoch). */
-  takeLossSum(): number;
-  /**
-   * Writes the current weights back into the model's tf.Variables (before saving or sampling);
-   * `'ema'` writes the EMA weights instead (only after {@link FusedTrainer.emaStep} was used).
-   */
-  syncToModel(weights?: 'raw' | 'ema'): void;
-  /**
-   * Adam's state per model variable (in the order of `variables`), so that periodic checkpoints and
-   * `--resume` keep the fast path. Optional: a trainer without it declines checkpointed runs.
-   */
-  exportState?(variables: readonly tf.Variable[]): FusedOptimizerState;
-  /** Restores what {@link FusedTrainer.exportState} (or the tfjs path, converted) saved. */
-  importState?(variables: readonly tf.Variable[], state: FusedOptimizerState): void;
-  dispose(): void;
-}
-
-/** A fused trainer's optimiser state, per model variable: Adam's step count, moments and EMA shadow. */
-export interface FusedOptimizerState {
-  /** Adam steps taken (the t of the bias corrections). */
-  step: number;
-  m: Float32Array[];
-  v: Float32Array[];
-  /** EMA weights, when the run keeps an EMA. */
-  ema?: Float32Array[];
-}
-
-/** Options an accelerator must honour to be allowed to run (it declines anything else). */
-export interface AcceleratorTrainOptions {
-  optimizer: 'adam' | 'adamw';
-  learningRate: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  weightDecay: number;
-  gradClipNorm?: number;
-  /** Active tfjs backend name. */
-  backend: string;
-}
-
-/** A fast path for training: declines (returns a reason string) when the model or options do not match. */
-export interface TrainAccelerator {
-  readonly name: string;
-  create(model: DenoiserModel, options: AcceleratorTrainOptions): FusedTrainer | string;
 }

@@ -4,7 +4,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from './rng.js';
 import { scheduleFromBetas } from './schedule.js';
 import type { DenoiserModel } from './spec.js';
-import { batchesPerEpoch, makeTrainingBatch, train, trainingLength } from './train.js';
+import { batchesPerEpoch, train, trainingLength } from './train.js';
+import { makeTrainingBatch } from './training-batch.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -1,0 +1,50 @@
+/**
+ * The training options (the `training:` block of a config) and their defaults, in one place: the
+ * runner validates configs with this schema, and core's {@link train} parses its config through it,
+ * so a default is written once and what a run announces is what it trains.
+ */
+import { z } from 'zod';
+import { PREDICTION_TYPES } from './prediction.js';
+
+/** Epochs trained when a config gives neither `epochs` nor `steps`. */
+const DEFAULT_EPOCHS = 100;
+
+/** The `training:` options as written; `trainingSchema` fills every default. */
+const trainingOptions = z
+  .object({
+    epochs: z.number().int().positive().optional().describe(`Passes over the training set (default ${DEFAULT_EPOCHS} unless steps is set)`),
+    steps: z.number().int().positive().optional().describe('Total optimiser steps; overrides epochs'),
+    batchSize: z.number().int().positive().default(32).describe('Batch size'),
+    learningRate: z.number().positive().default(1e-3).describe('Adam learning rate'),
+    optimizer: z.enum(['adam', 'adamw']).default('adam').describe('Optimiser'),
+    beta1: z.number().min(0).lt(1).default(0.9).describe("Adam's β₁ (decay of the first moment)"),
+    beta2: z.number().min(0).lt(1).default(0.999).describe("Adam's β₂ (decay of the second moment)"),
+    epsilon: z.number().positive().default(1e-8).describe("Adam's ε (PyTorch's default 1e-8; tfjs's own would be 1e-7)"),
+    weightDecay: z.number().min(0).default(0.01).describe('AdamW decoupled weight decay'),
+    gradClipNorm: z.number().positive().optional().describe('Clip the global gradient norm'),
+    lrSchedule: z.enum(['constant', 'cosine']).default('constant').describe('Learning-rate schedule after warm-up'),
+    warmupSteps: z.number().int().min(0).default(0).describe('Linear learning-rate warm-up steps'),
+    minLearningRate: z.number().min(0).default(0).describe('Floor of the cosine schedule'),
+    emaDecay: z.number().min(0).max(1).optional().describe('EMA decay of the weights (e.g. 0.999); sampling uses the EMA weights'),
+    emaWarmup: z.boolean().default(true).describe('Ramp the EMA decay as min(decay, (1+n)/(10+n))'),
+    lossWeighting: z.enum(['none', 'min-snr']).default('none').describe('Per-sample loss weighting (min-snr: Hang et al. 2023)'),
+    minSnrGamma: z.number().positive().default(5).describe('γ of Min-SNR-γ weighting'),
+    checkpointEvery: z.number().int().positive().optional().describe('Write a resumable checkpoint every N epochs'),
+    predictionType: z.enum(PREDICTION_TYPES as unknown as ['epsilon', 'sample', 'v']).default('epsilon').describe('What the network predicts'),
+    logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
+    accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
+  })
+  .strict();
+
+/**
+ * `training:` — how the denoiser is fitted (ignored for closed-form denoisers such as `oracle`).
+ * Besides each key's default, a config with neither `epochs` nor `steps` gets `epochs: 100`, so the
+ * parsed config states the run's length and nothing downstream guesses it.
+ */
+export const trainingSchema = trainingOptions.transform((t) => (t.epochs === undefined && t.steps === undefined ? { ...t, epochs: DEFAULT_EPOCHS } : t));
+
+/** Training hyper-parameters with every default filled in: what {@link train} and training paths read. */
+export type TrainConfig = z.output<typeof trainingSchema>;
+
+/** Training hyper-parameters as a config or a program writes them (any key may be left to its default). */
+export type TrainConfigInput = z.input<typeof trainingSchema>;
