@@ -4,9 +4,33 @@
  * rate, the EMA shadow and the loss sum. Subclasses supply the network: its forward and backward
  * (leaving ∂L/∂θ in the gradient block) and how the block maps back to the model's variables.
  */
-import type { AcceleratorTrainOptions, FusedOptimizerState, FusedTrainer, TrainBatch } from '@diffusionlab/core';
+import type { TrainBatch } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { KernelInstance } from './wasm.js';
+
+/** The optimiser settings a fused trainer runs with (from core's parsed training config); it declines anything else. */
+export interface AcceleratorTrainOptions {
+  optimizer: 'adam' | 'adamw';
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** Decoupled weight decay λ (0 for plain Adam). */
+  weightDecay: number;
+  gradClipNorm?: number;
+  /** Active tfjs backend name. */
+  backend: string;
+}
+
+/** A fused trainer's optimiser state, per model variable: Adam's step count, moments and EMA shadow. */
+export interface FusedOptimizerState {
+  /** Adam steps taken (the t of the bias corrections). */
+  step: number;
+  m: Float32Array[];
+  v: Float32Array[];
+  /** EMA weights, when the run keeps an EMA. */
+  ema?: Float32Array[];
+}
 
 /** Byte pointers of the parameter block and its same-layout gradient and Adam-moment blocks. */
 export interface AdamBlock {
@@ -29,15 +53,18 @@ export function adamOptionsProblem(options: AcceleratorTrainOptions): string | n
   return null;
 }
 
-/** A {@link FusedTrainer} minus the network: one kernel instance's Adam(W), clipping and EMA. */
-export abstract class FusedAdamTrainer implements FusedTrainer {
+/**
+ * A fused trainer minus the network: one kernel instance's Adam(W), clipping and EMA. Core's loop
+ * drives it through {@link FusedTrainingPath}; tests drive it directly.
+ */
+export abstract class FusedAdamTrainer {
   private t = 0;
   private lossSum = 0;
   private disposed = false;
   /** EMA shadow of the parameter block (same layout as kernel memory); null until emaStep is used. */
   private shadow: Float32Array | null = null;
-  /** The weights at creation, which the EMA starts from (as core's tfjs path clones them). */
-  private readonly initial: Float32Array;
+  /** The weights at creation (or at the last {@link reloadWeights}), which the EMA starts from (as core's tfjs path clones them). */
+  private initial: Float32Array;
 
   /** `label` names the trainer in error messages. */
   constructor(
@@ -53,6 +80,19 @@ export abstract class FusedAdamTrainer implements FusedTrainer {
 
   /** Writes the parameter block as it is now into the model's tf.Variables. */
   protected abstract writeParams(): void;
+
+  /** Reads the model's tf.Variables into the parameter block. */
+  protected abstract readParams(): void;
+
+  /**
+   * Re-reads the weights from the model's variables (after a resume assigned them) and starts the EMA
+   * from them, as a trainer created at that point would.
+   */
+  reloadWeights(): void {
+    this.checkLive();
+    this.readParams();
+    this.initial = this.params().slice();
+  }
 
   /** Where each model variable lives in the parameter block: byte pointer and float count. */
   protected abstract segments(): { variable: tf.Variable; ptr: number; length: number }[];

@@ -65,7 +65,7 @@ describe('createFusedPredictModel', () => {
   it('declines models the kernels cannot run, with the reason', () => {
     const d = makeMlp([2, 8, 1], 'silu', 5);
     expect(createFusedPredictModel(asModel(d, false))).toMatch(/not a plain MLP/);
-    expect(createFusedPredictModel({ describePlainMlp: () => ({ ...d, activation: 'softplus' as 'silu' }) })).toMatch(/activation/);
+    expect(createFusedPredictModel({ describe: () => ({ ...d, activation: 'softplus' as 'silu' }) })).toMatch(/activation/);
     asModel(d).dispose();
   });
 });

@@ -25,25 +25,26 @@ export interface FusedPredictModel extends Pick<DenoiserModel, 'predict'> {
 /** Which model kinds {@link createFusedPredictModel} may take. */
 export interface FusedPredictOptions {
   /**
-   * Also run residual MLPs (`describeResidualMlp`, the `mlp` denoiser). Off by default so callers
+   * Also run residual MLPs (`describe()` kind `residual-mlp`, the `mlp` denoiser). Off by default so callers
    * that route only plain MLPs (the runner's sampling path today) keep their behaviour until they opt in.
    */
   residual?: boolean;
 }
 
 /**
- * Wraps a model whose `describePlainMlp()` (or, with `residual`, `describeResidualMlp()`) the
+ * Wraps a model whose `describe()` names a plain MLP (or, with `residual`, a residual MLP) the
  * kernels can run; returns the reason otherwise, so callers fall back to the model's own predict.
  * The weights are read once, here.
  */
-export function createFusedPredictModel(
-  model: Pick<DenoiserModel, 'describePlainMlp' | 'describeResidualMlp'>,
-  options: FusedPredictOptions = {},
-): FusedPredictModel | string {
+export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe'>, options: FusedPredictOptions = {}): FusedPredictModel | string {
+  const desc = model.describe?.();
   let predictor: FusedMlpPredictor | string;
-  if (typeof model.describePlainMlp === 'function') predictor = declineIfTooBig(() => createFusedMlpPredictor(model.describePlainMlp?.()));
-  else if (options.residual && typeof model.describeResidualMlp === 'function') predictor = declineIfTooBig(() => createFusedResidualMlpPredictor(model.describeResidualMlp?.()));
-  else return options.residual ? 'the model is not a plain MLP (no describePlainMlp) nor a residual MLP (no describeResidualMlp)' : 'the model is not a plain MLP (no describePlainMlp)';
+  if (desc?.kind === 'plain-mlp') predictor = declineIfTooBig(() => createFusedMlpPredictor(desc));
+  else if (options.residual && desc?.kind === 'residual-mlp') predictor = declineIfTooBig(() => createFusedResidualMlpPredictor(desc));
+  else {
+    const said = desc ? ` (its describe() says '${desc.kind}')` : ' (it does not describe itself)';
+    return `${options.residual ? 'the model is not a plain MLP nor a residual MLP' : 'the model is not a plain MLP'}${said}`;
+  }
   if (typeof predictor === 'string') return predictor;
   const D = predictor.dataDim;
   return {

@@ -3,9 +3,10 @@
  * train step and a forward pass) as optional accelerators beside the plain tfjs path, plus a faster
  * matMul gradient for tfjs's wasm backend.
  */
-export { mlpTrainAccelerator, createFusedMlpTrainer, FusedMlpTrainer } from './train-accelerator.js';
+export { mlpTrainAccelerator, createFusedMlpTrainer, createFusedTrainer, fusedTrainOptions, FusedMlpTrainer } from './train-accelerator.js';
+export { FusedTrainingPath, fusedStateOf } from './fused-training-path.js';
 export { createFusedResidualMlpTrainer, FusedResidualMlpTrainer } from './residual-train.js';
-export { FusedAdamTrainer, type AdamBlock } from './fused-adam.js';
+export { FusedAdamTrainer, type AdamBlock, type AcceleratorTrainOptions, type FusedOptimizerState } from './fused-adam.js';
 export { createFusedResidualMlpPredictor } from './residual-predictor.js';
 export { residualMlpShape, type ResidualMlpShape } from './residual-mlp-network.js';
 export { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng } from '@diffusionlab/core';
+import { type ResidualMlpDescription, Rng } from '@diffusionlab/core';
 import { createFusedPredictModel, FUSED_MLP_PATH, type FusedPredictModel } from './fused-model.js';
 import { createFusedResidualMlpPredictor } from './residual-predictor.js';
 import { asResidualModel, makeResidual, type ResidualOptions } from './test/residual-fixture.js';
@@ -55,7 +55,7 @@ describe('fused residual MLP predict', () => {
     const undescribed = asResidualModel(makeResidual(o, 3), false);
     expect(createFusedPredictModel(undescribed, { residual: true })).toMatch(/nor a residual MLP/);
     undescribed.dispose();
-    expect(createFusedResidualMlpPredictor({ ...model.describeResidualMlp!()!, width: 31 })).toMatch(/layer 0 has kernel/);
+    expect(createFusedResidualMlpPredictor({ ...(model.describe!() as ResidualMlpDescription), width: 31 })).toMatch(/layer 0 has kernel/);
     const f = fused(model);
     const before = tf.memory().numTensors;
     tf.tidy(() => {

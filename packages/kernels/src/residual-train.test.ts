@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AcceleratorTrainOptions, type ResidualMlpDescription, Rng, scheduleFromBetas, train } from '@diffusionlab/core';
+import { type ResidualMlpDescription, Rng, scheduleFromBetas, train } from '@diffusionlab/core';
+import type { AcceleratorTrainOptions } from './fused-adam.js';
 import { createFusedResidualMlpTrainer, FusedResidualMlpTrainer } from './residual-train.js';
-import { mlpTrainAccelerator } from './train-accelerator.js';
+import { createFusedTrainer, mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, randomBatch } from './test/mlp-fixture.js';
 import { asResidualModel, disposeResidual, makeResidual, referenceResidualForward, type ResidualOptions, residualVariables } from './test/residual-fixture.js';
 import { maxAbs, maxAbsDiff } from './test/compare.js';
@@ -189,14 +190,14 @@ describe('residual trainer lifecycle', () => {
 
   it('declines what it does not run, with reasons', () => {
     const d = makeResidual(opts(), 1);
-    expect(mlpTrainAccelerator.create(asResidualModel(d, false), ADAM)).toMatch(/nor a residual MLP/);
-    expect(mlpTrainAccelerator.create({ ...asResidualModel(d), describeResidualMlp: () => null }, ADAM)).toMatch(/does not describe itself as a residual MLP/);
+    expect(createFusedTrainer(asResidualModel(d, false), ADAM)).toMatch(/nor a residual MLP/);
+    expect(createFusedTrainer({ ...asResidualModel(d), describe: () => null }, ADAM)).toMatch(/does not describe itself as a plain MLP or a residual MLP/);
     expect(createFusedResidualMlpTrainer({ ...d, activation: 'elu' as 'silu' }, ADAM)).toMatch(/activation 'elu'/);
     expect(createFusedResidualMlpTrainer({ ...d, timeEmbedding: 7 }, ADAM)).toMatch(/timeEmbedding 7/);
     expect(createFusedResidualMlpTrainer({ ...d, depth: 3 }, ADAM)).toMatch(/2 blocks for depth 3/);
     expect(createFusedResidualMlpTrainer({ ...d, inputEmbedding: 1 }, ADAM)).toMatch(/layer 1 has kernel \[2,16\]/);
     expect(createFusedResidualMlpTrainer(d, { ...ADAM, optimizer: 'sgd' as 'adam' })).toMatch(/optimizer 'sgd'/);
-    expect(mlpTrainAccelerator.create(asResidualModel(d), ADAM)).toBeInstanceOf(FusedResidualMlpTrainer);
+    expect(createFusedTrainer(asResidualModel(d), ADAM)).toBeInstanceOf(FusedResidualMlpTrainer);
     disposeResidual(d);
   });
 });

@@ -3,9 +3,9 @@
  * in one WebAssembly SIMD instance, composed from the plain-MLP primitives. The optimiser, clipping,
  * EMA and weight sync are {@link FusedAdamTrainer}'s, shared with the plain-MLP trainer.
  */
-import type { AcceleratorTrainOptions, ResidualMlpDescription, TrainBatch } from '@diffusionlab/core';
+import type { ResidualMlpDescription, TrainBatch } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import { adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
+import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import type { LayerPtrs } from './mlp-network.js';
 import { orderedLayers, ResidualMlpNetwork, type ResidualMlpShape, residualMlpShape } from './residual-mlp-network.js';
 import { pad4, simdSupported } from './wasm.js';
@@ -39,7 +39,7 @@ class ResidualTrainerNetwork extends ResidualMlpNetwork {
   }
 }
 
-/** A {@link FusedTrainer} for one residual MLP; owns the weights and Adam state while it trains. */
+/** A fused trainer for one residual MLP; owns the weights and Adam state while it trains. */
 export class FusedResidualMlpTrainer extends FusedAdamTrainer {
   private readonly net: ResidualTrainerNetwork;
   private readonly gradOffset: number;
@@ -127,6 +127,11 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
   /** Writes the kernel's parameter block into the model's tf.Variables. */
   protected writeParams(): void {
     this.net.writeTo(this.desc);
+  }
+
+  /** Reads the model's tf.Variables into the kernel's parameter block. */
+  protected readParams(): void {
+    this.net.readFrom(this.desc);
   }
 
   /** Each layer's kernel and bias variable with its place in the parameter block. */

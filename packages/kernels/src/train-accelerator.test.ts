@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AcceleratorTrainOptions, Rng, scheduleFromBetas, train } from '@diffusionlab/core';
-import { createFusedMlpTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
+import { Rng, scheduleFromBetas, train } from '@diffusionlab/core';
+import type { AcceleratorTrainOptions } from './fused-adam.js';
+import { createFusedMlpTrainer, createFusedTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, asModel, disposeMlp, makeMlp, randomBatch, referenceForward } from './test/mlp-fixture.js';
 import { maxAbs, maxAbsDiff } from './test/compare.js';
 
@@ -219,15 +220,15 @@ describe('declines what it does not run', () => {
   const d = () => makeMlp([2, 4, 1], 'silu', 1);
   it('non-plain models, other inputs, activations, shapes and optimisers', () => {
     const m = d();
-    expect(mlpTrainAccelerator.create(asModel(m, false), ADAM)).toMatch(/not a plain MLP/);
-    expect(mlpTrainAccelerator.create({ ...asModel(m), describePlainMlp: () => null }, ADAM)).toMatch(/does not describe/);
+    expect(createFusedTrainer(asModel(m, false), ADAM)).toMatch(/not a plain MLP/);
+    expect(createFusedTrainer({ ...asModel(m), describe: () => null }, ADAM)).toMatch(/does not describe/);
     expect(createFusedMlpTrainer({ ...m, input: 'embedded-t' as 'concat-raw-t' }, ADAM)).toMatch(/input/);
     expect(createFusedMlpTrainer({ ...m, activation: 'elu' as 'silu' }, ADAM)).toMatch(/activation 'elu'/);
     expect(createFusedMlpTrainer({ ...m, layers: [m.layers[1], m.layers[0]] }, ADAM)).toMatch(/layer 1 takes/);
     expect(createFusedMlpTrainer({ ...m, layers: [m.layers[0]] }, ADAM)).toMatch(/output width 4/);
     expect(createFusedMlpTrainer(m, { ...ADAM, optimizer: 'sgd' as 'adam' })).toMatch(/optimizer 'sgd'/);
     expect(createFusedMlpTrainer(m, { ...ADAM, gradClipNorm: 0 })).toMatch(/gradClipNorm/);
-    expect(mlpTrainAccelerator.create(asModel(m), ADAM)).toBeInstanceOf(FusedMlpTrainer);
+    expect(createFusedTrainer(asModel(m), ADAM)).toBeInstanceOf(FusedMlpTrainer);
     disposeMlp(m);
   });
 });

@@ -1,13 +1,14 @@
 /**
  * The fused training step: forward, backward and Adam/AdamW for a plain MLP denoiser in one
- * WebAssembly SIMD instance, with no tfjs op (and so no per-op dispatch) per step. It implements
- * core's {@link TrainAccelerator}; core's train() prepares batches on the CPU, calls step() per
- * batch, reads the loss once per epoch and syncs the weights back at the end.
+ * WebAssembly SIMD instance, with no tfjs op (and so no per-op dispatch) per step. The accelerator
+ * here implements core's {@link TrainAccelerator}: core's train() prepares batches on the CPU and
+ * drives the trainer through a {@link FusedTrainingPath}.
  */
-import type { AcceleratorTrainOptions, DenoiserModel, FusedTrainer, PlainMlpDescription, TrainAccelerator, TrainBatch } from '@diffusionlab/core';
+import type { DenoiserModel, PlainMlpDescription, TrainAccelerator, TrainBatch, TrainConfig, TrainingPath, TrainingPathContext } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { mlpShape } from './describe.js';
-import { adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
+import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
+import { FusedTrainingPath } from './fused-training-path.js';
 import { MlpNetwork } from './mlp-network.js';
 import { createFusedResidualMlpTrainer } from './residual-train.js';
 import { declineIfTooBig, simdSupported } from './wasm.js';
@@ -38,7 +39,7 @@ class TrainerNetwork extends MlpNetwork {
   }
 }
 
-/** A {@link FusedTrainer} for one plain MLP; owns the weights and Adam state while it trains. */
+/** A fused trainer for one plain MLP; owns the weights and Adam state while it trains. */
 export class FusedMlpTrainer extends FusedAdamTrainer {
   private readonly net: TrainerNetwork;
   private readonly gradOffset: number;
@@ -93,6 +94,11 @@ export class FusedMlpTrainer extends FusedAdamTrainer {
     this.net.writeTo(this.desc);
   }
 
+  /** Reads the model's tf.Variables into the kernel's parameter block. */
+  protected readParams(): void {
+    this.net.readFrom(this.desc);
+  }
+
   /** Each layer's kernel and bias variable with its place in the parameter block. */
   protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
     return this.desc.layers.flatMap(({ kernel, bias }, l) => {
@@ -123,17 +129,44 @@ export function createFusedMlpTrainer(desc: PlainMlpDescription | null | undefin
   return new FusedMlpTrainer(desc as PlainMlpDescription, shape, options);
 }
 
+/** A fused trainer for whatever the model's `describe()` names, or the reason none runs it. */
+export function createFusedTrainer(model: Pick<DenoiserModel, 'describe'>, options: AcceleratorTrainOptions): FusedAdamTrainer | string {
+  if (typeof model.describe !== 'function') return 'the model is not a plain MLP nor a residual MLP (it has no describe())';
+  const desc = model.describe();
+  if (!desc) return 'the model does not describe itself as a plain MLP or a residual MLP';
+  if (desc.kind === 'plain-mlp') return declineIfTooBig(() => createFusedMlpTrainer(desc, options));
+  if (desc.kind === 'residual-mlp') return declineIfTooBig(() => createFusedResidualMlpTrainer(desc, options));
+  return `the fused kernels do not run '${String((desc as { kind: unknown }).kind)}' models`;
+}
+
+/** The optimiser settings of a parsed training config, as the fused trainers take them. */
+export function fusedTrainOptions(config: TrainConfig, backend: string): AcceleratorTrainOptions {
+  return {
+    optimizer: config.optimizer,
+    learningRate: config.learningRate,
+    beta1: config.beta1,
+    beta2: config.beta2,
+    epsilon: config.epsilon,
+    weightDecay: config.optimizer === 'adamw' ? config.weightDecay : 0,
+    gradClipNorm: config.gradClipNorm,
+    backend,
+  };
+}
+
+const ACCELERATOR_NAME = 'wasm-simd-mlp';
+
 /**
  * The accelerator core's train() takes: runs plain-MLP denoisers and the residual MLP (`mlp`; any
- * depth and width; silu, relu, tanh, gelu) with Adam or AdamW (and optional global-norm clipping)
- * in WebAssembly SIMD, and declines every other model with a reason. It computes in its own
- * memory, so any tfjs backend works.
+ * depth and width; silu, relu, tanh, gelu) with Adam or AdamW (and optional global-norm clipping),
+ * EMA and exact checkpoints in WebAssembly SIMD, and declines every other model or option (loss
+ * weighting) with a reason. It computes in its own memory, so any tfjs backend works.
  */
 export const mlpTrainAccelerator: TrainAccelerator = {
-  name: 'wasm-simd-mlp',
-  create(model: DenoiserModel, options: AcceleratorTrainOptions): FusedTrainer | string {
-    if (typeof model.describePlainMlp === 'function') return declineIfTooBig(() => createFusedMlpTrainer(model.describePlainMlp?.(), options));
-    if (typeof model.describeResidualMlp === 'function') return declineIfTooBig(() => createFusedResidualMlpTrainer(model.describeResidualMlp?.(), options));
-    return 'the model is not a plain MLP (no describePlainMlp) nor a residual MLP (no describeResidualMlp)';
+  name: ACCELERATOR_NAME,
+  create({ model, config, backend }: TrainingPathContext): TrainingPath | string {
+    if (config.lossWeighting !== 'none') return 'loss weighting runs on the tfjs path';
+    const trainer = createFusedTrainer(model, fusedTrainOptions(config, backend));
+    if (typeof trainer === 'string') return trainer;
+    return new FusedTrainingPath(`fused:${ACCELERATOR_NAME}`, trainer, model.variables, config);
   },
 };

@@ -66,7 +66,7 @@ export function asModel(d: PlainMlpDescription, describe = true): DenoiserModel 
     parameterCount: variables.reduce((s, v) => s + v.size, 0),
     save: () => Promise.reject(new Error('not needed')),
     dispose: () => disposeMlp(d),
-    ...(describe ? { describePlainMlp: () => d } : {}),
+    ...(describe ? { describe: () => d } : {}),
   };
 }
 

@@ -91,6 +91,6 @@ export function asResidualModel(d: ResidualMlpDescription, describe = true): Den
     parameterCount: variables.reduce((s, v) => s + v.size, 0),
     save: () => Promise.reject(new Error('not needed')),
     dispose: () => disposeResidual(d),
-    ...(describe ? { describeResidualMlp: () => d } : {}),
+    ...(describe ? { describe: () => d } : {}),
   };
 }
