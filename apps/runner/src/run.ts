@@ -592,13 +592,12 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       const lossLog = new EpochLog(lossPath, resumeFrom !== undefined);
       logs.push(lossLog);
       const yieldForSignals = eventLoopYielder();
-      const cfg = { ...exp.training, epochs: exp.training.steps === undefined ? (exp.training.epochs ?? 100) : undefined };
       const result = await train({
         model,
         trainingSet,
         shape: dataset.shape,
         schedule,
-        config: cfg,
+        config: exp.training,
         rng: rng.fork('train'),
         accelerator: exp.training.accelerate ? opts.accelerator : undefined,
         resumeFrom,

@@ -94,7 +94,8 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   const T = p.schedule.numTrainTimesteps;
   const work = p.batch * T * p.model.parameterCount;
   const threads = p.threads ?? ddpmThreads(work);
-  const description = p.model.describePlainMlp?.();
+  const described = p.model.describe?.();
+  const description = described?.kind === 'plain-mlp' ? described : null;
   if (!description) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
   const variance = p.sampler.options.variance === 'fixed-large' ? 'fixed-large' : 'fixed-small';
   const loop: SamplingLoop = async ({ n, rng, snapshotSteps }) => {

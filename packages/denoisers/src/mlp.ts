@@ -130,7 +130,7 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
         return tf.reshape(dense(act(h), store, 'out_dense'), xt.shape);
       });
     },
-    describeResidualMlp(): ResidualMlpDescription {
+    describe(): ResidualMlpDescription {
       const layer = (name: string) => ({ kernel: store.get(`${name}/kernel`), bias: store.get(`${name}/bias`) });
       return {
         kind: 'residual-mlp',

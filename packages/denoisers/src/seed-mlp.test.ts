@@ -104,8 +104,9 @@ describe('seed-mlp', () => {
 
   it('offers its layers to fused kernels as its own variables', () => {
     const m = buildSeedMlp({ hidden: 4 }, denoiserContext([1]));
-    const d = m.describePlainMlp?.();
-    expect(d?.input).toBe('concat-raw-t');
+    const d = m.describe?.();
+    if (d?.kind !== 'plain-mlp') throw new Error(`seed-mlp describes itself as ${d?.kind}, not plain-mlp`);
+    expect(d.input).toBe('concat-raw-t');
     expect(d?.activation).toBe('silu');
     expect(d?.layers.flatMap((l) => [l.kernel, l.bias])).toEqual(m.variables);
     m.dispose();

@@ -98,7 +98,7 @@ function makeModel(store: WeightStore, shape: readonly number[], options: SeedMl
     dispose() {
       store.dispose();
     },
-    describePlainMlp(): PlainMlpDescription {
+    describe(): PlainMlpDescription {
       return {
         kind: 'plain-mlp',
         input: 'concat-raw-t',
