@@ -111,7 +111,7 @@ describe('training features', () => {
   const rng = new Rng(3);
   const data = rng.normalArray(128);
   const base = { batchSize: 32, learningRate: 0.05, predictionType: 'epsilon' as const, logEvery: 1 };
-  const run = async (config: Partial<import('./train.js').TrainConfig>, extra: Partial<import('./train.js').TrainParams> = {}) => {
+  const run = async (config: Partial<import('./training-config.js').TrainConfigInput>, extra: Partial<import('./train.js').TrainParams> = {}) => {
     const model = tinyModel();
     const r = await train({ model, trainingSet: { data, count: 128 }, shape: [1], schedule, rng: new Rng(9), config: { ...base, epochs: 6, ...config }, ...extra });
     const weights = model.variables.map((v) => v.dataSync()[0]);
