@@ -47,7 +47,7 @@ export interface TrainParams {
   onCheckpoint?: (state: TrainState) => void | Promise<void>;
   /** Continue from a state an earlier `onCheckpoint` produced. */
   resumeFrom?: TrainState;
-  /** Fast path to try first; it declines models or options it does not match. */
+  /** Fast path to try first (unless `config.accelerate` is false); it declines models or options it does not match. */
   accelerator?: TrainAccelerator;
   /** Active tfjs backend, passed to the accelerator's match. */
   backend?: string;
@@ -130,7 +130,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   const resumedFromStep = step;
   const start = performance.now();
   const elapsedSeconds = () => (performance.now() - start) / 1000;
-  const { path, declined } = choosePath(p.accelerator, { model, shape, config, backend: p.backend ?? tf.getBackend() });
+  const { path, declined } = choosePath(config.accelerate ? p.accelerator : undefined, { model, shape, config, backend: p.backend ?? tf.getBackend() });
   let completed = false;
   try {
     if (s) await path.restore(s);

@@ -234,6 +234,24 @@ describe('declines what it does not run', () => {
 });
 
 describe("core's train() with the accelerator", () => {
+  it('declines loss weighting with the reason (the tfjs path runs it), and is not tried with accelerate: false', async () => {
+    const data = Float32Array.from({ length: 64 }, (_, i) => (i % 2 ? 2 : -2));
+    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 10 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 9));
+    const m = asModel(makeMlp([2, 8, 1], 'silu', 34));
+    const before = tf.memory().numTensors;
+    const go = (config: Parameters<typeof train>[0]['config']) =>
+      train({ model: m, trainingSet: { data, count: 64 }, shape: [1], schedule, config: { epochs: 1, ...config }, rng: new Rng(5), accelerator: mlpTrainAccelerator });
+    const weighted = await go({ lossWeighting: 'min-snr' });
+    expect(weighted.path).toBe('tfjs');
+    expect(weighted.acceleratorDeclined).toMatch(/loss weighting/);
+    const off = await go({ accelerate: false });
+    expect(off.path).toBe('tfjs');
+    expect(off.acceleratorDeclined).toBeUndefined();
+    expect((await go({})).path).toBe('fused:wasm-simd-mlp');
+    expect(tf.memory().numTensors).toBe(before);
+    m.dispose();
+  });
+
   it('runs the fused path and follows the plain path’s loss history', async () => {
     const rng = new Rng(77);
     const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
