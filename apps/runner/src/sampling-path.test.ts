@@ -85,8 +85,8 @@ describe('fused sampling in the runner (wasm backend)', () => {
   // 2 threads, same rng draws. Tolerance: both sides compute in float32; the GEMMs sum in different
   // orders (≤ √K·2⁻²⁴ relative per layer, K ≤ 33 here), and 100 reverse steps each scale x by
   // 1/√αₜ ≤ 1.01 and add a network error of the same order, so the gap stays near 10⁻⁶ of the
-  // samples' scale; 1e-4 leaves two orders of margin while a wrong coefficient (σ²ₜ, a prediction
-  // conversion, an off-by-one t) moves samples by 10⁻² or more.
+  // samples' scale; 1e-4 leaves two orders of margin, while even the small change of σ²ₜ from β̃ₜ
+  // to βₜ (they differ much only at the smallest t) moves the samples by over 10× the tolerance (next test).
   for (const variance of ['fixed-small', 'fixed-large'] as const) {
     for (const type of ['epsilon', 'sample', 'v'] as const) {
       for (const [timestepSpacing, threads] of [
@@ -111,7 +111,7 @@ describe('fused sampling in the runner (wasm backend)', () => {
     const model = seedModel('epsilon', 2);
     const small = await both(model, 'ddpm', { variance: 'fixed-small' }, 'epsilon', { D: 2 });
     const large = await both(model, 'ddpm', { variance: 'fixed-large' }, 'epsilon', { D: 2 });
-    expect(maxDiff(small.fused.samples, large.ref.samples)).toBeGreaterThan(1e-2);
+    expect(maxDiff(small.fused.samples, large.ref.samples)).toBeGreaterThan(1e-3);
     model.dispose();
   });
 
