@@ -62,7 +62,7 @@ const builtinLiteral = (e: ts.Expression): string | undefined => {
 };
 
 /** Every finding in one source file. */
-export function findViolations(source: string, fileName = 'source.ts'): Finding[] {
+function findViolations(source: string, fileName = 'source.ts'): Finding[] {
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const out: Finding[] = [];
   const report = (node: ts.Node, rule: string): void => {
