@@ -107,9 +107,8 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
   const out = [];
   for (const [backend, path] of variants) {
     const prep = await prepare(m, { ...raw, sampler }, backend);
-    const { r, built } = prep;
+    const { built } = prep;
     const model = await prep.buildModel();
-    const slot = { use: r.sampler.use, options: r.sampler.options };
     const choose = () => {
       if (path === 'fused-forward') {
         const f = m.kernels.createFusedPredictModel(model);
@@ -120,7 +119,7 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
         model,
         backend: built.backend.name,
         accelerate: path !== 'tfjs',
-        sampler: slot,
+        sampler: built.sampler,
         schedule: built.schedule,
         predictionType: prep.predictionType,
         batch: n,
@@ -146,7 +145,7 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
           predictionType: prep.predictionType,
           shape: built.dataset.shape,
           n: rep < 0 ? Math.min(n, 100) : n,
-          steps: p.steps ?? r.sampler.options.steps,
+          steps: p.steps,
           rng: prep.rng.fork(`sample${rep}`),
           trajectorySnapshots: 0,
           loop: p.loop,

@@ -49,7 +49,7 @@ import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import { configAdvice, WarningLog } from './warnings.js';
 
-export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
+export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
 
 /** How the CLI (or a test) runs an experiment. */
 export interface RunOptions {
@@ -341,8 +341,9 @@ export async function createReporters(r: ResolvedExperiment, ctx: PluginContext)
 
 /** Ensures a `summary` reporter runs, since sweeps and `sample` read summary.json. */
 export function withSummaryReporter(r: ResolvedExperiment, registry: { get: (k: PluginKind, n: string) => ResolvedSlot['def'] }): ResolvedExperiment {
-  if (r.reporters.some((s) => s.use === 'summary')) return r;
   const def = registry.get('reporter', 'summary');
+  // by identity, not by name: the slot holds the registry's own definition
+  if (r.reporters.some((s) => s.def === def)) return r;
   return { ...r, reporters: [...r.reporters, { use: 'summary', def, options: def.options.parse({}) as Record<string, unknown>, path: 'reporters' }] };
 }
 
@@ -366,7 +367,7 @@ export async function sampleAndEvaluate(args: {
     model,
     backend: built.backend.name,
     accelerate: r.experiment.training.accelerate,
-    sampler: { use: r.sampler.use, options: r.sampler.options },
+    sampler,
     schedule,
     predictionType,
     batch: Math.min(n, ev.batchSize ?? n),
@@ -380,7 +381,8 @@ export async function sampleAndEvaluate(args: {
       predictionType,
       shape: dataset.shape,
       n,
-      steps: path.steps ?? (r.sampler.options.steps as number | undefined),
+      // absent: the sampler's own step count (its `steps` option, else its default)
+      steps: path.steps,
       rng: rng.fork('sample'),
       batchSize: ev.batchSize,
       trajectorySnapshots: ev.trajectory,

@@ -11,17 +11,16 @@ import { setupBackend } from './backend.js';
 import { loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
-import { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm } from './sampling-path.js';
+import { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH } from './sampling-path.js';
 
 const T = 100;
 const schedule = scheduleFromBetas('linear', Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)));
 const ctx = { seed: 1, print: () => {}, interactive: false };
 
-async function sampler(use: string, options: Record<string, unknown> = {}): Promise<{ sampler: Sampler; slot: { use: string; options: Record<string, unknown> } }> {
+async function sampler(use: string, options: Record<string, unknown> = {}): Promise<Sampler> {
   const def = samplerPlugins.find((p) => p.name === use);
   if (!def) throw new Error(`no sampler ${use}`);
-  const parsed = def.options.parse(options) as Record<string, unknown>;
-  return { sampler: (await def.create(parsed as never, ctx)) as Sampler, slot: { use, options: parsed } };
+  return (await def.create(def.options.parse(options) as never, ctx)) as Sampler;
 }
 
 function seedModel(predictionType: PredictionType = 'epsilon', D = 1): DenoiserModel {
@@ -40,16 +39,25 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m / scale;
 }
 
-/** Samples twice with the same seed: the path the runner picks, and the model's own tfjs predict. */
-async function both(model: DenoiserModel, use: string, options: Record<string, unknown>, predictionType: PredictionType, extra: { n?: number; batchSize?: number; D?: number } = {}) {
-  const { sampler: s, slot } = await sampler(use, options);
+/**
+ * Samples twice with the same seed: the path the runner picks, and the sampler's own tfjs loop with
+ * the model's own predict (steps as the sampler resolves them, as the runner leaves them).
+ */
+async function both(
+  model: DenoiserModel,
+  use: string,
+  options: Record<string, unknown>,
+  predictionType: PredictionType,
+  extra: { n?: number; batchSize?: number; D?: number; threads?: number } = {},
+) {
+  const s = await sampler(use, options);
   const n = extra.n ?? 200;
   const common = { sampler: s, schedule, predictionType, shape: [extra.D ?? 1], n, batchSize: extra.batchSize, trajectorySnapshots: 6 };
   const before = tf.memory().numTensors;
-  const path = chooseSamplingPath({ model, backend: tf.getBackend(), accelerate: true, sampler: slot, schedule, predictionType, batch: Math.min(n, extra.batchSize ?? n) });
-  const fused = await generateSamples({ ...common, model: path.model, loop: path.loop, steps: path.steps ?? (slot.options.steps as number | undefined), rng: new Rng(11) });
+  const path = chooseSamplingPath({ model, backend: tf.getBackend(), accelerate: true, sampler: s, schedule, predictionType, batch: Math.min(n, extra.batchSize ?? n), threads: extra.threads });
+  const fused = await generateSamples({ ...common, model: path.model, loop: path.loop, steps: path.steps, rng: new Rng(11) });
   path.dispose();
-  const ref = await generateSamples({ ...common, model, steps: slot.options.steps as number | undefined, rng: new Rng(11) });
+  const ref = await generateSamples({ ...common, model, rng: new Rng(11) });
   expect(tf.memory().numTensors).toBe(before);
   return { path, fused, ref };
 }
@@ -72,15 +80,40 @@ describe('fused sampling in the runner (wasm backend)', () => {
     model.dispose();
   });
 
-  for (const type of ['sample', 'v'] as const) {
-    it(`fused DDPM loop matches tfjs for ${type} prediction and fixed-large variance (2-D)`, async () => {
-      const model = seedModel(type, 2);
-      const { path, fused, ref } = await both(model, 'ddpm', { variance: 'fixed-large' }, type, { D: 2 });
-      expect(path.path).toBe(FUSED_DDPM_PATH);
-      expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
-      model.dispose();
-    });
+  // Parity of the fused DDPM loop with samplers/ddpm for every combination it claims: both
+  // variances × the three prediction types × every spacing (all visit every t at steps = T) × 1 and
+  // 2 threads, same rng draws. Tolerance: both sides compute in float32; the GEMMs sum in different
+  // orders (≤ √K·2⁻²⁴ relative per layer, K ≤ 33 here), and 100 reverse steps each scale x by
+  // 1/√αₜ ≤ 1.01 and add a network error of the same order, so the gap stays near 10⁻⁶ of the
+  // samples' scale; 1e-4 leaves two orders of margin, while even the small change of σ²ₜ from β̃ₜ
+  // to βₜ (they differ much only at the smallest t) moves the samples by over 10× the tolerance (next test).
+  for (const variance of ['fixed-small', 'fixed-large'] as const) {
+    for (const type of ['epsilon', 'sample', 'v'] as const) {
+      for (const [timestepSpacing, threads] of [
+        ['trailing', 1],
+        ['linspace', 2],
+        ['leading', 2],
+      ] as const) {
+        it(`fused DDPM loop matches samplers/ddpm: ${variance}, ${type} prediction, ${timestepSpacing}, ${threads} thread(s) (2-D)`, async () => {
+          const model = seedModel(type, 2);
+          const { path, fused, ref } = await both(model, 'ddpm', { variance, timestepSpacing }, type, { D: 2, n: 150, threads });
+          expect(path.path).toBe(FUSED_DDPM_PATH);
+          expect(path.threads).toBe(threads);
+          expect(fused.nfe).toBe(ref.nfe);
+          expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+          model.dispose();
+        });
+      }
+    }
   }
+
+  it('the parity tolerance can fail: the other variance choice is far outside it', async () => {
+    const model = seedModel('epsilon', 2);
+    const small = await both(model, 'ddpm', { variance: 'fixed-small' }, 'epsilon', { D: 2 });
+    const large = await both(model, 'ddpm', { variance: 'fixed-large' }, 'epsilon', { D: 2 });
+    expect(maxDiff(small.fused.samples, large.ref.samples)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
 
   const others: [string, Record<string, unknown>][] = [
     ['ddpm', { steps: 10 }],
@@ -103,7 +136,7 @@ describe('fused sampling in the runner (wasm backend)', () => {
   }
 
   it('falls back to tfjs, with the reason, when the model or the switch rules the fused path out', async () => {
-    const { slot } = await sampler('ddpm');
+    const slot = await sampler('ddpm');
     const seed = seedModel();
     const off = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: false, sampler: slot, schedule, predictionType: 'epsilon', batch: 10 });
     expect(off).toMatchObject({ path: 'tfjs', declined: 'training.accelerate is false' });
@@ -157,14 +190,14 @@ describe('fused sampling in the runner (wasm backend)', () => {
     for (let i = 0; i < fused.w.length; i++) expect(maxDiff(fused.w[i], plain.w[i])).toBeLessThan(1e-3);
   });
 
-  it('uses a second thread for the DDPM loop only with work enough and an idle core', () => {
+  it('uses a second thread for the DDPM loop only with work enough and an idle core', async () => {
     const big = DDPM_THREADS_MIN_WORK;
     expect(ddpmThreads(big, 2, 0.9)).toBe(2);
     expect(ddpmThreads(big - 1, 2, 0.1)).toBe(1);
     expect(ddpmThreads(big, 2, 1.6)).toBe(1); // another process keeps the second core busy
     expect(ddpmThreads(big, 1, 0)).toBe(1);
     expect(ddpmThreads(big, 16, 3)).toBe(2);
-    const slot = { use: 'ddpm', options: {} };
+    const slot = await sampler('ddpm');
     const seed = seedModel();
     const one = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: true, sampler: slot, schedule, predictionType: 'epsilon', batch: 1, threads: 3 });
     expect(one).toMatchObject({ path: FUSED_DDPM_PATH, threads: 3 });
@@ -175,15 +208,32 @@ describe('fused sampling in the runner (wasm backend)', () => {
     seed.dispose();
   });
 
-  it('recognises only the reference DDPM loop as one the kernels can run whole', () => {
-    expect(isReferenceDdpm({ use: 'ddpm', options: { clipSample: false, thresholding: false } }, schedule)).toBe(true);
-    expect(isReferenceDdpm({ use: 'ddpm', options: { steps: T } }, schedule)).toBe(true);
-    expect(isReferenceDdpm({ use: 'ddpm', options: { steps: T - 1 } }, schedule)).toBe(false);
-    expect(isReferenceDdpm({ use: 'ddpm', options: { thresholding: { ratio: 0.9, maxValue: 1 } } }, schedule)).toBe(false);
-    expect(isReferenceDdpm({ use: 'ddim', options: {} }, schedule)).toBe(false);
+  it('runs the whole loop in the kernels exactly when the sampler declares one they accept (by capability, not by name)', async () => {
+    const seed = seedModel();
+    const pathOf = (s: Pick<Sampler, 'describeLoop'>, sch = schedule): string => {
+      const p = chooseSamplingPath({ model: seed, backend: 'wasm', accelerate: true, sampler: s, schedule: sch, predictionType: 'epsilon', batch: 10 });
+      p.dispose();
+      return p.path;
+    };
+    // the cases the name-based check had, now answered by the samplers' declarations
+    expect(pathOf(await sampler('ddpm', { clipSample: false, thresholding: false }))).toBe(FUSED_DDPM_PATH);
+    expect(pathOf(await sampler('ddpm', { steps: T }))).toBe(FUSED_DDPM_PATH);
+    expect(pathOf(await sampler('ddpm', { steps: T - 1 }))).toBe('fused:wasm-simd-mlp');
+    expect(pathOf(await sampler('ddpm', { thresholding: { ratio: 0.9, maxValue: 1 } }))).toBe('fused:wasm-simd-mlp');
+    expect(pathOf(await sampler('ddim', {}))).toBe('fused:wasm-simd-mlp');
     const betas = Float64Array.from(schedule.betas);
     betas[T - 1] = 1; // zero terminal SNR: αₜ = 0 needs the sampler's posterior form
-    expect(isReferenceDdpm({ use: 'ddpm', options: {} }, scheduleFromBetas('zsnr', betas))).toBe(false);
+    expect(pathOf(await sampler('ddpm'), scheduleFromBetas('zsnr', betas))).toBe('fused:wasm-simd-mlp');
+    // the name plays no part: a declaration is what counts, and the kernels check it
+    const all = Array.from({ length: T }, (_, i) => T - 1 - i);
+    const declares = (loop: unknown) => ({ name: 'ddpm', describeLoop: () => loop }) as unknown as Pick<Sampler, 'describeLoop'>;
+    expect(pathOf({ describeLoop: () => ({ kind: 'ddpm-ancestral', timesteps: all, variance: 'fixed-large' }) })).toBe(FUSED_DDPM_PATH);
+    expect(pathOf(declares(null))).toBe('fused:wasm-simd-mlp');
+    expect(pathOf({ name: 'ddpm' } as unknown as Sampler)).toBe('fused:wasm-simd-mlp');
+    expect(pathOf(declares({ kind: 'ddpm-ancestral', timesteps: all.slice(1), variance: 'fixed-small' }))).toBe('fused:wasm-simd-mlp');
+    expect(pathOf(declares({ kind: 'ddpm-ancestral', timesteps: all, variance: 'learned' }))).toBe('fused:wasm-simd-mlp');
+    expect(pathOf(declares({ kind: 'ddim', timesteps: all, variance: 'fixed-small' }))).toBe('fused:wasm-simd-mlp');
+    seed.dispose();
   });
 });
 

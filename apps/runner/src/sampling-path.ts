@@ -1,13 +1,14 @@
 /**
  * Which sampling path a run takes. A plain MLP on the wasm backend (with `training.accelerate`)
- * samples through the fused kernels: the whole DDPM loop when the sampler is the reference
- * ancestral loop over every timestep, else the fused forward pass inside the sampler's own tfjs
- * loop (so every sampler benefits and its math is untouched). Anything else samples on tfjs, and
- * the run records why. Both fused paths draw the same noise as the tfjs path, so the samples agree
- * up to float rounding.
+ * samples through the fused kernels: the whole loop when the sampler declares one the kernels run
+ * (`Sampler.describeLoop`, e.g. `ddpm` over every timestep) and the kernels accept it, else the
+ * fused forward pass inside the sampler's own tfjs loop (so every sampler benefits and its math is
+ * untouched). Anything else samples on tfjs, and the run records why. The runner only connects the
+ * sampler's declaration to the kernels' check; it never reads a sampler's name or options. Both
+ * fused paths draw the same noise as the tfjs path, so the samples agree up to float rounding.
  */
-import type { DenoiserModel, NoiseSchedule, PredictionType, SamplingLoop } from '@diffusionlab/core';
-import { createFusedPredictModel, FUSED_MLP_PATH, sampleDdpmFusedTrajectory } from '@diffusionlab/kernels';
+import type { DenoiserModel, NoiseSchedule, PredictionType, Sampler, SamplingLoop } from '@diffusionlab/core';
+import { createFusedPredictModel, FUSED_MLP_PATH, fusedDdpmLoop } from '@diffusionlab/kernels';
 import { availableParallelism, loadavg } from 'node:os';
 
 /** The path of the whole-loop fused DDPM sampler, as summary.json records it. */
@@ -40,7 +41,7 @@ export interface SamplingPath {
   path: string;
   /** What the sampler evaluates: the model, or its fused stand-in. */
   model: Pick<DenoiserModel, 'predict'>;
-  /** The whole-loop replacement, when the sampler is the reference DDPM loop. */
+  /** The whole-loop replacement, when the sampler declares a loop the kernels run. */
   loop?: SamplingLoop;
   /** The step count the loop takes (T), when `loop` is set. */
   steps?: number;
@@ -59,27 +60,14 @@ export interface SamplingPathParams {
   backend: string;
   /** `training.accelerate`: one switch for every fused path. */
   accelerate: boolean;
-  sampler: { use: string; options: Record<string, unknown> };
+  /** The run's sampler, asked what loop it runs (its `describeLoop`); never identified by name. */
+  sampler: Pick<Sampler, 'describeLoop'>;
   schedule: NoiseSchedule;
   predictionType: PredictionType;
   /** Samples per sampler call (sizes the thread decision). */
   batch: number;
   /** Threads for the fused DDPM loop; default: {@link ddpmThreads}. */
   threads?: number;
-}
-
-/**
- * True when the `ddpm` sampler with these options runs Ho et al. 2020 Alg. 2 over every training
- * timestep with nothing done to x̂₀ — exactly what the fused DDPM loop computes.
- */
-export function isReferenceDdpm(sampler: SamplingPathParams['sampler'], schedule: NoiseSchedule): boolean {
-  const o = sampler.options;
-  if (sampler.use !== 'ddpm') return false;
-  if ((o.clipSample ?? false) !== false || (o.thresholding ?? false) !== false) return false;
-  const T = schedule.numTrainTimesteps;
-  if (((o.steps as number | undefined) ?? T) !== T) return false;
-  // αₜ = 0 (zero terminal SNR) takes the sampler's posterior form, which the fused loop does not have
-  return schedule.alphas.every((a) => a > 0);
 }
 
 /** Picks the sampling path for a run (see the module comment); never throws for an unsupported model. */
@@ -90,17 +78,13 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   // Plain MLPs (seed-mlp) and the residual `mlp` both have a fused forward pass.
   const fused = createFusedPredictModel(p.model, { residual: true });
   if (typeof fused === 'string') return tfjs(fused);
-  if (!isReferenceDdpm(p.sampler, p.schedule)) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
-  const T = p.schedule.numTrainTimesteps;
-  const work = p.batch * T * p.model.parameterCount;
+  const forward: SamplingPath = { path: fused.path, model: fused, dispose: () => fused.dispose() };
+  const declared = p.sampler.describeLoop?.(p.schedule) ?? null;
+  if (!declared) return forward;
+  const work = p.batch * declared.timesteps.length * p.model.parameterCount;
   const threads = p.threads ?? ddpmThreads(work);
-  const described = p.model.describe?.();
-  const description = described?.kind === 'plain-mlp' ? described : null;
-  if (!description) return { path: fused.path, model: fused, dispose: () => fused.dispose() };
-  const variance = p.sampler.options.variance === 'fixed-large' ? 'fixed-large' : 'fixed-small';
-  const loop: SamplingLoop = async ({ n, rng, snapshotSteps }) => {
-    const r = await sampleDdpmFusedTrajectory({ description, schedule: p.schedule, predictionType: p.predictionType, n, rng, variance, snapshotSteps, threads });
-    return { samples: r.samples, snapshots: r.snapshots, nfe: T };
-  };
-  return { path: FUSED_DDPM_PATH, model: fused, loop, steps: T, threads, dispose: () => fused.dispose() };
+  // The kernels say whether they run the declared loop for this model; if not, the sampler's own loop runs.
+  const whole = fusedDdpmLoop({ model: p.model, loop: declared, schedule: p.schedule, predictionType: p.predictionType, threads });
+  if (typeof whole === 'string') return forward;
+  return { path: FUSED_DDPM_PATH, model: fused, loop: whole.run, steps: whole.steps, threads, dispose: () => fused.dispose() };
 }

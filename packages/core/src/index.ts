@@ -17,6 +17,7 @@ export * from './paths.js';
 export * from './plugin.js';
 export * from './prediction.js';
 export * from './registry.js';
+export * from './reverse-loop.js';
 export * from './rng.js';
 export * from './sample.js';
 export * from './schedule.js';

@@ -7,6 +7,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { Advice } from './advice.js';
 import type { PredictionType } from './prediction.js';
 import type { Rng } from './rng.js';
+import type { ReverseLoopDescription } from './reverse-loop.js';
 import type { NoiseSchedule, ScheduleDiagnostics } from './schedule.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ export interface SampleOutput {
 /** A reverse-process integrator. Stateless across calls. */
 export interface Sampler {
   readonly name: string;
-  /** Step count used when the config gives none (documented per sampler). */
+  /** Step count used when the call gives none: the sampler's own `steps` option, else its documented default. */
   readonly defaultSteps: number;
   /** Default step count for a given schedule, where it depends on T (DDPM visits every timestep). */
   defaultStepsFor?(schedule: NoiseSchedule): number;
@@ -224,6 +225,14 @@ export interface Sampler {
    * sampler's name or options itself. Optional: no advice means none known.
    */
   advise?(ctx: SamplerAdviceContext): Advice[];
+  /**
+   * The structure of the loop `sample({ schedule, steps })` would run, when it is one that an
+   * accelerator may run in its place with the same draws ({@link ReverseLoopDescription}); null
+   * when it is anything else (e.g. x̂₀ clipping, skipped steps). Why: the runner connects a
+   * sampler to a fused loop by what the loop is, never by the sampler's name or options.
+   * Optional: absent means no accelerator may replace this sampler's loop.
+   */
+  describeLoop?(schedule: NoiseSchedule, steps?: number): ReverseLoopDescription | null;
 }
 
 /** What a sampler may weigh when it advises on a combination (see {@link Sampler.advise}). */

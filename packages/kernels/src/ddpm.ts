@@ -5,7 +5,15 @@
  * them across worker threads; all noise is drawn up front on the calling thread, so every thread
  * count gives bit-identical samples.
  */
-import { type NoiseSchedule, type PlainMlpDescription, type PredictionType, posteriorVariance } from '@diffusionlab/core';
+import {
+  type DenoiserModel,
+  type NoiseSchedule,
+  type PlainMlpDescription,
+  type PredictionType,
+  posteriorVariance,
+  type ReverseLoopDescription,
+  type SamplingLoop,
+} from '@diffusionlab/core';
 import { ACTIVATION_CODE, mlpShape } from './describe.js';
 import { kernelModule } from './wasm.js';
 
@@ -311,4 +319,59 @@ export async function terminateDdpmWorkers(): Promise<void> {
   const ws = pool;
   pool = [];
   await Promise.all(ws.map((w) => w.terminate()));
+}
+
+// --- the capability: which described reverse loops this kernel runs
+
+/**
+ * Why the fused loop cannot run `loop` on `schedule`, or null when it computes exactly that loop:
+ * Ho et al. 2020 Alg. 2 over every t = T−1 … 0 with αₜ > 0 and either variance of §3.2. Why a
+ * check on the description: the runner connects any sampler that declares this loop
+ * (`Sampler.describeLoop`) without knowing which sampler it is.
+ */
+export function fusedDdpmDeclines(loop: ReverseLoopDescription, schedule: NoiseSchedule): string | null {
+  const kind = (loop as { kind: string }).kind;
+  if (kind !== 'ddpm-ancestral') return `the fused DDPM loop runs Ho et al. 2020 Alg. 2 only, not a '${kind}' loop`;
+  const T = schedule.numTrainTimesteps;
+  const ts = loop.timesteps;
+  if (ts.length !== T || ts.some((t, i) => t !== T - 1 - i)) return `the fused DDPM loop visits every timestep T−1 … 0 (T = ${T}); this loop visits ${ts.length}`;
+  const variance = loop.variance as string;
+  if (variance !== 'fixed-small' && variance !== 'fixed-large') return `the fused DDPM loop has the fixed-small and fixed-large variances, not '${variance}'`;
+  const zero = Array.from(schedule.alphas).findIndex((a) => !(a > 0));
+  if (zero >= 0) return `the fused DDPM loop needs αₜ > 0, but α_${zero} = ${schedule.alphas[zero]}`;
+  return null;
+}
+
+/** Inputs to {@link fusedDdpmLoop}. */
+export interface FusedDdpmLoopParams {
+  /** The model; its plain-MLP description (live weight tensors) is taken once, here. */
+  model: Pick<DenoiserModel, 'describe'>;
+  /** What the sampler declared it runs. */
+  loop: ReverseLoopDescription;
+  schedule: NoiseSchedule;
+  predictionType: PredictionType;
+  /** Worker threads (samples are bit-identical for every count). */
+  threads: number;
+}
+
+/**
+ * A {@link SamplingLoop} (core's generateSamples runs it per batch) that computes the described
+ * loop in the kernels, with its step count; or the reason it cannot, so the caller keeps the
+ * sampler's own loop.
+ */
+export function fusedDdpmLoop(p: FusedDdpmLoopParams): { run: SamplingLoop; steps: number } | string {
+  const declined = fusedDdpmDeclines(p.loop, p.schedule);
+  if (declined) return declined;
+  const described = typeof p.model.describe === 'function' ? p.model.describe() : null;
+  if (described?.kind !== 'plain-mlp') return 'the model is not a plain MLP (it does not describe itself as one)';
+  const description = described;
+  const shape = mlpShape(description);
+  if (typeof shape === 'string' || !description) return typeof shape === 'string' ? shape : 'the model gives no plain-MLP description';
+  const T = p.schedule.numTrainTimesteps;
+  const { variance } = p.loop;
+  const run: SamplingLoop = async ({ n, rng, snapshotSteps }) => {
+    const r = await sampleDdpmFusedTrajectory({ description, schedule: p.schedule, predictionType: p.predictionType, n, rng, variance, snapshotSteps, threads: p.threads });
+    return { samples: r.samples, snapshots: r.snapshots, nfe: T };
+  };
+  return { run, steps: T };
 }

@@ -11,6 +11,9 @@ export { createFusedResidualMlpPredictor } from './residual-predictor.js';
 export { residualMlpShape, type ResidualMlpShape } from './residual-mlp-network.js';
 export { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 export {
+  fusedDdpmDeclines,
+  fusedDdpmLoop,
+  type FusedDdpmLoopParams,
   sampleDdpmFused,
   sampleDdpmFusedParallel,
   sampleDdpmFusedTrajectory,

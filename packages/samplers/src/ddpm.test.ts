@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createDdim, ddimSampler } from './ddim.js';
 import { createDdpm, ddpmSampler } from './ddpm.js';
-import { linearSchedule, MU, S } from './fixtures.test-util.js';
+import { linearSchedule, MU, S, zeroSnrSchedule } from './fixtures.test-util.js';
 
 useBackend('cpu');
 
@@ -111,6 +111,34 @@ describe('ddpm', () => {
     const b = out.x.dataSync();
     out.x.dispose();
     for (let i = 0; i < 64; i++) expect(b[i]).toBeCloseTo(a[i], 4);
+  });
+
+  it('describeLoop declares Algorithm 2 exactly for the option sets whose samples are the reference loop, and null otherwise', async () => {
+    // Every combination: a description is a promise that the reference loop (same draws) is what
+    // sample() computes; null must mean it is not.
+    const cases: [Record<string, unknown>, number | undefined][] = [];
+    for (const variance of ['fixed-small', 'fixed-large'])
+      for (const timestepSpacing of ['linspace', 'leading', 'trailing'])
+        for (const extra of [{}, { steps: T }, { steps: 40 }, { clipSample: 1 }, { thresholding: { ratio: 0.9, maxValue: 1 } }])
+          for (const requested of [undefined, T, 25]) cases.push([{ variance, timestepSpacing, ...extra }, requested]);
+    let described = 0;
+    for (const [raw, requested] of cases) {
+      const loop = mk(raw).describeLoop?.(schedule, requested);
+      const got = await sampleOnce(raw, 16, 7, requested);
+      const want = referenceLoop(16, 7, raw.variance === 'fixed-large');
+      if (loop) {
+        described++;
+        expect(loop).toEqual({ kind: 'ddpm-ancestral', timesteps: Array.from({ length: T }, (_, i) => T - 1 - i), variance: raw.variance });
+        expect(Array.from(got)).toEqual(Array.from(want));
+      } else {
+        expect(Array.from(got)).not.toEqual(Array.from(want));
+      }
+    }
+    // no x̂₀ processing and T steps (the call's steps, else the option's, else T): per variance and
+    // spacing, {} and { steps: T } with the call's undefined or T, and { steps: 40 } called with T
+    expect(described).toBe(2 * 3 * 5);
+    // αₜ = 0 (zero terminal SNR) takes the posterior form at t = T − 1, so it is not Algorithm 2
+    expect(mk({}).describeLoop?.(zeroSnrSchedule(T))).toBeNull();
   });
 
   it('clipSample bounds the result (the last step returns the clipped x̂₀)', async () => {

@@ -50,6 +50,13 @@ function buildDdpm(options: DdpmOptions): Sampler {
     defaultSteps,
     defaultStepsFor: (schedule) => options.steps ?? schedule.numTrainTimesteps,
     timesteps,
+    describeLoop(schedule, requested) {
+      // Exactly the `exact` branch of sample() below at every step: Ho et al. 2020 Alg. 2 over
+      // every t with x̂₀ untouched; αₜ = 0 (zero terminal SNR) takes the posterior form instead.
+      const T = schedule.numTrainTimesteps;
+      if (resolve(schedule, requested) !== T || processes(options) || !schedule.alphas.every((a) => a > 0)) return null;
+      return { kind: 'ddpm-ancestral', timesteps: spacedTimesteps(T, T, options.timestepSpacing), variance: options.variance };
+    },
     async sample({ denoise, schedule, shape, n, steps: requested, rng, onStep }) {
       const T = schedule.numTrainTimesteps;
       const steps = resolve(schedule, requested);
