@@ -208,7 +208,11 @@ export interface Sampler {
   readonly defaultSteps: number;
   /** Default step count for a given schedule, where it depends on T (DDPM visits every timestep). */
   defaultStepsFor?(schedule: NoiseSchedule): number;
-  /** The decreasing training timesteps this sampler visits for a given step count. */
+  /**
+   * The decreasing training timesteps this sampler visits for a given step count. Throws a
+   * ConfigError at `sampler.steps` for a count it cannot take on this schedule (more than T): the
+   * runner calls it with the planned steps before any work, so that check is the sampler's own.
+   */
   timesteps(schedule: NoiseSchedule, steps: number): number[];
   sample(params: SampleParams): Promise<SampleOutput>;
   /**

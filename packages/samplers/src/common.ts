@@ -113,8 +113,11 @@ export function checkProcessing(o: X0Processing): void {
 }
 
 /**
- * Validates a step count against the schedule; why: `steps` may come from the call as well as the
- * options, and only here is T known, so the error names `sampler.steps` either way.
+ * Validates a step count against the schedule; why: this is the one steps ≤ T check — every built-in
+ * sampler runs it in `timesteps()` and `sample()`, and the runner asks the sampler (through
+ * `timesteps()`) before any work, so `validate`, `run`, `sample` and `sweep` refuse alike. `steps`
+ * may come from the call as well as the options, and only here is T known, so the error names
+ * `sampler.steps` either way.
  */
 export function validateSteps(steps: number, schedule: NoiseSchedule): number {
   const T = schedule.numTrainTimesteps;
@@ -122,10 +125,10 @@ export function validateSteps(steps: number, schedule: NoiseSchedule): number {
     throw new ConfigError({ path: 'sampler.steps', message: `steps must be a positive integer, got ${steps}` });
   }
   if (steps > T) {
-    throw new ConfigError({
-      path: 'sampler.steps',
-      message: `steps = ${steps} exceeds the schedule's ${T} training timesteps; use at most ${T}`,
-    });
+    throw new ConfigError(
+      { path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${T} training timesteps` },
+      { hint: `use at most sampler.steps=${T}, or a schedule with more timesteps (schedule.timesteps)` },
+    );
   }
   return steps;
 }
