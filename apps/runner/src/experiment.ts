@@ -10,6 +10,7 @@ import {
   type Dataset,
   type Denoiser,
   type DenoiserBuildContext,
+  isDiffusionLabError,
   type Metric,
   type NoiseSchedule,
   type PluginContext,
@@ -23,7 +24,6 @@ import { type BackendInfo, setupBackend } from './backend.js';
 import type { ResolvedExperiment, ResolvedSlot } from './config.js';
 import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import type { ReporterSet } from './reporter-set.js';
-import { plannedSteps } from './warnings.js';
 
 /** The plugins of one experiment, instantiated from its resolved config and checked together. */
 export interface Plugins {
@@ -49,13 +49,17 @@ export async function createPlugin<K extends PluginKind>(slot: ResolvedSlot, ctx
 }
 
 /**
- * Refuses, before any work, a step count the sampler cannot take on this schedule (more sampling
- * steps than training timesteps). The rule is the sampler's own: asking it for its timesteps at
- * the steps it will take runs its check (the built-in samplers' `validateSteps`), so the runner
- * never reads `sampler.steps`, and a sampler's default step count is checked too.
+ * Runs the sampler's own `check` on this schedule before any work (the built-in samplers refuse
+ * more sampling steps than training timesteps there), so the runner never reads `sampler.steps`;
+ * a plain error from a third-party check is reported at the sampler's key.
  */
-export function checkSamplerSteps(sampler: Sampler, schedule: NoiseSchedule): void {
-  sampler.timesteps(schedule, plannedSteps(sampler, schedule));
+export function checkSampler(slot: ResolvedSlot, sampler: Sampler, schedule: NoiseSchedule): void {
+  try {
+    sampler.check?.(schedule);
+  } catch (e) {
+    if (isDiffusionLabError(e)) throw e;
+    throw new ConfigError({ path: slot.path, message: (e as Error).message });
+  }
 }
 
 /**
@@ -70,7 +74,7 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
   const schedule = await createPlugin<'schedule'>(r.schedule, ctx);
   const denoiser = await createPlugin<'denoiser'>(r.denoiser, ctx);
   const sampler = await createPlugin<'sampler'>(r.sampler, ctx);
-  checkSamplerSteps(sampler, schedule);
+  checkSampler(r.sampler, sampler, schedule);
   const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await createPlugin<'metric'>(slot, ctx) })));
   checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
   // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.

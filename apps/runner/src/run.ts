@@ -39,7 +39,7 @@ import { checkDivergence, type Divergence } from './divergence.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import { WarningLog } from './warnings.js';
 
-export { activateBackend, type Built, checkSamplerSteps, denoiserBuildContext, instantiatePlugins, type Plugins } from './experiment.js';
+export { activateBackend, type Built, checkSampler, denoiserBuildContext, instantiatePlugins, type Plugins } from './experiment.js';
 export { ReporterSet } from './reporter-set.js';
 export { type AnnouncedRun, announceRun, createReporters, envRecord, packageVersions, prepareRunDir, RUN_MARKERS, type RunHeader, startWarnings } from './run-start.js';
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, isReferenceDdpm, type SamplingPath, type SamplingPathParams } from './sampling-path.js';

@@ -20,7 +20,7 @@ import { runExperiment, withSummaryReporter } from './run.js';
 import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { readRunDirectory, sampleFromRun } from './sample.js';
 import { isConfigError } from '@diffusionlab/core';
-import { checkSamplerSteps, createPlugin } from './experiment.js';
+import { checkSampler, createPlugin } from './experiment.js';
 import { timestamp } from './timestamp.js';
 
 type Json = Record<string, unknown>;
@@ -123,7 +123,7 @@ async function checkSteps(loaded: LoadedExperiment, overrides: readonly string[]
   const ctx = { seed: r.experiment.seed, print: () => {}, interactive: false };
   try {
     const schedule = await createPlugin<'schedule'>(r.schedule, ctx);
-    checkSamplerSteps(await createPlugin<'sampler'>(r.sampler, ctx), schedule);
+    checkSampler(r.sampler, await createPlugin<'sampler'>(r.sampler, ctx), schedule);
   } catch (e) {
     if (!isConfigError(e)) throw e;
     throw new ConfigError(e.issues.map((i) => ({ ...i, message: `${i.message} (sweep point ${overrides.join(' ')})` })), { hint: e.hint });

@@ -114,10 +114,9 @@ export function checkProcessing(o: X0Processing): void {
 
 /**
  * Validates a step count against the schedule; why: this is the one steps ≤ T check — every built-in
- * sampler runs it in `timesteps()` and `sample()`, and the runner asks the sampler (through
- * `timesteps()`) before any work, so `validate`, `run`, `sample` and `sweep` refuse alike. `steps`
- * may come from the call as well as the options, and only here is T known, so the error names
- * `sampler.steps` either way.
+ * sampler runs it in `timesteps()`, `sample()` and its `check` hook ({@link configuredStepsCheck}),
+ * which the runner calls before any work. `steps` may come from the call as well as the options, and
+ * only here is T known, so the error names `sampler.steps` either way.
  */
 export function validateSteps(steps: number, schedule: NoiseSchedule): number {
   const T = schedule.numTrainTimesteps;
@@ -131,6 +130,17 @@ export function validateSteps(steps: number, schedule: NoiseSchedule): number {
     );
   }
   return steps;
+}
+
+/**
+ * A sampler's `check` hook: refuses a configured `steps` the schedule cannot take, with
+ * {@link validateSteps}; why: the runner refuses it before training without reading the sampler's
+ * options. An unset count is the sampler's default, checked when it samples, as before.
+ */
+export function configuredStepsCheck(steps: number | undefined): (schedule: NoiseSchedule) => void {
+  return (schedule) => {
+    if (steps !== undefined) validateSteps(steps, schedule);
+  };
 }
 
 /** Rounds half to even, as numpy's `round`; why: diffusers' spacings round with numpy, and ties occur (e.g. T/steps = 62.5). */

@@ -10,6 +10,7 @@ import {
   type CommonOptions,
   checkProcessing,
   commonOptionFields,
+  configuredStepsCheck,
   normalTensor,
   predict,
   processes,
@@ -50,6 +51,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
     defaultSteps,
     defaultStepsFor: (schedule) => options.steps ?? schedule.numTrainTimesteps,
     timesteps,
+    check: configuredStepsCheck(options.steps),
     async sample({ denoise, schedule, shape, n, steps: requested, rng, onStep }) {
       const T = schedule.numTrainTimesteps;
       const steps = resolve(schedule, requested);
