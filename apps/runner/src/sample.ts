@@ -12,7 +12,6 @@ import {
   type PluginRegistry,
   Rng,
 } from '@diffusionlab/core';
-import YAML from 'yaml';
 import {
   applyOverrides,
   parseConfigText,
