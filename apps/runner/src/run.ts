@@ -254,6 +254,22 @@ export function buildSummary(a: {
   };
 }
 
+/**
+ * Ends a run or sample directory the same way: the warnings sampling raised (dataset notes, a
+ * divergence) join the log and are printed, then the summary is built and `onRunEnd` sent with it.
+ */
+export async function finishRun(
+  a: Omit<Parameters<typeof buildSummary>[0], 'warnings' | 'fixes'> & { log: WarningLog; runDir: string; lossHistory: { epoch: number; step: number; loss: number }[] },
+): Promise<Record<string, unknown>> {
+  const { built, evald, log } = a;
+  for (const w of built.dataset.warnings ?? []) log.add(w);
+  if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
+  log.flush();
+  const summary = buildSummary({ ...a, warnings: log.messages, fixes: log.withFixes });
+  await built.reporters.emitRunEnd({ runDir: a.runDir, summary, lossHistory: a.lossHistory });
+  return summary;
+}
+
 /** `sliced-wasserstein` → `slicedWasserstein`, so summary keys read as `metrics.slicedWasserstein`. */
 export function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -386,11 +402,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
     const counted = { parameterCount: model.parameterCount };
     model.dispose();
-    for (const w of dataset.warnings ?? []) log.add(w);
-    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
-    log.flush();
-    const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes });
-    await built.reporters.emitRunEnd({ runDir, summary, lossHistory });
+    const summary = await finishRun({ r, built, model: counted, diagnostics, training, evald, log, runDir, lossHistory });
     if (!existsSync(join(runDir, 'summary.json'))) {
       throw new DiffusionLabError(`the run finished but summary.json was not written (${built.reporters.errors.join('; ')})`, { code: 'REPORTER_FAILED' });
     }

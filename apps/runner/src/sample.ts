@@ -29,7 +29,7 @@ import { builtinRegistry, loadPluginPackages } from './plugins.js';
 import { announceRun, prepareRunDir, RUN_MARKERS } from './run-start.js';
 import { timestamp } from './timestamp.js';
 import { plannedSteps, WarningLog } from './warnings.js';
-import { buildSummary, sampleAndEvaluate, withSummaryReporter } from './run.js';
+import { finishRun, sampleAndEvaluate, withSummaryReporter } from './run.js';
 
 export { firstDifference } from './config-diff.js';
 
@@ -281,12 +281,8 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
-    for (const w of dataset.warnings ?? []) log.add(w);
-    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
-    log.flush();
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
-    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes, source: run.dir });
-    await built.reporters.emitRunEnd( { runDir: sampleDir, summary, lossHistory: [] });
+    const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
   } catch (e) {
     // Nothing half-written: a folder this call created goes away; an existing one gets a FAILED marker.
