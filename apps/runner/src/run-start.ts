@@ -127,7 +127,7 @@ export interface RunHeader {
 /** The experiment as announced: built once, now with the reporters that write into the run directory. */
 export interface AnnouncedRun {
   built: Built;
-  env: Record<string, unknown>;
+  /** The schedule's diagnostics, for summary.json. */
   diagnostics: ScheduleDiagnostics;
 }
 
@@ -169,5 +169,5 @@ export async function announceRun(a: {
     warnings,
   });
   log.flush();
-  return { built, env, diagnostics };
+  return { built, diagnostics };
 }
