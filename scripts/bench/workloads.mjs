@@ -31,7 +31,8 @@ function moonsConfig(denoiser, batchSize = 256) {
 /** Plugins, backend, data and a model factory for a raw config on one backend. */
 async function prepare(m, raw, backend) {
   const r = m.runner.resolveExperiment({ ...raw, backend }, m.runner.builtinRegistry(), 'bench');
-  const built = await m.runner.buildPlugins(r, quiet);
+  const plugins = await m.runner.instantiatePlugins(r, quiet);
+  const built = { ...plugins, backend: await m.runner.activateBackend(r, plugins) };
   const rng = new m.core.Rng(r.experiment.seed);
   const trainingSet = await built.dataset.load(rng.fork('data'));
   const predictionType = r.experiment.training.predictionType;

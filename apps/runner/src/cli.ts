@@ -8,7 +8,7 @@ import { userError } from './io-errors.js';
 import { parseListKind } from './list-kind.js';
 import { builtinRegistry } from './plugins.js';
 import { loadExperiment } from './load.js';
-import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
+import { instantiatePlugins, runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
 import { runSweep } from './sweep.js';
 import { configAdvice } from './warnings.js';
@@ -306,7 +306,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       const loaded = await loadExperiment(config, args.overrides);
       const r = loaded.resolved;
       // The checks that need the plugins themselves (sampler.steps ≤ T, metrics that fit the data, …).
-      const plugins = await checkPlugins(r, { seed: r.experiment.seed, print: () => {}, interactive: false });
+      const plugins = await instantiatePlugins(r, { seed: r.experiment.seed, print: () => {}, interactive: false });
       // Known-poor combinations and dropped options, each with its fix, before any work.
       for (const a of configAdvice(r, plugins, scheduleDiagnostics(plugins.schedule))) process.stdout.write(`warning: ${formatAdvice(a)}\n`);
       process.stdout.write(

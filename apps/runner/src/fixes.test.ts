@@ -12,7 +12,7 @@ import { main } from './cli.js';
 import { checkDivergence } from './divergence.js';
 import { loadExperiment } from './load.js';
 import { builtinRegistry } from './plugins.js';
-import { checkPlugins } from './run.js';
+import { instantiatePlugins } from './run.js';
 import { configAdvice } from './warnings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dl-fixes-'));
@@ -36,7 +36,7 @@ const ORACLE = write('oracle.yaml', `name: oracle${common}schedule: { use: cosin
 
 async function adviceFor(cfg: string, overrides: string[]): Promise<Advice[]> {
   const { resolved } = await loadExperiment(cfg, overrides);
-  const plugins = await checkPlugins(resolved, { seed: 0, print: () => {}, interactive: false });
+  const plugins = await instantiatePlugins(resolved, { seed: 0, print: () => {}, interactive: false });
   return configAdvice(resolved, plugins, scheduleDiagnostics(plugins.schedule));
 }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkTerms, formatBytes, MEMORY_LIMIT_ENV, memoryBudget, parseBytes } from './limits.js';
 import { loadExperiment } from './load.js';
-import { checkPlugins } from './run.js';
+import { instantiatePlugins } from './run.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'dl-limits-'));
@@ -28,7 +28,7 @@ async function check(overrides: string[], dataset?: string): Promise<string> {
   writeFileSync(cfg, dataset ? BASE.replace(/^dataset: .*$/m, `dataset: ${dataset}`) : BASE);
   try {
     const { resolved } = await loadExperiment(cfg, overrides);
-    await checkPlugins(resolved, { seed: 0, print: () => {}, interactive: false });
+    await instantiatePlugins(resolved, { seed: 0, print: () => {}, interactive: false });
     return 'ok';
   } catch (e) {
     return (e as Error).message;

@@ -4,51 +4,44 @@
  * leaves a `FAILED` marker and keeps the last checkpoint.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   batchesPerEpoch,
   type Advice,
-  type Dataset,
   type DatasetInfo,
-  type Denoiser,
   type DenoiserModel,
   encodeNpy,
   generateSamples,
-  type Metric,
-  type NoiseSchedule,
   type PluginContext,
-  type PluginInstances,
   type PluginKind,
-  type Reporter,
   Rng,
-  type Sampler,
   ConfigError,
   DiffusionLabError,
-  scheduleDiagnostics,
   type ScheduleDiagnostics,
   type TrainAccelerator,
   type TrainingSet,
   train,
   trainingLength,
 } from '@diffusionlab/core';
-import * as tf from '@tensorflow/tfjs-core';
 import YAML from 'yaml';
-import { type BackendInfo, setupBackend } from './backend.js';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
+import { diffKeys } from './config-diff.js';
 import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
+import { activateBackend, type Built, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
-import { encodeTrainState, saveCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { encodeTrainState, saveCheckpoint, writeFileAtomic } from './files.js';
 import { userError } from './io-errors.js';
 import { removeStaleTemps } from './litter.js';
 import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
-import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
+import { closeOutputDir, recordOutput } from './run-dir.js';
+import { announceRun, prepareRunDir } from './run-start.js';
 import { checkDivergence, type Divergence } from './divergence.js';
-import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import { chooseSamplingPath } from './sampling-path.js';
-import { configAdvice, WarningLog } from './warnings.js';
+import { WarningLog } from './warnings.js';
 
+export { activateBackend, type Built, checkSampler, denoiserBuildContext, instantiatePlugins, type Plugins } from './experiment.js';
+export { ReporterSet } from './reporter-set.js';
+export { type AnnouncedRun, announceRun, createReporters, envRecord, packageVersions, prepareRunDir, RUN_MARKERS, type RunHeader, startWarnings } from './run-start.js';
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
 
 /** How the CLI (or a test) runs an experiment. */
@@ -76,35 +69,6 @@ export interface RunResult {
   summary: Record<string, unknown>;
 }
 
-/** Files that mark a directory as a run (refused as `--out` without `--force`). */
-export const RUN_MARKERS = ['config.yaml', 'summary.json', 'env.json'];
-
-function timestamp(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-/**
- * Picks and prepares the run directory and takes its lock; refuses one that already holds a run
- * unless forced (then only diffusionlab's own files are removed) or resumed. See run-dir.ts.
- */
-export function prepareRunDir(
-  name: string,
-  out: string | undefined,
-  force: boolean,
-  cwd: string,
-  o: { resume?: boolean; print?: (line: string) => void } = {},
-): string {
-  const runsRoot = resolve(cwd, 'runs');
-  let dir = out ? resolve(cwd, out) : join(runsRoot, `${name}-${timestamp()}`);
-  if (!out) {
-    for (let i = 2; existsSync(dir); i++) dir = join(runsRoot, `${name}-${timestamp()}-${i}`);
-  }
-  const print = o.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  return openOutputDir(dir, { force, resume: o.resume, holds: (entries) => entries.some((e) => RUN_MARKERS.includes(e)), what: 'a run', print });
-}
-
 /**
  * Checks that `out` holds an unfinished run of this very config with a resumable checkpoint, and
  * says how it resumes ({@link planResume}).
@@ -126,46 +90,6 @@ export function checkResumable(resolvedConfig: Record<string, unknown>, out: str
   return planResume(dir, length);
 }
 
-/** Dotted keys where two plain objects differ. */
-function diffKeys(a: unknown, b: unknown, prefix = ''): string[] {
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) || Array.isArray(b)) {
-    return JSON.stringify(a) === JSON.stringify(b) ? [] : [prefix || '(root)'];
-  }
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].flatMap((k) => diffKeys((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k));
-}
-
-/** Versions of the packages a run used, for env.json. */
-export function packageVersions(): Record<string, string> {
-  const require = createRequire(import.meta.url);
-  const names = [
-    'diffusionlab',
-    '@diffusionlab/core',
-    '@diffusionlab/schedules',
-    '@diffusionlab/datasets',
-    '@diffusionlab/denoisers',
-    '@diffusionlab/samplers',
-    '@diffusionlab/metrics',
-    '@diffusionlab/reporters',
-    '@tensorflow/tfjs-core',
-    '@tensorflow/tfjs-backend-wasm',
-    '@tensorflow/tfjs-backend-cpu',
-  ];
-  const out: Record<string, string> = {};
-  for (const n of names) {
-    try {
-      out[n] = require(`${n}/package.json`).version;
-    } catch {
-      // Not resolvable from here (e.g. exports map hides package.json): leave it out.
-    }
-  }
-  return out;
-}
-
-async function create<K extends PluginKind>(slot: ResolvedSlot, ctx: PluginContext): Promise<PluginInstances[K]> {
-  return (await slot.def.create(slot.options, ctx)) as PluginInstances[K];
-}
-
 /** Maps model-space rows back to data space using the dataset's standardisation. */
 export function toDataSpace(x: Float32Array, info: DatasetInfo): Float32Array {
   const st = info.standardization;
@@ -174,169 +98,6 @@ export function toDataSpace(x: Float32Array, info: DatasetInfo): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) out[i] = x[i] * st.std[i % D] + st.mean[i % D];
   return out;
-}
-
-/** Calls one hook on every reporter; a failing reporter is reported and recorded, never fatal. */
-export class ReporterSet {
-  readonly errors: string[] = [];
-  constructor(
-    private readonly reporters: { name: string; r: Reporter }[],
-    private readonly print: (line: string) => void,
-  ) {}
-
-  async emit<H extends keyof Reporter>(hook: H, event: unknown, only: readonly { name: string; r: Reporter }[] = this.reporters): Promise<void> {
-    for (const { name, r } of only) {
-      const fn = r[hook] as ((e: unknown) => void | Promise<void>) | undefined;
-      if (typeof fn !== 'function') continue;
-      try {
-        await fn.call(r, event);
-      } catch (e) {
-        const msg = `reporter "${name}" failed in ${String(hook)}: ${(e as Error).message}`;
-        this.errors.push(msg);
-        this.print(`warning: ${msg} (the run continues; the model is kept)`);
-      }
-    }
-  }
-
-  /**
-   * `onRunEnd`, then once more for the reporters that finished before a later one failed: they wrote
-   * the summary (summary.json, report.html) without that failure, and it must be listed there too.
-   */
-  async emitRunEnd(event: unknown): Promise<void> {
-    const done: { name: string; r: Reporter }[] = [];
-    let stale: { name: string; r: Reporter }[] = [];
-    for (const entry of this.reporters) {
-      const before = this.errors.length;
-      await this.emit('onRunEnd', event, [entry]);
-      if (this.errors.length > before) stale = done.slice();
-      else done.push(entry);
-    }
-    if (stale.length > 0) await this.emit('onRunEnd', event, stale);
-  }
-
-  /** Synchronous progress hook (called every step); errors disable nothing but are recorded once. */
-  progress(event: unknown): void {
-    for (const { name, r } of this.reporters) {
-      if (!r.onTrainProgress) continue;
-      try {
-        r.onTrainProgress(event as never);
-      } catch (e) {
-        const msg = `reporter "${name}" failed in onTrainProgress: ${(e as Error).message}`;
-        if (!this.errors.includes(msg)) {
-          this.errors.push(msg);
-          this.print(`warning: ${msg}`);
-        }
-      }
-    }
-  }
-}
-
-/** Everything built from a resolved config, shared by `run` and `sample`. */
-export interface Built {
-  dataset: Dataset;
-  schedule: NoiseSchedule;
-  denoiser: Denoiser;
-  sampler: Sampler;
-  metrics: { slot: ResolvedSlot; metric: Metric }[];
-  reporters: ReporterSet;
-  backend: BackendInfo;
-}
-
-/**
- * Instantiates every plugin of a resolved config and runs the checks that need them (steps ≤ T,
- * prediction type vs schedule, metrics vs dataset) — no backend, no data loaded. `validate` stops
- * here; `run`, `sample` and `sweep` go on to {@link buildPlugins}.
- */
-export async function checkPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Omit<Built, 'reporters' | 'backend'>> {
-  checkDatasetMemory(r);
-  const dataset = await create<'dataset'>(r.dataset, ctx);
-  checkRunMemory(r, dataset.shape);
-  const schedule = await create<'schedule'>(r.schedule, ctx);
-  const denoiser = await create<'denoiser'>(r.denoiser, ctx);
-  const sampler = await create<'sampler'>(r.sampler, ctx);
-  const steps = r.sampler.options.steps;
-  if (typeof steps === 'number' && steps > schedule.numTrainTimesteps) {
-    throw new ConfigError({ path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${schedule.numTrainTimesteps} training timesteps` });
-  }
-  const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await create<'metric'>(slot, ctx) })));
-  checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
-  // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
-  for (const { slot, metric } of metrics) {
-    try {
-      metric.check?.({ shape: dataset.shape, info: dataset.info });
-    } catch (e) {
-      throw new ConfigError({ path: slot.path, message: (e as Error).message }, { hint: (e as { hint?: string }).hint });
-    }
-  }
-  return { dataset, schedule, denoiser, sampler, metrics };
-}
-
-/** Instantiates every plugin of a resolved config, checks them together and activates the backend. */
-export async function buildPlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Built> {
-  const { dataset, schedule, denoiser, sampler, metrics } = await checkPlugins(r, ctx);
-  const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
-  const backend = await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
-  return { dataset, schedule, denoiser, sampler, metrics, reporters: new ReporterSet([], ctx.print), backend };
-}
-
-/**
- * A trained ε-model cannot define x̂₀ = (xₜ − √(1−ᾱₜ)·ε̂)/√ᾱₜ where ᾱₜ = 0 (zero terminal SNR,
- * Lin et al. 2023 §3.2), so that combination is refused before training; only the exact oracle
- * survives it.
- */
-function checkPredictionFitsSchedule(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): void {
-  const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
-  if (trainable && r.experiment.training.predictionType === 'epsilon' && last === 0) {
-    throw new ConfigError(
-      { path: 'training.predictionType', message: 'epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0 (zero terminal SNR): x̂₀ would divide by √ᾱ_T = 0' },
-      { hint: 'add training.predictionType=v (as Lin et al. 2023 do) or training.predictionType=sample, or drop schedule.rescaleZeroTerminalSnr.' },
-    );
-  }
-}
-
-/**
- * What env.json records, the same for `run` and `sample`: versions, platform, backend (and why),
- * seed, command line and overrides; `extra` says where the config came from (file or source run).
- */
-export function envRecord(
-  r: ResolvedExperiment,
-  built: Built,
-  opts: { argv?: readonly string[]; overrides?: readonly string[] },
-  extra: Record<string, unknown>,
-): Record<string, unknown> {
-  return {
-    node: process.version,
-    platform: `${process.platform}-${process.arch}`,
-    cpus: cpus().length,
-    backend: built.backend.name,
-    backendReason: built.backend.reason,
-    matMulGradientFix: built.backend.matMulGradientFix ?? false,
-    tfjs: tf.version_core,
-    seed: r.experiment.seed,
-    versions: packageVersions(),
-    command: opts.argv ?? process.argv.slice(2),
-    overrides: opts.overrides ?? [],
-    ...extra,
-    startedAt: new Date().toISOString(),
-  };
-}
-
-/**
- * The schedule's diagnostics and every warning a run or sample directory starts with (dropped
- * options, schedule diagnostics, the sampler's advice, dataset notes), recorded in `log`.
- */
-export function startWarnings(r: ResolvedExperiment, built: Built, log = new WarningLog(() => {})): { diagnostics: ScheduleDiagnostics; warnings: string[] } {
-  const diagnostics = scheduleDiagnostics(built.schedule);
-  for (const a of configAdvice(r, built, diagnostics)) log.add(a);
-  for (const w of built.dataset.warnings ?? []) log.add(w);
-  return { diagnostics, warnings: log.messages };
-}
-
-/** Creates the reporters once the run directory exists (they write into it). */
-export async function createReporters(r: ResolvedExperiment, ctx: PluginContext): Promise<ReporterSet> {
-  const list = [];
-  for (const slot of r.reporters) list.push({ name: slot.use, r: await create<'reporter'>(slot, ctx) });
-  return new ReporterSet(list, ctx.print);
 }
 
 /** Ensures a `summary` reporter runs, since sweeps and `sample` read summary.json. */
@@ -495,6 +256,22 @@ export function buildSummary(a: {
   };
 }
 
+/**
+ * Ends a run or sample directory the same way: the warnings sampling raised (dataset notes, a
+ * divergence) join the log and are printed, then the summary is built and `onRunEnd` sent with it.
+ */
+export async function finishRun(
+  a: Omit<Parameters<typeof buildSummary>[0], 'warnings' | 'fixes'> & { log: WarningLog; runDir: string; lossHistory: { epoch: number; step: number; loss: number }[] },
+): Promise<Record<string, unknown>> {
+  const { built, evald, log } = a;
+  for (const w of built.dataset.warnings ?? []) log.add(w);
+  if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
+  log.flush();
+  const summary = buildSummary({ ...a, warnings: log.messages, fixes: log.withFixes });
+  await built.reporters.emitRunEnd({ runDir: a.runDir, summary, lossHistory: a.lossHistory });
+  return summary;
+}
+
 /** `sliced-wasserstein` → `slicedWasserstein`, so summary keys read as `metrics.slicedWasserstein`. */
 export function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
@@ -510,27 +287,20 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   // Everything that can fail on bad input (plugins, files, backend, data) happens before the
   // run directory exists, so a bad config leaves nothing behind.
   const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
-  const built = await buildPlugins(r, baseCtx);
-  const { dataset, schedule, denoiser } = built;
+  const plugins = await instantiatePlugins(r, baseCtx);
+  const backend = await activateBackend(r, plugins);
+  const { dataset, schedule, denoiser } = plugins;
   const rng = new Rng(exp.seed);
   const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
   const resolvedConfig = resolvedConfigObject(r);
   const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
   const runLength: RunLength = { ...length, perEpoch: batchesPerEpoch(trainingSet.count, exp.training.batchSize), checkpointEvery: exp.training.checkpointEvery };
   const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd, runLength) : null;
-  const buildCtx = {
-    dataShape: dataset.shape,
-    schedule,
-    predictionType: exp.training.predictionType,
-    rng: rng.fork('init'),
-    dataset,
-    trainingSet,
-  };
+  const buildCtx = denoiserBuildContext(r, plugins, rng, trainingSet);
   // A resumed run's model is built before the run directory is touched, so a checkpoint that does not fit it is refused with the directory as it was.
   const resumedModel = resumeState ? await resumeModel(resumeState, denoiser, buildCtx, exp.training.emaDecay !== undefined, resolve(cwd, opts.out as string)) : null;
   const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd, { resume: resumeState !== null, print });
   if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
-  const ctx: PluginContext = { ...baseCtx, runDir, recordOutput };
   // Any failure from here on — an error, SIGINT or SIGTERM — leaves FAILED with the last checkpoint and the command to continue.
   const recorder = new FailureRecorder(runDir, { configPath: opts.configPath, overrides: opts.overrides, cwd, totalSteps: length.steps, checkpointEvery: exp.training.checkpointEvery });
   if (resumeState?.kind === 'train') recorder.checkpoint = { step: resumeState.state.step, epoch: resumeState.state.epoch, final: false };
@@ -540,26 +310,17 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   try {
     const model = resumedModel ?? (await denoiser.build(buildCtx));
     removeStaleTemps(runDir);
-    writeFileAtomic(join(runDir, 'config.yaml'), YAML.stringify(resolvedConfig));
-    built.reporters = await createReporters(r, ctx);
-    const env = envRecord(r, built, opts, { config: opts.configPath ?? null });
-    writeJsonAtomic(join(runDir, 'env.json'), env);
-
-    const { diagnostics, warnings } = startWarnings(r, built, log);
-    await built.reporters.emit('onRunStart', {
+    const { built, diagnostics } = await announceRun({
+      r,
+      plugins,
+      backend,
       runDir,
-      name: exp.name,
-      config: resolvedConfig,
-      env,
-      dataShape: dataset.shape,
-      schedule,
-      diagnostics,
-      totalSteps: length.steps,
-      epochs: length.epochs,
-      parameterCount: model.parameterCount,
-      warnings,
+      ctx: baseCtx,
+      log,
+      opts,
+      source: { config: opts.configPath ?? null },
+      header: { totalSteps: length.steps, epochs: length.epochs, parameterCount: model.parameterCount },
     });
-    log.flush();
 
     let training: Record<string, unknown> = { steps: 0, epochs: 0, seconds: 0, stepsPerSecond: 0, finalLoss: null, path: 'none (closed-form denoiser)' };
     let lossHistory: { epoch: number; step: number; loss: number }[] = [];
@@ -642,11 +403,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
     const counted = { parameterCount: model.parameterCount };
     model.dispose();
-    for (const w of dataset.warnings ?? []) log.add(w);
-    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
-    log.flush();
-    const summary = buildSummary({ r, built, model: counted, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes });
-    await built.reporters.emitRunEnd({ runDir, summary, lossHistory });
+    const summary = await finishRun({ r, built, model: counted, diagnostics, training, evald, log, runDir, lossHistory });
     if (!existsSync(join(runDir, 'summary.json'))) {
       throw new DiffusionLabError(`the run finished but summary.json was not written (${built.reporters.errors.join('; ')})`, { code: 'REPORTER_FAILED' });
     }

@@ -12,7 +12,6 @@ import {
   type PluginRegistry,
   Rng,
 } from '@diffusionlab/core';
-import YAML from 'yaml';
 import {
   applyOverrides,
   parseConfigText,
@@ -22,11 +21,17 @@ import {
   resolvedConfigObject,
   resolveExperiment,
 } from './config.js';
-import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic, writeJsonAtomic } from './files.js';
-import { closeOutputDir, recordOutput } from './run-dir.js';
+import { firstDifference } from './config-diff.js';
+import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
+import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
+import { closeOutputDir } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
-import { WarningLog } from './warnings.js';
-import { buildPlugins, buildSummary, createReporters, envRecord, prepareRunDir, RUN_MARKERS, sampleAndEvaluate, startWarnings, withSummaryReporter } from './run.js';
+import { announceRun, prepareRunDir, RUN_MARKERS } from './run-start.js';
+import { timestamp } from './timestamp.js';
+import { plannedSteps, WarningLog } from './warnings.js';
+import { finishRun, sampleAndEvaluate, withSummaryReporter } from './run.js';
+
+export { firstDifference } from './config-diff.js';
 
 type Json = Record<string, unknown>;
 
@@ -121,21 +126,6 @@ function readRunConfig(file: string): Json {
   return readConfigFile(file);
 }
 
-/** First leaf path where two plain JSON values differ (`schedule.timesteps`), or null when equal. */
-export function firstDifference(a: unknown, b: unknown, path: string): string | null {
-  if (JSON.stringify(a) === JSON.stringify(b)) return null;
-  const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObj(a) && isObj(b)) {
-    // `use` first: a different plugin is the real reason, not the option that came with it.
-    const keys = [...new Set(['use', ...Object.keys(a), ...Object.keys(b)])];
-    for (const k of keys) {
-      const d = firstDifference(a[k], b[k], path ? `${path}.${k}` : k);
-      if (d) return d;
-    }
-  }
-  return path;
-}
-
 /**
  * Refuses a config whose model-defining sections differ from the run's: the error names the first
  * differing key, both values and why.
@@ -154,12 +144,6 @@ export function assertSameModel(runConfig: Json, next: Json): void {
       { hint: 'to change the model, train a new run: diffusionlab run <config> key=value' },
     );
   }
-}
-
-function timestamp(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
 const isInside = (child: string, parent: string) => {
@@ -250,8 +234,9 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   const r: ResolvedExperiment = { ...withSummary, reporters: withSummary.reporters.filter((s) => !TRAINING_ONLY_REPORTERS.includes(s.use)) };
   const exp = r.experiment;
   const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
-  const built = await buildPlugins(r, baseCtx);
-  const { dataset, schedule, denoiser } = built;
+  const plugins = await instantiatePlugins(r, baseCtx);
+  const backend = await activateBackend(r, plugins);
+  const { dataset, schedule, denoiser } = plugins;
   const { artifacts, meta } = loadCheckpoint(join(run.dir, 'checkpoint'));
   if (meta.numTrainTimesteps !== undefined && meta.numTrainTimesteps !== schedule.numTrainTimesteps) {
     throw new ConfigError({ path: 'schedule', message: `the checkpoint was trained with ${meta.numTrainTimesteps} timesteps but the schedule has ${schedule.numTrainTimesteps}` });
@@ -262,20 +247,13 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   // Same labels as `run`, so sampling a run with its own settings reproduces its samples exactly.
   const rng = new Rng(exp.seed);
   const trainingSet = await dataset.load(rng.fork('data'));
-  const model = await denoiser.load(artifacts, {
-    dataShape: dataset.shape,
-    schedule,
-    predictionType: exp.training.predictionType,
-    rng: rng.fork('init'),
-    dataset,
-    trainingSet,
-  });
+  const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
 
   let sampleDir: string;
   let created = false;
   try {
     // Named after the steps that will run (DDPM's default is T, known only from the schedule), as core's sampling loop picks them.
-    const steps = (r.sampler.options.steps as number | undefined) ?? built.sampler.defaultStepsFor?.(schedule) ?? built.sampler.defaultSteps;
+    const steps = plannedSteps(plugins.sampler, schedule);
     let out = opts.out ? resolve(cwd, opts.out) : join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}`);
     if (opts.out) assertOutsideTrainingOutputs(out, run.dir);
     else for (let i = 2; existsSync(out); i++) out = join(run.dir, 'samples', `${r.sampler.use}-${steps}-${timestamp()}-${i}`);
@@ -287,38 +265,24 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   }
 
   try {
-    const resolvedConfig = resolvedConfigObject(r);
-    writeFileAtomic(join(sampleDir, 'config.yaml'), YAML.stringify(resolvedConfig));
-    const ctx: PluginContext = { ...baseCtx, runDir: sampleDir, recordOutput };
-    built.reporters = await createReporters(r, ctx);
-    const env = envRecord(r, built, opts, { source: run.dir });
-    writeJsonAtomic(join(sampleDir, 'env.json'), env);
     const runTraining = (run.summary?.training as Json | undefined) ?? {};
-    const { diagnostics, warnings } = startWarnings(r, built, log);
-    await built.reporters.emit('onRunStart', {
+    const { built, diagnostics } = await announceRun({
+      r,
+      plugins,
+      backend,
       runDir: sampleDir,
-      name: exp.name,
-      config: resolvedConfig,
-      env,
-      dataShape: dataset.shape,
-      schedule,
-      diagnostics,
+      ctx: baseCtx,
+      log,
+      opts,
+      source: { source: run.dir },
       // The header describes the reused model; nothing is trained here.
-      totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0),
-      epochs: Number(runTraining.epochs ?? 0),
-      parameterCount: model.parameterCount,
-      warnings,
+      header: { totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0), epochs: Number(runTraining.epochs ?? 0), parameterCount: model.parameterCount },
     });
-    log.flush();
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
     if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
-    for (const w of dataset.warnings ?? []) log.add(w);
-    if (evald.divergence) log.add({ message: evald.divergence.message, fixes: evald.divergence.fixes });
-    log.flush();
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
-    const summary = buildSummary({ r, built, model, diagnostics, training, evald, warnings: log.messages, fixes: log.withFixes, source: run.dir });
-    await built.reporters.emitRunEnd( { runDir: sampleDir, summary, lossHistory: [] });
+    const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
   } catch (e) {
     // Nothing half-written: a folder this call created goes away; an existing one gets a FAILED marker.

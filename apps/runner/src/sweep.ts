@@ -19,6 +19,9 @@ import { type LoadedExperiment, loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
 import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
 import { readRunDirectory, sampleFromRun } from './sample.js';
+import { isConfigError } from '@diffusionlab/core';
+import { checkSampler, createPlugin } from './experiment.js';
+import { timestamp } from './timestamp.js';
 
 type Json = Record<string, unknown>;
 
@@ -110,23 +113,20 @@ export function modelKey(loaded: LoadedExperiment): string {
   return JSON.stringify(rest);
 }
 
-function timestamp(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
 /**
- * A step count above the schedule's training timesteps is only caught when plugins are built; a
- * sweep checks it for every point up front (schedules are plain numbers, cheap to create).
+ * A step count the sampler cannot take on the schedule is only caught when plugins are built; a
+ * sweep checks it for every point up front (schedules and samplers are plain objects, cheap to
+ * create), with the sampler's own check, naming the point.
  */
 async function checkSteps(loaded: LoadedExperiment, overrides: readonly string[]): Promise<void> {
   const r = loaded.resolved;
-  const steps = r.sampler.options.steps;
-  if (typeof steps !== 'number') return;
-  const schedule = (await r.schedule.def.create(r.schedule.options, { seed: r.experiment.seed, print: () => {}, interactive: false })) as { numTrainTimesteps: number };
-  if (steps > schedule.numTrainTimesteps) {
-    throw new ConfigError({ path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${schedule.numTrainTimesteps} training timesteps (sweep point ${overrides.join(' ')})` });
+  const ctx = { seed: r.experiment.seed, print: () => {}, interactive: false };
+  try {
+    const schedule = await createPlugin<'schedule'>(r.schedule, ctx);
+    checkSampler(r.sampler, await createPlugin<'sampler'>(r.sampler, ctx), schedule);
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    throw new ConfigError(e.issues.map((i) => ({ ...i, message: `${i.message} (sweep point ${overrides.join(' ')})` })), { hint: e.hint });
   }
 }
 

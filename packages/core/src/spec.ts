@@ -218,6 +218,12 @@ export interface Sampler {
   defaultStepsFor?(schedule: NoiseSchedule): number;
   /** The decreasing training timesteps this sampler visits for a given step count. */
   timesteps(schedule: NoiseSchedule, steps: number): number[];
+  /**
+   * Throws a ConfigError when the configured options cannot run on this schedule (e.g. more
+   * sampling steps than training timesteps). The runner calls it before any work, as it does
+   * `Metric.check`, so a bad step count fails in seconds and the rule stays the sampler's own.
+   */
+  check?(schedule: NoiseSchedule): void;
   sample(params: SampleParams): Promise<SampleOutput>;
   /**
    * Combinations this sampler is known to handle poorly (e.g. a σ grid from a huge σ_max), with

@@ -113,8 +113,10 @@ export function checkProcessing(o: X0Processing): void {
 }
 
 /**
- * Validates a step count against the schedule; why: `steps` may come from the call as well as the
- * options, and only here is T known, so the error names `sampler.steps` either way.
+ * Validates a step count against the schedule; why: this is the one steps ≤ T check — every built-in
+ * sampler runs it in `timesteps()`, `sample()` and its `check` hook ({@link configuredStepsCheck}),
+ * which the runner calls before any work. `steps` may come from the call as well as the options, and
+ * only here is T known, so the error names `sampler.steps` either way.
  */
 export function validateSteps(steps: number, schedule: NoiseSchedule): number {
   const T = schedule.numTrainTimesteps;
@@ -122,12 +124,23 @@ export function validateSteps(steps: number, schedule: NoiseSchedule): number {
     throw new ConfigError({ path: 'sampler.steps', message: `steps must be a positive integer, got ${steps}` });
   }
   if (steps > T) {
-    throw new ConfigError({
-      path: 'sampler.steps',
-      message: `steps = ${steps} exceeds the schedule's ${T} training timesteps; use at most ${T}`,
-    });
+    throw new ConfigError(
+      { path: 'sampler.steps', message: `${steps} sampling steps exceed the schedule's ${T} training timesteps` },
+      { hint: `use at most sampler.steps=${T}, or a schedule with more timesteps (schedule.timesteps)` },
+    );
   }
   return steps;
+}
+
+/**
+ * A sampler's `check` hook: refuses a configured `steps` the schedule cannot take, with
+ * {@link validateSteps}; why: the runner refuses it before training without reading the sampler's
+ * options. An unset count is the sampler's default, checked when it samples, as before.
+ */
+export function configuredStepsCheck(steps: number | undefined): (schedule: NoiseSchedule) => void {
+  return (schedule) => {
+    if (steps !== undefined) validateSteps(steps, schedule);
+  };
 }
 
 /** Rounds half to even, as numpy's `round`; why: diffusers' spacings round with numpy, and ties occur (e.g. T/steps = 62.5). */

@@ -10,6 +10,7 @@ import {
   type CommonOptions,
   checkProcessing,
   commonOptionFields,
+  configuredStepsCheck,
   etaOption,
   normalTensor,
   predict,
@@ -42,6 +43,7 @@ function buildDdim(options: DdimOptions): Sampler {
     name: 'ddim',
     defaultSteps,
     timesteps,
+    check: configuredStepsCheck(options.steps),
     async sample({ denoise, schedule, shape, n, steps: requested, rng, onStep }) {
       const steps = validateSteps(requested ?? defaultSteps, schedule);
       const ts = timesteps(schedule, steps);

@@ -10,6 +10,7 @@ import {
   type CommonOptions,
   checkProcessing,
   commonOptionFields,
+  configuredStepsCheck,
   normalTensor,
   predict,
   processes,
@@ -57,6 +58,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
       if (resolve(schedule, requested) !== T || processes(options) || !schedule.alphas.every((a) => a > 0)) return null;
       return { kind: 'ddpm-ancestral', timesteps: spacedTimesteps(T, T, options.timestepSpacing), variance: options.variance };
     },
+    check: configuredStepsCheck(options.steps),
     async sample({ denoise, schedule, shape, n, steps: requested, rng, onStep }) {
       const T = schedule.numTrainTimesteps;
       const steps = resolve(schedule, requested);

@@ -172,10 +172,17 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
     const sampler = await make(plugin, {});
     const small = linearSchedule(10);
     await expect(sampler.sample({ denoise: () => ({}) as never, schedule: small, shape: [1], n: 1, steps: 11, rng: new (await import('@diffusionlab/core')).Rng(1) })).rejects.toThrow(
-      /sampler\.steps.*exceeds/s,
+      /sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/,
     );
-    expect(() => sampler.timesteps(small, 11)).toThrow(/sampler\.steps/);
+    expect(() => sampler.timesteps(small, 11)).toThrow(/sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/);
     expect(() => sampler.timesteps(small, 2.5)).toThrow(/sampler\.steps/);
+    // The check the runner calls before any work: a configured count above T is refused, as sample() would;
+    // the sampler's default (unset) is left to sample(), and a count that fits passes.
+    expect(() => sampler.check?.(small)).not.toThrow();
+    const eleven = await make(plugin, { steps: 11 });
+    expect(eleven.check).toBeTypeOf('function');
+    expect(() => eleven.check?.(small)).toThrow(/sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/);
+    expect(() => eleven.check?.(linearSchedule(11))).not.toThrow();
     expect(() => parseOptions(plugin.options, { bogus: 1 }, 'sampler')).toThrow(/sampler\.bogus/);
     expect(() => parseOptions(plugin.options, { timestepSpacing: 'even' }, 'sampler')).toThrow(/linspace, leading, trailing/);
   });

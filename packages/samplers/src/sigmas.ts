@@ -14,7 +14,7 @@ import {
   type Sampler,
 } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CommonOptions, checkProcessing, DEFAULT_SIGMA_MAX, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
+import { type CommonOptions, checkProcessing, configuredStepsCheck, DEFAULT_SIGMA_MAX, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
 
 /** ρ of Karras et al. 2022 eq. 5 (their recommended value). */
 export const KARRAS_RHO = 7;
@@ -247,6 +247,7 @@ export function makeSigmaSampler(
     name,
     defaultSteps,
     timesteps: (schedule, steps) => sigmaTimesteps(schedule, steps, options, multistepSpacing),
+    check: configuredStepsCheck(options.steps),
     async sample(params) {
       const steps = validateSteps(params.steps ?? defaultSteps, params.schedule);
       const plan = sigmaPlan(params.schedule, steps, options, multistepSpacing);

@@ -1,0 +1,129 @@
+/**
+ * A resolved config's plugins, instantiated and checked together, in two named steps: a pure
+ * {@link instantiatePlugins} (what `validate` runs: no backend, no data, no files) and
+ * {@link activateBackend}, which switches tfjs's global backend for `run`, `sample` and `sweep`.
+ * The reporters join once the run directory exists (run-start.ts), and the {@link Built}
+ * experiment is put together there, once.
+ */
+import {
+  ConfigError,
+  type Dataset,
+  type Denoiser,
+  type DenoiserBuildContext,
+  isDiffusionLabError,
+  type Metric,
+  type NoiseSchedule,
+  type PluginContext,
+  type PluginInstances,
+  type PluginKind,
+  type Rng,
+  type Sampler,
+  type TrainingSet,
+} from '@diffusionlab/core';
+import { type BackendInfo, setupBackend } from './backend.js';
+import type { ResolvedExperiment, ResolvedSlot } from './config.js';
+import { checkDatasetMemory, checkRunMemory } from './limits.js';
+import type { ReporterSet } from './reporter-set.js';
+
+/** The plugins of one experiment, instantiated from its resolved config and checked together. */
+export interface Plugins {
+  readonly dataset: Dataset;
+  readonly schedule: NoiseSchedule;
+  readonly denoiser: Denoiser;
+  readonly sampler: Sampler;
+  readonly metrics: readonly { readonly slot: ResolvedSlot; readonly metric: Metric }[];
+}
+
+/**
+ * Everything built from a resolved config, shared by `run` and `sample`: the plugins, the backend
+ * they run on and the reporters writing into the run directory. Built once, never changed after.
+ */
+export interface Built extends Plugins {
+  readonly reporters: ReporterSet;
+  readonly backend: BackendInfo;
+}
+
+/** Creates one plugin from its resolved slot (options already parsed by its schema). */
+export async function createPlugin<K extends PluginKind>(slot: ResolvedSlot, ctx: PluginContext): Promise<PluginInstances[K]> {
+  return (await slot.def.create(slot.options, ctx)) as PluginInstances[K];
+}
+
+/**
+ * Runs the sampler's own `check` on this schedule before any work (the built-in samplers refuse
+ * more sampling steps than training timesteps there), so the runner never reads `sampler.steps`;
+ * a plain error from a third-party check is reported at the sampler's key.
+ */
+export function checkSampler(slot: ResolvedSlot, sampler: Sampler, schedule: NoiseSchedule): void {
+  try {
+    sampler.check?.(schedule);
+  } catch (e) {
+    if (isDiffusionLabError(e)) throw e;
+    throw new ConfigError({ path: slot.path, message: (e as Error).message });
+  }
+}
+
+/**
+ * Instantiates every plugin of a resolved config and runs the checks that need them (steps ≤ T,
+ * prediction type vs schedule, metrics vs dataset) — no backend, no data loaded, nothing written.
+ * `validate` stops here; `run`, `sample` and `sweep` go on to {@link activateBackend}.
+ */
+export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginContext): Promise<Plugins> {
+  checkDatasetMemory(r);
+  const dataset = await createPlugin<'dataset'>(r.dataset, ctx);
+  checkRunMemory(r, dataset.shape);
+  const schedule = await createPlugin<'schedule'>(r.schedule, ctx);
+  const denoiser = await createPlugin<'denoiser'>(r.denoiser, ctx);
+  const sampler = await createPlugin<'sampler'>(r.sampler, ctx);
+  checkSampler(r.sampler, sampler, schedule);
+  const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await createPlugin<'metric'>(slot, ctx) })));
+  checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
+  // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
+  for (const { slot, metric } of metrics) {
+    try {
+      metric.check?.({ shape: dataset.shape, info: dataset.info });
+    } catch (e) {
+      throw new ConfigError({ path: slot.path, message: (e as Error).message }, { hint: (e as { hint?: string }).hint });
+    }
+  }
+  return { dataset, schedule, denoiser, sampler, metrics };
+}
+
+/**
+ * Switches tfjs's global backend to the one the config asks for (`auto`: the fastest that can train
+ * this denoiser), so it is a step of its own that `validate` never takes.
+ */
+export async function activateBackend(r: ResolvedExperiment, plugins: Pick<Plugins, 'denoiser'>): Promise<BackendInfo> {
+  const { denoiser } = plugins;
+  const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
+  return await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
+}
+
+/**
+ * What a denoiser is built or loaded with, the same for `run` and `sample` (same rng labels), so
+ * sampling a run with its own settings reproduces its samples exactly.
+ */
+export function denoiserBuildContext(r: ResolvedExperiment, plugins: Pick<Plugins, 'dataset' | 'schedule'>, rng: Rng, trainingSet: TrainingSet): DenoiserBuildContext {
+  return {
+    dataShape: plugins.dataset.shape,
+    schedule: plugins.schedule,
+    predictionType: r.experiment.training.predictionType,
+    rng: rng.fork('init'),
+    dataset: plugins.dataset,
+    trainingSet,
+  };
+}
+
+/**
+ * A trained ε-model cannot define x̂₀ = (xₜ − √(1−ᾱₜ)·ε̂)/√ᾱₜ where ᾱₜ = 0 (zero terminal SNR,
+ * Lin et al. 2023 §3.2), so that combination is refused before training; only the exact oracle
+ * survives it.
+ */
+function checkPredictionFitsSchedule(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): void {
+  const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
+  if (trainable && r.experiment.training.predictionType === 'epsilon' && last === 0) {
+    throw new ConfigError(
+      { path: 'training.predictionType', message: 'epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0 (zero terminal SNR): x̂₀ would divide by √ᾱ_T = 0' },
+      { hint: 'add training.predictionType=v (as Lin et al. 2023 do) or training.predictionType=sample, or drop schedule.rescaleZeroTerminalSnr.' },
+    );
+  }
+}
