@@ -170,17 +170,31 @@ export function adam(p: usize, g: usize, m: usize, v: usize, count: i32, lr: f32
   const ibc1 = f32x4.splat(1 / bc1), ibc2 = f32x4.splat(1 / bc2);
   const veps = f32x4.splat(eps), vlr = f32x4.splat(lr), vdec = f32x4.splat(decayFactor);
   const decay = decayFactor != 1;
-  for (let o: usize = 0; o < (<usize>count << 2); o += 16) {
-    const gr = f32x4.mul(v128.load(g + o), vgs);
-    const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(vb1c, gr));
-    const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(f32x4.mul(vb2c, gr), gr));
-    v128.store(m + o, mm);
-    v128.store(v + o, vv);
-    let pp = v128.load(p + o);
-    if (decay) pp = f32x4.mul(pp, vdec);
-    const upd = f32x4.div(f32x4.mul(mm, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(vv, ibc2)), veps));
-    v128.store(p + o, f32x4.sub(pp, f32x4.mul(vlr, upd)));
+  const bytes = <usize>count << 2;
+  let o: usize = 0;
+  // two vectors per iteration: each ends in a square root and a division, and the second
+  // one's chain overlaps the first's (the divider is the bottleneck, not the loop)
+  for (; o + 32 <= bytes; o += 32) {
+    const pa = adamLane(p + o, g + o, m + o, v + o, vgs, vb1, vb1c, vb2, vb2c, ibc1, ibc2, veps, vlr, vdec, decay);
+    const pb = adamLane(p + o + 16, g + o + 16, m + o + 16, v + o + 16, vgs, vb1, vb1c, vb2, vb2c, ibc1, ibc2, veps, vlr, vdec, decay);
+    v128.store(p + o, pa);
+    v128.store(p + o, pb, 16);
   }
+  if (o < bytes) v128.store(p + o, adamLane(p + o, g + o, m + o, v + o, vgs, vb1, vb1c, vb2, vb2c, ibc1, ibc2, veps, vlr, vdec, decay));
+}
+
+/** One vector of {@link adam}: updates m and v in place and returns the new parameters. */
+// @ts-ignore: decorator
+@inline function adamLane(p: usize, g: usize, m: usize, v: usize, vgs: v128, vb1: v128, vb1c: v128, vb2: v128, vb2c: v128, ibc1: v128, ibc2: v128, veps: v128, vlr: v128, vdec: v128, decay: bool): v128 {
+  const gr = f32x4.mul(v128.load(g), vgs);
+  const mm = f32x4.add(f32x4.mul(vb1, v128.load(m)), f32x4.mul(vb1c, gr));
+  const vv = f32x4.add(f32x4.mul(vb2, v128.load(v)), f32x4.mul(f32x4.mul(vb2c, gr), gr));
+  v128.store(m, mm);
+  v128.store(v, vv);
+  let pp = v128.load(p);
+  if (decay) pp = f32x4.mul(pp, vdec);
+  const upd = f32x4.div(f32x4.mul(mm, ibc1), f32x4.add(f32x4.sqrt(f32x4.mul(vv, ibc2)), veps));
+  return f32x4.sub(pp, f32x4.mul(vlr, upd));
 }
 
 /** Σ x² over `count` floats (a multiple of 4): the squared global gradient norm for clipping. */
