@@ -4,6 +4,7 @@
 // runner's sampling-path choice — so the numbers are what `diffusionlab run` gets.
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { collectGarbage, measure, rssMB, timed } from './lib.mjs';
 
 const quiet = { seed: 0, print: () => {}, interactive: false };
@@ -276,6 +277,29 @@ export const workloads = [
           ['cpu', 'tfjs', 1],
         ],
       }),
+  },
+  {
+    name: 'gemm',
+    what: 'the kernels’ 4×8 GEMM micro-kernel against XNNPACK’s matMul (tfjs wasm) on MLP and im2col shapes — GMAC/s',
+    run: async (m, o) => {
+      // the cases live with the kernels (packages/kernels/bench/gemm.mjs, also runnable alone)
+      const g = await import(pathToFileURL(join(o.root, 'packages', 'kernels', 'bench', 'gemm.mjs')).href);
+      await m.runner.setupBackend('wasm');
+      const rows = [];
+      const cases = g.gemmCases(m.tf);
+      // V8 runs a wasm function in its baseline tier until the optimising compile is done: warm all first
+      for (const c of cases) c.kernels(g.itersFor(c.macs, 0.05));
+      for (const c of cases) {
+        const iters = g.itersFor(c.macs, o.quick ? 0.02 : 0.05);
+        const rate = (t) => ({ value: (c.macs * iters) / t.seconds / 1e9, cpuValue: (c.macs * iters) / t.cpuSeconds / 1e9 });
+        const kernels = await measure(m.tf, { name: 'gemm', backend: 'wasm', path: `kernels ${c.label}`, unit: 'GMAC/s', reps: o.reps, warmup: 4, once: async () => rate(g.timeIt(() => c.kernels(iters))), note: c.use });
+        const xnnpack = await measure(m.tf, { name: 'gemm', backend: 'wasm', path: `xnnpack ${c.label}`, unit: 'GMAC/s', reps: o.reps, warmup: 2, once: async () => rate(g.timeIt(() => c.xnnpack(iters))) });
+        c.dispose();
+        rows.push(kernels, { ...xnnpack, note: `kernels ÷ xnnpack: ${(kernels.cpuMedian / xnnpack.cpuMedian).toFixed(2)} per CPU-second` });
+      }
+      return rows;
+    },
+    notes: ['one thread; per CPU-second is the single-thread speed on a loaded machine. xnnpack: tf.fused.matMul (NN, with the bias) or tf.matMul of pre-transposed operands (NT, TN)'],
   },
   {
     name: 'seed-train-32k-memory',

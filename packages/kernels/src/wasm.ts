@@ -73,7 +73,7 @@ function decodeBase64(b64: string): Uint8Array {
   return out;
 }
 
-/** The compiled module (compiled once per process; 8 KB, so synchronous compilation is allowed everywhere). */
+/** The compiled module (compiled once per process; about 11 KB, so synchronous compilation is allowed everywhere). */
 export function kernelModule(): WasmModule {
   if (!compiled) compiled = new wasm.Module(decodeBase64(MLP_WASM_BASE64));
   return compiled;
