@@ -302,6 +302,7 @@ describe.skipIf(skipBrowser)('the browser bundles run in Chromium', () => {
     expect(inNode.fusedVsTfjs).toBeLessThan(1e-4);
     expect(inPage.fusedVsTfjs).toBeLessThan(1e-4);
     expect(inPage.histogramBars).toBe(80);
+    expect(inPage.gradientsRegistered).toBe(true);
     // The browser's plugin lists are Node's minus the Node-only plugins.
     expect(inPage.datasetPlugins).toEqual(inNode.datasetPlugins.filter((n) => n !== 'file' && n !== 'digits'));
     expect(inPage.metricPlugins).toEqual(inNode.metricPlugins.filter((n) => n !== 'digit-classifier'));

@@ -41,6 +41,10 @@ export async function smoke(m) {
   const viaWasm = m.kernels.sampleDdpmFused({ description: mlp.describePlainMlp(), schedule: short, n: 64, rng: new Rng(8) });
   mlp.dispose();
 
+  // Training needs tfjs's gradients. In Node core loads a vendored bundle of them; in a page that
+  // file is not part of the bundle, and tfjs-layers (imported by the denoisers) registers them.
+  await m.core.registerTfjsGradients();
+
   const spec = m.reporters.histogramSpec(reference, samples, 40, 'oracle DDPM');
   return {
     simd: m.kernels.simdSupported(),
@@ -49,6 +53,7 @@ export async function smoke(m) {
     fusedVsTfjs: maxAbsDiff(viaTfjs, viaWasm),
     fusedHead: Array.from(viaWasm.slice(0, 8)),
     histogramBars: spec.data.values.length,
+    gradientsRegistered: m.tf.getGradient('BatchMatMul') !== undefined,
     datasetPlugins: m.datasets.plugins.map((p) => p.name),
     metricPlugins: m.metrics.plugins.map((p) => p.name),
     tensorsLeaked: m.tf.memory().numTensors - tensorsBefore,
