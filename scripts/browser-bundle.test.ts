@@ -303,6 +303,9 @@ describe.skipIf(skipBrowser)('the browser bundles run in Chromium', () => {
     expect(inPage.fusedVsTfjs).toBeLessThan(1e-4);
     expect(inPage.histogramBars).toBe(80);
     expect(inPage.gradientsRegistered).toBe(true);
+    expect(inPage.fileRows).toEqual({ total: 5, train: 4, heldOut: 1 });
+    expect(inPage.fileHeader).toEqual(['x', 'y']);
+    expect(inPage.fileTrain).toEqual(inNode.fileTrain);
     // The browser's plugin lists are Node's minus the Node-only plugins.
     expect(inPage.datasetPlugins).toEqual(inNode.datasetPlugins.filter((n) => n !== 'file' && n !== 'digits'));
     expect(inPage.metricPlugins).toEqual(inNode.metricPlugins.filter((n) => n !== 'digit-classifier'));

@@ -5,8 +5,8 @@
 //
 // What it computes: DDPM samples (all T = 1000 steps) of the reference two-Gaussian mixture from the
 // closed-form oracle denoiser (no training needed, so the result has a known answer), their W1 to a fresh reference
-// draw, the fused WebAssembly DDPM loop against the plain tfjs loop on one seed-mlp, and the
-// histogram figure spec of the samples.
+// draw, the fused WebAssembly DDPM loop against the plain tfjs loop on one seed-mlp, a CSV text
+// turned into the `file` dataset's split, and the histogram figure spec of the samples.
 
 /** Largest |a[i] − b[i]| (Infinity when the lengths differ). */
 function maxAbsDiff(a, b) {
@@ -45,6 +45,11 @@ export async function smoke(m) {
   // file is not part of the bundle, and tfjs-layers (imported by the denoisers) registers them.
   await m.core.registerTfjsGradients();
 
+  // A user's file as the page gets it (text from a dropped file), through the same parser and split as `file`.
+  const table = m.datasets.parseDelimited('x,y\n1,2\n3,4\n5,6\n7,8\n9,10\n');
+  const fromFile = m.datasets.datasetFromTable(table, { standardize: true, holdout: 0.2, splitSeed: 0 }, 'dropped.csv');
+  const fileTrain = fromFile.load(new Rng(0));
+
   const spec = m.reporters.histogramSpec(reference, samples, 40, 'oracle DDPM');
   return {
     simd: m.kernels.simdSupported(),
@@ -53,6 +58,9 @@ export async function smoke(m) {
     fusedVsTfjs: maxAbsDiff(viaTfjs, viaWasm),
     fusedHead: Array.from(viaWasm.slice(0, 8)),
     histogramBars: spec.data.values.length,
+    fileRows: fromFile.rows,
+    fileHeader: fromFile.header,
+    fileTrain: Array.from(fileTrain.data),
     gradientsRegistered: m.tf.getGradient('BatchMatMul') !== undefined,
     datasetPlugins: m.datasets.plugins.map((p) => p.name),
     metricPlugins: m.metrics.plugins.map((p) => p.name),
