@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readTable } from './file.js';
-import { parseDelimited, parseDelimitedFile } from './parse.js';
+import { parseDelimited } from './parse.js';
+import { parseDelimitedFile } from './parse-file.js';
 
 describe('delimited files stream (issue 13: a 600 MB CSV no longer needs one string)', () => {
   it('a file parsed in tiny chunks equals the whole text parsed at once, CRLF, BOM, comments and header included', async () => {

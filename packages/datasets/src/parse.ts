@@ -3,7 +3,6 @@
  * Strict on purpose: every value must be a finite number and every row the same length, and the
  * first problem is reported with its line and column, so nothing is silently dropped or coerced.
  */
-import { createReadStream } from 'node:fs';
 import { decodeNpy } from '@diffusionlab/core';
 
 /** A parsed file: `count` rows of `shape` (one row = prod(shape) values), row-major, float64. */
@@ -140,29 +139,6 @@ export class DelimitedParser {
 export function parseDelimited(text: string): NumericTable {
   const p = new DelimitedParser();
   for (const line of text.split(/\r?\n/)) p.line(line);
-  return p.finish();
-}
-
-/** Bytes read at a time by {@link parseDelimitedFile}. */
-export const DELIMITED_CHUNK_BYTES = 8 * 1024 * 1024;
-
-/**
- * Parses a delimited text file by streaming it in chunks (UTF-8, lines split on LF or CRLF), so its
- * size is bounded by memory for the numbers, not by the longest string V8 can make.
- */
-export async function parseDelimitedFile(path: string, chunkBytes = DELIMITED_CHUNK_BYTES): Promise<NumericTable> {
-  const p = new DelimitedParser();
-  const decoder = new TextDecoder('utf-8');
-  let carry = '';
-  const feed = (text: string) => {
-    const lines = (carry + text).split('\n');
-    carry = lines.pop() as string;
-    for (const l of lines) p.line(l.endsWith('\r') ? l.slice(0, -1) : l);
-  };
-  const stream = createReadStream(path, { highWaterMark: chunkBytes });
-  for await (const chunk of stream) feed(decoder.decode(chunk as Buffer, { stream: true }));
-  feed(decoder.decode());
-  if (carry !== '') p.line(carry.endsWith('\r') ? carry.slice(0, -1) : carry);
   return p.finish();
 }
 

@@ -16,6 +16,7 @@ import { scheduleReporter } from './schedule.js';
 import { summaryReporter } from './summary.js';
 import { trajectoryReporter } from './trajectory.js';
 
+export * from './index.browser.js';
 export * from './console.js';
 export * from './csv.js';
 export * from './files.js';

@@ -1,32 +1,20 @@
 /**
  * The one figure pipeline every plotting reporter shares: a Vega-Lite spec is compiled to Vega,
  * rendered headless to SVG, and rasterised to PNG with resvg using the bundled DejaVu Sans font, so a
- * figure looks the same on every machine (no system fonts, browser or canvas needed).
+ * figure looks the same on every machine (no system fonts, browser or canvas needed). Node-only
+ * (resvg is a native addon, the fonts are files); the specs themselves are pure (figure.ts, *-spec.ts).
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { TopLevelSpec } from 'vega-lite';
+import { type FigureSpec, withFigureConfig } from './figure.js';
 
-/** A Vega-Lite specification (re-exported so reporters need not import vega-lite themselves). */
-export type FigureSpec = TopLevelSpec;
+export { type FigureSpec, SERIES_COLORS } from './figure.js';
 
 const require = createRequire(import.meta.url);
 
 /** Font files shipped by the `dejavu-fonts-ttf` package: rendering never depends on what the OS has installed. */
 const FONT_DIR = join(dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
 const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => join(FONT_DIR, f));
-
-/** Defaults applied to every figure, so all reporters share one look (white background, DejaVu Sans). */
-const BASE_CONFIG = {
-  background: 'white',
-  font: 'DejaVu Sans',
-  title: { fontSize: 14 },
-  axis: { labelFontSize: 11, titleFontSize: 12 },
-  legend: { labelFontSize: 11, titleFontSize: 12 },
-} as const;
-
-/** The two-series palette (real vs generated) used by every figure, so colours mean the same thing everywhere. */
-export const SERIES_COLORS = { real: '#4c78a8', generated: '#f58518' } as const;
 
 /**
  * The rendering libraries, loaded on first use: importing this package (e.g. for `diffusionlab list`)
@@ -45,8 +33,7 @@ function loadLibs() {
 /** Compiles a Vega-Lite spec and renders it to an SVG string (headless, no DOM). */
 export async function renderSvg(spec: FigureSpec): Promise<string> {
   const { vega, vl } = await loadLibs();
-  const withConfig = { ...spec, config: { ...BASE_CONFIG, ...(spec as { config?: object }).config } } as FigureSpec;
-  const vgSpec = vl.compile(withConfig).spec;
+  const vgSpec = vl.compile(withFigureConfig(spec)).spec;
   const view = new vega.View(vega.parse(vgSpec), { renderer: 'none' });
   try {
     return await view.toSVG();
