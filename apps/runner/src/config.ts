@@ -14,7 +14,7 @@ import {
 } from '@diffusionlab/core';
 import { isConfigError } from '@diffusionlab/core';
 import YAML from 'yaml';
-import { type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
+import { checkNoInheritedKey, type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
 import { checkConfigValue, checkKeyName, checkLooksLikeConfig, checkTextDepth, MAX_YAML_ALIASES, readConfigText } from './safe-parse.js';
 import { type Experiment, experimentSchema } from './schema.js';
 import { isTsConfigFile, loadTsConfig } from './ts-config.js';
@@ -76,6 +76,7 @@ export function readConfigFile(file: string, seen: string[] = []): Json {
   }
   const text = readConfigText(abs, file, seen.length ? 'extends' : '');
   const own = isTsConfigFile(abs) ? loadTsConfig(abs) : parseConfigText(text, file);
+  checkNoInheritedKey(own, file);
   resolveRelativePaths(own, dirname(abs));
   if (typeof own.extends !== 'string') return own;
   const basePath = isAbsolute(own.extends) ? own.extends : resolve(dirname(abs), own.extends);

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type ConfigError, isConfigError } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { resolvedConfigObject } from './config.js';
 import { droppedMessage } from './inherit.js';
@@ -80,5 +81,27 @@ describe('switching a plugin keeps what still applies', () => {
     // Switching back to the base's plugin in a grandchild keeps its options as they were.
     const back = write(dir, 'back.yaml', 'extends: child.yaml\nname: back\nschedule: { use: linear }\n');
     expect((await scheduleOf(back)).slot).toMatchObject({ use: 'linear', timesteps: 100, betaEnd: 0.03 });
+  });
+});
+
+describe('the runner-internal ~inherited key', () => {
+  it('is refused in a user config (YAML, JSON, or an extends base), naming the key and the file, and never drops options silently', async () => {
+    const dir = tmp();
+    // Written by hand, the marks would make resolution drop betaEnd (not a cosine option) without any plugin switch.
+    const yaml = write(dir, 'marked.yaml', `${BASE.replace('schedule: { use: linear, timesteps: 100, betaStart: 0.0001, betaEnd: 0.02 }', 'schedule: { use: cosine, timesteps: 100, betaEnd: 0.02, "~inherited": { betaEnd: linear } }')}`);
+    const refused = /schedule\.~inherited: "~inherited" \(in .*marked\.yaml\) is reserved for the runner's record of options carried across a plugin switch; remove the key/;
+    await expect(loadExperiment(yaml)).rejects.toThrow(refused);
+    const err = await loadExperiment(yaml).catch((e: unknown) => e);
+    expect(isConfigError(err)).toBe(true);
+    expect((err as ConfigError).issues.map((i) => i.path)).toEqual(['schedule.~inherited']);
+
+    const json = write(dir, 'marked.json', JSON.stringify({ name: 'j', reporters: [{ use: 'console', '~inherited': {} }] }));
+    await expect(loadExperiment(json)).rejects.toThrow(/reporters\[0\]\.~inherited: "~inherited" \(in .*marked\.json\) is reserved/);
+
+    const child = write(dir, 'child.yaml', 'extends: marked.yaml\nname: child\n');
+    await expect(loadExperiment(child)).rejects.toThrow(/schedule\.~inherited: "~inherited" \(in .*marked\.yaml\)/);
+    // Without the key the same file is an ordinary config error about betaEnd, which is not a cosine option.
+    write(dir, 'marked.yaml', BASE.replace('betaStart: 0.0001, ', '').replace('use: linear', 'use: cosine'));
+    await expect(loadExperiment(child)).rejects.toThrow(/schedule\.betaEnd: unknown key/);
   });
 });

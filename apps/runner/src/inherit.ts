@@ -5,7 +5,7 @@
  * resolution, which knows the new plugin's schema, decides which of them stay. Options the user sets
  * explicitly are never dropped: they are validated, and an invalid one is an error.
  */
-import type { AnyPluginDefinition, PluginKind, PluginRegistry, z } from '@diffusionlab/core';
+import { type AnyPluginDefinition, ConfigError, type PluginKind, type PluginRegistry, type z } from '@diffusionlab/core';
 
 type Json = Record<string, unknown>;
 
@@ -14,6 +14,30 @@ type Json = Record<string, unknown>;
  * for. Its name cannot be written as a `key=value` override, and resolution removes it.
  */
 export const INHERITED = '~inherited';
+
+/**
+ * Refuses a config file that writes {@link INHERITED} itself: the marks would make resolution drop the
+ * options they name without the user asking for a plugin switch. Only merging may create them.
+ */
+export function checkNoInheritedKey(value: unknown, file: string): void {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: '' }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop() as { v: unknown; path: string };
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, path: `${path}[${i}]` }));
+    else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const p = path ? `${path}.${k}` : k;
+        if (k === INHERITED) {
+          throw new ConfigError({
+            path: p,
+            message: `"${INHERITED}" (in ${file}) is reserved for the runner's record of options carried across a plugin switch; remove the key and set the options you want explicitly`,
+          });
+        }
+        stack.push({ v: x, path: p });
+      }
+    }
+  }
+}
 
 /** One option dropped because the plugin switched to does not accept it (printed and recorded). */
 export interface DroppedOption {

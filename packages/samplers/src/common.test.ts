@@ -1,6 +1,6 @@
 /** Shared pieces: spacings against Lin et al. 2024 Table 2, numpy rounding, x̂₀ processing, Karras σ, option errors. */
 import { ConfigError, parseOptions, sigmaOf } from '@diffusionlab/core';
-import { useBackend } from '@diffusionlab/testkit';
+import { activateBackendBeforeAll } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { dynamicThreshold, processX0, roundHalfEven, spacedTimesteps, validateSteps } from './common.js';
@@ -9,7 +9,7 @@ import { linearSchedule } from './fixtures.test-util.js';
 import { plugins } from './index.js';
 import { karrasSigmas, sigmaPlan } from './sigmas.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 describe('spacedTimesteps', () => {
   it('matches Lin et al. 2024 Table 2 (T = 1000, 10 steps)', () => {

@@ -4,14 +4,14 @@
  * float64 scalar transcription; DDIM with η = 1 is the same process.
  */
 import { parseOptions, Rng, type Sampler } from '@diffusionlab/core';
-import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
+import { gaussianDenoiser, gaussianPosterior, activateBackendBeforeAll } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { createDdim, ddimSampler } from './ddim.js';
 import { createDdpm, ddpmSampler } from './ddpm.js';
 import { linearSchedule, MU, S, zeroSnrSchedule } from './fixtures.test-util.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 const T = 100;
 const schedule = linearSchedule(T); // the reference: β = linspace(1e-4, 0.02, 100)

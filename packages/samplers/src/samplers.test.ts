@@ -5,13 +5,13 @@
  * terminal SNR without NaN.
  */
 import { type AnyPluginDefinition, parseOptions, type Sampler } from '@diffusionlab/core';
-import { checkSamplerDeterminism, checkSamplerDistribution, checkSamplerTimesteps, testPluginContext, useBackend } from '@diffusionlab/testkit';
+import { checkSamplerDeterminism, checkSamplerDistribution, checkSamplerTimesteps, testPluginContext, activateBackendBeforeAll } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { TIMESTEP_SPACINGS } from './common.js';
 import { linearSchedule, MU, S, traceRun, zeroSnrSchedule } from './fixtures.test-util.js';
 import { plugins } from './index.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 const T = 1000;
 const schedule = linearSchedule(T);

@@ -4,7 +4,7 @@
  * samplers report, and the Heun collapse it removes.
  */
 import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf } from '@diffusionlab/core';
-import { gaussianDenoiser, useBackend } from '@diffusionlab/testkit';
+import { gaussianDenoiser, activateBackendBeforeAll } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SIGMA_MAX } from './common.js';
 import { dpmpp2mSampler } from './dpmpp-2m.js';
@@ -12,7 +12,7 @@ import { cosineSchedule, linearSchedule, MU, S, zeroSnrSchedule } from './fixtur
 import { heunSampler } from './heun.js';
 import { sigmaTimesteps } from './sigmas.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 const cosine = cosineSchedule(1000);
 const sigmaAt = (schedule: typeof cosine, t: number) => sigmaOf(alphaBarAt(schedule, t));

@@ -5,7 +5,7 @@
  * convergence order (Euler 1, Heun and DPM-Solver++(2M) 2).
  */
 import { alphaBarAt, parseOptions, Rng, type Sampler, sigmaOf, timestepForSigma } from '@diffusionlab/core';
-import { gaussianDenoiser, gaussianPosterior, useBackend } from '@diffusionlab/testkit';
+import { gaussianDenoiser, gaussianPosterior, activateBackendBeforeAll } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { ddimSampler } from './ddim.js';
 import { dpm2Sampler } from './dpm-2.js';
@@ -20,7 +20,7 @@ import { lmsSampler, lmsCoefficient } from './lms.js';
 import { unipcSampler } from './unipc.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 const schedule = linearSchedule(1000);
 const denoise = gaussianDenoiser(MU, S, schedule);

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError, expectClose, expectNoTensorLeak, meanStd } from './assertions.js';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
+import * as testkit from './index.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 describe('expectClose', () => {
   it('passes within tolerance, for typed and plain arrays', () => {
@@ -48,8 +49,13 @@ describe('expectNoTensorLeak', () => {
   });
 });
 
-describe('useBackend', () => {
+describe('activateBackendBeforeAll', () => {
   it('registered and activated the cpu backend in beforeAll', () => {
     expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('keeps its old name useBackend as a deprecated alias of the same function', () => {
+    expect(testkit.useBackend).toBe(activateBackendBeforeAll);
+    expect(testkit.activateBackendBeforeAll).toBe(activateBackendBeforeAll);
   });
 });

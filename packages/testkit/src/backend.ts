@@ -30,7 +30,10 @@ export async function ensureBackend(name: TestBackend = 'cpu'): Promise<void> {
   await tf.ready();
 }
 
-/** Registers a vitest `beforeAll` that activates `name` (default `cpu`); call at the top of a test file. */
-export function useBackend(name: TestBackend = 'cpu'): void {
+/**
+ * Registers a vitest `beforeAll` that activates `name` (default `cpu`); call at the top of a test file.
+ * Named for what it does (a hook, not an activation now), unlike core's awaitable `useBackend`.
+ */
+export function activateBackendBeforeAll(name: TestBackend = 'cpu'): void {
   beforeAll(() => ensureBackend(name));
 }

@@ -1,7 +1,7 @@
 import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, registerTfjsGradients, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
 import {
   checkDenoiserDeterminism,
   checkDenoiserGradients,
@@ -95,7 +95,7 @@ function plugin(f: Faults = {}) {
   });
 }
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 beforeAll(() => registerTfjsGradients());
 
 denoiserConformance(plugin(), { shapes: [[2], [2, 2, 1]], invalid: [{ options: { scale: -1 }, path: 'denoiser.scale' }], useCpuBackend: false });

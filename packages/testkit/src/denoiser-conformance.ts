@@ -22,7 +22,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
 import { conformanceSchedule } from './sampler-conformance.js';
 import { checkRejects, type InvalidOptionsCase, testPluginContext } from './plugin-options.js';
 
@@ -282,7 +282,7 @@ export function denoiserConformance(plugin: DenoiserPlugin, options: DenoiserCon
   const T = options.T ?? 100;
   const n = options.n ?? 4;
   describe(`denoiser conformance: ${plugin.name}`, () => {
-    if (options.useCpuBackend ?? true) useBackend('cpu');
+    if (options.useCpuBackend ?? true) activateBackendBeforeAll('cpu');
     it('is a denoiser plugin with a name, description and options schema', () => {
       expect(plugin.kind).toBe('denoiser');
       expect(plugin.name).toMatch(/^[a-z0-9][a-z0-9+._-]*$/);

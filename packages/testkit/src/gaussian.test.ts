@@ -2,10 +2,10 @@ import { alphaBarAt, scheduleFromBetas } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { expectClose, expectNoTensorLeak } from './assertions.js';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
 import { gaussianDenoiser } from './gaussian.js';
 
-useBackend('cpu');
+activateBackendBeforeAll('cpu');
 
 /** E[x₀ | xₜ] by trapezoidal quadrature of N(x₀; μ, s²)·N(xₜ; √ᾱ x₀, 1 − ᾱ): independent of the closed form. */
 function posteriorMeanByQuadrature(mu: number, s: number, ab: number, xt: number): number {

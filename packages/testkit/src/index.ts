@@ -3,7 +3,8 @@
  * authors. Suites call vitest's describe/it/expect, so import this from test files only.
  */
 export { ConformanceError, expectClose, expectNoTensorLeak, meanStd, type Tolerance } from './assertions.js';
-export { ensureBackend, type TestBackend, useBackend } from './backend.js';
+export { activateBackendBeforeAll, ensureBackend, type TestBackend } from './backend.js';
+export * from './deprecated.js';
 export { gaussianDenoiser, gaussianPosterior } from './gaussian.js';
 export {
   checkSamplerDeterminism,

@@ -2,7 +2,7 @@ import { definePlugin, type NoiseSchedule, type Sampler, z } from '@diffusionlab
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
 import {
   checkSamplerDeterminism,
   checkSamplerDistribution,
@@ -106,7 +106,7 @@ samplerConformance(ddpm, { useCpuBackend: true });
 samplerConformance(ddpm, { steps: 100, shape: [1], mu: -2, s: 0.5, n: 3000, meanSlack: 0.005, stdSlack: 0.035 });
 
 describe('sampler checks fail on the fault they target', () => {
-  useBackend('cpu');
+  activateBackendBeforeAll('cpu');
   const setting: SamplerCheckSetting = { schedule: conformanceSchedule(200), mu: 0.5, s: 0.7, shape: [2], steps: 200 };
 
   it('a leaking sampler', async () => {

@@ -17,7 +17,7 @@ import {
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError, meanStd } from './assertions.js';
-import { useBackend } from './backend.js';
+import { activateBackendBeforeAll } from './backend.js';
 import { gaussianDenoiser } from './gaussian.js';
 import { testPluginContext } from './plugin-options.js';
 
@@ -220,7 +220,7 @@ export function samplerConformance(plugin: SamplerPlugin, options: SamplerConfor
   const shape = options.shape ?? [2];
   const list = options.optionsList && options.optionsList.length > 0 ? options.optionsList : [{}];
   describe(`sampler conformance: ${plugin.name}`, () => {
-    if (options.useCpuBackend ?? true) useBackend('cpu');
+    if (options.useCpuBackend ?? true) activateBackendBeforeAll('cpu');
     it('is a sampler plugin with a name, description and options schema', () => {
       expect(plugin.kind).toBe('sampler');
       expect(plugin.name).toMatch(/^[a-z0-9][a-z0-9+._-]*$/);
