@@ -10,10 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusionlab/core';
 import { isDiffusionLabError } from '@diffusionlab/core';
-import { escapeHtml, type FigureSpec, formatNumber, renderPng } from '@diffusionlab/reporters';
-import { nfeAxis } from './nfe-axis.js';
+import { comparisonSpec, formatTable, renderPng, renderSweepHtml, toCsv } from '@diffusionlab/reporters';
 import { parseOverrides, resolvedConfigObject } from './config.js';
-import { csvCell } from './csv-cell.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { type LoadedExperiment, loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
@@ -45,6 +43,10 @@ export interface SweepPoint {
 
 /** One row of sweep.csv / sweep.json. */
 export type SweepRow = Record<string, unknown>;
+
+// The tables and figures are rendered by @diffusionlab/reporters; re-exported here so the runner's
+// library API (which has offered them since the first sweep) keeps them.
+export { comparisonSpec, formatTable, metricNames, renderSweepHtml, toCsv } from '@diffusionlab/reporters';
 
 /** How the CLI (or a test) runs a sweep. */
 export interface SweepOptions {
@@ -221,116 +223,6 @@ export function sweepRow(point: SweepPoint, points: readonly SweepPoint[], summa
   row.samplingSeconds = num(sampling.seconds);
   if (error) row.error = error;
   return row;
-}
-
-/** CSV with a header from the union of row keys (first-seen order); values quoted where needed. */
-export function toCsv(rows: readonly SweepRow[]): string {
-  const cols: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const cell = csvCell;
-  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n')}\n`;
-}
-
-/** Metric names (not noise floors) present as numbers in the rows, in first-seen order. */
-export function metricNames(rows: readonly SweepRow[], axes: readonly SweepAxis[]): string[] {
-  const fixed = new Set(['point', 'status', 'model', 'trained', 'nfe', 'steps', 'trainingSeconds', 'samplingSeconds', 'error', ...axes.map((a) => a.key)]);
-  const out: string[] = [];
-  for (const r of rows) for (const [k, v] of Object.entries(r)) if (!fixed.has(k) && !k.endsWith('NoiseFloor') && typeof v === 'number' && !out.includes(k)) out.push(k);
-  return out;
-}
-
-/**
- * The printed table: swept values, the step count each point ran (when `sampler.steps` is not swept:
- * a sampler's default differs by sampler), NFE, each metric (with its noise floor), training seconds.
- */
-export function formatTable(rows: readonly SweepRow[], axes: readonly SweepAxis[]): string[] {
-  const swept = axes.filter((a) => a.values.length > 1).map((a) => a.key);
-  const showSteps = !swept.includes('sampler.steps') && rows.some((r) => typeof r.steps === 'number');
-  const metrics = metricNames(rows, axes);
-  const head = [...swept, ...(showSteps ? ['steps'] : []), 'NFE', ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)), 'train s', 'model'];
-  const fmt = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : v === undefined ? '-' : String(v));
-  const body = rows.map((r) => [
-    ...swept.map((k) => fmt(r[k])),
-    ...(showSteps ? [fmt(r.steps)] : []),
-    fmt(r.nfe),
-    ...metrics.map((m) => (typeof r[`${m}NoiseFloor`] === 'number' ? `${fmt(r[m])} (${fmt(r[`${m}NoiseFloor`])})` : fmt(r[m]))),
-    fmt(r.trainingSeconds),
-    r.status === 'failed' ? 'FAILED' : r.trained ? 'trained' : `reused ${r.model}`,
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-}
-
-/**
- * The comparison figure: one panel per metric, the metric against NFE when the step count varies
- * (else against the first swept key), one line per combination of the other swept values, and the
- * noise floor dashed.
- */
-export function comparisonSpec(rows: readonly SweepRow[], axes: readonly SweepAxis[]): FigureSpec | null {
-  const ok = rows.filter((r) => r.status === 'complete');
-  const metrics = metricNames(ok, axes);
-  if (ok.length === 0 || metrics.length === 0) return null;
-  const swept = axes.filter((a) => a.values.length > 1).map((a) => a.key);
-  const byNfe = new Set(ok.map((r) => r.nfe)).size > 1;
-  const xKey = byNfe || swept.length === 0 ? 'nfe' : swept[0];
-  const seriesKeys = swept.filter((k) => k !== xKey && !(byNfe && /(^|\.)steps$/.test(k)));
-  const values = ok.flatMap((r) =>
-    metrics
-      .filter((m) => typeof r[m] === 'number')
-      .map((m) => ({
-        metric: m,
-        x: xKey === 'nfe' ? r.nfe : String(r[xKey]),
-        value: r[m],
-        floor: typeof r[`${m}NoiseFloor`] === 'number' ? r[`${m}NoiseFloor`] : null,
-        series: seriesKeys.length ? seriesKeys.map((k) => `${k}=${String(r[k])}`).join(' ') : 'all',
-      })),
-  );
-  const x = xKey === 'nfe' ? nfeAxis(ok.map((r) => r.nfe as number)) : { field: 'x', type: 'ordinal', title: xKey };
-  return {
-    title: 'Sweep: metrics (dashed: noise floor)',
-    data: { values },
-    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: metrics } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 260,
-      height: 200,
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color: { field: 'series', type: 'nominal', title: seriesKeys.join(', ') || null } } },
-        {
-          mark: { type: 'line', strokeDash: [4, 3], opacity: 0.6 },
-          encoding: { x, y: { field: 'floor', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } },
-        },
-      ],
-    },
-  } as unknown as FigureSpec;
-}
-
-/** A self-contained report: the table, the figure (embedded) and the sweep definition. */
-export function renderSweepHtml(args: { title: string; rows: readonly SweepRow[]; axes: readonly SweepAxis[]; png: Uint8Array | null; config: string; trainings: number }): string {
-  const { rows, axes } = args;
-  const cols: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const cell = (v: unknown) => escapeHtml(typeof v === 'number' ? formatNumber(v) : v === undefined ? '' : String(v));
-  const table = `<table><thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
-  const fig = args.png ? `<figure><img alt="sweep comparison" src="data:image/png;base64,${Buffer.from(args.png).toString('base64')}"></figure>` : '';
-  const axesText = axes.map((a) => `${a.key} = ${a.values.join(', ')}`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(args.title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}img{max-width:100%}pre{background:#f7f7f7;padding:1em}</style>
-</head>
-<body>
-<h1>${escapeHtml(args.title)}</h1>
-<p>${rows.length} points from <code>${escapeHtml(args.config)}</code>; ${args.trainings} distinct model(s) trained, the other points sample from a shared checkpoint. Noise floor: the metric between a perfect generator’s draw (rows disjoint from the reference where the data is finite) and the same reference.</p>
-<h2>Axes</h2><pre>${escapeHtml(axesText)}</pre>
-<h2>Results</h2>${table}
-${fig ? `<h2>Comparison</h2>${fig}` : ''}
-</body>
-</html>
-`;
 }
 
 /** `diffusionlab sweep <config> key=a,b …`: validates every point, trains once per model, samples the rest, compares. */
