@@ -11,7 +11,8 @@ import { loadExperiment } from './load.js';
 import { checkPlugins, runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
 import { runSweep } from './sweep.js';
-import { sweepLaunchFlags } from './sweep-flags.js';
+import { LAUNCHER_FLAGS, launcherFlagOptions, sweepLaunchFlags } from './sweep-flags.js';
+import { runWorker } from './worker.js';
 import { configAdvice } from './warnings.js';
 
 const HELP: Record<string, string> = {
@@ -22,6 +23,7 @@ Usage:
   diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
   diffusionlab sweep <config> key=a,b,c [key2=x,y …] [--jobs N] [--out DIR] [--force]
   diffusionlab sweep <config> key=loguniform(a,b) … --trials N [--seed S]
+  diffusionlab worker --redis redis://host:port [--concurrency N]
   diffusionlab validate <config> [key=value …]
   diffusionlab list [kind]
   diffusionlab <command> --help
@@ -92,7 +94,9 @@ runs nothing); trials.json records each trial's status, attempts and error.
 Options:
   --jobs N          train up to N distinct models in parallel worker processes (default 1)
   --attempts N      start a failing trial up to N times before recording it failed (default 1)
-  --launcher NAME   where trials run: local (default) or a package exporting \`launchers\`
+  --launcher NAME   where trials run: local (default), bullmq (workers on Redis; see
+                    diffusionlab worker --help), or a package exporting \`launchers\`
+  --redis URL       bullmq: the Redis server (default redis://127.0.0.1:6379)
   --trials N        random search: how many points to draw
   --seed S          random search: seed of the draws (default 0)
   --out DIR         sweep directory (the same sweep there resumes; another is refused unless --force)
@@ -103,6 +107,23 @@ Examples:
   diffusionlab sweep examples/seed-1d.yaml schedule.use=linear,cosine seed=0,1 --jobs 2
   diffusionlab sweep examples/seed-1d.yaml training.epochs=100 sampler.steps=10,25,50 --out sweeps/steps
   diffusionlab sweep examples/seed-1d.yaml 'training.learningRate=loguniform(1e-4,1e-2)' --trials 8 --seed 1`,
+  worker: `diffusionlab worker --redis redis://host:port [--concurrency N] [--lock-seconds S]
+
+Serves the trials of sweeps launched with --launcher bullmq on the same Redis, on this machine,
+until Ctrl-C (which lets the trials in hand finish). Start one or more on any machine that can
+reach Redis; no shared filesystem is needed: each trial's config, model and results travel
+through Redis. Each trial runs in its own process. A worker killed mid-trial stops renewing its
+lock, and after --lock-seconds another worker runs the trial again.
+
+Options:
+  --redis URL         the Redis server (default redis://127.0.0.1:6379)
+  --concurrency N     trials run at once by this worker (default 1)
+  --queue NAME        the queue (default diffusionlab; the sweep command's --queue)
+  --lock-seconds S    how long a trial's lock lasts unrenewed (default 30)
+
+Example:
+  redis-server --port 6379 &
+  diffusionlab worker --redis redis://127.0.0.1:6379 --concurrency 2`,
   validate: `diffusionlab validate <config> [key=value …]
 
 Checks a config (every plugin's options included) without running it. Exit 0 when valid.
@@ -123,7 +144,8 @@ Examples:
 const COMMAND_FLAGS: Record<string, string[]> = {
   run: ['out', 'force', 'resume', 'help'],
   sample: ['out', 'force', 'trust', 'plugin', 'help'],
-  sweep: ['out', 'force', 'jobs', 'launcher', 'attempts', 'redis', 'trials', 'seed', 'help'],
+  sweep: ['out', 'force', 'trials', 'seed', 'launcher', ...LAUNCHER_FLAGS, 'help'],
+  worker: ['launcher', ...LAUNCHER_FLAGS, 'help'],
   validate: ['help'],
   list: ['help'],
 };
@@ -145,7 +167,7 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean | string[]>;
 }
 
-const VALUE_FLAGS = new Set(['out', 'jobs', 'plugin', 'launcher', 'attempts', 'redis', 'trials', 'seed', 'concurrency']);
+const VALUE_FLAGS = new Set(['out', 'plugin', 'launcher', 'trials', 'seed', ...LAUNCHER_FLAGS]);
 /** Value flags that may be given more than once; their values are collected in a list. */
 const LIST_FLAGS = new Set(['plugin']);
 
@@ -316,6 +338,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (result.failed > 0) {
         throw new DiffusionLabError(`${result.failed} of ${result.rows.length} sweep points failed (see the table and sweep.json)`, { hint: `the completed points are in ${result.sweepDir}` });
       }
+      return 0;
+    }
+    case 'worker': {
+      await runWorker({ launcher: typeof args.flags.launcher === 'string' ? args.flags.launcher : undefined, launcherOptions: launcherFlagOptions(args.flags), accelerator: await loadAccelerator() });
       return 0;
     }
     case 'validate': {

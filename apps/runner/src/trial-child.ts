@@ -13,6 +13,16 @@ import { exitQuietlyOnEpipe } from './stdout-pipe.js';
 import { runTrialHere, type TrialPayload } from './trial.js';
 
 exitQuietlyOnEpipe();
+// The process that forked this trial is gone (a worker killed with SIGKILL): stop, its trial is requeued.
+// Listening refs the IPC channel, so it is unref'd when the trial ends, letting this process exit.
+let finished = false;
+process.on('disconnect', () => {
+  if (!finished) process.exit(1);
+});
+const done = () => {
+  finished = true;
+  process.channel?.unref();
+};
 
 async function child(file: string): Promise<void> {
   const { payload, outDir, modelDir } = JSON.parse(readFileSync(file, 'utf8')) as { payload: TrialPayload; outDir: string; modelDir?: string };
@@ -22,9 +32,11 @@ async function child(file: string): Promise<void> {
 child(process.argv[2]).then(
   () => {
     process.exitCode = 0;
+    done();
   },
   (e) => {
     process.stderr.write(`${formatError(e)}\n`);
     process.exitCode = isDiffusionLabError(userError(e)) ? 2 : 1;
+    done();
   },
 );

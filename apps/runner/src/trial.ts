@@ -42,9 +42,14 @@ export interface TrialProcess {
   execArgv?: string[];
 }
 
-/** The default trial process: dist/trial-child.js beside this module. */
+/**
+ * The default trial process: dist/trial-child.js beside this module; when this module runs from
+ * TypeScript source (a loader in `process.execArgv`), trial-child.ts under the same loader.
+ */
 export function defaultTrialProcess(): TrialProcess {
-  const here = dirname(fileURLToPath(import.meta.url));
+  const self = fileURLToPath(import.meta.url);
+  const here = dirname(self);
+  if (self.endsWith('.ts') && existsSync(join(here, 'trial-child.ts'))) return { script: join(here, 'trial-child.ts'), execArgv: process.execArgv };
   for (const p of [join(here, 'trial-child.js'), join(here, '..', 'dist', 'trial-child.js')]) if (existsSync(p)) return { script: p };
   throw new DiffusionLabError('running trials in their own processes needs the built CLI (dist/trial-child.js)', {
     hint: 'build it with `pnpm --filter diffusionlab build`, or use --jobs 1',
