@@ -84,10 +84,11 @@ export class BullmqCoordinator implements Launcher {
       let running = 0;
       for (const id of [...enqueued]) {
         const t = trials.find((x) => x.id === id) as Trial;
+        // The state first, then the job: a job read before it finished holds no result yet.
+        const state = await queue.getJobState(jobIdOf(id));
         const job = await queue.getJob(jobIdOf(id));
-        const state = job ? await job.getState() : 'unknown';
-        if (job && state === 'completed') {
-          const rv = job.returnvalue as TrialJobResult;
+        const rv = job?.returnvalue as TrialJobResult | null | undefined;
+        if (job && state === 'completed' && rv) {
           ctx.onResult({ id, status: 'complete', summary: rv.summary, files: rv.files, attempts: Math.max(1, job.attemptsStarted ?? 1) });
           finish(id);
           for (const s of trials.filter((x) => x.modelFrom === id)) await enqueue(s);
@@ -98,7 +99,7 @@ export class BullmqCoordinator implements Launcher {
           failed++;
           finish(id);
           failDependents(t);
-        } else if (!job) {
+        } else if (!job && state === 'unknown') {
           // Removed from the queue behind our back (obliterated, flushed): enqueue it again.
           enqueued.delete(id);
           await enqueue(t);
