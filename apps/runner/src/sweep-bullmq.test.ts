@@ -114,6 +114,8 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     expect(new Set(started.map((l) => /on worker (\d+)/.exec(l)?.[1])).size).toBe(2);
     // Results travelled through Redis into the sweep folder: the trained point holds its checkpoint.
     expect(existsSync(join(out, 'seed-1_sampler.steps-5', 'checkpoint', 'model.json'))).toBe(true);
+    // A point sampled on a worker from the model in Redis names its model's folder here as its source.
+    expect(JSON.parse(readFileSync(join(out, 'seed-1_sampler.steps-10', 'summary.json'), 'utf8')).source).toBe(join(out, 'seed-1_sampler.steps-5'));
     expect(lines.some((l) => /^sweep: \d+\/6 done, \d+ running, 0 failed/.test(l))).toBe(true);
     for (const f of ['sweep.csv', 'sweep.json', 'sweep.png', 'report.html']) expect(existsSync(join(out, f)), f).toBe(true);
 

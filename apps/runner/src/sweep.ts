@@ -4,10 +4,11 @@
  * sampler, evaluation or reporter settings share one trained model: it is trained once and the other
  * points sample from its checkpoint, so a sampler sweep costs one training.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { ConfigError, DiffusionLabError, type LaunchContext, type TrainAccelerator, type Trial } from '@diffusionlab/core';
 import { isDiffusionLabError } from '@diffusionlab/core';
+import { unpackDir } from '@diffusionlab/launchers';
 import { comparisonSpec, formatTable, keyScatterSpec, renderPng, renderSweepHtml, toCsv } from '@diffusionlab/reporters';
 import { parseOverrides, resolvedConfigObject } from './config.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
@@ -271,14 +272,16 @@ function readTrialRecord(sweepDir: string): TrialRecord | null {
 
 const TRIALS_FILE = 'trials.json';
 
-/** Writes a trial's output directory that another machine produced and packed (relative path → base64). */
-function unpackTrialFiles(dir: string, files: Record<string, string>): void {
+/**
+ * Writes a trial's output folder that another machine produced and packed, replacing what an earlier
+ * attempt left; a sampling trial's `source` then names its model's folder here, not the worker's copy.
+ */
+function unpackTrialFiles(dir: string, files: Record<string, string>, summary: Json | undefined, modelDir: string | undefined): void {
   if (existsSync(dir)) removeOwnEntries(dir);
-  for (const [rel, b64] of Object.entries(files)) {
-    const target = resolve(dir, rel);
-    if (!target.startsWith(`${resolve(dir)}${sep}`)) throw new DiffusionLabError(`a trial result names a file outside its folder: ${rel}`);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, Buffer.from(b64, 'base64'));
+  unpackDir(dir, files);
+  if (summary && modelDir && typeof summary.source === 'string') {
+    summary.source = modelDir;
+    writeJsonAtomic(join(dir, 'summary.json'), summary);
   }
 }
 
@@ -364,7 +367,8 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     execute: trialExecutor(cwd, { accelerator: opts.accelerator, process: opts.worker }),
     onResult(r) {
       const name = trials.find((t) => t.id === r.id)?.name ?? r.id;
-      if (r.files && r.status === 'complete') unpackTrialFiles(dirOf.get(r.id) ?? join(sweepDir, r.id), r.files);
+      const modelFrom = trials.find((t) => t.id === r.id)?.modelFrom;
+      if (r.files && r.status === 'complete') unpackTrialFiles(dirOf.get(r.id) ?? join(sweepDir, r.id), r.files, r.summary, modelFrom === undefined ? undefined : dirOf.get(modelFrom));
       attempts.set(r.id, r.attempts);
       if (r.status === 'complete' && r.summary) summaries.set(r.id, r.summary);
       else errors.set(r.id, r.error ?? 'failed');
