@@ -3,7 +3,7 @@
  * 127.0.0.1): worker processes started with `diffusionlab worker`, a sweep command, kills.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,11 +100,20 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     // The local sweep trains as the CLI (and so each worker's trial process) does: with the fused kernels where they apply.
     const local = await runSweep(cfg, axes, { out: join(dir, 'local'), accelerator: await loadAccelerator(), print: () => {} });
     const log: string[] = [];
-    startWorker('q-grid', log);
-    startWorker('q-grid', log);
     const lines: string[] = [];
     const out = join(dir, 'queued');
-    const res = await runSweep(cfg, axes, { out, launcher: 'bullmq', launcherOptions: { redis: url, queue: 'q-grid', pollSeconds: 0.2 }, worker: trialProcess, print: (l) => lines.push(l) });
+    // Nothing shared with the workers: they start in folders of their own once the trials are queued,
+    // and the config file is gone by then, so each trial's config travels through Redis as data.
+    const onLine = (l: string) => {
+      lines.push(l);
+      if (!l.startsWith('bullmq:')) return;
+      rmSync(cfg);
+      startWorker('q-grid', log);
+      startWorker('q-grid', log);
+    };
+    const res = await runSweep(cfg, axes, { out, launcher: 'bullmq', launcherOptions: { redis: url, queue: 'q-grid', pollSeconds: 0.2 }, worker: trialProcess, print: onLine });
+    expect(existsSync(cfg)).toBe(false);
+    writeFileSync(cfg, SMALL(4));
     expect(res.failed).toBe(0);
     expect(stripTimes(res.rows)).toEqual(stripTimes(local.rows));
     // Two models trained, four points sampled from them: six trials, each started once, over both workers.
