@@ -11,6 +11,8 @@ import { loadExperiment } from './load.js';
 import { instantiatePlugins, runExperiment, withSummaryReporter } from './run.js';
 import { sampleRun } from './sample.js';
 import { runSweep } from './sweep.js';
+import { LAUNCHER_FLAGS, launcherFlagOptions, sweepLaunchFlags } from './sweep-flags.js';
+import { runWorker } from './worker.js';
 import { configAdvice } from './warnings.js';
 
 const HELP: Record<string, string> = {
@@ -20,6 +22,8 @@ Usage:
   diffusionlab run <config> [key=value …] [--out DIR] [--force] [--resume]
   diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
   diffusionlab sweep <config> key=a,b,c [key2=x,y …] [--jobs N] [--out DIR] [--force]
+  diffusionlab sweep <config> key=loguniform(a,b) … --trials N [--seed S]
+  diffusionlab worker --redis redis://host:port [--concurrency N]
   diffusionlab validate <config> [key=value …]
   diffusionlab list [kind]
   diffusionlab <command> --help
@@ -79,15 +83,47 @@ seconds), sweep.png (each metric against NFE or the swept key), report.html, and
 Points that differ only in sampler.*, evaluation.* or reporters share one trained model: it is
 trained once and the other points sample from its checkpoint. Every point is validated first.
 
+Random search: an axis written as uniform(a,b), loguniform(a,b), int(a,b) or choice(a,b,…) is
+drawn --trials times (seeded by --seed, so the same command draws the same points), crossed
+with the list axes; sweep.png then shows each metric against each swept key.
+
+Each point is a trial whose id is a hash of its resolved config. Running the same sweep again
+with the same --out skips the trials that completed and runs only the rest (a finished sweep
+runs nothing); trials.json records each trial's status, attempts and error.
+
 Options:
-  --jobs N    train up to N distinct models in parallel worker processes (default 1)
-  --out DIR   sweep directory (refused if it already holds a sweep, unless --force)
-  --force     replace the sweep in --out
+  --jobs N          train up to N distinct models in parallel worker processes (default 1)
+  --attempts N      start a failing trial up to N times before recording it failed (default 1)
+  --launcher NAME   where trials run: local (default), bullmq (workers on Redis; see
+                    diffusionlab worker --help), or a package exporting \`launchers\`
+  --redis URL       bullmq: the Redis server (default redis://127.0.0.1:6379)
+  --trials N        random search: how many points to draw
+  --seed S          random search: seed of the draws (default 0)
+  --out DIR         sweep directory (the same sweep there resumes; another is refused unless --force)
+  --force           replace the sweep in --out
 
 Examples:
   diffusionlab sweep examples/seed-1d.yaml sampler.use=ddpm,ddim sampler.steps=20,100
   diffusionlab sweep examples/seed-1d.yaml schedule.use=linear,cosine seed=0,1 --jobs 2
-  diffusionlab sweep examples/seed-1d.yaml training.epochs=100 sampler.steps=10,25,50 --out sweeps/steps`,
+  diffusionlab sweep examples/seed-1d.yaml training.epochs=100 sampler.steps=10,25,50 --out sweeps/steps
+  diffusionlab sweep examples/seed-1d.yaml 'training.learningRate=loguniform(1e-4,1e-2)' --trials 8 --seed 1`,
+  worker: `diffusionlab worker --redis redis://host:port [--concurrency N] [--lock-seconds S]
+
+Serves the trials of sweeps launched with --launcher bullmq on the same Redis, on this machine,
+until Ctrl-C (which lets the trials in hand finish). Start one or more on any machine that can
+reach Redis; no shared filesystem is needed: each trial's config, model and results travel
+through Redis. Each trial runs in its own process. A worker killed mid-trial stops renewing its
+lock, and after --lock-seconds another worker runs the trial again.
+
+Options:
+  --redis URL         the Redis server (default redis://127.0.0.1:6379)
+  --concurrency N     trials run at once by this worker (default 1)
+  --queue NAME        the queue (default diffusionlab; the sweep command's --queue)
+  --lock-seconds S    how long a trial's lock lasts unrenewed (default 30)
+
+Example:
+  redis-server --port 6379 &
+  diffusionlab worker --redis redis://127.0.0.1:6379 --concurrency 2`,
   validate: `diffusionlab validate <config> [key=value …]
 
 Checks a config (every plugin's options included) without running it. Exit 0 when valid.
@@ -108,7 +144,8 @@ Examples:
 const COMMAND_FLAGS: Record<string, string[]> = {
   run: ['out', 'force', 'resume', 'help'],
   sample: ['out', 'force', 'trust', 'plugin', 'help'],
-  sweep: ['out', 'force', 'jobs', 'help'],
+  sweep: ['out', 'force', 'trials', 'seed', 'launcher', ...LAUNCHER_FLAGS, 'help'],
+  worker: ['launcher', ...LAUNCHER_FLAGS, 'help'],
   validate: ['help'],
   list: ['help'],
 };
@@ -130,7 +167,7 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean | string[]>;
 }
 
-const VALUE_FLAGS = new Set(['out', 'jobs', 'plugin']);
+const VALUE_FLAGS = new Set(['out', 'plugin', 'launcher', 'trials', 'seed', ...LAUNCHER_FLAGS]);
 /** Value flags that may be given more than once; their values are collected in a list. */
 const LIST_FLAGS = new Set(['plugin']);
 
@@ -208,7 +245,8 @@ function printList(arg: string | undefined): void {
   }
 }
 
-async function loadAccelerator() {
+/** The fused training kernels when @diffusionlab/kernels loads; undefined otherwise (the plain tfjs path). */
+export async function loadAccelerator() {
   try {
     const name = '@diffusionlab/kernels';
     const mod = await import(name);
@@ -294,11 +332,16 @@ export async function main(argv: readonly string[]): Promise<number> {
         out: outFlag(args),
         force: args.flags.force === true,
         jobs,
+        ...sweepLaunchFlags(args.flags),
         accelerator: await loadAccelerator(),
       });
       if (result.failed > 0) {
         throw new DiffusionLabError(`${result.failed} of ${result.rows.length} sweep points failed (see the table and sweep.json)`, { hint: `the completed points are in ${result.sweepDir}` });
       }
+      return 0;
+    }
+    case 'worker': {
+      await runWorker({ launcher: typeof args.flags.launcher === 'string' ? args.flags.launcher : undefined, launcherOptions: launcherFlagOptions(args.flags), accelerator: await loadAccelerator() });
       return 0;
     }
     case 'validate': {

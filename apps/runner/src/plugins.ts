@@ -42,7 +42,7 @@ function packageEntry(pkgDir: string): string {
  * Finds a package's ESM entry: a path (`./my-plugins`, a folder with package.json or a file), or a
  * package name looked up in node_modules folders walking up from `fromDir`.
  */
-function resolvePackageEntry(spec: string, fromDir: string): string | null {
+export function resolvePackageEntry(spec: string, fromDir: string): string | null {
   if (spec.startsWith('.') || isAbsolute(spec)) {
     const p = resolve(fromDir, spec);
     if (!existsSync(p)) return null;

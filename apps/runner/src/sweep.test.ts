@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
+import { resolvedConfigObject } from './config.js';
 import { loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
+import { trialIdOf } from './trial.js';
 import { cartesian, comparisonSpec, parseAxes, planSweep, pointName, runSweep, toCsv } from './sweep.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'dl-sweep-'));
@@ -117,6 +119,7 @@ describe('diffusionlab sweep (small end-to-end)', () => {
       'sweep.csv',
       'sweep.json',
       'sweep.png',
+      'trials.json',
     ]);
     // The sweep's manifest lists everything it wrote (what --force may replace).
     const manifest = JSON.parse(readFileSync(join(out, '.diffusionlab', 'manifest.json'), 'utf8'));
@@ -181,8 +184,8 @@ describe('diffusionlab sweep (small end-to-end)', () => {
       out,
       jobs: 2,
       print: (l) => lines.push(l),
-      // Workers run the CLI from source through a test-only TypeScript loader (no build needed).
-      worker: { script: join(here, 'bin.ts'), execArgv: ['--import', join(here, '..', 'test-fixtures', 'ts-hooks.mjs')] },
+      // Trial processes run from source through a test-only TypeScript loader (no build needed).
+      worker: { script: join(here, 'trial-child.ts'), execArgv: ['--import', join(here, '..', 'test-fixtures', 'ts-hooks.mjs')] },
     });
     expect(res.failed).toBe(0);
     expect(res.trainings).toBe(2);
@@ -200,5 +203,86 @@ describe('diffusionlab sweep (small end-to-end)', () => {
       [2, 16, true],
       [2, 32, false],
     ]);
+  });
+
+  it('re-running the same sweep skips its complete trials; a half-finished one runs only the rest', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    const out = join(dir, 'sweep');
+    const first = await runSweep(cfg, ['seed=1,2', 'sampler.steps=5,10'], { out, print: () => {} });
+    expect(first.ran).toBe(4);
+    const csv1 = readFileSync(join(out, 'sweep.csv'), 'utf8');
+    const lines: string[] = [];
+    const again = await runSweep(cfg, ['seed=1,2', 'sampler.steps=5,10'], { out, print: (l) => lines.push(l) });
+    expect(again.ran).toBe(0);
+    expect(lines).toContain('sweep: resuming: 4 of 4 trial(s) complete already; running the other 0');
+    expect(readFileSync(join(out, 'sweep.csv'), 'utf8')).toBe(csv1);
+    // Forget one sampling trial and one training (as if the sweep had been killed before them).
+    const record = JSON.parse(readFileSync(join(out, 'trials.json'), 'utf8'));
+    const byName = Object.fromEntries(Object.entries(record.trials as Record<string, { name: string }>).map(([id, t]) => [t.name, id]));
+    delete record.trials[byName['seed-2_sampler.steps-5']];
+    delete record.trials[byName['seed-2_sampler.steps-10']];
+    writeFileSync(join(out, 'trials.json'), JSON.stringify(record));
+    const rest = await runSweep(cfg, ['seed=1,2', 'sampler.steps=5,10'], { out, print: () => {} });
+    expect(rest.ran).toBe(2);
+    // Training and sampling are deterministic: the re-run points give the same numbers.
+    const strip = (rows: Record<string, unknown>[]) => rows.map(({ trainingSeconds: _t, samplingSeconds: _s, ...r }) => r);
+    expect(strip(rest.rows)).toEqual(strip(first.rows));
+    // A trial's id is the hash of its point's resolved config, however the point was reached.
+    const direct = await loadExperiment(cfg, ['sampler.steps=5', 'seed=1']);
+    expect(byName['seed-1_sampler.steps-5']).toBe(trialIdOf(resolvedConfigObject(direct.resolved)));
+    expect(byName['seed-2_sampler.steps-5']).not.toBe(byName['seed-1_sampler.steps-5']);
+    expect(JSON.parse(readFileSync(join(out, 'trials.json'), 'utf8')).planned).toHaveLength(4);
+  });
+
+  it('a trial that always fails is recorded with its error after the configured attempts, and the rest complete', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    const out = join(dir, 'sweep');
+    // A learning rate of 1e6 diverges: the run stops on a non-finite loss, every time.
+    const lines: string[] = [];
+    const res = await runSweep(cfg, ['training.learningRate=0.001,1000000'], { out, launcherOptions: { jobs: 1, attempts: 2 }, print: (l) => lines.push(l) });
+    expect(res.failed).toBe(1);
+    const bad = res.rows.find((r) => r['training.learningRate'] === 1000000) as Record<string, unknown>;
+    expect(bad.status).toBe('failed');
+    expect(bad.attempts).toBe(2);
+    expect(String(bad.error)).toMatch(/loss|NaN|finite|diverg/i);
+    expect(lines.filter((l) => /failed \(attempt \d of 2\)/.test(l))).toHaveLength(2);
+    const csv = readFileSync(join(out, 'sweep.csv'), 'utf8');
+    expect(csv).toContain('failed');
+    expect(res.rows.find((r) => r['training.learningRate'] === 0.001)?.status).toBe('complete');
+  });
+
+  it('an unknown launcher or launcher option is a clear error naming the flag', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    await expect(runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcher: 'nope-launcher', print: () => {} })).rejects.toThrow(/--launcher: unknown launcher "nope-launcher"/);
+    await expect(runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcherOptions: { redis: 'redis://x' }, print: () => {} })).rejects.toThrow(/--redis: is not an option of the local launcher/);
+    expect(existsSync(join(dir, 's'))).toBe(false);
+  });
+
+  it('random search draws reproducible points, runs each once, and plots each metric against each swept key', async () => {
+    const dir = tmp();
+    const cfg = writeConfig(dir);
+    const out = join(dir, 'sweep');
+    const args = ['training.learningRate=loguniform(1e-4,1e-2)', 'sampler.use=choice(ddpm,ddim)', 'sampler.steps=10'];
+    const res = await runSweep(cfg, args, { out, trials: 3, searchSeed: 5, print: () => {} });
+    expect(res.rows).toHaveLength(3);
+    expect(res.failed).toBe(0);
+    const lrs = res.rows.map((r) => r['training.learningRate'] as number);
+    for (const lr of lrs) expect(lr >= 1e-4 && lr <= 1e-2).toBe(true);
+    expect(new Set(lrs).size).toBe(3);
+    for (const r of res.rows) expect(['ddpm', 'ddim']).toContain(r['sampler.use']);
+    // The run's config holds the value drawn, exactly as the row shows it.
+    const point = join(out, res.rows[0].point as string);
+    expect(readFileSync(join(point, 'config.yaml'), 'utf8')).toContain(`learningRate: ${lrs[0]}`);
+    expect(readFileSync(join(out, 'sweep.png')).subarray(1, 4).toString()).toBe('PNG');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('training.learningRate = loguniform(0.0001, 0.01)');
+    expect(JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')).search).toEqual({ trials: 3, seed: 5 });
+    // The same command draws the same points, so it resumes (nothing to run).
+    const again = await runSweep(cfg, args, { out, trials: 3, searchSeed: 5, print: () => {} });
+    expect(again.ran).toBe(0);
+    expect(again.rows.map((r) => r['training.learningRate'])).toEqual(lrs);
+    await expect(main(['sweep', cfg, 'training.learningRate=loguniform(1e-4,1e-2)', '--out', join(dir, 'x')])).rejects.toThrow(/say how many points to draw with --trials N/);
   });
 });

@@ -4,31 +4,38 @@
  * sampler, evaluation or reporter settings share one trained model: it is trained once and the other
  * points sample from its checkpoint, so a sampler sweep costs one training.
  */
-import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { ConfigError, DiffusionLabError, type TrainAccelerator } from '@diffusionlab/core';
-import { isDiffusionLabError } from '@diffusionlab/core';
-import { escapeHtml, type FigureSpec, formatNumber, renderPng } from '@diffusionlab/reporters';
-import { nfeAxis } from './nfe-axis.js';
+import { join, resolve } from 'node:path';
+import { ConfigError, DiffusionLabError, type LaunchContext, type TrainAccelerator, type Trial } from '@diffusionlab/core';
+import { isConfigError, isDiffusionLabError } from '@diffusionlab/core';
+import { unpackDir } from '@diffusionlab/launchers';
+import { comparisonSpec, formatTable, keyScatterSpec, renderPng, renderSweepHtml, toCsv } from '@diffusionlab/reporters';
 import { parseOverrides, resolvedConfigObject } from './config.js';
-import { csvCell } from './csv-cell.js';
 import { writeFileAtomic, writeJsonAtomic } from './files.js';
 import { type LoadedExperiment, loadExperiment } from './load.js';
-import { runExperiment, withSummaryReporter } from './run.js';
-import { closeOutputDir, openOutputDir, recordOutput } from './run-dir.js';
-import { readRunDirectory, sampleFromRun } from './sample.js';
-import { isConfigError } from '@diffusionlab/core';
 import { checkSampler, createPlugin } from './experiment.js';
 import { timestamp } from './timestamp.js';
+import { chooseLauncher } from './launchers.js';
+import { type Distribution, describeDistribution, drawTrials, parseDistribution } from './search.js';
+import { closeOutputDir, openOutputDir, recordOutput, removeOwnEntries } from './run-dir.js';
+import { type TrialPayload, type TrialProcess, trialExecutor, trialIdOf } from './trial.js';
 
 type Json = Record<string, unknown>;
 
-/** One sweep axis: a config key and the raw text of each value (as typed on the command line). */
+/** One sweep axis: a config key and the raw text of each value (as typed on the command line, or drawn). */
 export interface SweepAxis {
   key: string;
   values: string[];
+  /** A random-search axis: the distribution its values are drawn from. */
+  dist?: Distribution;
+  /** How the report lists a random axis (its distribution). */
+  label?: string;
+}
+
+/** Random search settings: `--trials N` draws of every random axis from a generator seeded by `--seed`. */
+export interface SearchOptions {
+  trials?: number;
+  seed?: number;
 }
 
 /** One point of the product, validated, with where it runs and which point trains its model. */
@@ -49,17 +56,29 @@ export interface SweepPoint {
 /** One row of sweep.csv / sweep.json. */
 export type SweepRow = Record<string, unknown>;
 
+// The tables and figures are rendered by @diffusionlab/reporters; re-exported here so the runner's
+// library API (which has offered them since the first sweep) keeps them.
+export { comparisonSpec, formatTable, metricNames, renderSweepHtml, toCsv } from '@diffusionlab/reporters';
+
 /** How the CLI (or a test) runs a sweep. */
 export interface SweepOptions {
   out?: string;
   force?: boolean;
-  /** Trainings run in this many parallel worker processes (1: in this process). */
+  /** Trainings run in this many parallel worker processes (1: in this process); the `local` launcher's `jobs`. */
   jobs?: number;
+  /** The launcher: a built-in name (`local`, the default) or a package exporting `launchers`. */
+  launcher?: string;
+  /** The launcher's options (`{ jobs, attempts }` for local); default `{ jobs }` for local. */
+  launcherOptions?: Record<string, unknown>;
   print?: (line: string) => void;
   cwd?: string;
   accelerator?: TrainAccelerator;
-  /** The CLI entry forked for `--jobs` > 1; default the built `bin.js` beside this module. */
-  worker?: { script: string; execArgv?: string[] };
+  /** Random search: how many points to draw (`--trials`); required when an axis is a distribution. */
+  trials?: number;
+  /** Random search: the seed of the draws (`--seed`, default 0); the same seed draws the same points. */
+  searchSeed?: number;
+  /** The entry forked for an isolated trial (`--jobs` > 1); default the built `trial-child.js` beside this module. */
+  worker?: TrialProcess;
 }
 
 /** What a sweep returns: its folder and one row per point. */
@@ -69,15 +88,20 @@ export interface SweepResult {
   /** Number of distinct models trained. */
   trainings: number;
   failed: number;
+  /** Trials run by this call (a resumed sweep skips the ones complete before). */
+  ran: number;
 }
 
 /** Splits `key=a,b,c` into an axis, with the same rules as {@link parseOverrides} (which validates it). */
 export function parseAxes(args: readonly string[]): SweepAxis[] {
-  parseOverrides(args, true);
-  const axes = args.map((arg) => {
+  const axes = args.map((arg): SweepAxis => {
     const eq = arg.indexOf('=');
-    const key = arg.slice(0, eq).trim();
+    const key = arg.slice(0, Math.max(eq, 0)).trim();
     const raw = arg.slice(eq + 1);
+    const dist = eq > 0 ? parseDistribution(key, raw) : null;
+    // The key is checked like any override's; a distribution's commas are not a list.
+    parseOverrides([dist ? `${key}=0` : arg], true);
+    if (dist) return { key, values: [], dist, label: describeDistribution(dist) };
     const isFlow = raw.trim().startsWith('[') || raw.trim().startsWith('{');
     return { key, values: (!isFlow && raw.includes(',') ? raw.split(',') : [raw]).map((v) => v.trim()) };
   });
@@ -87,6 +111,43 @@ export function parseAxes(args: readonly string[]): SweepAxis[] {
     seen.add(a.key);
   }
   return axes;
+}
+
+/**
+ * The points of a sweep, as one value per axis: the grid's cartesian product, crossed with
+ * `--trials` draws of the random axes (whose `values` become the distinct values drawn).
+ */
+export function expandAxes(axes: SweepAxis[], search: SearchOptions = {}): string[][] {
+  const random = axes.filter((a) => a.dist);
+  if (search.trials !== undefined && (!Number.isInteger(search.trials) || search.trials < 1)) {
+    throw new ConfigError({ path: '--trials', message: `must be a positive integer, got ${search.trials}` });
+  }
+  if (search.seed !== undefined && !Number.isInteger(search.seed)) throw new ConfigError({ path: '--seed', message: `must be an integer, got ${search.seed}` });
+  if (random.length > 0 && search.trials === undefined) {
+    throw new ConfigError(
+      { path: random[0].key, message: `${random[0].label} is a random axis; say how many points to draw with --trials N` },
+      { hint: `e.g. diffusionlab sweep <config> ${random[0].key}=${random[0].label?.replace(/ /g, '')} --trials 20 --seed 0` },
+    );
+  }
+  if (random.length === 0 && search.trials !== undefined) {
+    throw new ConfigError(
+      { path: '--trials', message: 'draws random points, but no axis is a distribution' },
+      { hint: 'write an axis as uniform(a,b), loguniform(a,b), int(a,b) or choice(a,b,…), e.g. training.learningRate=loguniform(1e-4,1e-2); a key=a,b list is a grid' },
+    );
+  }
+  if (random.length === 0) return cartesian(axes);
+  const draws = drawTrials(random.map((a) => a.dist as Distribution), search.trials as number, search.seed ?? 0);
+  random.forEach((a, j) => {
+    a.values = [...new Set(draws.map((d) => d[j]))];
+  });
+  const grid = cartesian(axes.filter((a) => !a.dist));
+  return grid.flatMap((g) =>
+    draws.map((d) => {
+      let gi = 0;
+      let di = 0;
+      return axes.map((a) => (a.dist ? d[di++] : g[gi++]));
+    }),
+  );
 }
 
 /** Every combination of axis values, the first axis varying slowest. */
@@ -131,9 +192,15 @@ async function checkSteps(loaded: LoadedExperiment, overrides: readonly string[]
 }
 
 /** Validates every point before any work; a bad value names the point and the key. */
-export async function planSweep(configPath: string, args: readonly string[], sweepDir: string | ((firstName: string) => string), cwd: string): Promise<{ axes: SweepAxis[]; points: SweepPoint[]; sweepDir: string }> {
+export async function planSweep(
+  configPath: string,
+  args: readonly string[],
+  sweepDir: string | ((firstName: string) => string),
+  cwd: string,
+  search: SearchOptions = {},
+): Promise<{ axes: SweepAxis[]; points: SweepPoint[]; sweepDir: string }> {
   const axes = parseAxes(args);
-  const combos = cartesian(axes);
+  const combos = expandAxes(axes, search);
   const points: SweepPoint[] = [];
   const trainers = new Map<string, number>();
   const names = new Set<string>();
@@ -166,44 +233,6 @@ export async function planSweep(configPath: string, args: readonly string[], swe
   return { axes, points, sweepDir: root as string };
 }
 
-/** The default worker: the built CLI entry (dist/bin.js) beside this module. */
-function defaultWorker(): { script: string; execArgv?: string[] } {
-  const here = dirname(fileURLToPath(import.meta.url));
-  for (const p of [join(here, 'bin.js'), join(here, '..', 'dist', 'bin.js')]) if (existsSync(p)) return { script: p };
-  throw new DiffusionLabError('--jobs needs the built CLI (dist/bin.js) to start worker processes', { hint: 'build it with `pnpm --filter diffusionlab build`, or use --jobs 1' });
-}
-
-/** Runs `diffusionlab run` in a child process; resolves with its exit code and last error line. */
-function runWorker(worker: { script: string; execArgv?: string[] }, args: string[], print: (l: string) => void, prefix: string, cwd: string): Promise<{ code: number; error: string }> {
-  return new Promise((resolvePromise) => {
-    const child = fork(worker.script, args, { cwd, execArgv: worker.execArgv ?? [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let errText = '';
-    const lines = (chunk: Buffer, isErr: boolean) => {
-      const text = chunk.toString('utf8');
-      if (isErr) errText += text;
-      for (const l of text.split('\n')) if (l.trim() !== '') print(`${prefix}${l}`);
-    };
-    child.stdout?.on('data', (c: Buffer) => lines(c, false));
-    child.stderr?.on('data', (c: Buffer) => lines(c, true));
-    child.on('error', (e) => {
-      errText += e.message;
-    });
-    child.on('close', (code) => {
-      const errLine = errText.split('\n').find((l) => l.startsWith('error:')) ?? errText.trim().split('\n').pop() ?? '';
-      resolvePromise({ code: code ?? 1, error: errLine.replace(/^error:\s*/, '') });
-    });
-  });
-}
-
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  });
-  await Promise.all(lanes);
-}
-
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** One row from a point's summary: swept values, NFE, every numeric metric and noise floor, timings. */
@@ -223,115 +252,39 @@ export function sweepRow(point: SweepPoint, points: readonly SweepPoint[], summa
   return row;
 }
 
-/** CSV with a header from the union of row keys (first-seen order); values quoted where needed. */
-export function toCsv(rows: readonly SweepRow[]): string {
-  const cols: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const cell = csvCell;
-  return `${[cols.join(','), ...rows.map((r) => cols.map((c) => cell(r[c])).join(','))].join('\n')}\n`;
+/** The record of a sweep's trials (`trials.json`): what a re-run of the same sweep skips. */
+interface TrialRecord {
+  config: string;
+  /** Every trial id of the sweep: a re-run with the same set is the same sweep. */
+  planned: string[];
+  trials: Record<string, { name: string; status: 'complete' | 'failed'; attempts: number; error?: string }>;
 }
 
-/** Metric names (not noise floors) present as numbers in the rows, in first-seen order. */
-export function metricNames(rows: readonly SweepRow[], axes: readonly SweepAxis[]): string[] {
-  const fixed = new Set(['point', 'status', 'model', 'trained', 'nfe', 'steps', 'trainingSeconds', 'samplingSeconds', 'error', ...axes.map((a) => a.key)]);
-  const out: string[] = [];
-  for (const r of rows) for (const [k, v] of Object.entries(r)) if (!fixed.has(k) && !k.endsWith('NoiseFloor') && typeof v === 'number' && !out.includes(k)) out.push(k);
-  return out;
+function readTrialRecord(sweepDir: string): TrialRecord | null {
+  try {
+    const r = JSON.parse(readFileSync(join(sweepDir, TRIALS_FILE), 'utf8')) as TrialRecord;
+    return r && typeof r.trials === 'object' && Array.isArray(r.planned) ? r : null;
+  } catch {
+    return null;
+  }
 }
 
-/**
- * The printed table: swept values, the step count each point ran (when `sampler.steps` is not swept:
- * a sampler's default differs by sampler), NFE, each metric (with its noise floor), training seconds.
- */
-export function formatTable(rows: readonly SweepRow[], axes: readonly SweepAxis[]): string[] {
-  const swept = axes.filter((a) => a.values.length > 1).map((a) => a.key);
-  const showSteps = !swept.includes('sampler.steps') && rows.some((r) => typeof r.steps === 'number');
-  const metrics = metricNames(rows, axes);
-  const head = [...swept, ...(showSteps ? ['steps'] : []), 'NFE', ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)), 'train s', 'model'];
-  const fmt = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : v === undefined ? '-' : String(v));
-  const body = rows.map((r) => [
-    ...swept.map((k) => fmt(r[k])),
-    ...(showSteps ? [fmt(r.steps)] : []),
-    fmt(r.nfe),
-    ...metrics.map((m) => (typeof r[`${m}NoiseFloor`] === 'number' ? `${fmt(r[m])} (${fmt(r[`${m}NoiseFloor`])})` : fmt(r[m]))),
-    fmt(r.trainingSeconds),
-    r.status === 'failed' ? 'FAILED' : r.trained ? 'trained' : `reused ${r.model}`,
-  ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
-}
+const TRIALS_FILE = 'trials.json';
 
 /**
- * The comparison figure: one panel per metric, the metric against NFE when the step count varies
- * (else against the first swept key), one line per combination of the other swept values, and the
- * noise floor dashed.
+ * Writes a trial's output folder that another machine produced and packed, replacing what an earlier
+ * attempt left; a sampling trial's `source` then names its model's folder here, not the worker's copy.
  */
-export function comparisonSpec(rows: readonly SweepRow[], axes: readonly SweepAxis[]): FigureSpec | null {
-  const ok = rows.filter((r) => r.status === 'complete');
-  const metrics = metricNames(ok, axes);
-  if (ok.length === 0 || metrics.length === 0) return null;
-  const swept = axes.filter((a) => a.values.length > 1).map((a) => a.key);
-  const byNfe = new Set(ok.map((r) => r.nfe)).size > 1;
-  const xKey = byNfe || swept.length === 0 ? 'nfe' : swept[0];
-  const seriesKeys = swept.filter((k) => k !== xKey && !(byNfe && /(^|\.)steps$/.test(k)));
-  const values = ok.flatMap((r) =>
-    metrics
-      .filter((m) => typeof r[m] === 'number')
-      .map((m) => ({
-        metric: m,
-        x: xKey === 'nfe' ? r.nfe : String(r[xKey]),
-        value: r[m],
-        floor: typeof r[`${m}NoiseFloor`] === 'number' ? r[`${m}NoiseFloor`] : null,
-        series: seriesKeys.length ? seriesKeys.map((k) => `${k}=${String(r[k])}`).join(' ') : 'all',
-      })),
-  );
-  const x = xKey === 'nfe' ? nfeAxis(ok.map((r) => r.nfe as number)) : { field: 'x', type: 'ordinal', title: xKey };
-  return {
-    title: 'Sweep: metrics (dashed: noise floor)',
-    data: { values },
-    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: metrics } },
-    resolve: { scale: { y: 'independent' } },
-    spec: {
-      width: 260,
-      height: 200,
-      layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color: { field: 'series', type: 'nominal', title: seriesKeys.join(', ') || null } } },
-        {
-          mark: { type: 'line', strokeDash: [4, 3], opacity: 0.6 },
-          encoding: { x, y: { field: 'floor', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } },
-        },
-      ],
-    },
-  } as unknown as FigureSpec;
+function unpackTrialFiles(dir: string, files: Record<string, string>, summary: Json | undefined, modelDir: string | undefined): void {
+  if (existsSync(dir)) removeOwnEntries(dir);
+  unpackDir(dir, files);
+  if (summary && modelDir && typeof summary.source === 'string') {
+    summary.source = modelDir;
+    writeJsonAtomic(join(dir, 'summary.json'), summary);
+  }
 }
 
-/** A self-contained report: the table, the figure (embedded) and the sweep definition. */
-export function renderSweepHtml(args: { title: string; rows: readonly SweepRow[]; axes: readonly SweepAxis[]; png: Uint8Array | null; config: string; trainings: number }): string {
-  const { rows, axes } = args;
-  const cols: string[] = [];
-  for (const r of rows) for (const k of Object.keys(r)) if (!cols.includes(k)) cols.push(k);
-  const cell = (v: unknown) => escapeHtml(typeof v === 'number' ? formatNumber(v) : v === undefined ? '' : String(v));
-  const table = `<table><thead><tr>${cols.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>${rows
-    .map((r) => `<tr>${cols.map((c) => `<td>${cell(r[c])}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
-  const fig = args.png ? `<figure><img alt="sweep comparison" src="data:image/png;base64,${Buffer.from(args.png).toString('base64')}"></figure>` : '';
-  const axesText = axes.map((a) => `${a.key} = ${a.values.join(', ')}`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>${escapeHtml(args.title)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f3f3f3}img{max-width:100%}pre{background:#f7f7f7;padding:1em}</style>
-</head>
-<body>
-<h1>${escapeHtml(args.title)}</h1>
-<p>${rows.length} points from <code>${escapeHtml(args.config)}</code>; ${args.trainings} distinct model(s) trained, the other points sample from a shared checkpoint. Noise floor: the metric between a perfect generator’s draw (rows disjoint from the reference where the data is finite) and the same reference.</p>
-<h2>Axes</h2><pre>${escapeHtml(axesText)}</pre>
-<h2>Results</h2>${table}
-${fig ? `<h2>Comparison</h2>${fig}` : ''}
-</body>
-</html>
-`;
-}
+const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
 /** `diffusionlab sweep <config> key=a,b …`: validates every point, trains once per model, samples the rest, compares. */
 export async function runSweep(configPath: string, args: readonly string[], opts: SweepOptions = {}): Promise<SweepResult> {
@@ -341,76 +294,112 @@ export async function runSweep(configPath: string, args: readonly string[], opts
   if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError({ path: '--jobs', message: `must be a positive integer, got ${jobs}` });
   if (args.length === 0) throw new DiffusionLabError('sweep needs at least one axis key=a,b', { hint: 'diffusionlab sweep examples/seed-1d.yaml sampler.steps=20,50,100' });
   const configAbs = resolve(cwd, configPath);
-  const { axes, points, sweepDir } = await planSweep(configAbs, args, opts.out ? resolve(cwd, opts.out) : (name) => join(cwd, 'sweeps', `${name}-${timestamp()}`), cwd);
-  const title = `diffusionlab sweep: ${points[0].loaded.resolved.experiment.name}`;
-  const worker = jobs > 1 ? (opts.worker ?? defaultWorker()) : undefined;
-
-  // The folder: refuse one that holds an earlier sweep (or run) unless --force (which removes only what diffusionlab wrote); lock it.
-  const held = (entries: readonly string[]) => entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json'].includes(e)) || points.some((p) => entries.includes(p.name));
-  openOutputDir(sweepDir, { force: opts.force ?? false, holds: held, what: 'a sweep or run', print });
-  // Worker processes write the points: the sweep's manifest lists them up front.
-  for (const p of points) recordOutput(p.dir);
-
-  const trainers = points.filter((p) => p.trainer === p.index);
-  print(`sweep: ${points.length} point(s), ${trainers.length} distinct model(s) to train${jobs > 1 ? ` with ${jobs} workers` : ''} → ${sweepDir}`);
-  const summaries = new Map<number, Json>();
-  const errors = new Map<number, string>();
-
-  await pool(trainers, jobs, async (p) => {
-    const prefix = `[${p.name}] `;
-    print(`${prefix}training (${p.overrides.join(' ')})`);
-    try {
-      if (worker) {
-        const { code, error } = await runWorker(worker, ['run', configAbs, ...p.overrides, '--out', p.dir, '--force'], print, prefix, cwd);
-        if (code !== 0) throw new Error(error || `worker exited with code ${code}`);
-        summaries.set(p.index, JSON.parse(readFileSync(join(p.dir, 'summary.json'), 'utf8')));
-      } else {
-        const res = await runExperiment(withSummaryReporter(p.loaded.resolved, p.loaded.registry), {
-          out: p.dir,
-          force: true,
-          print: (l) => print(`${prefix}${l}`),
-          argv: ['run', configAbs, ...p.overrides, '--out', p.dir],
-          overrides: p.overrides,
-          configPath: configAbs,
-          cwd,
-          accelerator: opts.accelerator,
-        });
-        summaries.set(p.index, res.summary);
-      }
-    } catch (e) {
-      errors.set(p.index, (e as Error).message.split('\n')[0]);
-      print(`${prefix}failed: ${(e as Error).message}`);
-    }
+  const launcherName = opts.launcher ?? 'local';
+  const chosen = await chooseLauncher(launcherName, opts.launcherOptions ?? (launcherName === 'local' ? { jobs } : {}), cwd);
+  const { axes, points, sweepDir } = await planSweep(configAbs, args, opts.out ? resolve(cwd, opts.out) : (name) => join(cwd, 'sweeps', `${name}-${timestamp()}`), cwd, {
+    trials: opts.trials,
+    seed: opts.searchSeed,
   });
+  const title = `diffusionlab sweep: ${points[0].loaded.resolved.experiment.name}`;
 
+  // One trial per distinct resolved config: the id is its hash, so a point listed twice runs once.
+  const ids = points.map((p) => trialIdOf(resolvedConfigObject(p.loaded.resolved)));
+  const dirOf = new Map<string, string>();
+  const trials: Trial[] = [];
   for (const p of points) {
-    if (p.trainer === p.index) continue;
-    const prefix = `[${p.name}] `;
-    const trainer = points[p.trainer];
-    if (!summaries.has(trainer.index)) {
-      errors.set(p.index, `its model (${trainer.name}) failed to train`);
-      continue;
-    }
-    try {
-      const res = await sampleFromRun(readRunDirectory(trainer.dir, cwd), p.loaded.raw, {
-        out: p.dir,
-        force: true,
-        // The sweep's own config: its plugins are the user's, loaded already to plan the sweep.
-        trust: true,
-        print: (l) => print(`${prefix}${l}`),
-        argv: ['sweep', configAbs, ...args],
-        overrides: p.overrides,
-        cwd,
-      });
-      summaries.set(p.index, res.summary);
-    } catch (e) {
-      errors.set(p.index, (e as Error).message.split('\n')[0]);
-      print(`${prefix}failed: ${(e as Error).message}`);
-    }
+    const id = ids[p.index];
+    if (dirOf.has(id)) continue;
+    dirOf.set(id, p.dir);
+    const trains = p.trainer === p.index;
+    const payload: TrialPayload = {
+      mode: trains ? 'train' : 'sample',
+      configPath: configAbs,
+      overrides: p.overrides,
+      raw: p.loaded.raw,
+      argv: trains ? ['run', configAbs, ...p.overrides, '--out', p.dir] : ['sweep', configAbs, ...args],
+    };
+    trials.push({ id, name: p.name, modelFrom: trains ? undefined : ids[p.trainer], payload });
   }
 
-  const rows = points.map((p) => sweepRow(p, points, summaries.get(p.index) ?? null, errors.get(p.index)));
-  const spec = comparisonSpec(rows, axes);
+  // The folder: the same sweep again resumes (skips its completed trials); another sweep or run is
+  // refused unless --force (which removes only what diffusionlab wrote); lock it.
+  const previous = readTrialRecord(sweepDir);
+  const sameSweep = previous !== null && previous.planned.length === dirOf.size && previous.planned.every((id) => dirOf.has(id));
+  const resume = sameSweep && !opts.force;
+  const held = (entries: readonly string[]) => entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json', TRIALS_FILE].includes(e)) || points.some((p) => entries.includes(p.name));
+  openOutputDir(sweepDir, { force: opts.force ?? false, resume, holds: held, what: 'a sweep or run', print });
+  // Trials write the points: the sweep's manifest lists them up front.
+  for (const p of points) recordOutput(p.dir);
+  recordOutput(join(sweepDir, TRIALS_FILE));
+
+  const record: TrialRecord = { config: configAbs, planned: [...dirOf.keys()], trials: {} };
+  const summaries = new Map<string, Json>();
+  const errors = new Map<string, string>();
+  const attempts = new Map<string, number>();
+  if (resume && previous) {
+    for (const t of trials) {
+      const r = previous.trials[t.id];
+      if (r?.status !== 'complete') continue;
+      try {
+        summaries.set(t.id, JSON.parse(readFileSync(join(dirOf.get(t.id) as string, 'summary.json'), 'utf8')) as Json);
+        record.trials[t.id] = r;
+      } catch {
+        // Its folder lost the summary: the trial runs again.
+      }
+    }
+  }
+  const todo = trials.filter((t) => !summaries.has(t.id));
+  const saveRecord = () => writeJsonAtomic(join(sweepDir, TRIALS_FILE), record);
+  saveRecord();
+
+  const trainers = points.filter((p) => p.trainer === p.index);
+  const skipped = trials.length - todo.length;
+  print(
+    `sweep: ${points.length} point(s), ${trainers.length} distinct model(s) to train${jobs > 1 && launcherName === 'local' ? ` with ${jobs} workers` : ''}${launcherName !== 'local' ? ` on launcher ${chosen.def.name}` : ''} → ${sweepDir}`,
+  );
+  if (resume) print(`sweep: resuming: ${skipped} of ${trials.length} trial(s) complete already; running the other ${todo.length}`);
+
+  let lastDone = -1;
+  const context: LaunchContext = {
+    sweepDir,
+    trialDir: (id) => dirOf.get(id) ?? join(sweepDir, id),
+    execute: trialExecutor(cwd, { accelerator: opts.accelerator, process: opts.worker }),
+    onResult(r) {
+      const name = trials.find((t) => t.id === r.id)?.name ?? r.id;
+      const modelFrom = trials.find((t) => t.id === r.id)?.modelFrom;
+      if (r.files && r.status === 'complete') unpackTrialFiles(dirOf.get(r.id) ?? join(sweepDir, r.id), r.files, r.summary, modelFrom === undefined ? undefined : dirOf.get(modelFrom));
+      attempts.set(r.id, r.attempts);
+      if (r.status === 'complete' && r.summary) summaries.set(r.id, r.summary);
+      else errors.set(r.id, r.error ?? 'failed');
+      record.trials[r.id] = { name, status: r.status, attempts: r.attempts, ...(r.error ? { error: r.error } : {}) };
+      saveRecord();
+    },
+    onProgress(p) {
+      if (p.done === lastDone || todo.length < 2) return;
+      lastDone = p.done;
+      const eta = p.etaSeconds === undefined || p.done === p.total ? '' : `, ETA ${clock(p.etaSeconds)}`;
+      print(`sweep: ${p.done}/${p.total} done, ${p.running} running, ${p.failed} failed${eta}`);
+    },
+    print,
+  };
+  const launcher = await chosen.def.create(chosen.options);
+  try {
+    if (todo.length > 0) await launcher.launch(todo, context);
+  } finally {
+    await launcher.close?.();
+  }
+
+  const rows = points.map((p) => {
+    const id = ids[p.index];
+    const row = sweepRow(p, points, summaries.get(id) ?? null, summaries.has(id) ? undefined : (errors.get(id) ?? 'not run'));
+    if (!summaries.has(id)) row.attempts = attempts.get(id) ?? 0;
+    return row;
+  });
+  const failed = rows.filter((r) => r.status === 'failed').length;
+  // A random search has no grid to draw lines along: each metric against each swept key instead.
+  const random = axes.filter((a) => a.dist);
+  const scales = Object.fromEntries(random.map((a) => [a.key, a.dist?.kind === 'loguniform' ? 'log' : a.dist?.kind === 'choice' ? 'nominal' : 'linear'] as const));
+  const spec = random.length > 0 ? keyScatterSpec(rows, axes, scales) : comparisonSpec(rows, axes);
   let png: Uint8Array | null = null;
   if (spec) {
     try {
@@ -431,6 +420,8 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     axes,
     trainings: trainers.length,
     jobs,
+    launcher: chosen.def.name,
+    ...(random.length > 0 ? { search: { trials: opts.trials, seed: opts.searchSeed ?? 0 } } : {}),
     finishedAt: new Date().toISOString(),
     points: rows,
   });
@@ -438,5 +429,5 @@ export async function runSweep(configPath: string, args: readonly string[], opts
   print('');
   for (const l of formatTable(rows, axes)) print(l);
   print(`\nSweep directory: ${sweepDir}`);
-  return { sweepDir, rows, trainings: trainers.length, failed: errors.size };
+  return { sweepDir, rows, trainings: trainers.length, failed, ran: todo.length };
 }

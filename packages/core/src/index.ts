@@ -9,6 +9,7 @@ export * from './backend.js';
 export * from './errors.js';
 export * from './factory.js';
 export * from './gradients.js';
+export * from './launcher.js';
 export * from './loss-weighting.js';
 export * from './lr.js';
 export * from './npy.js';

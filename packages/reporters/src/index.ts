@@ -19,18 +19,22 @@ import { trajectoryReporter } from './trajectory.js';
 export * from './index.browser.js';
 export * from './console.js';
 export * from './csv.js';
+export * from './csv-cell.js';
 export * from './files.js';
 export * from './histogram.js';
 export * from './html.js';
 export * from './image-grid.js';
 export * from './jsonl.js';
 export * from './loss.js';
+export * from './nfe-axis.js';
 export * from './png.js';
 export * from './render.js';
 export * from './scatter.js';
 export * from './schedule.js';
 export * from './stream.js';
 export * from './summary.js';
+export * from './sweep-figure.js';
+export * from './sweep-table.js';
 export * from './trajectory.js';
 
 /** Every reporter plugin in this package; `html` is last so it can embed the figures the others write. */

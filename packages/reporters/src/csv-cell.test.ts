@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { csvCell } from './csv-cell.js';
-import { toCsv } from './sweep.js';
+import { toCsv } from './sweep-table.js';
 
 describe('csvCell', () => {
   it('defuses text a spreadsheet would run as a formula', () => {
