@@ -38,7 +38,7 @@ export async function smoke(m) {
   const short = instantiate(m.schedules.linearSchedule, { timesteps: 20 });
   const mlp = await instantiate(m.denoisers.seedMlpDenoiser, { hidden: 16 }).build({ ...ctx, schedule: short, rng: new Rng(7) });
   const viaTfjs = (await generateSamples({ model: mlp, sampler, schedule: short, predictionType: 'epsilon', shape: [1], n: 64, steps: 20, rng: new Rng(8) })).samples;
-  const viaWasm = m.kernels.sampleDdpmFused({ description: mlp.describePlainMlp(), schedule: short, n: 64, rng: new Rng(8) });
+  const viaWasm = m.kernels.sampleDdpmFused({ description: mlp.describe(), schedule: short, n: 64, rng: new Rng(8) });
   mlp.dispose();
 
   // Training needs tfjs's gradients. In Node core loads a vendored bundle of them; in a page that
