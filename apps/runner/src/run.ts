@@ -11,6 +11,7 @@ import {
   type DatasetInfo,
   type DenoiserModel,
   encodeNpy,
+  type NoiseSchedule,
   generateSamples,
   type PluginContext,
   type PluginKind,
@@ -20,6 +21,7 @@ import {
   type ScheduleDiagnostics,
   type TrainAccelerator,
   type TrainingSet,
+  type TrainState,
   train,
   trainingLength,
 } from '@diffusionlab/core';
@@ -344,52 +346,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       training = { ...recorded, resumedFromStep: length.steps };
     } else if (denoiser.trainable) {
       const resumeFrom = resumeState?.kind === 'train' ? resumeState.state : undefined;
-      if (resumeFrom) {
-        // Epochs after the checkpoint are trained again: cut the logs back so none appears twice.
-        truncateEpochLog(metricsPath, resumeFrom.epoch);
-        truncateEpochLog(lossPath, resumeFrom.epoch);
-        if (existsSync(lossPath)) resumeFrom.lossHistory = readLossLog(lossPath, resumeFrom.epoch);
-      }
-      const metricsLog = new EpochLog(metricsPath, resumeFrom !== undefined);
-      logs.push(metricsLog);
-      const lossLog = new EpochLog(lossPath, resumeFrom !== undefined);
-      logs.push(lossLog);
-      const yieldForSignals = eventLoopYielder();
-      const result = await train({
-        model,
-        trainingSet,
-        shape: dataset.shape,
-        schedule,
-        config: exp.training,
-        rng: rng.fork('train'),
-        accelerator: exp.training.accelerate ? opts.accelerator : undefined,
-        resumeFrom,
-        onCheckpoint: async (state) => {
-          // The model's variables hold the weights to sample from (EMA when enabled) during this call.
-          saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: state.step, final: false }, encodeTrainState(state));
-          recorder.checkpoint = { step: state.step, epoch: state.epoch, final: false };
-        },
-        backend: built.backend.name,
-        onProgress: (e) => built.reporters.progress(e),
-        onEpochEnd: async (e) => {
-          lossLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss });
-          if (e.logged) metricsLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss, lr: e.learningRate, seconds: +e.elapsedSeconds.toFixed(3) });
-          await built.reporters.emit('onEpochEnd', e);
-          await yieldForSignals();
-        },
-      });
-      for (const epochLog of logs.splice(0)) epochLog.close();
-      lossHistory = result.lossHistory;
-      training = {
-        steps: result.steps,
-        epochs: result.epochs,
-        seconds: result.seconds,
-        stepsPerSecond: result.stepsPerSecond,
-        finalLoss: result.finalLoss,
-        path: result.path,
-        ...(result.resumedFromStep > 0 ? { resumedFromStep: result.resumedFromStep } : {}),
-        ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
-      };
+      ({ training, lossHistory } = await trainWithLogs({ exp, opts, built, model, trainingSet, shape: dataset.shape, schedule, rng, runDir, meta, recorder, resumeFrom, logs }));
     }
     if (resumeState?.kind !== 'sample') {
       // The training record rides along, so a run that dies after this point resumes with a complete summary.
@@ -420,4 +377,78 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
     stopHandlingSignals();
     closeOutputDir(runDir);
   }
+}
+
+/** What {@link trainWithLogs} needs: the run's pieces, its failure recorder, and the list of open epoch logs the caller closes on failure. */
+interface TrainWithLogsArgs {
+  exp: ResolvedExperiment['experiment'];
+  opts: RunOptions;
+  built: Built;
+  model: DenoiserModel;
+  trainingSet: TrainingSet;
+  shape: readonly number[];
+  schedule: NoiseSchedule;
+  rng: Rng;
+  runDir: string;
+  meta: Record<string, unknown>;
+  recorder: FailureRecorder;
+  resumeFrom: TrainState | undefined;
+  logs: EpochLog[];
+}
+
+/**
+ * Trains with the run's epoch logs (cut back to the checkpoint on resume, so no epoch appears
+ * twice) and checkpoints, yielding between epochs so SIGINT/SIGTERM land between steps; returns
+ * the summary's training record and the loss history.
+ */
+async function trainWithLogs(a: TrainWithLogsArgs): Promise<{ training: Record<string, unknown>; lossHistory: { epoch: number; step: number; loss: number }[] }> {
+  const { exp, opts, built, model, runDir, meta, recorder, resumeFrom, logs } = a;
+  const metricsPath = join(runDir, METRICS_LOG);
+  const lossPath = join(runDir, LOSS_LOG);
+  if (resumeFrom) {
+    // Epochs after the checkpoint are trained again: cut the logs back so none appears twice.
+    truncateEpochLog(metricsPath, resumeFrom.epoch);
+    truncateEpochLog(lossPath, resumeFrom.epoch);
+    if (existsSync(lossPath)) resumeFrom.lossHistory = readLossLog(lossPath, resumeFrom.epoch);
+  }
+  const metricsLog = new EpochLog(metricsPath, resumeFrom !== undefined);
+  logs.push(metricsLog);
+  const lossLog = new EpochLog(lossPath, resumeFrom !== undefined);
+  logs.push(lossLog);
+  const yieldForSignals = eventLoopYielder();
+  const result = await train({
+    model,
+    trainingSet: a.trainingSet,
+    shape: a.shape,
+    schedule: a.schedule,
+    config: exp.training,
+    rng: a.rng.fork('train'),
+    accelerator: exp.training.accelerate ? opts.accelerator : undefined,
+    resumeFrom,
+    onCheckpoint: async (state) => {
+      // The model's variables hold the weights to sample from (EMA when enabled) during this call.
+      saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: state.step, final: false }, encodeTrainState(state));
+      recorder.checkpoint = { step: state.step, epoch: state.epoch, final: false };
+    },
+    backend: built.backend.name,
+    onProgress: (e) => built.reporters.progress(e),
+    onEpochEnd: async (e) => {
+      lossLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss });
+      if (e.logged) metricsLog.append({ epoch: e.epoch, step: e.step, loss: e.meanLoss, lr: e.learningRate, seconds: +e.elapsedSeconds.toFixed(3) });
+      await built.reporters.emit('onEpochEnd', e);
+      await yieldForSignals();
+    },
+  });
+  for (const epochLog of logs.splice(0)) epochLog.close();
+  const training = {
+    steps: result.steps,
+    epochs: result.epochs,
+    seconds: result.seconds,
+    stepsPerSecond: result.stepsPerSecond,
+    finalLoss: result.finalLoss,
+    path: result.path,
+    ...(result.resumedFromStep > 0 ? { resumedFromStep: result.resumedFromStep } : {}),
+    ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
+  };
+  return { training, lossHistory: result.lossHistory };
 }
