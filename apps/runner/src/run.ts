@@ -38,6 +38,7 @@ import { planResume, type ResumePlan, type RunLength, resumeModel } from './resu
 import { closeOutputDir, recordOutput } from './run-dir.js';
 import { announceRun, prepareRunDir } from './run-start.js';
 import { checkDivergence, type Divergence } from './divergence.js';
+import { savedConfigWithCurrentDefaults } from './saved-config.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import { WarningLog } from './warnings.js';
 
@@ -75,13 +76,14 @@ export interface RunResult {
  * Checks that `out` holds an unfinished run of this very config with a resumable checkpoint, and
  * says how it resumes ({@link planResume}).
  */
-export function checkResumable(resolvedConfig: Record<string, unknown>, out: string | undefined, cwd: string, length: RunLength): ResumePlan {
+export function checkResumable(resolvedConfig: Record<string, unknown>, out: string | undefined, cwd: string, length: RunLength, r?: ResolvedExperiment): ResumePlan {
   if (!out) throw new ConfigError({ path: '--resume', message: 'needs --out DIR: the run directory to continue' });
   const dir = resolve(cwd, out);
   const cfgPath = join(dir, 'config.yaml');
   if (!existsSync(cfgPath)) throw new ConfigError({ path: '--out', message: `${dir} is not a run directory (no config.yaml), so there is nothing to resume` });
   const saved = YAML.parse(readFileSync(cfgPath, 'utf8'));
-  const diffs = diffKeys(saved, resolvedConfig);
+  // Read through today's schemas when the plugins are known, so a key a newer version added is not a difference.
+  const diffs = diffKeys(r ? savedConfigWithCurrentDefaults(saved, r) : saved, resolvedConfig);
   if (diffs.length > 0) {
     throw new ConfigError({ path: diffs[0], message: `differs from the run being resumed (${diffs.join(', ')}); resume with the same config and overrides` });
   }
@@ -297,7 +299,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const resolvedConfig = resolvedConfigObject(r);
   const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
   const runLength: RunLength = { ...length, perEpoch: batchesPerEpoch(trainingSet.count, exp.training.batchSize), checkpointEvery: exp.training.checkpointEvery };
-  const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd, runLength) : null;
+  const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd, runLength, r) : null;
   const buildCtx = denoiserBuildContext(r, plugins, rng, trainingSet);
   // A resumed run's model is built before the run directory is touched, so a checkpoint that does not fit it is refused with the directory as it was.
   const resumedModel = resumeState ? await resumeModel(resumeState, denoiser, buildCtx, exp.training.emaDecay !== undefined, resolve(cwd, opts.out as string)) : null;
