@@ -10,6 +10,7 @@ export {
   checkSamplerDeterminism,
   checkSamplerDistribution,
   checkSamplerRun,
+  checkSamplerDeclarations,
   checkSamplerTimesteps,
   conformanceSchedule,
   distributionTolerance,

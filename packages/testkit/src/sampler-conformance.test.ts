@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
 import { activateBackendBeforeAll } from './backend.js';
 import {
+  checkSamplerDeclarations,
   checkSamplerDeterminism,
   checkSamplerDistribution,
   checkSamplerRun,
@@ -137,6 +138,17 @@ describe('sampler checks fail on the fault they target', () => {
   });
   it('a biased sampler (mean off by 0.2, > 5 standard errors of 0.7/√1000)', async () => {
     await expect(checkSamplerDistribution(makeDdpm({ shift: 0.2 }), setting, { n: 500 })).rejects.toThrow(/sample mean/);
+  });
+  it('a check that refuses the setting it samples with, and a declared loop that is not its own', () => {
+    const schedule = conformanceSchedule();
+    const T = schedule.numTrainTimesteps;
+    const refusing: Sampler = { ...makeDdpm(), check: () => { throw new Error('steps too many'); } };
+    expect(() => checkSamplerDeclarations(refusing, schedule)).toThrow(/check\(schedule\) refused a setting it samples with: steps too many/);
+    const alg2 = (timesteps: number[]) => ({ kind: 'ddpm-ancestral' as const, timesteps, variance: 'fixed-small' as const });
+    const lying: Sampler = { ...makeDdpm(), describeLoop: () => alg2(Array.from({ length: T }, (_, i) => T - 1 - i).slice(1)) };
+    expect(() => checkSamplerDeclarations(lying, schedule, T)).toThrow(/describeLoop declares timesteps .* but timesteps\(\) visits/);
+    const honest: Sampler = { ...makeDdpm(), check: () => {}, describeLoop: (sch, steps) => alg2(makeDdpm().timesteps(sch, steps ?? 1000)) };
+    expect(() => checkSamplerDeclarations(honest, schedule, T)).not.toThrow();
   });
   it('the exact sampler passes these same checks, leaving no tensors behind', async () => {
     const before = tf.memory().numTensors;

@@ -150,6 +150,26 @@ export function checkSamplerTimesteps(sampler: Sampler, schedule: NoiseSchedule,
   });
 }
 
+/**
+ * Checks what a sampler declares to the runner: its `check` accepts a setting it samples with (the
+ * runner calls it before any work, so a wrong refusal stops every run), and a `describeLoop`
+ * declaration visits exactly its own timesteps (accelerators replace the whole loop on it).
+ */
+export function checkSamplerDeclarations(sampler: Sampler, schedule: NoiseSchedule, steps?: number): void {
+  try {
+    sampler.check?.(schedule);
+  } catch (e) {
+    fail(sampler, `check(schedule) refused a setting it samples with: ${(e as Error).message}`);
+  }
+  const declared = sampler.describeLoop?.(schedule, steps) ?? null;
+  if (declared === null) return;
+  const own = sampler.timesteps(schedule, steps ?? sampler.defaultStepsFor?.(schedule) ?? sampler.defaultSteps);
+  const listed = [...declared.timesteps];
+  if (listed.length !== own.length || listed.some((t, i) => t !== own[i])) {
+    fail(sampler, `describeLoop declares timesteps [${listed.slice(0, 5).join(', ')}…] (${listed.length}) but timesteps() visits [${own.slice(0, 5).join(', ')}…] (${own.length})`);
+  }
+}
+
 function firstDifference(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return 0;
   for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
@@ -241,6 +261,10 @@ export function samplerConformance(plugin: SamplerPlugin, options: SamplerConfor
         expect(sampler.name).toBe(plugin.name);
         expect(Number.isInteger(sampler.defaultSteps) && sampler.defaultSteps > 0).toBe(true);
         checkSamplerTimesteps(sampler, schedule, options.steps ?? sampler.defaultSteps);
+      });
+      it(`${label}: its check accepts this setting, and a declared reverse loop is its own`, async () => {
+        const { sampler } = await make();
+        checkSamplerDeclarations(sampler, schedule, options.steps);
       });
       it(`${label}: output shape, finite values, nfe, onStep, no tensor leak`, async () => {
         const { sampler, setting } = await make();
