@@ -1,0 +1,56 @@
+// The worker's engine in Node: the seed setup trains on the fused path, samples with another sampler
+// without retraining, scores with W1 exactly as the sorted-sample formula gives it, stops on request
+// keeping its weights, and leaks no tensors.
+import { useBackend } from '@diffusionlab/core';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Session, StopTraining } from './session.js';
+import { SEED_SETUP } from './setup.js';
+
+/** W₁ between equal-size 1-D samples: mean |x₍ᵢ₎ − y₍ᵢ₎| over the sorted values (Villani 2003, Rem. 2.19). */
+function w1Sorted(a: Float32Array, b: Float32Array): number {
+  const x = Array.from(a).sort((p, q) => p - q);
+  const y = Array.from(b).sort((p, q) => p - q);
+  return x.reduce((s, v, i) => s + Math.abs(v - y[i]), 0) / x.length;
+}
+
+beforeAll(async () => {
+  await useBackend('cpu');
+});
+
+describe('Session', () => {
+  it('trains the seed setup on the fused path, resamples with another sampler, and scores W1 with its floor', async () => {
+    const before = tf.memory().numTensors;
+    const session = await Session.create({ ...SEED_SETUP, training: { ...SEED_SETUP.training, epochs: 200 } });
+    const refreshed: number[] = [];
+    const report = await session.train({ refreshEvery: 50, onSamples: (r) => refreshed.push(r.samples.length) });
+    expect(report.path).toMatch(/^fused:/);
+    expect(report.steps).toBe(200 * 32);
+    expect(refreshed).toEqual([500, 500, 500]);
+    const ddpm = await session.sample();
+    expect(ddpm.samples.length).toBe(1000);
+    expect(ddpm.metric).toBeCloseTo(w1Sorted(ddpm.samples, ddpm.reference), 6);
+    expect(ddpm.noiseFloor).toBeLessThan(ddpm.metric);
+    // Another sampler and step count, same weights: no retraining, a different trajectory.
+    const ddim = await session.sample({ sampler: { use: 'ddim', options: { steps: 20 } } });
+    expect(ddim.nfe).toBe(20);
+    expect(ddim.samples).not.toEqual(ddpm.samples);
+    console.log(`node: ${report.stepsPerSecond.toFixed(0)} steps/s on ${report.path}; W1 ddpm ${ddpm.metric.toFixed(4)} ddim ${ddim.metric.toFixed(4)} floor ${ddpm.noiseFloor.toFixed(4)}`);
+    session.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('stops when the gate throws, keeping the weights trained so far', async () => {
+    const session = await Session.create({ ...SEED_SETUP, training: { ...SEED_SETUP.training, epochs: 100 } });
+    let epochs = 0;
+    const report = await session.train({
+      gate: async () => {
+        if (++epochs === 3) throw new StopTraining();
+      },
+    });
+    expect(report).toMatchObject({ stopped: true, steps: 3 * 32 });
+    const after = await session.sample({ n: 200 });
+    expect(after.samples.every(Number.isFinite)).toBe(true);
+    session.dispose();
+  });
+});
