@@ -95,7 +95,7 @@ function renderSlot(kind: SlotKind): void {
   error.className = 'error';
   const validate = () => {
     const parsed = plugin.options.safeParse(setup[kind].options);
-    error.textContent = parsed.success ? '' : parsed.error.issues.map((i) => `${kind}.${i.path.join('.')}: ${i.message}`).join('; ');
+    error.textContent = parsed.success ? '' : parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${kind}.${i.path.join('.')}: ${i.message}`).join('; ');
     refreshYaml();
   };
   const fields = document.createElement('div');
