@@ -27,15 +27,15 @@ const tick = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !==
 /** Draws text labels for the x range and y range in the margins. */
 function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, number], y: [number, number], title: string): void {
   g.strokeStyle = '#bbb';
-  g.strokeRect(40, 8, w - 48, h - 30);
+  g.strokeRect(40, 8, w - 48, h - 44);
   g.fillStyle = '#444';
-  g.fillText(tick(x[0]), 40, h - 8);
+  g.fillText(tick(x[0]), 40, h - 22);
   g.textAlign = 'right';
-  g.fillText(tick(x[1]), w - 8, h - 8);
+  g.fillText(tick(x[1]), w - 8, h - 22);
   g.fillText(tick(y[1]), 37, 18);
-  g.fillText(tick(y[0]), 37, h - 24);
+  g.fillText(tick(y[0]), 37, h - 38);
   g.textAlign = 'center';
-  g.fillText(title, w / 2, h - 8);
+  g.fillText(title, w / 2, h - 6);
   g.textAlign = 'left';
 }
 
@@ -56,7 +56,7 @@ export function drawLoss(canvas: HTMLCanvasElement, points: readonly { step: num
   g.beginPath();
   finite.forEach((p, i) => {
     const px = 40 + ((w - 48) * p.step) / Math.max(1, totalSteps);
-    const py = 8 + (h - 30) * (1 - (logs[i] - lo) / (hi - lo));
+    const py = 8 + (h - 44) * (1 - (logs[i] - lo) / (hi - lo));
     if (i === 0) g.moveTo(px, py);
     else g.lineTo(px, py);
   });
@@ -86,8 +86,8 @@ function drawHistogram(canvas: HTMLCanvasElement, samples: Float32Array, referen
   ] as const) {
     g.fillStyle = colour;
     c.forEach((v, i) => {
-      const bh = ((h - 30) * v) / top;
-      g.fillRect(40 + i * bw, 8 + (h - 30) - bh, Math.max(1, bw - 1), bh);
+      const bh = ((h - 44) * v) / top;
+      g.fillRect(40 + i * bw, 8 + (h - 44) - bh, Math.max(1, bw - 1), bh);
     });
   }
 }
@@ -99,7 +99,7 @@ function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference
   const lo = Math.max(-10, Math.min(...all));
   const hi = Math.min(10, Math.max(...all, lo + 1e-6));
   frame(g, w, h, [lo, hi], [lo, hi], caption);
-  const side = Math.min(w - 48, h - 30);
+  const side = Math.min(w - 48, h - 44);
   const x0 = 40 + (w - 48 - side) / 2;
   for (const [xs, colour] of [
     [reference, REFERENCE],
