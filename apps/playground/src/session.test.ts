@@ -53,4 +53,29 @@ describe('Session', () => {
     expect(after.samples.every(Number.isFinite)).toBe(true);
     session.dispose();
   });
+
+  it('trains a 2-D toy with the residual mlp and scores it with sliced Wasserstein', async () => {
+    const session = await Session.create({
+      ...SEED_SETUP,
+      dataset: { use: 'moons', options: { size: 512 } },
+      denoiser: { use: 'mlp', options: {} },
+      metric: { use: 'sliced-wasserstein', options: {} },
+      training: { steps: 100, batchSize: 64 },
+      samples: 256,
+    });
+    const report = await session.train();
+    expect(report.steps).toBe(100);
+    const r = await session.sample({ sampler: { use: 'ddim', options: { steps: 10 } } });
+    expect(r.shape).toEqual([2]);
+    expect(r.samples.length).toBe(512);
+    expect(r.metric).toBeGreaterThan(0);
+    expect(Number.isFinite(r.noiseFloor)).toBe(true);
+    session.dispose();
+  });
+
+  it('refuses a metric that does not fit the data before training, naming both and the fix', async () => {
+    await expect(Session.create({ ...SEED_SETUP, dataset: { use: 'moons', options: { size: 64 } }, metric: { use: 'modes', options: {} } })).rejects.toThrow(
+      /metric "modes" does not apply to dataset "moons".*Choose another metric/s,
+    );
+  });
 });

@@ -88,6 +88,12 @@ export class Session {
     const dataset = await make<Dataset>('dataset', setup.dataset);
     const schedule = await make<NoiseSchedule>('schedule', setup.schedule);
     const denoiser = await make<{ trainable: boolean; build(ctx: unknown): Promise<DenoiserModel> | DenoiserModel }>('denoiser', setup.denoiser);
+    const metric = await make<Metric>('metric', setup.metric);
+    try {
+      metric.check?.({ shape: dataset.shape, info: dataset.info });
+    } catch (e) {
+      throw new Error(`metric "${setup.metric.use}" does not apply to dataset "${setup.dataset.use}": ${e instanceof Error ? e.message : String(e)} Choose another metric.`);
+    }
     const trainingSet = await dataset.load(rng.fork('data'));
     const predictionType = (setup.training.predictionType as 'epsilon' | 'sample' | 'v' | undefined) ?? 'epsilon';
     const model = await denoiser.build({ dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet });
