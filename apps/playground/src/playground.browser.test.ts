@@ -109,7 +109,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.fill('#refresh-every', '250');
     await page.click('#train');
     await page.waitForSelector('body[data-sampled="1"]', { state: 'attached', timeout: 40_000 });
-    const status = await page.$eval('#status', (s) => ({ ...(s as HTMLElement).dataset, text: s.textContent }));
+    const status = await page.$eval('#status', (s) => ({ ...(s as HTMLElement).dataset, text: s.textContent ?? '' }) as Record<string, string>);
     expect(status.path).toBe('fused:wasm-simd-mlp');
     const w1 = Number(await page.getAttribute('#metric', 'data-value'));
     const floor = Number(await page.getAttribute('#metric', 'data-floor'));

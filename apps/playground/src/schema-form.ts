@@ -38,7 +38,7 @@ interface JsonSchemaNode {
 
 /** The control for one property's JSON Schema node. */
 function controlOf(node: JsonSchemaNode): Pick<FormField, 'control' | 'choices'> {
-  if (node.enum && node.enum.every((v) => typeof v === 'string')) return { control: 'select', choices: node.enum as string[] };
+  if (node.enum?.every((v) => typeof v === 'string')) return { control: 'select', choices: node.enum as string[] };
   const type = Array.isArray(node.type) ? node.type.filter((t) => t !== 'null') : node.type ? [node.type] : [];
   if (type.length === 1) {
     if (type[0] === 'integer') return { control: 'integer' };
