@@ -9,7 +9,7 @@ import { drawLoss, drawSamples } from './plot.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type FormField, fieldText, fieldValue, formFields } from './schema-form.js';
 import type { SampleReport } from './session.js';
-import { SEED_SETUP, SLOT_KINDS, type Setup, toExperimentYaml } from './setup.js';
+import { fromExperimentYaml, SEED_SETUP, SLOT_KINDS, type Setup, toExperimentYaml } from './setup.js';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const setup: Setup = structuredClone(SEED_SETUP);
@@ -238,6 +238,26 @@ $('download-yaml').addEventListener('click', () => {
   a.download = `${setup.name}.yaml`;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+});
+$<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  try {
+    const imported = fromExperimentYaml(await file.text(), file.name);
+    for (const kind of SLOT_KINDS) pluginOf(kind, imported[kind].use); // a Node-only or unknown plugin fails here, naming the choices
+    Object.assign(setup, imported);
+    $<HTMLInputElement>('seed').value = String(setup.seed);
+    $<HTMLInputElement>('samples-n').value = String(setup.samples);
+    for (const kind of SLOT_KINDS) renderSlot(kind);
+    renderTraining();
+    refreshYaml();
+    setState(state, `Imported ${file.name}: press Train to run it.`);
+  } catch (err) {
+    showError(err);
+  } finally {
+    input.value = '';
+  }
 });
 $<HTMLInputElement>('samples-n').addEventListener('change', (e) => {
   setup.samples = Math.max(1, Math.floor(Number((e.target as HTMLInputElement).value) || SEED_SETUP.samples));

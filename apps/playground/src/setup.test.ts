@@ -3,7 +3,8 @@
 // 2-D setup with other plugins and options.
 import { builtinRegistry, parseConfigText, resolveExperiment } from 'diffusionlab';
 import { describe, expect, it } from 'vitest';
-import { SEED_SETUP, type Setup, toExperimentYaml } from './setup.js';
+import { readFileSync } from 'node:fs';
+import { SEED_SETUP, type Setup, fromExperimentYaml, toExperimentYaml } from './setup.js';
 
 function resolveYaml(setup: Setup) {
   const text = toExperimentYaml(setup);
@@ -41,5 +42,25 @@ describe('toExperimentYaml', () => {
   it('an option the plugin rejects fails the runner’s validation, naming the key', () => {
     const bad: Setup = { ...SEED_SETUP, sampler: { use: 'ddim', options: { steps: -3 } } };
     expect(() => resolveYaml(bad)).toThrow(/sampler\.steps/);
+  });
+});
+
+describe('fromExperimentYaml', () => {
+  it('reads examples/seed-1d.yaml as the page’s opening setup', () => {
+    const text = readFileSync(new URL('../../../examples/seed-1d.yaml', import.meta.url), 'utf8');
+    const setup = fromExperimentYaml(text, 'seed-1d.yaml');
+    expect(setup).toEqual({ ...SEED_SETUP, training: { ...SEED_SETUP.training, logEvery: 100 }, metric: { use: 'w1', options: {} } });
+  });
+
+  it('round-trips an exported setup', () => {
+    const setup: Setup = { ...SEED_SETUP, name: 'rt', seed: 7, dataset: { use: 'pinwheel', options: { arms: 3 } }, metric: { use: 'mmd', options: { bandwidth: 0.5 } } };
+    expect(fromExperimentYaml(toExperimentYaml(setup))).toEqual(setup);
+  });
+
+  it('names the file and the fix for text that is not a config', () => {
+    expect(() => fromExperimentYaml('dataset: [1, 2', 'x.yaml')).toThrow(/x\.yaml is not valid YAML/);
+    expect(() => fromExperimentYaml('- 1\n- 2\n')).toThrow(/not a YAML\/JSON mapping/);
+    expect(() => fromExperimentYaml('dataset: 3\nschedule: linear\ndenoiser: seed-mlp\nsampler: ddpm\n')).toThrow(/^dataset: expected \{ use/);
+    expect(() => fromExperimentYaml('extends: base.yaml\n')).toThrow(/extends: .*merged config/);
   });
 });

@@ -3,7 +3,7 @@
  * and the evaluation, as plain data the page edits, the worker runs and the exporter writes out as
  * a `diffusionlab run` config. Nothing here reads a plugin's name or option keys.
  */
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import type { SlotKind } from './catalog.js';
 
 /** One chosen plugin: its name and the options the user set (keys left out take the schema's defaults). */
@@ -77,4 +77,51 @@ export function toExperimentConfig(setup: Setup): Record<string, unknown> {
 /** The setup as YAML text that `diffusionlab run <file>` accepts, with a header saying where it came from. */
 export function toExperimentYaml(setup: Setup): string {
   return `# Exported from the diffusionlab playground. Run it with: diffusionlab run ${setup.name}.yaml\n${stringify(toExperimentConfig(setup))}`;
+}
+
+/** A slot as a config writes it (`name` or `{ use, …options }`) as a choice; throws naming the key when malformed. */
+function choiceOf(value: unknown, key: string): SlotChoice {
+  if (typeof value === 'string' && value !== '') return { use: value, options: {} };
+  if (value && typeof value === 'object' && !Array.isArray(value) && typeof (value as { use?: unknown }).use === 'string') {
+    const { use, ...options } = value as { use: string } & Record<string, unknown>;
+    return { use, options };
+  }
+  throw new Error(`${key}: expected { use: <plugin name>, …options }, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * A `diffusionlab run` config (the parsed YAML or JSON) as a setup: the inverse of
+ * {@link toExperimentConfig}. Keys the page has no use for (backend, reporters, `extends`, plugin
+ * packages) are left out; the first metric is the one the page shows. Plugin names are checked by the
+ * caller against the browser's catalog.
+ */
+export function fromExperimentConfig(raw: unknown, base: Setup = SEED_SETUP): Setup {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('The config is not a YAML/JSON mapping of keys (name, dataset, schedule, …).');
+  const c = raw as Record<string, unknown>;
+  if (c.extends !== undefined) throw new Error('extends: the playground cannot read a base file; paste the merged config (`diffusionlab validate --print`) instead.');
+  const evaluation = (c.evaluation ?? {}) as { samples?: unknown; metrics?: unknown[] };
+  const training = c.training ?? {};
+  if (typeof training !== 'object' || Array.isArray(training)) throw new Error('training: expected a mapping of training options');
+  return {
+    name: typeof c.name === 'string' ? c.name : base.name,
+    seed: typeof c.seed === 'number' ? c.seed : 0,
+    dataset: choiceOf(c.dataset, 'dataset'),
+    schedule: choiceOf(c.schedule, 'schedule'),
+    denoiser: choiceOf(c.denoiser, 'denoiser'),
+    sampler: choiceOf(c.sampler, 'sampler'),
+    training: { ...(training as Record<string, unknown>) },
+    samples: typeof evaluation.samples === 'number' ? evaluation.samples : 1000,
+    metric: Array.isArray(evaluation.metrics) && evaluation.metrics.length > 0 ? choiceOf(evaluation.metrics[0], 'evaluation.metrics[0]') : { use: 'w1', options: {} },
+  };
+}
+
+/** A config file's text (YAML, or JSON, which is YAML) as a setup; a syntax error names the file and the line. */
+export function fromExperimentYaml(text: string, file = 'the config'): Setup {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (e) {
+    throw new Error(`${file} is not valid YAML: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
+  return fromExperimentConfig(raw);
 }
