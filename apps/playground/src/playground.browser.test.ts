@@ -138,6 +138,29 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(resolved.sampler.options).toMatchObject({ steps: 20 });
     expect(resolved.denoiser.options).toMatchObject({ hidden: 128 });
 
+
+    // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
+    const moons = 'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
+    await page.setInputFiles('#import-config', { name: 'moons-play.yaml', mimeType: 'text/yaml', buffer: Buffer.from(moons) });
+    expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('moons');
+    expect(await page.inputValue('#slot-metric select[name="metric"]')).toBe('sliced-wasserstein');
+    await page.fill('#refresh-every', '20');
+    await page.click('#train');
+    await page.waitForSelector('body[data-state="training"]', { state: 'attached' });
+    await page.waitForFunction(() => Number(/step (\d+)/.exec(document.getElementById('status')?.textContent ?? '')?.[1] ?? 0) >= 1500, undefined, { timeout: 30_000 });
+    await page.click('#pause');
+    await page.waitForTimeout(300);
+    const pausedAt = await page.textContent('#status');
+    await page.waitForTimeout(500);
+    expect(await page.textContent('#status')).toBe(pausedAt);
+    await page.click('#pause'); // Resume
+    await page.waitForFunction((before) => document.getElementById('status')?.textContent !== before, 'Resumed.');
+    await page.click('#stop');
+    await page.waitForSelector('body[data-sampled="3"]', { state: 'attached', timeout: 30_000 });
+    expect(await page.getAttribute('#status', 'data-trained')).toMatch(/^Stopped at step \d+/);
+    expect(await page.textContent('#metric')).toMatch(/^sliced-wasserstein = \d/);
+    await page.screenshot({ path: join(out, 'playground-moons-1280x800.png') });
+
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.dispatchEvent(new Event('resize')));
     await page.screenshot({ path: join(out, 'playground-phone-390x844.png'), fullPage: true });

@@ -95,9 +95,11 @@ function drawHistogram(canvas: HTMLCanvasElement, samples: Float32Array, referen
 /** Reference and generated 2-D points on shared, equal-range axes. */
 function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference: Float32Array, caption: string): void {
   const { g, w, h } = prepare(canvas);
-  const all = [...reference, ...samples].filter(Number.isFinite);
-  const lo = Math.max(-10, Math.min(...all));
-  const hi = Math.min(10, Math.max(...all, lo + 1e-6));
+  // Axes follow the data (padded by a quarter of its span), so a half-trained model's stray points fall off the edge instead of shrinking the data to a dot.
+  const ref = reference.filter(Number.isFinite);
+  const span = Math.max(Math.max(...ref) - Math.min(...ref), 1e-6);
+  const lo = Math.min(...ref) - span / 4;
+  const hi = Math.max(...ref) + span / 4;
   frame(g, w, h, [lo, hi], [lo, hi], caption);
   const side = Math.min(w - 48, h - 44);
   const x0 = 40 + (w - 48 - side) / 2;
@@ -109,7 +111,7 @@ function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference
     for (let i = 0; i + 1 < xs.length; i += 2) {
       const px = x0 + (side * (xs[i] - lo)) / (hi - lo);
       const py = 8 + side * (1 - (xs[i + 1] - lo) / (hi - lo));
-      if (Number.isFinite(px) && Number.isFinite(py)) g.fillRect(px - 1, py - 1, 2.5, 2.5);
+      if (px >= x0 && px <= x0 + side && py >= 8 && py <= 8 + side) g.fillRect(px - 1, py - 1, 2.5, 2.5);
     }
   }
 }
