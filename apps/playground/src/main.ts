@@ -162,10 +162,29 @@ function setState(next: typeof state, text: string): void {
   $<HTMLButtonElement>('sample').disabled = next !== 'trained';
 }
 
+/** Draws the final samples, or the reverse-process snapshot the slider points at (the last position is the final samples). */
+function drawTrajectoryAt(r: SampleReport, index: number): void {
+  const snap = index < r.trajectory.length ? r.trajectory[index] : undefined;
+  const label = snap ? `after ${snap.step} of ${r.steps} steps (t = ${snap.t.toFixed(1)})` : 'final samples';
+  $('trajectory-label').textContent = label;
+  const dim = r.shape.reduce((a, b) => a * b, 1);
+  // Snapshots hold the first batch only: compare them with as many reference points.
+  const samples = snap ? snap.samples : r.samples;
+  const reference = r.reference.subarray(0, Math.min(r.reference.length, samples.length - (samples.length % dim)));
+  drawSamples($<HTMLCanvasElement>('samples-plot'), samples, reference, r.shape, `${label}: ${r.steps} steps, ${r.nfe} NFE (blue) vs data (grey)`);
+}
+
 function showSamples(r: SampleReport, final: boolean): void {
   lastSamples = r;
-  const caption = `${final ? 'samples' : 'samples so far'}: ${r.steps} steps, ${r.nfe} NFE (blue) vs data (grey)`;
-  drawSamples($<HTMLCanvasElement>('samples-plot'), r.samples, r.reference, r.shape, caption);
+  const slider = $<HTMLInputElement>('trajectory');
+  slider.max = String(r.trajectory.length);
+  slider.value = String(r.trajectory.length);
+  slider.disabled = !final || r.trajectory.length === 0;
+  if (final) drawTrajectoryAt(r, r.trajectory.length);
+  else {
+    $('trajectory-label').textContent = 'samples so far';
+    drawSamples($<HTMLCanvasElement>('samples-plot'), r.samples, r.reference, r.shape, `samples so far: ${r.steps} steps, ${r.nfe} NFE (blue) vs data (grey)`);
+  }
   const metric = $('metric');
   metric.textContent = `${r.metricName} = ${r.metric.toFixed(4)}  (noise floor ${r.noiseFloor.toFixed(4)}: what a perfect model scores on ${r.samples.length / r.shape.reduce((a, b) => a * b, 1)} samples) · ${r.path} · ${r.seconds.toFixed(2)} s`;
   metric.dataset.value = String(r.metric);
@@ -266,6 +285,9 @@ $<HTMLInputElement>('samples-n').addEventListener('change', (e) => {
 $<HTMLInputElement>('seed').addEventListener('change', (e) => {
   setup.seed = Math.max(0, Math.floor(Number((e.target as HTMLInputElement).value) || 0));
   refreshYaml();
+});
+$<HTMLInputElement>('trajectory').addEventListener('input', (e) => {
+  if (lastSamples) drawTrajectoryAt(lastSamples, Number((e.target as HTMLInputElement).value));
 });
 window.addEventListener('resize', () => {
   drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, totalSteps);

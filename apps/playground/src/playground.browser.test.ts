@@ -130,6 +130,15 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(await page.textContent('#metric')).toMatch(/20 steps|w1 = /);
     expect(await page.$eval('#loss-plot', (c) => (c as HTMLCanvasElement).toDataURL())).toBe(lossBefore);
     expect(Number(await page.getAttribute('#metric', 'data-value'))).not.toBe(w1);
+    // The trajectory slider scrubs back to the start of the reverse process: the figure changes.
+    const finalFigure = await page.$eval('#samples-plot', (c) => (c as HTMLCanvasElement).toDataURL());
+    await page.$eval('#trajectory', (el) => {
+      const slider = el as HTMLInputElement;
+      slider.value = '0';
+      slider.dispatchEvent(new Event('input'));
+    });
+    expect(await page.textContent('#trajectory-label')).toMatch(/^after 0 of 20 steps/);
+    expect(await page.$eval('#samples-plot', (c) => (c as HTMLCanvasElement).toDataURL())).not.toBe(finalFigure);
 
     // The exported config resolves with the runner's loader and names what the form shows.
     const yaml = (await page.textContent('#yaml')) ?? '';

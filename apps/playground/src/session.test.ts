@@ -32,8 +32,11 @@ describe('Session', () => {
     expect(ddpm.metric).toBeCloseTo(w1Sorted(ddpm.samples, ddpm.reference), 6);
     expect(ddpm.noiseFloor).toBeLessThan(ddpm.metric);
     // Another sampler and step count, same weights: no retraining, a different trajectory.
-    const ddim = await session.sample({ sampler: { use: 'ddim', options: { steps: 20 } } });
+    const ddim = await session.sample({ sampler: { use: 'ddim', options: { steps: 20 } }, trajectory: 5 });
     expect(ddim.nfe).toBe(20);
+    // The slider's snapshots: evenly placed over the 20 steps, the last one the samples themselves.
+    expect(ddim.trajectory.map((s) => s.step)).toEqual([0, 5, 10, 15, 20]);
+    expect(ddim.trajectory[4].samples).toEqual(ddim.samples);
     expect(ddim.samples).not.toEqual(ddpm.samples);
     console.log(`node: ${report.stepsPerSecond.toFixed(0)} steps/s on ${report.path}; W1 ddpm ${ddpm.metric.toFixed(4)} ddim ${ddim.metric.toFixed(4)} floor ${ddpm.noiseFloor.toFixed(4)}`);
     session.dispose();

@@ -43,6 +43,8 @@ export interface SampleReport {
   seconds: number;
   /** `fused:…` when the kernels ran the denoiser, else `tfjs`. */
   path: string;
+  /** Snapshots of the reverse process (first batch), from noise towards data, for the page's slider. */
+  trajectory: { step: number; t: number; samples: Float32Array }[];
 }
 
 /** How training ended. */
@@ -138,7 +140,7 @@ export class Session {
    * Samples from the current weights with `sampler` (default: the setup's) and scores them with
    * the setup's metric and its noise floor, as the runner computes both.
    */
-  async sample(opts: { sampler?: SlotChoice; n?: number; seed?: number } = {}): Promise<SampleReport> {
+  async sample(opts: { sampler?: SlotChoice; n?: number; seed?: number; trajectory?: number } = {}): Promise<SampleReport> {
     const setup = this.setup;
     const n = opts.n ?? setup.samples;
     const rng = new Rng(opts.seed ?? setup.seed);
@@ -156,6 +158,7 @@ export class Session {
         shape: this.dataset.shape,
         n,
         rng: rng.fork('sample'),
+        trajectorySnapshots: opts.trajectory ?? 0,
       });
     } finally {
       if (typeof fused !== 'string') fused.dispose();
@@ -177,6 +180,7 @@ export class Session {
       steps: gen.steps,
       seconds: gen.seconds,
       path: typeof fused === 'string' ? 'tfjs' : fused.path,
+      trajectory: gen.trajectory,
     };
   }
 

@@ -10,6 +10,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { Session, StopTraining } from './session.js';
 
+/** Reverse-process snapshots kept for the page's trajectory slider (what the runner's `evaluation.trajectory` does, finer). */
+const TRAJECTORY_SNAPSHOTS = 12;
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 let session: Session | undefined;
 let paused = false;
@@ -50,7 +52,7 @@ async function runTraining(m: Extract<ToWorker, { type: 'train' }>): Promise<voi
   });
   if (pending.length > 0) post({ type: 'loss', points: pending, totalSteps: report.steps });
   post({ type: 'trained', report });
-  post({ type: 'samples', report: await session.sample(), final: true });
+  post({ type: 'samples', report: await session.sample({ trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -64,7 +66,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
     try {
       if (m.type === 'train') await runTraining(m);
       else if (!session) post({ type: 'error', message: 'Nothing to sample from yet: train a model first.' });
-      else post({ type: 'samples', report: await session.sample({ sampler: m.sampler, n: m.n }), final: true });
+      else post({ type: 'samples', report: await session.sample({ sampler: m.sampler, n: m.n, trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
     } catch (e) {
       post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     } finally {
