@@ -15,7 +15,9 @@ import {
   Rng,
   type Sampler,
   type TrainingSet,
+  parseOptions,
   train,
+  trainingSchema,
 } from '@diffusionlab/core';
 import { createFusedPredictModel, mlpTrainAccelerator } from '@diffusionlab/kernels';
 import { pluginOf } from './catalog.js';
@@ -97,7 +99,7 @@ export class Session {
       throw new Error(`metric "${setup.metric.use}" does not apply to dataset "${setup.dataset.use}": ${e instanceof Error ? e.message : String(e)} Choose another metric.`);
     }
     const trainingSet = await dataset.load(rng.fork('data'));
-    const predictionType = (setup.training.predictionType as 'epsilon' | 'sample' | 'v' | undefined) ?? 'epsilon';
+    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
     const model = await denoiser.build({ dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet });
     return new Session(setup, dataset, schedule, model, denoiser.trainable, trainingSet);
   }
@@ -146,7 +148,7 @@ export class Session {
     const rng = new Rng(opts.seed ?? setup.seed);
     const sampler = await make<Sampler>('sampler', opts.sampler ?? setup.sampler);
     const metric = await make<Metric>('metric', setup.metric);
-    const predictionType = (setup.training.predictionType as 'epsilon' | 'sample' | 'v' | undefined) ?? 'epsilon';
+    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
     const fused = createFusedPredictModel(this.model, { residual: true });
     let gen: Awaited<ReturnType<typeof generateSamples>>;
     try {
