@@ -1,0 +1,301 @@
+/**
+ * The playground page: forms generated from the plugins' zod schemas, a training worker with a live
+ * loss curve and sample figure, resampling with any sampler, the metric with its noise floor, and the
+ * setup exported as a `diffusionlab run` config.
+ */
+import { type AnyPluginDefinition, type Dataset, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
+import { CATALOG, pluginOf, type SlotKind } from './catalog.js';
+import { drawLoss, drawSamples } from './plot.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { type FormField, fieldText, fieldValue, formFields } from './schema-form.js';
+import type { SampleReport } from './session.js';
+import { fromExperimentYaml, SEED_SETUP, SLOT_KINDS, type Setup, toExperimentYaml } from './setup.js';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const setup: Setup = structuredClone(SEED_SETUP);
+const lossPoints: { step: number; loss: number }[] = [];
+let totalSteps = 1;
+let lastSamples: SampleReport | undefined;
+let state: 'idle' | 'training' | 'paused' | 'sampling' | 'trained' = 'idle';
+
+const SLOT_TITLES: Record<SlotKind, string> = { dataset: 'Dataset', schedule: 'Noise schedule', denoiser: 'Denoiser', sampler: 'Sampler', metric: 'Metric' };
+
+/** One generated input for `field`, writing into `target` and re-validating through `validate`. */
+function fieldInput(field: FormField, target: Record<string, unknown>, validate: () => void): HTMLElement {
+  const label = document.createElement('label');
+  label.className = 'field';
+  label.title = field.description ?? '';
+  const name = document.createElement('span');
+  name.textContent = field.required ? `${field.key} *` : field.key;
+  label.append(name);
+  let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+  if (field.control === 'select') {
+    const select = document.createElement('select');
+    for (const c of field.choices ?? []) select.add(new Option(c, c));
+    select.value = String(target[field.key] ?? field.defaultValue ?? field.choices?.[0]);
+    input = select;
+  } else if (field.control === 'boolean') {
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = Boolean(target[field.key] ?? field.defaultValue);
+    input = box;
+  } else if (field.control === 'json') {
+    input = document.createElement('textarea');
+    input.rows = 2;
+    input.value = fieldText(field, target[field.key]);
+    input.placeholder = fieldText(field, field.defaultValue);
+  } else {
+    const box = document.createElement('input');
+    box.type = field.control === 'text' ? 'text' : 'number';
+    if (field.control === 'integer') box.step = '1';
+    if (field.control === 'number') box.step = 'any';
+    box.value = fieldText(field, target[field.key]);
+    box.placeholder = field.defaultValue === undefined ? '' : `default ${fieldText(field, field.defaultValue)}`;
+    input = box;
+  }
+  input.name = field.key;
+  input.addEventListener('change', () => {
+    try {
+      const value = fieldValue(field, input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value);
+      if (value === undefined) delete target[field.key];
+      else target[field.key] = value;
+    } catch (e) {
+      target[field.key] = input.value;
+      showError(e);
+    }
+    validate();
+  });
+  label.append(input);
+  return label;
+}
+
+/** The options form of one slot, regenerated when its plugin changes. */
+function renderSlot(kind: SlotKind): void {
+  const box = $(`slot-${kind}`);
+  box.replaceChildren();
+  const head = document.createElement('label');
+  head.className = 'slot-head';
+  head.append(SLOT_TITLES[kind]);
+  const select = document.createElement('select');
+  select.name = kind;
+  for (const p of CATALOG[kind]) select.add(new Option(p.name, p.name));
+  select.value = setup[kind].use;
+  select.addEventListener('change', () => {
+    setup[kind] = { use: select.value, options: {} };
+    if (kind === 'dataset') pickApplicableMetric();
+    renderSlot(kind);
+    refreshYaml();
+  });
+  head.append(select);
+  const plugin = pluginOf(kind, setup[kind].use);
+  const about = document.createElement('p');
+  about.className = 'about';
+  about.textContent = plugin.description;
+  const error = document.createElement('p');
+  error.className = 'error';
+  const validate = () => {
+    const parsed = plugin.options.safeParse(setup[kind].options);
+    error.textContent = parsed.success ? '' : parsed.error.issues.map((i: { path: PropertyKey[]; message: string }) => `${kind}.${i.path.join('.')}: ${i.message}`).join('; ');
+    refreshYaml();
+  };
+  const fields = document.createElement('div');
+  fields.className = 'fields';
+  for (const f of formFields(plugin.options)) fields.append(fieldInput(f, setup[kind].options, validate));
+  box.append(head, about, fields, error);
+  validate();
+}
+
+/** The training options form, generated from core's trainingSchema. */
+function renderTraining(): void {
+  const box = $('training-fields');
+  const error = $('training-error');
+  const validate = () => {
+    const parsed = trainingSchema.safeParse(setup.training);
+    error.textContent = parsed.success ? '' : parsed.error.issues.map((i) => `training.${i.path.join('.')}: ${i.message}`).join('; ');
+    refreshYaml();
+  };
+  box.replaceChildren(...formFields(trainingSchema).map((f) => fieldInput(f, setup.training, validate)));
+}
+
+/** After a dataset change: keep the metric when it applies to the new data, else the first one that does. */
+function pickApplicableMetric(): void {
+  let dataset: Dataset;
+  try {
+    dataset = instantiate(pluginOf('dataset', setup.dataset.use), setup.dataset.options as never) as Dataset;
+  } catch {
+    return;
+  }
+  const fits = (p: AnyPluginDefinition) => {
+    try {
+      (instantiate(p, {} as never) as Metric).check?.({ shape: dataset.shape, info: dataset.info });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (fits(pluginOf('metric', setup.metric.use))) return;
+  const first = CATALOG.metric.find(fits);
+  if (first) {
+    setup.metric = { use: first.name, options: {} };
+    renderSlot('metric');
+  }
+}
+
+function refreshYaml(): void {
+  $('yaml').textContent = toExperimentYaml(setup);
+}
+
+function showError(e: unknown): void {
+  $('status').textContent = `Error: ${e instanceof Error ? e.message : String(e)}`;
+  $('status').className = 'status error';
+}
+
+function setState(next: typeof state, text: string): void {
+  state = next;
+  document.body.dataset.state = next;
+  $('status').textContent = text;
+  $('status').className = 'status';
+  $<HTMLButtonElement>('train').disabled = next === 'training' || next === 'paused' || next === 'sampling';
+  $<HTMLButtonElement>('pause').disabled = next !== 'training' && next !== 'paused';
+  $<HTMLButtonElement>('pause').textContent = next === 'paused' ? 'Resume' : 'Pause';
+  $<HTMLButtonElement>('stop').disabled = next !== 'training' && next !== 'paused';
+  $<HTMLButtonElement>('sample').disabled = next !== 'trained';
+}
+
+/** Draws the final samples, or the reverse-process snapshot the slider points at (the last position is the final samples). */
+function drawTrajectoryAt(r: SampleReport, index: number): void {
+  const snap = index < r.trajectory.length ? r.trajectory[index] : undefined;
+  const label = snap ? `after ${snap.step} of ${r.steps} steps (t = ${snap.t.toFixed(1)})` : 'final samples';
+  $('trajectory-label').textContent = label;
+  const dim = r.shape.reduce((a, b) => a * b, 1);
+  // Snapshots hold the first batch only: compare them with as many reference points.
+  const samples = snap ? snap.samples : r.samples;
+  const reference = r.reference.subarray(0, Math.min(r.reference.length, samples.length - (samples.length % dim)));
+  drawSamples($<HTMLCanvasElement>('samples-plot'), samples, reference, r.shape, `${label}: ${r.steps} steps, ${r.nfe} NFE (blue) vs data (grey)`);
+}
+
+function showSamples(r: SampleReport, final: boolean): void {
+  lastSamples = r;
+  const slider = $<HTMLInputElement>('trajectory');
+  slider.max = String(r.trajectory.length);
+  slider.value = String(r.trajectory.length);
+  slider.disabled = !final || r.trajectory.length === 0;
+  if (final) drawTrajectoryAt(r, r.trajectory.length);
+  else {
+    $('trajectory-label').textContent = 'samples so far';
+    drawSamples($<HTMLCanvasElement>('samples-plot'), r.samples, r.reference, r.shape, `samples so far: ${r.steps} steps, ${r.nfe} NFE (blue) vs data (grey)`);
+  }
+  const metric = $('metric');
+  metric.textContent = `${r.metricName} = ${r.metric.toFixed(4)}  (noise floor ${r.noiseFloor.toFixed(4)}: what a perfect model scores on ${r.samples.length / r.shape.reduce((a, b) => a * b, 1)} samples) · ${r.path} · ${r.seconds.toFixed(2)} s`;
+  metric.dataset.value = String(r.metric);
+  metric.dataset.floor = String(r.noiseFloor);
+}
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (m: ToWorker) => worker.postMessage(m);
+
+worker.onmessage = (event: MessageEvent<FromWorker>) => {
+  const m = event.data;
+  if (m.type === 'ready') {
+    document.body.dataset.ready = 'yes';
+    setState('idle', `Ready (tfjs ${m.backend} backend in a worker; fused WebAssembly kernels where they apply).`);
+  } else if (m.type === 'loss') {
+    lossPoints.push(...m.points);
+    totalSteps = m.totalSteps;
+    drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, totalSteps);
+    const last = lossPoints[lossPoints.length - 1];
+    if (state === 'training') $('status').textContent = `Training: step ${last.step} / ${totalSteps}, epoch loss ${last.loss.toFixed(5)}`;
+  } else if (m.type === 'samples') {
+    showSamples(m.report, m.final);
+    if (m.final) {
+      setState('trained', `${$('status').dataset.trained ?? 'Trained.'} Sampled with ${setup.sampler.use}.`);
+      document.body.dataset.sampled = String(Number(document.body.dataset.sampled ?? 0) + 1);
+    }
+  } else if (m.type === 'trained') {
+    const r = m.report;
+    const text = r.stopped
+      ? `Stopped at step ${r.steps}; sampling from the weights so far.`
+      : `Trained ${r.steps} steps at ${r.stepsPerSecond.toFixed(0)} steps/s on ${r.path}${r.acceleratorDeclined ? ` (fused path declined: ${r.acceleratorDeclined})` : ''}.`;
+    $('status').dataset.trained = text;
+    $('status').dataset.stepsPerSecond = String(r.stepsPerSecond);
+    $('status').dataset.path = r.path;
+    setState('sampling', text);
+  } else if (m.type === 'error') {
+    showError(m.message);
+    if (state !== 'idle') setState(lastSamples ? 'trained' : 'idle', $('status').textContent ?? '');
+    showError(m.message);
+  }
+};
+worker.onerror = (e) => showError(e.message);
+
+$('train').addEventListener('click', () => {
+  lossPoints.length = 0;
+  lastSamples = undefined;
+  delete $('status').dataset.trained;
+  drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+  setState('training', 'Building the setup…');
+  const refreshEvery = Number(($<HTMLInputElement>('refresh-every').value || '100').trim());
+  send({ type: 'train', setup: structuredClone(setup), refreshEvery: Math.max(1, Math.floor(refreshEvery)) });
+});
+$('pause').addEventListener('click', () => {
+  if (state === 'paused') {
+    send({ type: 'resume' });
+    setState('training', 'Resumed.');
+  } else {
+    send({ type: 'pause' });
+    setState('paused', 'Paused (between epochs). Resume or stop.');
+  }
+});
+$('stop').addEventListener('click', () => send({ type: 'stop' }));
+$('sample').addEventListener('click', () => {
+  setState('sampling', `Sampling with ${setup.sampler.use} (no retraining)…`);
+  send({ type: 'sample', sampler: structuredClone(setup.sampler), n: setup.samples });
+});
+$('download-yaml').addEventListener('click', () => {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([toExperimentYaml(setup)], { type: 'text/yaml' }));
+  a.download = `${setup.name}.yaml`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+});
+$<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const file = input.files?.[0];
+  if (!file) return;
+  try {
+    const imported = fromExperimentYaml(await file.text(), file.name);
+    for (const kind of SLOT_KINDS) pluginOf(kind, imported[kind].use); // a Node-only or unknown plugin fails here, naming the choices
+    Object.assign(setup, imported);
+    $<HTMLInputElement>('seed').value = String(setup.seed);
+    $<HTMLInputElement>('samples-n').value = String(setup.samples);
+    for (const kind of SLOT_KINDS) renderSlot(kind);
+    renderTraining();
+    refreshYaml();
+    setState(state, `Imported ${file.name}: press Train to run it.`);
+  } catch (err) {
+    showError(err);
+  } finally {
+    input.value = '';
+  }
+});
+$<HTMLInputElement>('samples-n').addEventListener('change', (e) => {
+  setup.samples = Math.max(1, Math.floor(Number((e.target as HTMLInputElement).value) || SEED_SETUP.samples));
+  refreshYaml();
+});
+$<HTMLInputElement>('seed').addEventListener('change', (e) => {
+  setup.seed = Math.max(0, Math.floor(Number((e.target as HTMLInputElement).value) || 0));
+  refreshYaml();
+});
+$<HTMLInputElement>('trajectory').addEventListener('input', (e) => {
+  if (lastSamples) drawTrajectoryAt(lastSamples, Number((e.target as HTMLInputElement).value));
+});
+window.addEventListener('resize', () => {
+  drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, totalSteps);
+  if (lastSamples) showSamples(lastSamples, true);
+});
+
+for (const kind of SLOT_KINDS) renderSlot(kind);
+renderTraining();
+refreshYaml();
+drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+setState('idle', 'Starting the worker…');

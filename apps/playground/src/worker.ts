@@ -1,0 +1,82 @@
+/**
+ * The training worker: runs a {@link Session} off the page's thread, posts the loss every epoch (in
+ * batches, at most ~10 posts a second) and samples every `refreshEvery` epochs, and honours pause,
+ * resume and stop between epochs. tfjs runs on its cpu backend here; the fused WebAssembly kernels
+ * (inlined, no file to fetch) take every model they match.
+ */
+import { useBackend } from '@diffusionlab/core';
+import { registerDenoiserLayers } from '@diffusionlab/denoisers';
+import '@tensorflow/tfjs-backend-cpu';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { Session, StopTraining } from './session.js';
+
+/** Reverse-process snapshots kept for the page's trajectory slider (what the runner's `evaluation.trajectory` does, finer). */
+const TRAJECTORY_SNAPSHOTS = 12;
+const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
+let session: Session | undefined;
+let paused = false;
+let stopRequested = false;
+let busy = false;
+
+/** Lets queued messages (pause, stop) in: the loop otherwise never yields to the event loop. */
+const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Awaited once per epoch: throws on stop, waits while paused. */
+async function gate(): Promise<void> {
+  await yieldToMessages();
+  while (paused && !stopRequested) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (stopRequested) throw new StopTraining();
+}
+
+async function runTraining(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
+  session?.dispose();
+  session = undefined;
+  paused = false;
+  stopRequested = false;
+  session = await Session.create(m.setup);
+  let pending: { step: number; loss: number }[] = [];
+  let lastPost = 0;
+  const report = await session.train({
+    refreshEvery: m.refreshEvery,
+    onEpoch: (e) => {
+      pending.push({ step: e.step, loss: e.meanLoss });
+      const now = performance.now();
+      if (now - lastPost > 100 || e.epoch === e.epochs) {
+        post({ type: 'loss', points: pending, totalSteps: e.totalSteps });
+        pending = [];
+        lastPost = now;
+      }
+    },
+    onSamples: (r) => post({ type: 'samples', report: r, final: false }),
+    gate,
+  });
+  if (pending.length > 0) post({ type: 'loss', points: pending, totalSteps: report.steps });
+  post({ type: 'trained', report });
+  post({ type: 'samples', report: await session.sample({ trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
+}
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const m = event.data;
+  if (m.type === 'pause') paused = true;
+  else if (m.type === 'resume') paused = false;
+  else if (m.type === 'stop') stopRequested = true;
+  else if (busy) post({ type: 'error', message: 'The worker is busy: stop the current run first.' });
+  else {
+    busy = true;
+    try {
+      if (m.type === 'train') await runTraining(m);
+      else if (!session) post({ type: 'error', message: 'Nothing to sample from yet: train a model first.' });
+      else post({ type: 'samples', report: await session.sample({ sampler: m.sampler, n: m.n, trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
+    } catch (e) {
+      post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      busy = false;
+    }
+  }
+};
+
+registerDenoiserLayers();
+useBackend('cpu').then(
+  (backend) => post({ type: 'ready', backend }),
+  (e) => post({ type: 'error', message: `tfjs backend: ${e instanceof Error ? e.message : String(e)}` }),
+);
