@@ -25,7 +25,9 @@ const flag = (name) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 const root = resolve(flag('--root') ?? join(here, '..'));
-const only = flag('--only')?.split(',').map((s) => s.replace(/\/$/, ''));
+const only = flag('--only')
+  ?.split(',')
+  .map((s) => s.replace(/\/$/, ''));
 
 /** Folders of the packages that publish an API: every non-private workspace package with a `types` entry. */
 function publishedPackages() {
@@ -168,8 +170,7 @@ function lineDiff(before, after, limit = 60) {
   const b = after.split('\n');
   // lcs[i][j] = length of the longest common subsequence of a[i..] and b[j..]
   const lcs = Array.from({ length: a.length + 1 }, () => new Uint32Array(b.length + 1));
-  for (let i = a.length - 1; i >= 0; i--)
-    for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  for (let i = a.length - 1; i >= 0; i--) for (let j = b.length - 1; j >= 0; j--) lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
   const out = [];
   let i = 0;
   let j = 0;
@@ -244,10 +245,7 @@ if (!isMainThread) {
   if (update) {
     console.log(`api: ${count('updated')} report(s) updated, ${count('same')} unchanged (${n} packages, ${secs}s).`);
   } else if (count('changed') > 0) {
-    console.error(
-      `api: ${count('changed')} of ${n} package(s) changed their public API. ` +
-        `Run \`pnpm api:update\` and commit the etc/*.api.md files (${secs}s).`,
-    );
+    console.error(`api: ${count('changed')} of ${n} package(s) changed their public API. ` + `Run \`pnpm api:update\` and commit the etc/*.api.md files (${secs}s).`);
     process.exit(1);
   } else {
     console.log(`api: all ${n} public API reports are up to date (${secs}s).`);

@@ -25,7 +25,13 @@ export async function smoke(m) {
   const { generateSamples, instantiate, Rng } = m.core;
   const tensorsBefore = m.tf.memory().numTensors;
   const schedule = instantiate(m.schedules.linearSchedule, { timesteps: 1000 });
-  const dataset = instantiate(m.datasets.gaussianMixtureDataset, { size: 1000, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] });
+  const dataset = instantiate(m.datasets.gaussianMixtureDataset, {
+    size: 1000,
+    components: [
+      { mean: -2, std: 0.5 },
+      { mean: 2, std: 0.5 },
+    ],
+  });
   const ctx = { dataShape: dataset.shape, schedule, predictionType: 'epsilon', rng: new Rng(1) };
   const oracle = await instantiate(m.denoisers.oracleDenoiser, {}).build({ ...ctx, dataset });
   const sampler = m.samplers.createDdpm({});

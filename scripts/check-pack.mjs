@@ -161,7 +161,10 @@ export { names, ddim, wrong };
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', a], { cwd: a, encoding: 'utf8' });
   if (tsc.status === 0) console.log('  tsc --noEmit (NodeNext, skipLibCheck false): ok');
   else problems.push(`as-a-user (a): tsc failed:\n${tsc.stdout}${tsc.stderr}`);
-  const rt = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@diffusionlab/samplers'); console.log(m.plugins.map((p) => p.name).join(', '))"], { cwd: a, encoding: 'utf8' });
+  const rt = spawnSync(process.execPath, ['--input-type=module', '-e', "const m = await import('@diffusionlab/samplers'); console.log(m.plugins.map((p) => p.name).join(', '))"], {
+    cwd: a,
+    encoding: 'utf8',
+  });
   if (rt.status === 0) console.log(`  node import: ${rt.stdout.trim()}`);
   else problems.push(`as-a-user (a): importing @diffusionlab/samplers at runtime failed:\n${rt.stderr}`);
 
@@ -190,7 +193,9 @@ reporters: [{ use: summary }]
     const r = spawnSync(cli, ['run', 'tiny.yaml', '--out', 'run-out'], { cwd: b, encoding: 'utf8', timeout: 180_000 });
     const summary = join(b, 'run-out', 'summary.json');
     if (r.status !== 0 || !existsSync(summary)) {
-      problems.push(`as-a-user (b): \`diffusionlab run tiny.yaml\` exited ${r.status ?? r.signal}; summary.json ${existsSync(summary) ? 'exists' : 'missing'}\n${r.stdout.slice(-2000)}${r.stderr.slice(-4000)}`);
+      problems.push(
+        `as-a-user (b): \`diffusionlab run tiny.yaml\` exited ${r.status ?? r.signal}; summary.json ${existsSync(summary) ? 'exists' : 'missing'}\n${r.stdout.slice(-2000)}${r.stderr.slice(-4000)}`,
+      );
     } else {
       const s = JSON.parse(readFileSync(summary, 'utf8'));
       console.log(`  diffusionlab run: ok; summary.json keys: ${Object.keys(s).join(', ')}`);
@@ -202,7 +207,8 @@ reporters: [{ use: summary }]
 step('packed sizes');
 rows.sort((x, y) => x.name.localeCompare(y.name));
 const w = Math.max(...rows.map((r) => r.name.length));
-for (const r of rows) console.log(`  ${r.name.padEnd(w)}  ${r.version}  ${kb(r.packed).padStart(9)} packed  ${kb(r.unpacked).padStart(9)} unpacked  ${String(r.files).padStart(3)} files`);
+for (const r of rows)
+  console.log(`  ${r.name.padEnd(w)}  ${r.version}  ${kb(r.packed).padStart(9)} packed  ${kb(r.unpacked).padStart(9)} unpacked  ${String(r.files).padStart(3)} files`);
 
 if (args.has('--keep')) console.log(`\nkept ${work}`);
 else rmSync(work, { recursive: true, force: true });

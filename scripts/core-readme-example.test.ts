@@ -37,7 +37,7 @@ it('core README trains and samples from code', async () => {
   const seconds = (performance.now() - start) / 1000;
   const last = lines.at(-1) ?? '';
   const w1 = Number(/W1 = ([\d.]+)/.exec(last)?.[1]);
-  log(`core README example: ${lines.join(" | ")} (${seconds.toFixed(1)} s in all)`);
+  log(`core README example: ${lines.join(' | ')} (${seconds.toFixed(1)} s in all)`);
   expect(lines.filter((l) => l.startsWith('epoch '))).toHaveLength(2);
   expect(w1).toBeLessThan(0.3);
 });

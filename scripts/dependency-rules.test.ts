@@ -88,7 +88,8 @@ function checkPackage(dir: string, siblingsAllowed: readonly string[], devAllowe
   const shipped = { ...pkg.dependencies, ...pkg.peerDependencies, ...pkg.optionalDependencies };
   for (const [field, deps] of Object.entries({ dependencies: pkg.dependencies, peerDependencies: pkg.peerDependencies, optionalDependencies: pkg.optionalDependencies })) {
     for (const name of Object.keys(deps ?? {})) {
-      if (name.startsWith(SCOPE) && !siblingsAllowed.includes(name)) out.push({ file: 'package.json', message: `${field} declares ${name}; allowed: ${siblingsAllowed.join(', ') || 'none'}` });
+      if (name.startsWith(SCOPE) && !siblingsAllowed.includes(name))
+        out.push({ file: 'package.json', message: `${field} declares ${name}; allowed: ${siblingsAllowed.join(', ') || 'none'}` });
     }
   }
   for (const name of Object.keys(pkg.devDependencies ?? {})) {
@@ -108,11 +109,19 @@ function checkPackage(dir: string, siblingsAllowed: readonly string[], devAllowe
       if (name === pkg.name) continue;
       if (name.startsWith(SCOPE)) {
         const ok = siblingsAllowed.includes(name) || (isTest && devAllowed.includes(name) && name in (pkg.devDependencies ?? {}));
-        if (!ok) out.push({ file: rel, message: `imports ${spec}: ${isTest ? 'tests' : 'shipped code'} may import ${[...siblingsAllowed, ...(isTest ? devAllowed : [])].join(', ') || 'no @diffusionlab package'}${isTest && devAllowed.includes(name) ? ` (declare it in devDependencies)` : ''}` });
+        if (!ok)
+          out.push({
+            file: rel,
+            message: `imports ${spec}: ${isTest ? 'tests' : 'shipped code'} may import ${[...siblingsAllowed, ...(isTest ? devAllowed : [])].join(', ') || 'no @diffusionlab package'}${isTest && devAllowed.includes(name) ? ` (declare it in devDependencies)` : ''}`,
+          });
         continue;
       }
       const declared = name in shipped || (isTest && (name in (pkg.devDependencies ?? {}) || repoDev.includes(name)));
-      if (!declared) out.push({ file: rel, message: `imports ${spec}, which package.json does not declare${isTest ? ' (not even in devDependencies)' : ' in dependencies or peerDependencies'}` });
+      if (!declared)
+        out.push({
+          file: rel,
+          message: `imports ${spec}, which package.json does not declare${isTest ? ' (not even in devDependencies)' : ' in dependencies or peerDependencies'}`,
+        });
     }
   }
   return out;
@@ -126,12 +135,7 @@ describe('dependency rules (CONTRIBUTING.md)', () => {
     expect(packages).toEqual(expect.arrayContaining(['core', 'testkit', 'datasets', 'denoisers', 'samplers', 'schedules', 'metrics', 'reporters']));
   });
   for (const dir of packages) {
-    const rules =
-      dir === 'core'
-        ? { siblings: [], dev: [] }
-        : dir === 'testkit'
-          ? { siblings: [CORE], dev: [] }
-          : { siblings: [CORE], dev: [TESTKIT] };
+    const rules = dir === 'core' ? { siblings: [], dev: [] } : dir === 'testkit' ? { siblings: [CORE], dev: [] } : { siblings: [CORE], dev: [TESTKIT] };
     it(`packages/${dir} depends on ${rules.siblings.join(', ') || 'no @diffusionlab package'} only, and imports only what it declares`, () => {
       const found = checkPackage(join(root, 'packages', dir), rules.siblings, rules.dev, repoDev);
       expect(found.map((v) => `${v.file}: ${v.message}`)).toEqual([]);
@@ -182,9 +186,9 @@ describe('the dependency check itself', () => {
   });
 
   it('parses import forms and package names', () => {
-    expect(importsOf("import a from 'x';\nimport 'side';\nexport * from \"@s/p/deep\";\n// import 'comment';\n/* import('block') */\nawait import('dyn');\nrequire('cjs');")).toEqual(
-      ['x', '@s/p/deep', 'side', 'dyn', 'cjs'],
-    );
+    expect(
+      importsOf("import a from 'x';\nimport 'side';\nexport * from \"@s/p/deep\";\n// import 'comment';\n/* import('block') */\nawait import('dyn');\nrequire('cjs');"),
+    ).toEqual(['x', '@s/p/deep', 'side', 'dyn', 'cjs']);
     expect(packageOf('@s/p/deep')).toBe('@s/p');
     expect(packageOf('vega-lite/build/x')).toBe('vega-lite');
   });

@@ -42,10 +42,7 @@ export function allowedOf(p) {
   if (p.const !== undefined) return code(p.const);
   const variants = p.anyOf ?? p.oneOf;
   if (variants) {
-    return variants
-      .map(allowedOf)
-      .filter(Boolean)
-      .join('; or ');
+    return variants.map(allowedOf).filter(Boolean).join('; or ');
   }
   const parts = [];
   const lo = p.minimum !== undefined ? `≥ ${p.minimum}` : p.exclusiveMinimum !== undefined ? `> ${p.exclusiveMinimum}` : '';

@@ -68,7 +68,9 @@ function writeProject(): void {
   mkdirSync(dir, { recursive: true });
   const paths: Record<string, string[]> = { diffusionlab: [join(root, 'apps/runner/dist/index.d.ts')] };
   for (const pkg of readdirSync(join(root, 'packages'))) paths[`@diffusionlab/${pkg}`] = [join(root, 'packages', pkg, 'dist/index.d.ts')];
-  const missing = Object.values(paths).flat().filter((f) => !existsSync(f));
+  const missing = Object.values(paths)
+    .flat()
+    .filter((f) => !existsSync(f));
   if (missing.length > 0) throw new Error(`Build the packages first (pnpm build): missing ${missing.map((f) => relative(root, f)).join(', ')}`);
   // Each block is a module of its own (top-level await, no clashes between blocks).
   for (const s of checked) writeFileSync(join(dir, fileOf(s)), `${s.code}\nexport {};\n`);

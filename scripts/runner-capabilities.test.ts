@@ -80,7 +80,12 @@ function findViolations(source: string, fileName = 'source.ts'): Finding[] {
   collect(sf);
   const visit = (node: ts.Node): void => {
     // `x.use === 'ddpm'`, `'summary' !== s.name`
-    if (ts.isBinaryExpression(node) && [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(node.operatorToken.kind)) {
+    if (
+      ts.isBinaryExpression(node) &&
+      [ts.SyntaxKind.EqualsEqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsEqualsToken, ts.SyntaxKind.EqualsEqualsToken, ts.SyntaxKind.ExclamationEqualsToken].includes(
+        node.operatorToken.kind,
+      )
+    ) {
       const lit = builtinLiteral(node.left) ?? builtinLiteral(node.right);
       if (lit && (isPluginName(node.left) || isPluginName(node.right))) report(node, `compares a plugin name with the built-in '${lit}'`);
     }
@@ -103,7 +108,9 @@ function findViolations(source: string, fileName = 'source.ts'): Finding[] {
     }
     // `{ ddpm: … }[x.use]`
     if (ts.isElementAccessExpression(node) && isPluginName(node.argumentExpression) && ts.isObjectLiteralExpression(bare(node.expression))) {
-      const keys = (bare(node.expression) as ts.ObjectLiteralExpression).properties.map((p) => (p.name && (ts.isIdentifier(p.name) || ts.isStringLiteralLike(p.name)) ? p.name.text : ''));
+      const keys = (bare(node.expression) as ts.ObjectLiteralExpression).properties.map((p) =>
+        p.name && (ts.isIdentifier(p.name) || ts.isStringLiteralLike(p.name)) ? p.name.text : '',
+      );
       const lit = keys.find((k) => builtinNames.has(k));
       if (lit) report(node, `indexes a table of built-ins ('${lit}') by a plugin name`);
     }

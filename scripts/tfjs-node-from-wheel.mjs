@@ -396,7 +396,9 @@ async function stageDeps(wheel, pkgDir) {
     const syms = definedSymbols(dest);
     const missing = required.filter((s) => !syms.has(s) && !frameworkSyms.has(s));
     const hasEager = syms.has('TFE_NewContext');
-    report.push(`${cand}: ${hasEager ? `${required.length - missing.length}/${required.length} needed C API functions with ${frameworkName}` : 'no TFE_ (eager C API) symbols'}${hasEager && missing.length ? ` (missing: ${missing.join(', ')})` : ''}`);
+    report.push(
+      `${cand}: ${hasEager ? `${required.length - missing.length}/${required.length} needed C API functions with ${frameworkName}` : 'no TFE_ (eager C API) symbols'}${hasEager && missing.length ? ` (missing: ${missing.join(', ')})` : ''}`,
+    );
     if (hasEager && missing.length === 0) {
       capi = dest;
       break;

@@ -32,7 +32,11 @@ export function parseBenchArgs(argv, root) {
     };
     if (a === '--quick') o.quick = true;
     else if (a === '--list') o.list = true;
-    else if (a === '--only') o.only = value().split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--only')
+      o.only = value()
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     else if (a === '--out') o.out = resolve(value());
     else if (a === '--reps') {
       o.reps = Number(value());
@@ -73,7 +77,10 @@ export async function runBench(m, o, log) {
   }
   const reps = o.reps ?? (o.quick ? 3 : 5);
   const selected = workloads.filter((w) => !o.only || o.only.includes(w.name));
-  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+  const load = () =>
+    loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ');
   const start = performance.now();
   log(`pnpm bench${o.quick ? ' --quick' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs ${m.tf.version_core}, load average ${load()}`);
   const tfSkip = await probeTensorflow(m);

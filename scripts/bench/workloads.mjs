@@ -51,16 +51,22 @@ async function trainOnce(m, prep, steps, accelerator) {
   const { r, built, trainingSet } = prep;
   const model = await prep.buildModel();
   const tensorsBefore = m.tf.memory().numTensors;
-  const { result: res, seconds, cpuSeconds } = await timed(() => m.core.train({
-    model,
-    trainingSet,
-    shape: built.dataset.shape,
-    schedule: built.schedule,
-    config: { ...r.experiment.training, steps, epochs: undefined },
-    rng: prep.rng.fork('train'),
-    accelerator,
-    backend: built.backend.name,
-  }));
+  const {
+    result: res,
+    seconds,
+    cpuSeconds,
+  } = await timed(() =>
+    m.core.train({
+      model,
+      trainingSet,
+      shape: built.dataset.shape,
+      schedule: built.schedule,
+      config: { ...r.experiment.training, steps, epochs: undefined },
+      rng: prep.rng.fork('train'),
+      accelerator,
+      backend: built.backend.name,
+    }),
+  );
   const tensorsAfter = m.tf.memory().numTensors;
   model.dispose();
   return { rate: steps / seconds, cpuRate: steps / cpuSeconds, path: res.path, declined: res.acceleratorDeclined, tensorsBefore, tensorsAfter };
@@ -140,18 +146,20 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
         const p = choose();
         took = p.path;
         threads = p.threads;
-        const { seconds, cpuSeconds } = await timed(() => m.core.generateSamples({
-          model: p.model,
-          sampler: built.sampler,
-          schedule: built.schedule,
-          predictionType: prep.predictionType,
-          shape: built.dataset.shape,
-          n: rep < 0 ? Math.min(n, 100) : n,
-          steps: p.steps,
-          rng: prep.rng.fork(`sample${rep}`),
-          trajectorySnapshots: 0,
-          loop: p.loop,
-        }));
+        const { seconds, cpuSeconds } = await timed(() =>
+          m.core.generateSamples({
+            model: p.model,
+            sampler: built.sampler,
+            schedule: built.schedule,
+            predictionType: prep.predictionType,
+            shape: built.dataset.shape,
+            n: rep < 0 ? Math.min(n, 100) : n,
+            steps: p.steps,
+            rng: prep.rng.fork(`sample${rep}`),
+            trajectorySnapshots: 0,
+            loop: p.loop,
+          }),
+        );
         p.dispose();
         return { value: seconds, cpuValue: cpuSeconds };
       },
@@ -159,7 +167,10 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
     model.dispose();
     const want = path.startsWith('fused-ddpm') ? m.runner.FUSED_DDPM_PATH : path === 'fused-forward' ? m.kernels.FUSED_MLP_PATH : 'tfjs';
     if (took !== want) throw new Error(`${name}: expected sampling path ${want}, got ${took}`);
-    out.push({ ...entry, ...(threads ? { threads, ...(path === 'fused-ddpm' ? { note: `${threads} thread${threads > 1 ? 's' : ''} (load average ${loadavg()[0].toFixed(2)})` } : {}) } : {}) });
+    out.push({
+      ...entry,
+      ...(threads ? { threads, ...(path === 'fused-ddpm' ? { note: `${threads} thread${threads > 1 ? 's' : ''} (load average ${loadavg()[0].toFixed(2)})` } : {}) } : {}),
+    });
   }
   return out;
 }
@@ -175,7 +186,12 @@ export const workloads = [
         raw: seedConfig(m, o.root),
         reps: o.reps,
         variants: [
-          ...(o.tensorflow ? [['tensorflow', 'fused', o.quick ? 1000 : 4000], ['tensorflow', 'tfjs', o.quick ? 100 : 400]] : []),
+          ...(o.tensorflow
+            ? [
+                ['tensorflow', 'fused', o.quick ? 1000 : 4000],
+                ['tensorflow', 'tfjs', o.quick ? 100 : 400],
+              ]
+            : []),
           ['wasm', 'fused', o.quick ? 1000 : 4000],
           ['wasm', 'tfjs+matmul-fix', o.quick ? 100 : 400],
           ['wasm', 'tfjs', o.quick ? 100 : 250],
@@ -231,11 +247,7 @@ export const workloads = [
         sampler: { use: 'ddpm' },
         n: 2000,
         reps: o.reps,
-        variants: [
-          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
-          ['wasm', 'fused-ddpm'],
-          ['wasm', 'tfjs'],
-        ],
+        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs']] : []), ['wasm', 'fused-ddpm'], ['wasm', 'tfjs']],
       })),
       ...(await sampleRows(m, {
         name: 'moons-sample:dpmpp-2m-20',
@@ -243,12 +255,7 @@ export const workloads = [
         sampler: { use: 'dpmpp-2m', steps: 20 },
         n: 2000,
         reps: o.reps,
-        variants: [
-          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
-          ['wasm', 'fused-forward'],
-          ['wasm', 'tfjs'],
-          ['cpu', 'tfjs'],
-        ],
+        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs']] : []), ['wasm', 'fused-forward'], ['wasm', 'tfjs'], ['cpu', 'tfjs']],
       })),
     ],
     notes: ['moons-sample:ddpm-1000 on cpu: skipped (about a minute per repetition on the cpu backend)'],
@@ -271,11 +278,7 @@ export const workloads = [
           reporters: [],
         },
         reps: o.reps,
-        variants: [
-          ...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 2 : 4]] : []),
-          ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4],
-          ['cpu', 'tfjs', 1],
-        ],
+        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 2 : 4]] : []), ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4], ['cpu', 'tfjs', 1]],
       }),
   },
   {
@@ -292,14 +295,33 @@ export const workloads = [
       for (const c of cases) {
         const iters = g.itersFor(c.macs, o.quick ? 0.02 : 0.05);
         const rate = (t) => ({ value: (c.macs * iters) / t.seconds / 1e9, cpuValue: (c.macs * iters) / t.cpuSeconds / 1e9 });
-        const kernels = await measure(m.tf, { name: 'gemm', backend: 'wasm', path: `kernels ${c.label}`, unit: 'GMAC/s', reps: o.reps, warmup: 4, once: async () => rate(g.timeIt(() => c.kernels(iters))), note: c.use });
-        const xnnpack = await measure(m.tf, { name: 'gemm', backend: 'wasm', path: `xnnpack ${c.label}`, unit: 'GMAC/s', reps: o.reps, warmup: 2, once: async () => rate(g.timeIt(() => c.xnnpack(iters))) });
+        const kernels = await measure(m.tf, {
+          name: 'gemm',
+          backend: 'wasm',
+          path: `kernels ${c.label}`,
+          unit: 'GMAC/s',
+          reps: o.reps,
+          warmup: 4,
+          once: async () => rate(g.timeIt(() => c.kernels(iters))),
+          note: c.use,
+        });
+        const xnnpack = await measure(m.tf, {
+          name: 'gemm',
+          backend: 'wasm',
+          path: `xnnpack ${c.label}`,
+          unit: 'GMAC/s',
+          reps: o.reps,
+          warmup: 2,
+          once: async () => rate(g.timeIt(() => c.xnnpack(iters))),
+        });
         c.dispose();
         rows.push(kernels, { ...xnnpack, note: `kernels ÷ xnnpack: ${(kernels.cpuMedian / xnnpack.cpuMedian).toFixed(2)} per CPU-second` });
       }
       return rows;
     },
-    notes: ['one thread; per CPU-second is the single-thread speed on a loaded machine. xnnpack: tf.fused.matMul (NN, with the bias) or tf.matMul of pre-transposed operands (NT, TN)'],
+    notes: [
+      'one thread; per CPU-second is the single-thread speed on a loaded machine. xnnpack: tf.fused.matMul (NN, with the bias) or tf.matMul of pre-transposed operands (NT, TN)',
+    ],
   },
   {
     name: 'seed-train-32k-memory',

@@ -147,9 +147,9 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(resolved.sampler.options).toMatchObject({ steps: 20 });
     expect(resolved.denoiser.options).toMatchObject({ hidden: 128 });
 
-
     // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
-    const moons = 'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
+    const moons =
+      'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
     await page.setInputFiles('#import-config', { name: 'moons-play.yaml', mimeType: 'text/yaml', buffer: Buffer.from(moons) });
     expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('moons');
     expect(await page.inputValue('#slot-metric select[name="metric"]')).toBe('sliced-wasserstein');

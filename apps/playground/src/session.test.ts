@@ -38,7 +38,9 @@ describe('Session', () => {
     expect(ddim.trajectory.map((s) => s.step)).toEqual([0, 5, 10, 15, 20]);
     expect(ddim.trajectory[4].samples).toEqual(ddim.samples);
     expect(ddim.samples).not.toEqual(ddpm.samples);
-    console.log(`node: ${report.stepsPerSecond.toFixed(0)} steps/s on ${report.path}; W1 ddpm ${ddpm.metric.toFixed(4)} ddim ${ddim.metric.toFixed(4)} floor ${ddpm.noiseFloor.toFixed(4)}`);
+    console.log(
+      `node: ${report.stepsPerSecond.toFixed(0)} steps/s on ${report.path}; W1 ddpm ${ddpm.metric.toFixed(4)} ddim ${ddim.metric.toFixed(4)} floor ${ddpm.noiseFloor.toFixed(4)}`,
+    );
     session.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });

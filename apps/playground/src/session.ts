@@ -130,7 +130,14 @@ export class Session {
             }
           : undefined,
       });
-      return { steps: result.steps, stepsPerSecond: result.stepsPerSecond, finalLoss: result.finalLoss, path: result.path, acceleratorDeclined: result.acceleratorDeclined, stopped };
+      return {
+        steps: result.steps,
+        stepsPerSecond: result.stepsPerSecond,
+        finalLoss: result.finalLoss,
+        path: result.path,
+        acceleratorDeclined: result.acceleratorDeclined,
+        stopped,
+      };
     } catch (e) {
       if (!(e instanceof StopTraining)) throw e;
       stopped = true;

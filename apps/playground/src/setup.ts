@@ -38,7 +38,16 @@ export const SLOT_KINDS: readonly SlotKind[] = ['dataset', 'schedule', 'denoiser
 export const SEED_SETUP: Setup = {
   name: 'seed-1d',
   seed: 42,
-  dataset: { use: 'gaussian-mixture', options: { size: 1000, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] } },
+  dataset: {
+    use: 'gaussian-mixture',
+    options: {
+      size: 1000,
+      components: [
+        { mean: -2, std: 0.5 },
+        { mean: 2, std: 0.5 },
+      ],
+    },
+  },
   schedule: { use: 'linear', options: { timesteps: 100, betaStart: 0.0001, betaEnd: 0.02 } },
   denoiser: { use: 'seed-mlp', options: { hidden: 128 } },
   sampler: { use: 'ddpm', options: {} },

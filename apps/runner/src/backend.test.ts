@@ -5,7 +5,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { setupBackend } from './backend.js';
 
-const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+const schedule = scheduleFromBetas(
+  'linear',
+  Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+);
 
 /** ∂L/∂θ for one batch-32 step of the seed MLP (L = MSE against a fixed target), per variable. */
 function stepGradients(): Float32Array[] {

@@ -79,7 +79,10 @@ describe('bad input on the command line (issue 3)', () => {
         (e: unknown) => e,
       )) as { issues?: Issue[]; message: string } | null;
       expect(err, `${argv.join(' ')} should fail`).not.toBeNull();
-      expect(err?.issues?.map((i) => i.path), err?.message).toEqual([key]);
+      expect(
+        err?.issues?.map((i) => i.path),
+        err?.message,
+      ).toEqual([key]);
       expect(err?.message).toMatch(pattern);
       expect(existsSync(out), `${argv.join(' ')} left ${out} behind`).toBe(false);
     };

@@ -336,12 +336,18 @@ export async function main(argv: readonly string[]): Promise<number> {
         accelerator: await loadAccelerator(),
       });
       if (result.failed > 0) {
-        throw new DiffusionLabError(`${result.failed} of ${result.rows.length} sweep points failed (see the table and sweep.json)`, { hint: `the completed points are in ${result.sweepDir}` });
+        throw new DiffusionLabError(`${result.failed} of ${result.rows.length} sweep points failed (see the table and sweep.json)`, {
+          hint: `the completed points are in ${result.sweepDir}`,
+        });
       }
       return 0;
     }
     case 'worker': {
-      await runWorker({ launcher: typeof args.flags.launcher === 'string' ? args.flags.launcher : undefined, launcherOptions: launcherFlagOptions(args.flags), accelerator: await loadAccelerator() });
+      await runWorker({
+        launcher: typeof args.flags.launcher === 'string' ? args.flags.launcher : undefined,
+        launcherOptions: launcherFlagOptions(args.flags),
+        accelerator: await loadAccelerator(),
+      });
       return 0;
     }
     case 'validate': {
@@ -377,4 +383,3 @@ export function formatError(e: unknown, debug = false): string {
   }
   return `error: ${(u as Error)?.stack ?? String(u)}`;
 }
-

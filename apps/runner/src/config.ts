@@ -4,14 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, extname, isAbsolute, resolve } from 'node:path';
-import {
-  type AnyPluginDefinition,
-  ConfigError,
-  type ConfigIssue,
-  type PluginKind,
-  type PluginRegistry,
-  zodIssues,
-} from '@diffusionlab/core';
+import { type AnyPluginDefinition, ConfigError, type ConfigIssue, type PluginKind, type PluginRegistry, zodIssues } from '@diffusionlab/core';
 import { isConfigError } from '@diffusionlab/core';
 import YAML from 'yaml';
 import { checkNoInheritedKey, type DroppedOption, markExplicit, markSwitch, mergeSwitchedSlot, parseWithInherited, splitSlot, switchesPlugin } from './inherit.js';
@@ -61,7 +54,8 @@ export function parseConfigText(text: string, file: string): Json {
       throw new ConfigError({ path: '', message: `${file} cannot be expanded: ${(e as Error).message} (over ${MAX_YAML_ALIASES} alias uses; write the values out)` });
     }
   }
-  if (!isObject(value)) throw new ConfigError({ path: '', message: `${file} must contain a mapping of keys (name, dataset, schedule, …), not ${Array.isArray(value) ? 'a list' : typeof value}` });
+  if (!isObject(value))
+    throw new ConfigError({ path: '', message: `${file} must contain a mapping of keys (name, dataset, schedule, …), not ${Array.isArray(value) ? 'a list' : typeof value}` });
   checkConfigValue(value, file);
   checkLooksLikeConfig(value, file, Object.keys(experimentSchema.shape));
   return value;
@@ -162,7 +156,10 @@ function checkIndex(container: Json | unknown[], seg: string, key: string): void
   if (!/^\d+$/.test(seg)) return;
   const length = Array.isArray(container) ? container.length : 0;
   if (Number(seg) > length) {
-    throw new ConfigError({ path: key, message: `index ${seg} is past the end of the list, which has ${length} entr${length === 1 ? 'y' : 'ies'} (use 0–${length}; ${length} appends)` });
+    throw new ConfigError({
+      path: key,
+      message: `index ${seg} is past the end of the list, which has ${length} entr${length === 1 ? 'y' : 'ies'} (use 0–${length}; ${length} appends)`,
+    });
   }
 }
 
@@ -197,14 +194,7 @@ export interface ResolvedExperiment {
   droppedOptions?: DroppedOption[];
 }
 
-function resolveSlot(
-  registry: PluginRegistry,
-  kind: PluginKind,
-  slot: unknown,
-  path: string,
-  issues: ConfigIssue[],
-  dropped: DroppedOption[] = [],
-): ResolvedSlot | null {
+function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, path: string, issues: ConfigIssue[], dropped: DroppedOption[] = []): ResolvedSlot | null {
   const obj = typeof slot === 'string' ? { use: slot } : (slot as Json);
   const split = splitSlot(obj);
   const use = split.use;

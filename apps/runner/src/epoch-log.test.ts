@@ -15,7 +15,10 @@ describe('per-epoch logs', () => {
     const again = new EpochLog(path, true);
     for (let epoch = 6; epoch <= 9; epoch++) again.append({ epoch, step: 8 * epoch, loss: 1 / epoch });
     again.close();
-    const epochs = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l).epoch);
+    const epochs = readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).epoch);
     expect(epochs).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(readLossLog(path, 3)).toEqual([
       { epoch: 1, step: 8, loss: 1 },

@@ -45,7 +45,12 @@ async function waitFor(check: () => boolean, ms: number, what: string): Promise<
   }
 }
 
-const lines = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : []);
+const lines = (path: string) =>
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 const epochs = (path: string) => lines(path).map((l) => JSON.parse(l).epoch as number);
 /** Temp entries (`x.tmp-PID`, `x.old-PID`, `x.PID.tmp`) anywhere in a run directory's top two levels. */
 const litter = (dir: string) =>

@@ -50,12 +50,7 @@ export const CHECKPOINT_META = 'diffusionlab.json';
  * built in a temp folder and renamed over the old one. A failure (a full disk) removes the temp
  * folder, keeps the previous checkpoint and names the file in a {@link FileSystemError}.
  */
-export function saveCheckpoint(
-  dir: string,
-  artifacts: ModelArtifacts,
-  meta: Record<string, unknown>,
-  extra: Record<string, string | Uint8Array> = {},
-): void {
+export function saveCheckpoint(dir: string, artifacts: ModelArtifacts, meta: Record<string, unknown>, extra: Record<string, string | Uint8Array> = {}): void {
   const files = artifactsToFiles(artifacts);
   recordOutput(dir);
   const tmp = `${dir}.tmp-${process.pid}`;
@@ -162,7 +157,8 @@ export function loadTrainState(dir: string): TrainState | null {
   const bytes = readFileSync(bp);
   if (bytes.byteLength % 4 !== 0) throw badState(bp, `${bytes.byteLength} bytes is not a whole number of float32 values`);
   const buf = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  if (!isCount(json.step) || !isCount(json.epoch)) throw badState(jp, `step (${JSON.stringify(json.step)}) and epoch (${JSON.stringify(json.epoch)}) must be non-negative integers`);
+  if (!isCount(json.step) || !isCount(json.epoch))
+    throw badState(jp, `step (${JSON.stringify(json.step)}) and epoch (${JSON.stringify(json.epoch)}) must be non-negative integers`);
   const rng = json.rng as { shuffle?: unknown; noise?: unknown } | undefined;
   // Rng.getState(): four 32-bit words and a spare normal (NaN, written as null, when there is none).
   const rngOk = (a: unknown) => Array.isArray(a) && a.length === 5 && a.slice(0, 4).every((x) => Number.isInteger(x)) && (a[4] === null || typeof a[4] === 'number');
@@ -172,15 +168,20 @@ export function loadTrainState(dir: string): TrainState | null {
   const specs = json.tensors as TensorSpec[];
   for (const [i, t] of specs.entries()) {
     const where = `tensors[${i}]`;
-    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !['weights', 'optimizer', 'ema'].includes(t.group)) throw badState(jp, `${where} needs a name and a group`);
+    if (typeof t !== 'object' || t === null || typeof t.name !== 'string' || !['weights', 'optimizer', 'ema'].includes(t.group))
+      throw badState(jp, `${where} needs a name and a group`);
     if (!Array.isArray(t.shape) || !t.shape.every(isCount)) throw badState(jp, `${where} (${t.name}) has shape ${JSON.stringify(t.shape)}; expected non-negative integers`);
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (!isCount(t.offset) || t.length !== size || t.offset + size > buf.length) {
-      throw badState(jp, `${where} (${t.name}) claims ${JSON.stringify(t.length)} values at offset ${JSON.stringify(t.offset)} for shape [${t.shape}]; ${TRAIN_STATE_BIN} holds ${buf.length}`);
+      throw badState(
+        jp,
+        `${where} (${t.name}) claims ${JSON.stringify(t.length)} values at offset ${JSON.stringify(t.offset)} for shape [${t.shape}]; ${TRAIN_STATE_BIN} holds ${buf.length}`,
+      );
     }
   }
   const powers = json.adamBetaPowers;
-  if (powers !== undefined && !(Array.isArray(powers) && powers.length === 2 && powers.every((x) => typeof x === 'number'))) throw badState(jp, 'adamBetaPowers must be two numbers');
+  if (powers !== undefined && !(Array.isArray(powers) && powers.length === 2 && powers.every((x) => typeof x === 'number')))
+    throw badState(jp, 'adamBetaPowers must be two numbers');
   const pick = (group: string): NamedArray[] =>
     specs.filter((t) => t.group === group).map((t) => ({ name: t.name, shape: t.shape, data: buf.slice(t.offset, t.offset + t.length) }));
   return {

@@ -28,11 +28,20 @@ evaluation: { samples: 64, metrics: [w1] }
 reporters: [summary]
 `;
 /** The seed example's schedule (ᾱ_T ≈ 0.36): the schedule diagnostics warn. */
-const SEED = write('seed.yaml', `name: seed${common}schedule: { use: linear, timesteps: 100 }\ndenoiser: { use: seed-mlp, hidden: 16 }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`);
+const SEED = write(
+  'seed.yaml',
+  `name: seed${common}schedule: { use: linear, timesteps: 100 }\ndenoiser: { use: seed-mlp, hidden: 16 }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`,
+);
 /** A trained ε-model on cosine T = 1000 (σ_max ≈ 2·10⁴). */
-const TRAINED = write('trained.yaml', `name: trained${common}schedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: seed-mlp, hidden: 16 }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`);
+const TRAINED = write(
+  'trained.yaml',
+  `name: trained${common}schedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: seed-mlp, hidden: 16 }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`,
+);
 /** The exact denoiser on cosine T = 1000 (oracle-samplers). */
-const ORACLE = write('oracle.yaml', `name: oracle${common}schedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: oracle }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`);
+const ORACLE = write(
+  'oracle.yaml',
+  `name: oracle${common}schedule: { use: cosine, timesteps: 1000 }\ndenoiser: { use: oracle }\nsampler: { use: ddpm }\ntraining: { predictionType: epsilon }\n`,
+);
 
 async function adviceFor(cfg: string, overrides: string[]): Promise<Advice[]> {
   const { resolved } = await loadExperiment(cfg, overrides);
@@ -60,7 +69,10 @@ async function checkEveryFix(cfg: string, overrides: string[]): Promise<number> 
       const label = `${overrides.join(' ')} + ${fix.join(' ')}`;
       await expect(validate([cfg, ...overrides, ...fix]), label).resolves.toBe(0);
       const after = await adviceFor(cfg, [...overrides, ...fix]);
-      expect(after.map((b) => JSON.stringify(b.fixes)), label).not.toContain(JSON.stringify(a.fixes));
+      expect(
+        after.map((b) => JSON.stringify(b.fixes)),
+        label,
+      ).not.toContain(JSON.stringify(a.fixes));
       n++;
     }
   }
@@ -71,7 +83,12 @@ const samplers = builtinRegistry().names('sampler');
 /** `key=value` overrides for the options `name` accepts, of those given; why: ddpm and ddim have no σ grid. */
 const accepted = (name: string, options: Record<string, unknown>) =>
   Object.entries(options)
-    .filter(([k, v]) => builtinRegistry().get('sampler', name).options.safeParse({ [k]: v }).success)
+    .filter(
+      ([k, v]) =>
+        builtinRegistry()
+          .get('sampler', name)
+          .options.safeParse({ [k]: v }).success,
+    )
     .map(([k, v]) => `sampler.${k}=${v}`);
 /** The σ_max bound off, on each grid (the combinations the advice is about), where the sampler has them. */
 const unbounded = (name: string) => [accepted(name, { sigmaMax: false, sigmas: 'default' }), accepted(name, { sigmaMax: false, sigmas: 'karras' })];
@@ -128,9 +145,7 @@ describe('every suggested fix is accepted by the tool', () => {
 describe('validate prints the warnings a run would start with', () => {
   it('names heun on the default grid from σ > 10³ (bound off) and its fixes before any work; nothing at the defaults', async () => {
     const out = await validateOutput([ORACLE, 'sampler.use=heun', 'sampler.sigmaMax=false', 'sampler.sigmas=default']);
-    expect(out).toMatch(
-      /^warning: sampler heun takes its first second-order step from σ = 2\.03e\+4 .* Fix: sampler\.sigmaMax=80, or sampler\.use=dpmpp-2m\.$/m,
-    );
+    expect(out).toMatch(/^warning: sampler heun takes its first second-order step from σ = 2\.03e\+4 .* Fix: sampler\.sigmaMax=80, or sampler\.use=dpmpp-2m\.$/m);
     expect(out.indexOf('warning: sampler heun')).toBeLessThan(out.indexOf('is valid'));
     const defaults = await validateOutput([ORACLE, 'sampler.use=heun']);
     expect(defaults).not.toMatch(/warning/);
@@ -140,16 +155,16 @@ describe('validate prints the warnings a run would start with', () => {
 
 /** `diffusionlab validate` with stdout captured; resolves to what it printed (it must exit 0). */
 async function validateOutput(argv: string[]): Promise<string> {
-    const chunks: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((c: string) => {
-      chunks.push(String(c));
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      expect(await main(['validate', ...argv])).toBe(0);
-    } finally {
-      process.stdout.write = write;
-    }
-    return chunks.join('');
+  const chunks: string[] = [];
+  const write = process.stdout.write;
+  process.stdout.write = ((c: string) => {
+    chunks.push(String(c));
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    expect(await main(['validate', ...argv])).toBe(0);
+  } finally {
+    process.stdout.write = write;
+  }
+  return chunks.join('');
 }

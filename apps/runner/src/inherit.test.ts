@@ -88,7 +88,11 @@ describe('the runner-internal ~inherited key', () => {
   it('is refused in a user config (YAML, JSON, or an extends base), naming the key and the file, and never drops options silently', async () => {
     const dir = tmp();
     // Written by hand, the marks would make resolution drop betaEnd (not a cosine option) without any plugin switch.
-    const yaml = write(dir, 'marked.yaml', `${BASE.replace('schedule: { use: linear, timesteps: 100, betaStart: 0.0001, betaEnd: 0.02 }', 'schedule: { use: cosine, timesteps: 100, betaEnd: 0.02, "~inherited": { betaEnd: linear } }')}`);
+    const yaml = write(
+      dir,
+      'marked.yaml',
+      `${BASE.replace('schedule: { use: linear, timesteps: 100, betaStart: 0.0001, betaEnd: 0.02 }', 'schedule: { use: cosine, timesteps: 100, betaEnd: 0.02, "~inherited": { betaEnd: linear } }')}`,
+    );
     const refused = /schedule\.~inherited: "~inherited" \(in .*marked\.yaml\) is reserved for the runner's record of options carried across a plugin switch; remove the key/;
     await expect(loadExperiment(yaml)).rejects.toThrow(refused);
     const err = await loadExperiment(yaml).catch((e: unknown) => e);

@@ -20,7 +20,10 @@ async function packageLaunchers(spec: string, cwd: string): Promise<AnyLauncherD
   const entry = resolvePackageEntry(spec, cwd);
   if (!entry) {
     throw new ConfigError(
-      { path: '--launcher', message: `unknown launcher ${JSON.stringify(spec)}: not a built-in one (${builtin.map((l) => l.name).join(', ')}) and no package of that name is installed above ${cwd}` },
+      {
+        path: '--launcher',
+        message: `unknown launcher ${JSON.stringify(spec)}: not a built-in one (${builtin.map((l) => l.name).join(', ')}) and no package of that name is installed above ${cwd}`,
+      },
       { hint: `use --launcher ${builtin.map((l) => l.name).join(' or --launcher ')}, or install the launcher package (pnpm add ${spec})` },
     );
   }
@@ -31,7 +34,11 @@ async function packageLaunchers(spec: string, cwd: string): Promise<AnyLauncherD
     throw new ConfigError({ path: '--launcher', message: `launcher package ${JSON.stringify(spec)} failed to load: ${(e as Error).message}` });
   }
   const list = Array.isArray(mod.launchers) ? mod.launchers.filter(isLauncherDefinition) : [];
-  if (list.length === 0) throw new ConfigError({ path: '--launcher', message: `package ${JSON.stringify(spec)} exports no \`launchers\` list of { kind: 'launcher', name, options, create } definitions` });
+  if (list.length === 0)
+    throw new ConfigError({
+      path: '--launcher',
+      message: `package ${JSON.stringify(spec)} exports no \`launchers\` list of { kind: 'launcher', name, options, create } definitions`,
+    });
   return list;
 }
 
@@ -45,7 +52,11 @@ export async function chooseLauncher(name: string, options: Record<string, unkno
     const [spec, inner] = name.startsWith('@') ? [name.split(':')[0], name.split(':')[1]] : (name.split(':') as [string, string | undefined]);
     const list = await packageLaunchers(spec, cwd);
     def = inner === undefined ? list[0] : list.find((l) => l.name === inner);
-    if (!def) throw new ConfigError({ path: '--launcher', message: `package ${JSON.stringify(spec)} has no launcher ${JSON.stringify(inner)}; it has ${list.map((l) => l.name).join(', ')}` });
+    if (!def)
+      throw new ConfigError({
+        path: '--launcher',
+        message: `package ${JSON.stringify(spec)} has no launcher ${JSON.stringify(inner)}; it has ${list.map((l) => l.name).join(', ')}`,
+      });
   }
   return { def, options: launcherOptions(def, options) };
 }
@@ -58,7 +69,11 @@ function launcherOptions(def: AnyLauncherDefinition, options: Record<string, unk
   const issues = result.error.issues.flatMap((i) =>
     i.code === 'unrecognized_keys'
       ? i.keys.map((k) => ({ path: `--${k}`, message: `is not an option of the ${def.name} launcher (its options: ${known.join(', ') || 'none'})` }))
-      : zodIssues({ issues: [i] } as z.ZodError, '', def.options).map((x) => ({ ...x, path: `--${String(i.path[0] ?? def.name)}`, message: `${x.message} (launcher ${def.name})` })),
+      : zodIssues({ issues: [i] } as z.ZodError, '', def.options).map((x) => ({
+          ...x,
+          path: `--${String(i.path[0] ?? def.name)}`,
+          message: `${x.message} (launcher ${def.name})`,
+        })),
   );
   throw new ConfigError(issues);
 }

@@ -55,10 +55,14 @@ describe('memory limits checked before any work (issue 13)', () => {
     const cfg = join(dir, 'c.yaml');
     writeFileSync(cfg, BASE);
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, ['--import', join(here, '..', 'test-fixtures', 'ts-hooks.mjs'), join(here, 'bin.ts'), 'run', cfg, 'evaluation.samples=1e9', '--out', join(dir, 'run')], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', join(here, '..', 'test-fixtures', 'ts-hooks.mjs'), join(here, 'bin.ts'), 'run', cfg, 'evaluation.samples=1e9', '--out', join(dir, 'run')],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/evaluation\.samples: needs about/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -73,7 +77,9 @@ describe('memory limits checked before any work (issue 13)', () => {
     const prev = process.env[MEMORY_LIMIT_ENV];
     try {
       process.env[MEMORY_LIMIT_ENV] = '500kB';
-      expect(await check([], `{ use: file, path: ${csv} }`)).toMatch(/dataset\.path: needs about [\d.]+ [kM]B for parsing .*data\.csv \([\d.]+ MiB of csv\), but DIFFUSIONLAB_MEMORY_LIMIT allows 500 kB/);
+      expect(await check([], `{ use: file, path: ${csv} }`)).toMatch(
+        /dataset\.path: needs about [\d.]+ [kM]B for parsing .*data\.csv \([\d.]+ MiB of csv\), but DIFFUSIONLAB_MEMORY_LIMIT allows 500 kB/,
+      );
       process.env[MEMORY_LIMIT_ENV] = '1GB';
       expect(await check([], `{ use: file, path: ${csv} }`)).toBe('ok');
       process.env[MEMORY_LIMIT_ENV] = 'lots';
@@ -91,7 +97,15 @@ describe('memory limits checked before any work (issue 13)', () => {
     expect(parseBytes('x')).toBeNull();
     expect(formatBytes(1.5e9)).toBe('1.5 GB');
     const budget = { bytes: 100, describe: 'test budget 100 B' };
-    expect(() => checkTerms([{ key: 'a', bytes: 60, what: 'A' }, { key: 'b', bytes: 50, what: 'B' }], budget)).toThrow(/a: needs about 60 B for A \(whole run about 110 B: a 60 B, b 50 B\), but test budget 100 B/);
+    expect(() =>
+      checkTerms(
+        [
+          { key: 'a', bytes: 60, what: 'A' },
+          { key: 'b', bytes: 50, what: 'B' },
+        ],
+        budget,
+      ),
+    ).toThrow(/a: needs about 60 B for A \(whole run about 110 B: a 60 B, b 50 B\), but test budget 100 B/);
     expect(() => checkTerms([{ key: 'a', bytes: 60, what: 'A' }], budget)).not.toThrow();
   });
 });

@@ -55,13 +55,7 @@ const N = 2000;
 const W1_TOLERANCE = 0.25;
 
 /** The schedules of the matrix, at their defaults (T = 1000); the last ends at ᾱ_T = 0 (Lin et al. 2023). */
-const SCHEDULES: Record<string, unknown>[] = [
-  { use: 'linear' },
-  { use: 'scaled-linear' },
-  { use: 'cosine' },
-  { use: 'sigmoid' },
-  { use: 'cosine', rescaleZeroTerminalSnr: true },
-];
+const SCHEDULES: Record<string, unknown>[] = [{ use: 'linear' }, { use: 'scaled-linear' }, { use: 'cosine' }, { use: 'sigmoid' }, { use: 'cosine', rescaleZeroTerminalSnr: true }];
 
 const PAIR_COMPONENTS = [
   { mean: -2, std: 0.5 },

@@ -71,7 +71,10 @@ export async function loadPluginPackages(registry: PluginRegistry, specs: readon
     // Real path, as Node resolves modules: a symlinked package finds its dependencies where it really lives.
     const entry = found && existsSync(found) ? realpathSync(found) : found;
     if (!entry) {
-      throw new ConfigError({ path, message: `plugin package ${JSON.stringify(spec)} is not installed (looked in node_modules above ${fromDirs.join(' and ')}); install it with \`pnpm add ${spec}\`` });
+      throw new ConfigError({
+        path,
+        message: `plugin package ${JSON.stringify(spec)} is not installed (looked in node_modules above ${fromDirs.join(' and ')}); install it with \`pnpm add ${spec}\``,
+      });
     }
     let mod: Record<string, unknown>;
     try {
@@ -82,9 +85,7 @@ export async function loadPluginPackages(registry: PluginRegistry, specs: readon
     const list = mod.plugins ?? (mod.default as Record<string, unknown> | undefined)?.plugins;
     const valid =
       Array.isArray(list) &&
-      list.every(
-        (p) => p && typeof p === 'object' && PLUGIN_KINDS.includes(p.kind) && typeof p.name === 'string' && typeof p.create === 'function' && p.options,
-      );
+      list.every((p) => p && typeof p === 'object' && PLUGIN_KINDS.includes(p.kind) && typeof p.name === 'string' && typeof p.create === 'function' && p.options);
     if (!valid) {
       throw new ConfigError({
         path,

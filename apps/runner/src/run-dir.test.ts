@@ -191,12 +191,18 @@ describe('run --force end to end', () => {
     const r = withSummaryReporter(loaded.resolved, loaded.registry);
     const out = join(dir, 'run');
     await runExperiment(r, { out, print });
-    const written = readdirSync(out).filter((e) => e !== META_DIR).sort();
+    const written = readdirSync(out)
+      .filter((e) => e !== META_DIR)
+      .sort();
     expect(written).toEqual(['checkpoint', 'config.yaml', 'env.json', 'histogram.png', 'loss-history.jsonl', 'metrics.jsonl', 'reference.npy', 'samples.npy', 'summary.json']);
     expect([...(readManifest(out) ?? [])].sort()).toEqual(written);
     expect(readdirSync(join(out, META_DIR))).toEqual([MANIFEST_FILE]);
     await runExperiment(r, { out, force: true, print });
-    expect(readdirSync(out).filter((e) => e !== META_DIR).sort()).toEqual(written);
+    expect(
+      readdirSync(out)
+        .filter((e) => e !== META_DIR)
+        .sort(),
+    ).toEqual(written);
 
     // A run that fails after its directory exists releases the lock too (and leaves FAILED).
     const failing = { ...r, denoiser: { ...r.denoiser, def: { ...r.denoiser.def, create: () => ({ trainable: true, build: () => Promise.reject(new Error('boom')) }) } } };
@@ -210,7 +216,9 @@ describe('run --force end to end', () => {
     writeFileSync(join(dir, 'small.yaml'), SMALL);
     const out = join(dir, 'a', 'b', 'run');
     for (const bad of ['../../../x.json', '/tmp/x.json']) {
-      await expect(main(['run', join(dir, 'small.yaml'), `reporters=[{use: summary, file: "${bad}"}]`, '--out', out])).rejects.toThrow(/reporters\[0\]\.file: .*(climbs out|absolute path)/);
+      await expect(main(['run', join(dir, 'small.yaml'), `reporters=[{use: summary, file: "${bad}"}]`, '--out', out])).rejects.toThrow(
+        /reporters\[0\]\.file: .*(climbs out|absolute path)/,
+      );
       await expect(main(['validate', join(dir, 'small.yaml'), `reporters=[{use: summary, file: "${bad}"}]`])).rejects.toThrow(/reporters\[0\]\.file/);
     }
     expect(existsSync(join(dir, 'a'))).toBe(false);

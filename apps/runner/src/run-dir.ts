@@ -8,7 +8,22 @@
  * writing it; {@link recordOutput} adds its top-level entry to the manifest of the open directory
  * that holds it.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '@diffusionlab/core';
@@ -213,7 +228,9 @@ export function takeLock(dir: string, print: (line: string) => void): string {
         rmSync(lockPath, { force: true });
         continue;
       }
-      const who = held ? `diffusionlab process ${held.pid} on ${held.host}${held.startedAt ? ` (since ${held.startedAt})` : ''}` : 'another diffusionlab process (its lock file is unreadable)';
+      const who = held
+        ? `diffusionlab process ${held.pid} on ${held.host}${held.startedAt ? ` (since ${held.startedAt})` : ''}`
+        : 'another diffusionlab process (its lock file is unreadable)';
       throw new ConfigError(
         { path: '--out', message: `${dir} is in use by ${who}; one process at a time writes a run directory` },
         { hint: `wait for it to finish or stop it; if no such process is running, delete ${lockPath}` },

@@ -28,13 +28,7 @@ export const RUN_MARKERS = ['config.yaml', 'summary.json', 'env.json'];
  * Picks and prepares the run directory and takes its lock; refuses one that already holds a run
  * unless forced (then only diffusionlab's own files are removed) or resumed. See run-dir.ts.
  */
-export function prepareRunDir(
-  name: string,
-  out: string | undefined,
-  force: boolean,
-  cwd: string,
-  o: { resume?: boolean; print?: (line: string) => void } = {},
-): string {
+export function prepareRunDir(name: string, out: string | undefined, force: boolean, cwd: string, o: { resume?: boolean; print?: (line: string) => void } = {}): string {
   const runsRoot = resolve(cwd, 'runs');
   let dir = out ? resolve(cwd, out) : join(runsRoot, `${name}-${timestamp()}`);
   if (!out) {
@@ -115,7 +109,6 @@ export async function createReporters(r: ResolvedExperiment, ctx: PluginContext)
   for (const slot of r.reporters) list.push({ name: slot.use, r: await createPlugin<'reporter'>(slot, ctx) });
   return new ReporterSet(list, ctx.print);
 }
-
 
 /** What the header of a run or sample directory says about the model (a sample trains nothing, so it describes the run it reuses). */
 export interface RunHeader {

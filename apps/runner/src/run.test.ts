@@ -68,7 +68,10 @@ describe('diffusionlab run (small end-to-end)', () => {
     const samples = decodeNpy(new Uint8Array(readFileSync(join(runDir, 'samples.npy'))));
     expect(samples.shape).toEqual([64, 1]);
     expect(decodeNpy(new Uint8Array(readFileSync(join(runDir, 'reference.npy')))).shape).toEqual([64, 1]);
-    const logLines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const logLines = readFileSync(join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(logLines.map((l) => l.epoch)).toEqual([2, 4]);
     expect(lines.filter((l) => /^Epoch \d+\/4, Loss: \d+\.\d{6}$/.test(l))).toHaveLength(2);
     expect(lines.some((l) => l.includes('warning:') && l.includes('ᾱ_T'))).toBe(true);
@@ -104,7 +107,11 @@ describe('bad input stops before any work, naming the key', () => {
     ['bad backend', ['backend=gpu'], /backend.*valid: auto, wasm, cpu, tensorflow/],
     ['list value outside sweep', ['sampler.steps=10,20'], /only `diffusionlab sweep`/],
     // A metric that cannot apply to the data fails before training, not after it.
-    ['epsilon prediction with zero terminal SNR', ['schedule.rescaleZeroTerminalSnr=true'], /training\.predictionType: epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0/],
+    [
+      'epsilon prediction with zero terminal SNR',
+      ['schedule.rescaleZeroTerminalSnr=true'],
+      /training\.predictionType: epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0/,
+    ],
     ['metric that does not fit the dataset', ['dataset.use=moons', 'dataset.size=64', 'evaluation.metrics=[modes]'], /evaluation\.metrics.*the dataset describes no modes/],
   ];
   for (const [what, overrides, message] of cases) {

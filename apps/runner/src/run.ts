@@ -196,7 +196,15 @@ export async function sampleAndEvaluate(args: {
   }
   await built.reporters.emit('onEvaluate', { metrics, details });
   const dim = dataset.shape.reduce((a, b) => a * b, 1);
-  const divergence = checkDivergence({ samples: gen.samples, reference, dim, metrics: measured, causes: args.causes ?? [], steps: gen.steps, numTrainTimesteps: schedule.numTrainTimesteps });
+  const divergence = checkDivergence({
+    samples: gen.samples,
+    reference,
+    dim,
+    metrics: measured,
+    causes: args.causes ?? [],
+    steps: gen.steps,
+    numTrainTimesteps: schedule.numTrainTimesteps,
+  });
   return {
     divergence,
     sampling: {
@@ -306,7 +314,13 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const runDir = prepareRunDir(exp.name, opts.out, opts.force ?? false, cwd, { resume: resumeState !== null, print });
   if (resumeState) rmSync(join(runDir, 'FAILED'), { force: true });
   // Any failure from here on — an error, SIGINT or SIGTERM — leaves FAILED with the last checkpoint and the command to continue.
-  const recorder = new FailureRecorder(runDir, { configPath: opts.configPath, overrides: opts.overrides, cwd, totalSteps: length.steps, checkpointEvery: exp.training.checkpointEvery });
+  const recorder = new FailureRecorder(runDir, {
+    configPath: opts.configPath,
+    overrides: opts.overrides,
+    cwd,
+    totalSteps: length.steps,
+    checkpointEvery: exp.training.checkpointEvery,
+  });
   if (resumeState?.kind === 'train') recorder.checkpoint = { step: resumeState.state.step, epoch: resumeState.state.epoch, final: false };
   if (resumeState?.kind === 'sample') recorder.checkpoint = { step: length.steps, epoch: length.epochs, final: true };
   const stopHandlingSignals = recorder.handleSignals();

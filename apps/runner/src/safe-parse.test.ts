@@ -132,7 +132,9 @@ describe('override indices', () => {
     const cfg = join(dir, 'c.yaml');
     writeFileSync(cfg, BASE);
     const t0 = Date.now();
-    await expect(loadExperiment(cfg, ['reporters[99999999].use=html'])).rejects.toThrow(/reporters\[99999999\]\.use: index 99999999 is past the end of the list, which has 2 entries/);
+    await expect(loadExperiment(cfg, ['reporters[99999999].use=html'])).rejects.toThrow(
+      /reporters\[99999999\]\.use: index 99999999 is past the end of the list, which has 2 entries/,
+    );
     await expect(loadExperiment(cfg, ['evaluation.metrics[5]=w1'])).rejects.toThrow(/index 5 is past the end/);
     expect(Date.now() - t0).toBeLessThan(5000);
     const ok = await loadExperiment(cfg, ['reporters[2].use=csv', 'reporters[0].use=console']);
@@ -144,7 +146,15 @@ describe('a corrupt train-state.json', () => {
   it('ends in one message naming the file, not a SyntaxError stack', () => {
     const dir = join(tmp(), 'checkpoint');
     mkdirSync(dir);
-    const files = encodeTrainState({ epoch: 1, step: 4, rng: { shuffle: [1, 2, 3, 4, null], noise: [5, 6, 7, 8, null] }, lastFiniteLoss: 0.5, lossHistory: [], weights: [], optimizer: [] } as never);
+    const files = encodeTrainState({
+      epoch: 1,
+      step: 4,
+      rng: { shuffle: [1, 2, 3, 4, null], noise: [5, 6, 7, 8, null] },
+      lastFiniteLoss: 0.5,
+      lossHistory: [],
+      weights: [],
+      optimizer: [],
+    } as never);
     for (const [name, data] of Object.entries(files)) writeFileSync(join(dir, name), data);
     expect(loadTrainState(dir)?.step).toBe(4);
     writeFileSync(join(dir, 'train-state.json'), '{"epoch": 1, "step": 4, "rng": {');

@@ -96,7 +96,7 @@ describe('diffusionlab sample', () => {
     expect(readFileSync(join(sampleDir, 'samples.npy'))).not.toEqual(readFileSync(join(runDir, 'samples.npy')));
     expect(lines.some((l) => l.startsWith('Sampled 32 with ddim: 5 NFE'))).toBe(true);
     expect(lines.some((l) => l.includes(`Sampling from the checkpoint of ${runDir}`))).toBe(true);
-    expect(lines).toContain("  training 16 steps (4 epochs)");
+    expect(lines).toContain('  training 16 steps (4 epochs)');
   });
 
   const refused: [string, RegExp][] = [

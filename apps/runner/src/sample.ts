@@ -5,22 +5,8 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import {
-  ConfigError,
-  DiffusionLabError,
-  type PluginContext,
-  type PluginRegistry,
-  Rng,
-} from '@diffusionlab/core';
-import {
-  applyOverrides,
-  parseConfigText,
-  parseOverrides,
-  type ResolvedExperiment,
-  readConfigFile,
-  resolvedConfigObject,
-  resolveExperiment,
-} from './config.js';
+import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng } from '@diffusionlab/core';
+import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperiment, readConfigFile, resolvedConfigObject, resolveExperiment } from './config.js';
 import { firstDifference } from './config-diff.js';
 import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
@@ -119,7 +105,10 @@ function readRunConfig(file: string): Json {
   }
   if ('extends' in parseConfigText(text, file)) {
     throw new ConfigError(
-      { path: 'extends', message: `${file} names a base config to extend; a run directory's config.yaml is self-contained, and \`sample\` never loads other configs from a run directory` },
+      {
+        path: 'extends',
+        message: `${file} names a base config to extend; a run directory's config.yaml is self-contained, and \`sample\` never loads other configs from a run directory`,
+      },
       { hint: 'sample a directory written by `diffusionlab run`, or run the config yourself with `diffusionlab run`' },
     );
   }
@@ -166,7 +155,10 @@ function isSampleDir(dir: string): boolean {
  */
 export function assertOutsideTrainingOutputs(out: string, runDir: string): void {
   const refuse = (why: string) => {
-    throw new ConfigError({ path: '--out', message: `${out} ${why}; \`sample\` never touches a run's training outputs` }, { hint: `omit --out to write under ${join(runDir, 'samples')}` });
+    throw new ConfigError(
+      { path: '--out', message: `${out} ${why}; \`sample\` never touches a run's training outputs` },
+      { hint: `omit --out to write under ${join(runDir, 'samples')}` },
+    );
   };
   if (isInside(runDir, out)) refuse(relative(out, runDir) === '' ? 'is the run directory itself' : 'contains the run directory');
   if (isInside(out, runDir)) {
@@ -197,7 +189,9 @@ async function resolveForRun(
         path: 'plugins',
         message: `the config of ${run.dir} names plugin code (${runSpecs.join(', ')}); \`sample\` reads only data from a run directory and does not run code it names unless you trust it`,
       },
-      { hint: 'pass --trust to load those plugins as the run names them (only for run folders you trust), or --plugin <package-or-path> (repeatable) to load your own copy from the working directory' },
+      {
+        hint: 'pass --trust to load those plugins as the run names them (only for run folders you trust), or --plugin <package-or-path> (repeatable) to load your own copy from the working directory',
+      },
     );
   } else {
     // Relative plugin specs were written relative to the run's original config file.

@@ -14,7 +14,10 @@ import { sampleRun } from './sample.js';
 import { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH } from './sampling-path.js';
 
 const T = 100;
-const schedule = scheduleFromBetas('linear', Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)));
+const schedule = scheduleFromBetas(
+  'linear',
+  Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)),
+);
 const ctx = { seed: 1, print: () => {}, interactive: false };
 
 async function sampler(use: string, options: Record<string, unknown> = {}): Promise<Sampler> {
@@ -54,7 +57,16 @@ async function both(
   const n = extra.n ?? 200;
   const common = { sampler: s, schedule, predictionType, shape: [extra.D ?? 1], n, batchSize: extra.batchSize, trajectorySnapshots: 6 };
   const before = tf.memory().numTensors;
-  const path = chooseSamplingPath({ model, backend: tf.getBackend(), accelerate: true, sampler: s, schedule, predictionType, batch: Math.min(n, extra.batchSize ?? n), threads: extra.threads });
+  const path = chooseSamplingPath({
+    model,
+    backend: tf.getBackend(),
+    accelerate: true,
+    sampler: s,
+    schedule,
+    predictionType,
+    batch: Math.min(n, extra.batchSize ?? n),
+    threads: extra.threads,
+  });
   const fused = await generateSamples({ ...common, model: path.model, loop: path.loop, steps: path.steps, rng: new Rng(11) });
   path.dispose();
   const ref = await generateSamples({ ...common, model, rng: new Rng(11) });
@@ -171,10 +183,33 @@ describe('fused sampling in the runner (wasm backend)', () => {
     const { train } = await import('@diffusionlab/core');
     const rng = new Rng(5);
     const data = Float32Array.from({ length: 512 }, () => rng.normal());
-    const config = { steps: 120, batchSize: 64, learningRate: 2e-3, lrSchedule: 'cosine' as const, warmupSteps: 10, emaDecay: 0.95, predictionType: 'epsilon' as const, logEvery: 100 };
+    const config = {
+      steps: 120,
+      batchSize: 64,
+      learningRate: 2e-3,
+      lrSchedule: 'cosine' as const,
+      warmupSteps: 10,
+      emaDecay: 0.95,
+      predictionType: 'epsilon' as const,
+      logEvery: 100,
+    };
     const run = async (accelerate: boolean) => {
-      const m = buildMlp(mlpOptions.parse({ width: 32, depth: 2, activation: 'gelu', inputEmbedding: 1 }), { dataShape: [2], schedule, predictionType: 'epsilon', rng: new Rng(2) });
-      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [2], schedule, config, rng: new Rng(3), accelerator: accelerate ? mlpTrainAccelerator : undefined, backend: 'wasm' });
+      const m = buildMlp(mlpOptions.parse({ width: 32, depth: 2, activation: 'gelu', inputEmbedding: 1 }), {
+        dataShape: [2],
+        schedule,
+        predictionType: 'epsilon',
+        rng: new Rng(2),
+      });
+      const r = await train({
+        model: m,
+        trainingSet: { data, count: 256 },
+        shape: [2],
+        schedule,
+        config,
+        rng: new Rng(3),
+        accelerator: accelerate ? mlpTrainAccelerator : undefined,
+        backend: 'wasm',
+      });
       const w = m.variables.map((v) => v.dataSync().slice());
       m.dispose();
       return { r, w };

@@ -13,7 +13,14 @@ const RAW = {
   name: 'upgrade',
   seed: 3,
   backend: 'cpu',
-  dataset: { use: 'gaussian-mixture', size: 64, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] },
+  dataset: {
+    use: 'gaussian-mixture',
+    size: 64,
+    components: [
+      { mean: -2, std: 0.5 },
+      { mean: 2, std: 0.5 },
+    ],
+  },
   schedule: { use: 'linear', timesteps: 20 },
   denoiser: { use: 'seed-mlp', hidden: 8 },
   training: { steps: 20, batchSize: 16 },
@@ -66,7 +73,9 @@ describe('a saved config read through the current schemas', () => {
       expect(resumed.metrics).toEqual(first.metrics);
       // A changed value is still refused.
       rmSync(join(out, 'summary.json'));
-      expect(String(await main(['run', cfg, 'training.learningRate=0.5', '--out', out, '--resume']).catch((e: Error) => e))).toMatch(/training\.learningRate.*differs from the run being resumed/);
+      expect(String(await main(['run', cfg, 'training.learningRate=0.5', '--out', out, '--resume']).catch((e: Error) => e))).toMatch(
+        /training\.learningRate.*differs from the run being resumed/,
+      );
     } finally {
       process.stdout.write = quiet;
     }

@@ -28,7 +28,9 @@ describe('random search axes', () => {
   });
 
   it('a random axis needs --trials, and --trials needs a random axis', () => {
-    expect(() => expandAxes(parseAxes(['training.learningRate=loguniform(1e-4,1e-2)']))).toThrow(/training\.learningRate: loguniform\(0\.0001, 0\.01\) is a random axis; say how many points to draw with --trials N/);
+    expect(() => expandAxes(parseAxes(['training.learningRate=loguniform(1e-4,1e-2)']))).toThrow(
+      /training\.learningRate: loguniform\(0\.0001, 0\.01\) is a random axis; say how many points to draw with --trials N/,
+    );
     expect(() => expandAxes(parseAxes(['seed=1,2']), { trials: 3 })).toThrow(/--trials: draws random points, but no axis is a distribution/);
     expect(() => expandAxes(parseAxes(['x=uniform(0,1)']), { trials: 0 })).toThrow(/--trials: must be a positive integer/);
   });

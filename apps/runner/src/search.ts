@@ -8,10 +8,7 @@
 import { ConfigError, Rng } from '@diffusionlab/core';
 
 /** A distribution to draw one axis from. */
-export type Distribution =
-  | { kind: 'uniform' | 'loguniform'; low: number; high: number }
-  | { kind: 'int'; low: number; high: number }
-  | { kind: 'choice'; options: string[] };
+export type Distribution = { kind: 'uniform' | 'loguniform'; low: number; high: number } | { kind: 'int'; low: number; high: number } | { kind: 'choice'; options: string[] };
 
 const FORMS = 'uniform(a,b), loguniform(a,b) with 0 < a, int(a,b) or choice(a,b,…)';
 

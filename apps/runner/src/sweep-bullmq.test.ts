@@ -50,8 +50,17 @@ const workers: ChildProcess[] = [];
 /** Starts `diffusionlab worker` from source in its own folder (nothing shared with the sweep's). */
 function startWorker(queue: string, log: string[]): ChildProcess {
   const cwd = tmp();
-  const w = spawn(process.execPath, ['--import', hooks, join(here, 'bin.ts'), 'worker', '--redis', url, '--queue', queue, '--lock-seconds', '2'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  const collect = (c: Buffer) => log.push(...c.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+  const w = spawn(process.execPath, ['--import', hooks, join(here, 'bin.ts'), 'worker', '--redis', url, '--queue', queue, '--lock-seconds', '2'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const collect = (c: Buffer) =>
+    log.push(
+      ...c
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
   w.stdout?.on('data', collect);
   w.stderr?.on('data', collect);
   workers.push(w);
@@ -138,7 +147,7 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     await stopWorkers();
   });
 
-  it("a worker killed with SIGKILL mid-training: its trial is completed by another worker after the lock expires", async () => {
+  it('a worker killed with SIGKILL mid-training: its trial is completed by another worker after the lock expires', async () => {
     const dir = tmp();
     const cfg = join(dir, 'small.yaml');
     writeFileSync(cfg, SMALL(600));
@@ -168,7 +177,12 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     const log: string[] = [];
     startWorker('q-fail', log);
     const out = join(dir, 's');
-    const res = await runSweep(cfg, ['training.learningRate=0.001,1000000'], { out, launcher: 'bullmq', launcherOptions: { redis: url, queue: 'q-fail', attempts: 2, pollSeconds: 0.2 }, print: () => {} });
+    const res = await runSweep(cfg, ['training.learningRate=0.001,1000000'], {
+      out,
+      launcher: 'bullmq',
+      launcherOptions: { redis: url, queue: 'q-fail', attempts: 2, pollSeconds: 0.2 },
+      print: () => {},
+    });
     expect(res.failed).toBe(1);
     const bad = res.rows.find((r) => r['training.learningRate'] === 1000000) as Record<string, unknown>;
     expect(bad.status).toBe('failed');

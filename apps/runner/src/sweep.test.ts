@@ -73,13 +73,20 @@ describe('sweep planning', () => {
     await expect(runSweep(cfg, ['sampler.steps=5,abc'], { out, print: () => {} })).rejects.toThrow(/sweep point sampler\.steps=abc:[\s\S]*sampler\.steps/);
     await expect(runSweep(cfg, ['sampler.use=ddpm,nope'], { out, print: () => {} })).rejects.toThrow(/sampler\.use: unknown sampler "nope"/);
     await expect(runSweep(cfg, [], { out, print: () => {} })).rejects.toThrow(/at least one axis/);
-    await expect(runSweep(cfg, ['sampler.steps=5,50'], { out, print: () => {} })).rejects.toThrow(/sampler\.steps: 50 sampling steps exceed the schedule's 20 training timesteps \(sweep point sampler\.steps=50\)/);
+    await expect(runSweep(cfg, ['sampler.steps=5,50'], { out, print: () => {} })).rejects.toThrow(
+      /sampler\.steps: 50 sampling steps exceed the schedule's 20 training timesteps \(sweep point sampler\.steps=50\)/,
+    );
     await expect(main(['sweep', cfg, 'seed=1,2', '--jobs', '0'])).rejects.toThrow(/--jobs must be a positive integer/);
     expect(existsSync(out)).toBe(false);
   });
 
   it('CSV quotes cells that need it and takes the union of columns', () => {
-    expect(toCsv([{ a: 1, b: 'x,y' }, { a: 2, c: 'say "hi"' }])).toBe('a,b,c\n1,"x,y",\n2,,"say ""hi"""\n');
+    expect(
+      toCsv([
+        { a: 1, b: 'x,y' },
+        { a: 2, c: 'say "hi"' },
+      ]),
+    ).toBe('a,b,c\n1,"x,y",\n2,,"say ""hi"""\n');
   });
 
   it('the comparison figure plots metrics against NFE when steps vary, else against the swept key', () => {
@@ -94,7 +101,13 @@ describe('sweep planning', () => {
       { metric: 'w1', x: 10, value: 0.5, floor: 0.1, series: 'sampler.use=ddpm' },
     ]);
     expect(spec.spec.layer[0].encoding.x.title).toMatch(/NFE/);
-    const byKey = comparisonSpec([{ status: 'complete', seed: 1, nfe: 5, w1: 1 }, { status: 'complete', seed: 2, nfe: 5, w1: 2 }], parseAxes(['seed=1,2'])) as unknown as typeof spec;
+    const byKey = comparisonSpec(
+      [
+        { status: 'complete', seed: 1, nfe: 5, w1: 1 },
+        { status: 'complete', seed: 2, nfe: 5, w1: 2 },
+      ],
+      parseAxes(['seed=1,2']),
+    ) as unknown as typeof spec;
     expect(byKey.spec.layer[0].encoding.x.title).toBe('seed');
     expect(byKey.data.values.map((v) => v.x)).toEqual(['1', '2']);
   });
@@ -123,7 +136,11 @@ describe('diffusionlab sweep (small end-to-end)', () => {
     ]);
     // The sweep's manifest lists everything it wrote (what --force may replace).
     const manifest = JSON.parse(readFileSync(join(out, '.diffusionlab', 'manifest.json'), 'utf8'));
-    expect(manifest.entries).toEqual(readdirSync(out).filter((e) => e !== '.diffusionlab').sort());
+    expect(manifest.entries).toEqual(
+      readdirSync(out)
+        .filter((e) => e !== '.diffusionlab')
+        .sort(),
+    );
     const trainer = join(out, 'sampler.use-ddpm_sampler.steps-5');
     expect(existsSync(join(trainer, 'checkpoint', 'model.json'))).toBe(true);
     expect(existsSync(join(out, 'sampler.use-ddim_sampler.steps-10', 'checkpoint'))).toBe(false);
@@ -257,7 +274,9 @@ describe('diffusionlab sweep (small end-to-end)', () => {
     const dir = tmp();
     const cfg = writeConfig(dir);
     await expect(runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcher: 'nope-launcher', print: () => {} })).rejects.toThrow(/--launcher: unknown launcher "nope-launcher"/);
-    await expect(runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcherOptions: { redis: 'redis://x' }, print: () => {} })).rejects.toThrow(/--redis: is not an option of the local launcher/);
+    await expect(runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcherOptions: { redis: 'redis://x' }, print: () => {} })).rejects.toThrow(
+      /--redis: is not an option of the local launcher/,
+    );
     expect(existsSync(join(dir, 's'))).toBe(false);
   });
 

@@ -136,7 +136,11 @@ export function expandAxes(axes: SweepAxis[], search: SearchOptions = {}): strin
     );
   }
   if (random.length === 0) return cartesian(axes);
-  const draws = drawTrials(random.map((a) => a.dist as Distribution), search.trials as number, search.seed ?? 0);
+  const draws = drawTrials(
+    random.map((a) => a.dist as Distribution),
+    search.trials as number,
+    search.seed ?? 0,
+  );
   random.forEach((a, j) => {
     a.values = [...new Set(draws.map((d) => d[j]))];
   });
@@ -187,7 +191,10 @@ async function checkSteps(loaded: LoadedExperiment, overrides: readonly string[]
     checkSampler(r.sampler, await createPlugin<'sampler'>(r.sampler, ctx), schedule);
   } catch (e) {
     if (!isConfigError(e)) throw e;
-    throw new ConfigError(e.issues.map((i) => ({ ...i, message: `${i.message} (sweep point ${overrides.join(' ')})` })), { hint: e.hint });
+    throw new ConfigError(
+      e.issues.map((i) => ({ ...i, message: `${i.message} (sweep point ${overrides.join(' ')})` })),
+      { hint: e.hint },
+    );
   }
 }
 
@@ -326,7 +333,8 @@ export async function runSweep(configPath: string, args: readonly string[], opts
   const previous = readTrialRecord(sweepDir);
   const sameSweep = previous !== null && previous.planned.length === dirOf.size && previous.planned.every((id) => dirOf.has(id));
   const resume = sameSweep && !opts.force;
-  const held = (entries: readonly string[]) => entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json', TRIALS_FILE].includes(e)) || points.some((p) => entries.includes(p.name));
+  const held = (entries: readonly string[]) =>
+    entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json', TRIALS_FILE].includes(e)) || points.some((p) => entries.includes(p.name));
   openOutputDir(sweepDir, { force: opts.force ?? false, resume, holds: held, what: 'a sweep or run', print });
   // Trials write the points: the sweep's manifest lists them up front.
   for (const p of points) recordOutput(p.dir);
@@ -367,7 +375,8 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     onResult(r) {
       const name = trials.find((t) => t.id === r.id)?.name ?? r.id;
       const modelFrom = trials.find((t) => t.id === r.id)?.modelFrom;
-      if (r.files && r.status === 'complete') unpackTrialFiles(dirOf.get(r.id) ?? join(sweepDir, r.id), r.files, r.summary, modelFrom === undefined ? undefined : dirOf.get(modelFrom));
+      if (r.files && r.status === 'complete')
+        unpackTrialFiles(dirOf.get(r.id) ?? join(sweepDir, r.id), r.files, r.summary, modelFrom === undefined ? undefined : dirOf.get(modelFrom));
       attempts.set(r.id, r.attempts);
       if (r.status === 'complete' && r.summary) summaries.set(r.id, r.summary);
       else errors.set(r.id, r.error ?? 'failed');
@@ -410,10 +419,7 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     }
   }
   writeFileAtomic(join(sweepDir, 'sweep.csv'), toCsv(rows));
-  writeFileAtomic(
-    join(sweepDir, 'report.html'),
-    renderSweepHtml({ title, rows, axes, png, config: configAbs, trainings: trainers.length }),
-  );
+  writeFileAtomic(join(sweepDir, 'report.html'), renderSweepHtml({ title, rows, axes, png, config: configAbs, trainings: trainers.length }));
   // sweep.json last: its presence marks a finished sweep.
   writeJsonAtomic(join(sweepDir, 'sweep.json'), {
     config: configAbs,

@@ -74,7 +74,11 @@ describe('TypeScript configs (experiment.config.ts)', () => {
 
   it('composes with extends in both directions and accepts a function export', async () => {
     const dir = tmp();
-    write(dir, 'base.yaml', 'name: base\nbackend: cpu\ndataset: { use: gaussian-mixture, size: 32, components: [{ mean: 0, std: 1 }] }\nschedule: { use: linear, timesteps: 12 }\ndenoiser: { use: seed-mlp }\nsampler: { use: ddpm }\n');
+    write(
+      dir,
+      'base.yaml',
+      'name: base\nbackend: cpu\ndataset: { use: gaussian-mixture, size: 32, components: [{ mean: 0, std: 1 }] }\nschedule: { use: linear, timesteps: 12 }\ndenoiser: { use: seed-mlp }\nsampler: { use: ddpm }\n',
+    );
     const ts = write(dir, 'child.config.ts', "export default () => ({ extends: './base.yaml', name: 'child', sampler: { use: 'ddim', steps: 4 } });\n");
     const a = await loadExperiment(ts);
     expect(a.resolved.experiment.name).toBe('child');
@@ -89,12 +93,18 @@ describe('TypeScript configs (experiment.config.ts)', () => {
   it('reports bad TypeScript configs clearly', async () => {
     const dir = tmp();
     expect(() => loadTsConfig(write(dir, 'empty.ts', '  \n'))).toThrow(/is empty/);
-    expect(() => loadTsConfig(write(dir, 'nodefault.ts', 'export const config = { name: "x" };\n'))).toThrow(/must `export default defineExperiment\(\{ … \}\)`, got no default export/);
+    expect(() => loadTsConfig(write(dir, 'nodefault.ts', 'export const config = { name: "x" };\n'))).toThrow(
+      /must `export default defineExperiment\(\{ … \}\)`, got no default export/,
+    );
     expect(() => loadTsConfig(write(dir, 'async.ts', 'export default async () => ({ name: "x" });\n'))).toThrow(/async configs are not supported/);
     expect(() => loadTsConfig(write(dir, 'throws.ts', 'throw new Error("boom");\nexport default {};\n'))).toThrow(/throws\.ts failed to evaluate: boom/);
     expect(() => loadTsConfig(write(dir, 'syntax.ts', 'export default { name: ;\n'))).toThrow(/syntax\.ts (is not valid TypeScript|failed to evaluate)/);
     // Schema errors name the key exactly as for YAML.
-    const bad = write(dir, 'bad.config.ts', "export default { name: 'x', dataset: { use: 'gaussian-mixture' }, schedule: { use: 'linear', timestep: 5 }, denoiser: { use: 'seed-mlp' }, sampler: { use: 'ddpm' } };\n");
+    const bad = write(
+      dir,
+      'bad.config.ts',
+      "export default { name: 'x', dataset: { use: 'gaussian-mixture' }, schedule: { use: 'linear', timestep: 5 }, denoiser: { use: 'seed-mlp' }, sampler: { use: 'ddpm' } };\n",
+    );
     await expect(loadExperiment(bad)).rejects.toThrow(/schedule\.timestep: unknown key; did you mean "timesteps"/);
   });
 });

@@ -82,7 +82,10 @@ describe('warnings of a run reach the console once each, and summary.json', () =
 
 describe('a command that cannot apply a fix', () => {
   it('names it as needing a new run instead of suggesting it', () => {
-    const log = new WarningLog(() => {}, (fix) => !fix.some((o) => o.startsWith('training.')));
+    const log = new WarningLog(
+      () => {},
+      (fix) => !fix.some((o) => o.startsWith('training.')),
+    );
     log.add({ message: 'eps at huge σ.', fixes: [['training.predictionType=v'], ['sampler.use=ddpm']] });
     expect(log.messages).toEqual(['eps at huge σ. (Needs a new run: training.predictionType=v.) Fix: sampler.use=ddpm.']);
     expect(log.items[0].fixes).toEqual([['sampler.use=ddpm']]);

@@ -31,7 +31,11 @@ export async function runWorker(opts: WorkerOptions = {}): Promise<void> {
   const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const chosen = await chooseLauncher(opts.launcher ?? 'bullmq', opts.launcherOptions ?? {}, cwd);
   const work = chosen.def.work;
-  if (!work) throw new ConfigError({ path: '--launcher', message: `the ${chosen.def.name} launcher runs its trials itself and has no workers; workers serve a queue, e.g. --launcher bullmq` });
+  if (!work)
+    throw new ConfigError({
+      path: '--launcher',
+      message: `the ${chosen.def.name} launcher runs its trials itself and has no workers; workers serve a queue, e.g. --launcher bullmq`,
+    });
   let signal = opts.signal;
   if (!signal) {
     const ac = new AbortController();

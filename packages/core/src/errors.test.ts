@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BackendError,
-  ConfigError,
-  DIFFUSIONLAB_ERROR,
-  DiffusionLabError,
-  isConfigError,
-  isDiffusionLabError,
-  PluginError,
-  TrainingDivergedError,
-} from './errors.js';
+import { BackendError, ConfigError, DIFFUSIONLAB_ERROR, DiffusionLabError, isConfigError, isDiffusionLabError, PluginError, TrainingDivergedError } from './errors.js';
 
 /**
  * What another copy of @diffusionlab/core would throw: its own classes (so `instanceof` against
@@ -37,13 +28,7 @@ describe('error brand', () => {
   });
 
   it('recognises every error class of this copy', () => {
-    for (const e of [
-      new DiffusionLabError('x'),
-      new ConfigError({ path: 'a', message: 'b' }),
-      new PluginError('p'),
-      new BackendError('b'),
-      new TrainingDivergedError(3, 0.5),
-    ]) {
+    for (const e of [new DiffusionLabError('x'), new ConfigError({ path: 'a', message: 'b' }), new PluginError('p'), new BackendError('b'), new TrainingDivergedError(3, 0.5)]) {
       expect(isDiffusionLabError(e)).toBe(true);
     }
     expect(isConfigError(new ConfigError({ path: 'a', message: 'b' }))).toBe(true);

@@ -108,9 +108,7 @@ export class TrainingDivergedError extends DiffusionLabError {
     const last = lastFiniteLoss === null ? 'none' : lastFiniteLoss.toPrecision(6);
     super(`Training diverged: the loss became NaN or Infinity at step ${step} (last finite loss: ${last}).`, {
       code: 'TRAINING_DIVERGED',
-      hint:
-        hint ??
-        'Lower training.learningRate, enable gradient clipping, or use a schedule whose betas stay well inside (0, 1).',
+      hint: hint ?? 'Lower training.learningRate, enable gradient clipping, or use a schedule whose betas stay well inside (0, 1).',
     });
     this.step = step;
     this.lastFiniteLoss = lastFiniteLoss;

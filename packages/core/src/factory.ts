@@ -39,9 +39,8 @@ export function withDefaults<S extends z.ZodType, A extends unknown[], R>(
 export const LIBRARY_CONTEXT: PluginContext = { seed: 0, print: (line) => console.log(line), interactive: false };
 
 /** The arguments of {@link instantiate}: options input (optional when all have defaults), then an optional context. */
-export type InstantiateArgs<S extends z.ZodType> = Record<never, never> extends z.input<S>
-  ? [options?: z.input<S>, context?: PluginContext]
-  : [options: z.input<S>, context?: PluginContext];
+export type InstantiateArgs<S extends z.ZodType> =
+  Record<never, never> extends z.input<S> ? [options?: z.input<S>, context?: PluginContext] : [options: z.input<S>, context?: PluginContext];
 
 /**
  * Builds any plugin from code the way a config slot does — options parsed through its schema (defaults

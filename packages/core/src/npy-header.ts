@@ -52,7 +52,8 @@ export function parseNpyShape(tuple: string): number[] {
   if (parts[parts.length - 1] === '' && parts.length > 1) parts.pop();
   if (parts.length === 1 && !/,\s*$/.test(inner)) throw new Error(`.npy shape ${tuple} is not a tuple (a 1-D shape is written (n,))`);
   return parts.map((p) => {
-    if (!/^\d+$/.test(p)) throw new Error(`.npy shape ${tuple} has ${p === '' ? 'an empty entry' : `the entry ${JSON.stringify(p)}`}; every dimension must be a non-negative integer`);
+    if (!/^\d+$/.test(p))
+      throw new Error(`.npy shape ${tuple} has ${p === '' ? 'an empty entry' : `the entry ${JSON.stringify(p)}`}; every dimension must be a non-negative integer`);
     const n = Number(p);
     if (!Number.isSafeInteger(n)) throw new Error(`.npy shape ${tuple} has the dimension ${p}, which is too large`);
     return n;

@@ -37,15 +37,33 @@ export function decodeNpy(bytes: Uint8Array): NpyArray {
   for (let i = 0; i < count; i++) {
     const p = offset + i * size;
     switch (kind) {
-      case 'f4': data[i] = view.getFloat32(p, little); break;
-      case 'f8': data[i] = view.getFloat64(p, little); break;
-      case 'i4': data[i] = view.getInt32(p, little); break;
-      case 'i8': data[i] = Number(view.getBigInt64(p, little)); break;
-      case 'u1': data[i] = view.getUint8(p); break;
-      case 'i1': data[i] = view.getInt8(p); break;
-      case 'i2': data[i] = view.getInt16(p, little); break;
-      case 'u2': data[i] = view.getUint16(p, little); break;
-      case 'u4': data[i] = view.getUint32(p, little); break;
+      case 'f4':
+        data[i] = view.getFloat32(p, little);
+        break;
+      case 'f8':
+        data[i] = view.getFloat64(p, little);
+        break;
+      case 'i4':
+        data[i] = view.getInt32(p, little);
+        break;
+      case 'i8':
+        data[i] = Number(view.getBigInt64(p, little));
+        break;
+      case 'u1':
+        data[i] = view.getUint8(p);
+        break;
+      case 'i1':
+        data[i] = view.getInt8(p);
+        break;
+      case 'i2':
+        data[i] = view.getInt16(p, little);
+        break;
+      case 'u2':
+        data[i] = view.getUint16(p, little);
+        break;
+      case 'u4':
+        data[i] = view.getUint32(p, little);
+        break;
     }
   }
   return { data, shape, dtype: descr };

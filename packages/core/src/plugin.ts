@@ -78,8 +78,6 @@ export type AnyPluginDefinition = PluginDefinition<PluginKind, any>;
  * keeps `create`'s own return type (e.g. `Sampler`, not `Sampler | Promise<Sampler>`), so library
  * callers of a synchronous plugin need no `await`.
  */
-export function definePlugin<K extends PluginKind, S extends z.ZodType, R extends MaybePromise<PluginInstances[K]>>(
-  def: PluginDefinition<K, S, R>,
-): PluginDefinition<K, S, R> {
+export function definePlugin<K extends PluginKind, S extends z.ZodType, R extends MaybePromise<PluginInstances[K]>>(def: PluginDefinition<K, S, R>): PluginDefinition<K, S, R> {
   return def;
 }

@@ -26,13 +26,7 @@ const mul = (a: Coef, b: tf.Tensor): tf.Tensor => (typeof a === 'number' ? tf.mu
  * The training target for one batch: ε, x₀, or v = √ᾱ·ε − √(1−ᾱ)·x₀ (Salimans & Ho 2022, §4).
  * Scalar arithmetic on typed arrays, so the training loop uploads one target tensor.
  */
-export function trainingTarget(
-  type: PredictionType,
-  x0: number,
-  eps: number,
-  sqrtAlphaBar: number,
-  sqrtOneMinusAlphaBar: number,
-): number {
+export function trainingTarget(type: PredictionType, x0: number, eps: number, sqrtAlphaBar: number, sqrtOneMinusAlphaBar: number): number {
   switch (type) {
     case 'epsilon':
       return eps;
@@ -51,12 +45,7 @@ const TINY = 1e-12;
  * xₜ = √ᾱ·x₀ + √(1−ᾱ)·ε (DDPM eq. 4) and, for v, x₀ = √ᾱ·xₜ − √(1−ᾱ)·v, ε = √(1−ᾱ)·xₜ + √ᾱ·v.
  * Callers own the returned tensors (use inside `tf.tidy`).
  */
-export function toEpsilonAndX0(
-  type: PredictionType,
-  output: tf.Tensor,
-  xt: tf.Tensor,
-  alphaBar: number,
-): { eps: tf.Tensor; x0: tf.Tensor } {
+export function toEpsilonAndX0(type: PredictionType, output: tf.Tensor, xt: tf.Tensor, alphaBar: number): { eps: tf.Tensor; x0: tf.Tensor } {
   const sa = Math.sqrt(alphaBar);
   const sb = Math.sqrt(1 - alphaBar);
   switch (type) {

@@ -11,7 +11,11 @@ const linear = definePlugin({
   name: 'linear',
   description: 'test',
   options: z.object({ timesteps: z.number().int().positive().default(10) }).strict(),
-  create: (o) => scheduleFromBetas('linear', Array.from({ length: o.timesteps }, () => 0.1)),
+  create: (o) =>
+    scheduleFromBetas(
+      'linear',
+      Array.from({ length: o.timesteps }, () => 0.1),
+    ),
 });
 const cosine = { ...linear, name: 'cosine' };
 

@@ -57,10 +57,9 @@ export class PluginRegistry {
     }
     const existing = kinds.get(plugin.name);
     if (existing && existing !== plugin) {
-      throw new PluginError(
-        `Two ${plugin.kind} plugins are named ${JSON.stringify(plugin.name)} (from ${this.origin.get(existing)} and ${origin})`,
-        { hint: 'Rename one of them or drop one package from `plugins:`.' },
-      );
+      throw new PluginError(`Two ${plugin.kind} plugins are named ${JSON.stringify(plugin.name)} (from ${this.origin.get(existing)} and ${origin})`, {
+        hint: 'Rename one of them or drop one package from `plugins:`.',
+      });
     }
     kinds.set(plugin.name, plugin);
     this.origin.set(plugin, origin);

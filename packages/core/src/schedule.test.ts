@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
-import {
-  alphaBarAt,
-  posteriorVariance,
-  scheduleDiagnostics,
-  scheduleFromBetas,
-  scheduleSigmas,
-  timestepForSigma,
-} from './schedule.js';
+import { alphaBarAt, posteriorVariance, scheduleDiagnostics, scheduleFromBetas, scheduleSigmas, timestepForSigma } from './schedule.js';
 
 const linspace = (a: number, b: number, n: number) => Array.from({ length: n }, (_, i) => a + ((b - a) * i) / (n - 1));
 

@@ -25,12 +25,7 @@ export interface NoiseSchedule {
  * Builds a schedule from β, checking each βₜ lies in (0, 1] (1 is allowed only as a zero-terminal-SNR
  * end point) so a bad parameter fails here rather than as NaN in training.
  */
-export function scheduleFromBetas(
-  name: string,
-  betas: ArrayLike<number>,
-  params: Record<string, unknown> = {},
-  path = 'schedule',
-): NoiseSchedule {
+export function scheduleFromBetas(name: string, betas: ArrayLike<number>, params: Record<string, unknown> = {}, path = 'schedule'): NoiseSchedule {
   const T = betas.length;
   if (T < 1) throw new ConfigError({ path: `${path}.timesteps`, message: 'a schedule needs at least 1 timestep' });
   const b = Float64Array.from(betas);
@@ -158,11 +153,7 @@ export function scheduleDiagnostics(s: NoiseSchedule): ScheduleDiagnostics {
       message:
         `schedule: ᾱ_T = ${last.toFixed(4)} is far from 0, so x_T still holds ${(100 * Math.sqrt(last)).toFixed(0)} % of the data's scale ` +
         'and sampling from N(0, I) starts from the wrong distribution: use more timesteps, a cosine schedule, or zero-terminal-SNR rescaling with v-prediction.',
-      fixes: [
-        ...(T < 1000 ? [['schedule.timesteps=1000']] : []),
-        ['schedule.use=cosine'],
-        ['schedule.rescaleZeroTerminalSnr=true', 'training.predictionType=v'],
-      ],
+      fixes: [...(T < 1000 ? [['schedule.timesteps=1000']] : []), ['schedule.use=cosine'], ['schedule.rescaleZeroTerminalSnr=true', 'training.predictionType=v']],
     });
   }
   const warnings = advice.map(formatAdvice);

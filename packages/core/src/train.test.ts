@@ -54,7 +54,14 @@ describe('forward process', () => {
 
   it('draws t uniformly over [0, T)', () => {
     const n = 50_000;
-    const { t } = makeTrainingBatch(new Float32Array(n), Uint32Array.from({ length: n }, (_, i) => i), 1, schedule, 'epsilon', new Rng(2));
+    const { t } = makeTrainingBatch(
+      new Float32Array(n),
+      Uint32Array.from({ length: n }, (_, i) => i),
+      1,
+      schedule,
+      'epsilon',
+      new Rng(2),
+    );
     let lo = Infinity;
     let hi = -Infinity;
     for (const v of t) {
@@ -149,9 +156,9 @@ describe('training features', () => {
   it('stops at once on a non-finite loss, naming the step and the last finite loss', async () => {
     const model = tinyModel();
     const bad = { ...model, predict: (x: tf.Tensor, t: tf.Tensor) => tf.tidy(() => tf.mul(model.predict(x, t), Number.NaN)) };
-    await expect(
-      train({ model: bad, trainingSet: { data, count: 128 }, shape: [1], schedule, rng: new Rng(1), config: { ...base, epochs: 3 } }),
-    ).rejects.toThrow(/NaN or Infinity at step 4 \(last finite loss: none\)/);
+    await expect(train({ model: bad, trainingSet: { data, count: 128 }, shape: [1], schedule, rng: new Rng(1), config: { ...base, epochs: 3 } })).rejects.toThrow(
+      /NaN or Infinity at step 4 \(last finite loss: none\)/,
+    );
     model.dispose();
   });
 });

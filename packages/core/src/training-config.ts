@@ -30,7 +30,10 @@ const trainingOptions = z
     lossWeighting: z.enum(['none', 'min-snr']).default('none').describe('Per-sample loss weighting (min-snr: Hang et al. 2023)'),
     minSnrGamma: z.number().positive().default(5).describe('γ of Min-SNR-γ weighting'),
     checkpointEvery: z.number().int().positive().optional().describe('Write a resumable checkpoint every N epochs'),
-    predictionType: z.enum(PREDICTION_TYPES as unknown as ['epsilon', 'sample', 'v']).default('epsilon').describe('What the network predicts'),
+    predictionType: z
+      .enum(PREDICTION_TYPES as unknown as ['epsilon', 'sample', 'v'])
+      .default('epsilon')
+      .describe('What the network predicts'),
     logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
     accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
   })

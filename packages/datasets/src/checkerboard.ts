@@ -6,7 +6,16 @@ import { defineToy2d } from './toy2d.js';
 
 /** Centres of the eight filled squares (side 2) in raw units. */
 function squareCenters(): number[][] {
-  const pre = [[-1.5, 0.5], [-1.5, -1.5], [-0.5, 1.5], [-0.5, -0.5], [0.5, 0.5], [0.5, -1.5], [1.5, 1.5], [1.5, -0.5]];
+  const pre = [
+    [-1.5, 0.5],
+    [-1.5, -1.5],
+    [-0.5, 1.5],
+    [-0.5, -0.5],
+    [0.5, 0.5],
+    [0.5, -1.5],
+    [1.5, 1.5],
+    [1.5, -0.5],
+  ];
   return pre.map(([x, y]) => [2 * x, 2 * y]);
 }
 

@@ -27,8 +27,21 @@ const toy: DatasetConformanceOptions = {
 const settings: Record<string, DatasetConformanceOptions> = {
   'gaussian-mixture': {
     optionsList: [
-      { components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }], size: 200 },
-      { components: [{ mean: [0, 1], std: 0.3, weight: 2 }, { mean: [1, -1], std: [0.2, 0.4] }], stratified: false, epochSize: 64 },
+      {
+        components: [
+          { mean: -2, std: 0.5 },
+          { mean: 2, std: 0.5 },
+        ],
+        size: 200,
+      },
+      {
+        components: [
+          { mean: [0, 1], std: 0.3, weight: 2 },
+          { mean: [1, -1], std: [0.2, 0.4] },
+        ],
+        stratified: false,
+        epochSize: 64,
+      },
     ],
     invalid: [
       { options: { components: [{ mean: 0, std: -1 }] }, path: 'dataset.components[0].std' },
@@ -44,7 +57,10 @@ const settings: Record<string, DatasetConformanceOptions> = {
   pinwheel: toy,
   'two-spirals': toy,
   file: {
-    optionsList: [{ path: csv, holdout: 0.2 }, { path: csv, holdout: 0, standardize: true }],
+    optionsList: [
+      { path: csv, holdout: 0.2 },
+      { path: csv, holdout: 0, standardize: true },
+    ],
     // holdout 0 is documented to evaluate against the training rows (with a warning).
     independentReference: (raw) => raw.holdout !== 0,
     invalid: [

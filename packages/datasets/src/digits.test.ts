@@ -78,7 +78,11 @@ describe('digits', () => {
     const b = (small.load(new Rng(5)) as { data: Float32Array; count: number }).data;
     expect(b.length).toBe(50 * 196);
     for (const img of [0, 49]) {
-      for (const [y, x] of [[7, 7], [3, 10], [13, 0]]) {
+      for (const [y, x] of [
+        [7, 7],
+        [3, 10],
+        [13, 0],
+      ]) {
         const p = (r: number, c: number) => a[img * 784 + r * 28 + c];
         const expected = (p(2 * y, 2 * x) + p(2 * y, 2 * x + 1) + p(2 * y + 1, 2 * x) + p(2 * y + 1, 2 * x + 1)) / 4;
         expect(b[img * 196 + y * 14 + x]).toBeCloseTo(expected, 5);

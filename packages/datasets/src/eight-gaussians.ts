@@ -11,7 +11,16 @@ const SHRINK = 1.414; // FFJORD divides by 1.414, not √2; kept so raw values m
 /** The eight centres in raw units, FFJORD's order. */
 function centers(): number[][] {
   const r = Math.SQRT1_2;
-  const unit = [[1, 0], [-1, 0], [0, 1], [0, -1], [r, r], [r, -r], [-r, r], [-r, -r]];
+  const unit = [
+    [1, 0],
+    [-1, 0],
+    [0, 1],
+    [0, -1],
+    [r, r],
+    [r, -r],
+    [-r, r],
+    [-r, -r],
+  ];
   return unit.map(([x, y]) => [(SCALE * x) / SHRINK, (SCALE * y) / SHRINK]);
 }
 
@@ -33,8 +42,5 @@ export const eightGaussiansDataset = defineToy2d({
     return out;
   },
   modes: (o) => ({ centers: centers(), ...(o.noise > 0 ? { radius: (3 * o.noise) / SHRINK } : {}) }),
-  mixture: (o) =>
-    o.noise > 0
-      ? { weights: new Array(8).fill(1 / 8), means: centers(), stds: centers().map(() => [o.noise / SHRINK, o.noise / SHRINK]) }
-      : undefined,
+  mixture: (o) => (o.noise > 0 ? { weights: new Array(8).fill(1 / 8), means: centers(), stds: centers().map(() => [o.noise / SHRINK, o.noise / SHRINK]) } : undefined),
 });

@@ -82,7 +82,16 @@ describe('file', () => {
   });
 
   it('reads .npy (any number of columns, and image-shaped rows)', async () => {
-    const ds = await make({ path: write('d.npy', encodeNpy(Float32Array.from({ length: 30 }, (_, i) => i), [10, 3])), holdout: 0 });
+    const ds = await make({
+      path: write(
+        'd.npy',
+        encodeNpy(
+          Float32Array.from({ length: 30 }, (_, i) => i),
+          [10, 3],
+        ),
+      ),
+      holdout: 0,
+    });
     expect(ds.shape).toEqual([3]);
     expect(Array.from((ds.load(new Rng(0)) as { data: Float32Array }).data)).toEqual(Array.from({ length: 30 }, (_, i) => i));
     const img = await make({ path: write('e.npy', encodeNpy(new Float32Array(5 * 4 * 4), [5, 4, 4, 1])) });

@@ -76,7 +76,9 @@ describe('file: noise floor', () => {
     const reference = ds.reference(n, new Rng(5)) as Float32Array;
     const floor = w1(ds.perfectDraw!(n, new Rng(6)) as Float32Array, reference);
     expect(ds.warnings).toHaveLength(1);
-    expect(ds.warnings[0]).toMatch(/noise floor needs 1000 points disjoint from the reference but only 300 training rows exist; drawn with replacement, so the floor is conservative.*evaluation\.samples to at most 300/);
+    expect(ds.warnings[0]).toMatch(
+      /noise floor needs 1000 points disjoint from the reference but only 300 training rows exist; drawn with replacement, so the floor is conservative.*evaluation\.samples to at most 300/,
+    );
     const { mean, sd } = truthSpread(reference, n);
     expect(floor).toBeGreaterThan(mean - 3 * sd);
   });

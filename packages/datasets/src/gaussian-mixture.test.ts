@@ -2,7 +2,13 @@ import { ConfigError, parseOptions, Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { createGaussianMixture, gaussianMixtureDataset, sampleMixture } from './gaussian-mixture.js';
 
-const seedConfig = { components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }], size: 1000 };
+const seedConfig = {
+  components: [
+    { mean: -2, std: 0.5 },
+    { mean: 2, std: 0.5 },
+  ],
+  size: 1000,
+};
 const make = (raw: unknown) => createGaussianMixture(parseOptions(gaussianMixtureDataset.options, raw, 'dataset'));
 const issuesOf = (raw: unknown): string[] => {
   try {
@@ -34,7 +40,11 @@ describe('gaussian-mixture', () => {
 
   it('stratified counts follow largest-remainder rounding exactly', () => {
     const ds = make({
-      components: [{ mean: -10, std: 0.1, weight: 1 }, { mean: 0, std: 0.1, weight: 1 }, { mean: 10, std: 0.1, weight: 1 }],
+      components: [
+        { mean: -10, std: 0.1, weight: 1 },
+        { mean: 0, std: 0.1, weight: 1 },
+        { mean: 10, std: 0.1, weight: 1 },
+      ],
       size: 100,
     });
     const x = (ds.load(new Rng(1)) as { data: Float32Array }).data;
@@ -44,7 +54,18 @@ describe('gaussian-mixture', () => {
   });
 
   it('matches the mixture mean and variance within sampling error (2-D, unequal weights)', () => {
-    const m = { dim: 2, weights: [0.25, 0.75], means: [[0, 1], [4, -1]], stds: [[1, 0.5], [0.5, 2]] };
+    const m = {
+      dim: 2,
+      weights: [0.25, 0.75],
+      means: [
+        [0, 1],
+        [4, -1],
+      ],
+      stds: [
+        [1, 0.5],
+        [0.5, 2],
+      ],
+    };
     const n = 40_000;
     for (const stratified of [true, false]) {
       const x = sampleMixture(m, n, new Rng(7), stratified);
@@ -73,7 +94,14 @@ describe('gaussian-mixture', () => {
   });
 
   it('non-stratified draws pick components in proportion to their weights', () => {
-    const ds = make({ components: [{ mean: -5, std: 0.1, weight: 1 }, { mean: 5, std: 0.1, weight: 3 }], size: 20_000, stratified: false });
+    const ds = make({
+      components: [
+        { mean: -5, std: 0.1, weight: 1 },
+        { mean: 5, std: 0.1, weight: 3 },
+      ],
+      size: 20_000,
+      stratified: false,
+    });
     const x = (ds.load(new Rng(3)) as { data: Float32Array }).data;
     const frac = x.filter((v) => v > 0).length / 20_000;
     expect(Math.abs(frac - 0.75)).toBeLessThan(5 * Math.sqrt((0.75 * 0.25) / 20_000));
@@ -95,10 +123,22 @@ describe('gaussian-mixture', () => {
     expect(a.shape).toEqual([3]);
     expect(a.info.mixture?.means).toEqual([[1, 1, 1]]);
     expect(a.info.mixture?.stds).toEqual([[2, 2, 2]]);
-    const b = make({ components: [{ mean: 0, std: [1, 2] }, { mean: [3, 4], std: 1 }], size: 4 });
+    const b = make({
+      components: [
+        { mean: 0, std: [1, 2] },
+        { mean: [3, 4], std: 1 },
+      ],
+      size: 4,
+    });
     expect(b.shape).toEqual([2]);
-    expect(b.info.mixture?.means).toEqual([[0, 0], [3, 4]]);
-    expect(b.info.mixture?.stds).toEqual([[1, 2], [1, 1]]);
+    expect(b.info.mixture?.means).toEqual([
+      [0, 0],
+      [3, 4],
+    ]);
+    expect(b.info.mixture?.stds).toEqual([
+      [1, 2],
+      [1, 1],
+    ]);
   });
 
   it('draws fresh data every epoch when size is omitted', () => {
@@ -120,12 +160,24 @@ describe('gaussian-mixture', () => {
     expect(issuesOf({ components: [{ mean: 0, std: 1 }], size: 0 })).toEqual(['dataset.size: must be a positive integer']);
     expect(issuesOf({ components: [{ mean: 0, std: 1 }], size: -5 })[0]).toMatch(/^dataset\.size: /);
     expect(issuesOf({ components: [{ mean: 0, std: 1 }], size: 2.5 })[0]).toMatch(/^dataset\.size: must be a positive integer/);
-    expect(issuesOf({ components: [{ mean: 0, std: 1 }, { mean: 1, std: 0 }] })).toEqual(['dataset.components[1].std: must be > 0, got 0']);
+    expect(
+      issuesOf({
+        components: [
+          { mean: 0, std: 1 },
+          { mean: 1, std: 0 },
+        ],
+      }),
+    ).toEqual(['dataset.components[1].std: must be > 0, got 0']);
     expect(issuesOf({ components: [{ mean: [0, 0], std: [1, -1] }] })).toEqual(['dataset.components[0].std[1]: must be > 0, got -1']);
     expect(issuesOf({ components: [{ mean: 0, std: 1, weight: 0 }] })).toEqual(['dataset.components[0].weight: must be > 0']);
-    expect(issuesOf({ components: [{ mean: [0, 0], std: 1 }, { mean: [1, 2, 3], std: 1 }] })).toEqual([
-      'dataset.components[1].mean: has 3 values but components[0].mean sets the dimension to 2',
-    ]);
+    expect(
+      issuesOf({
+        components: [
+          { mean: [0, 0], std: 1 },
+          { mean: [1, 2, 3], std: 1 },
+        ],
+      }),
+    ).toEqual(['dataset.components[1].mean: has 3 values but components[0].mean sets the dimension to 2']);
     expect(issuesOf({ components: [{ mean: [0, 0], std: 1 }], dim: 3 })).toEqual(['dataset.components[0].mean: has 2 values but dim sets the dimension to 3']);
     expect(issuesOf({ components: [] })).toEqual(['dataset.components: needs at least one component']);
     expect(issuesOf({ components: [{ mean: 'a', std: 1 }] })).toEqual(['dataset.components[0].mean: must be a finite number or a non-empty array of finite numbers']);
@@ -133,8 +185,6 @@ describe('gaussian-mixture', () => {
   });
 
   it('create() itself rejects an inconsistent mixture passed without the schema', () => {
-    expect(() => createGaussianMixture({ components: [{ mean: 0, std: -1 }], epochSize: 10, stratified: true })).toThrow(
-      /dataset\.components\[0\]\.std: must be > 0/,
-    );
+    expect(() => createGaussianMixture({ components: [{ mean: 0, std: -1 }], epochSize: 10, stratified: true })).toThrow(/dataset\.components\[0\]\.std: must be > 0/);
   });
 });

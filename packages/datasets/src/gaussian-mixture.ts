@@ -15,11 +15,7 @@ const componentSchema = z
   .object({
     mean: numberOrVector.describe('Component mean μᵢ: one number (used for every dimension) or one value per dimension.'),
     std: numberOrVector.describe('Standard deviation σᵢ > 0: one number (used for every dimension) or one value per dimension.'),
-    weight: z
-      .number()
-      .positive({ error: 'must be > 0' })
-      .optional()
-      .describe('Relative mixing weight wᵢ > 0 (normalised over components); equal weights when omitted.'),
+    weight: z.number().positive({ error: 'must be > 0' }).optional().describe('Relative mixing weight wᵢ > 0 (normalised over components); equal weights when omitted.'),
   })
   .strict();
 
@@ -70,10 +66,10 @@ export interface ResolvedMixture extends GaussianMixtureInfo {
  * Checks a mixture and resolves it, or lists every problem with its key path relative to the
  * options (`components[1].std`). Shared by the schema refinement and `create`, so the rules live once.
  */
-export function resolveMixture(opts: {
-  components: readonly { mean: unknown; std: unknown; weight?: unknown }[];
-  dim?: number;
-}): { mixture?: ResolvedMixture; issues: { path: (string | number)[]; message: string }[] } {
+export function resolveMixture(opts: { components: readonly { mean: unknown; std: unknown; weight?: unknown }[]; dim?: number }): {
+  mixture?: ResolvedMixture;
+  issues: { path: (string | number)[]; message: string }[];
+} {
   const issues: { path: (string | number)[]; message: string }[] = [];
   const lengthOf = (v: unknown) => (Array.isArray(v) ? v.length : undefined);
   // The dimension comes from `dim`, else from the first vector-valued mean or std.

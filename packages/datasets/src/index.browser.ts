@@ -23,4 +23,14 @@ export { defineToy2d, STATS_DRAW, STATS_SEED, type ToyBaseOptions, type ToySpec 
 export { columnStats, largestRemainder, type Standardization, sampleRows, standardizeInPlace, unstandardize } from './util.js';
 
 /** The datasets a browser can build from a seed alone, in the runner's order; Node's entry adds `file` and `digits`. */
-export const plugins: AnyPluginDefinition[] = [gaussianMixtureDataset, moonsDataset, swissRollDataset, eightGaussiansDataset, checkerboardDataset, circlesDataset, ringsDataset, pinwheelDataset, twoSpiralsDataset];
+export const plugins: AnyPluginDefinition[] = [
+  gaussianMixtureDataset,
+  moonsDataset,
+  swissRollDataset,
+  eightGaussiansDataset,
+  checkerboardDataset,
+  circlesDataset,
+  ringsDataset,
+  pinwheelDataset,
+  twoSpiralsDataset,
+];

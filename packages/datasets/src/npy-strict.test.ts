@@ -7,7 +7,10 @@ import { readTable } from './file.js';
 
 /** Real .npy bytes from encodeNpy with the shape text in the header replaced (same length keeps the padding). */
 function corrupt(shapeText: string): Uint8Array {
-  const bytes = encodeNpy(Float32Array.from({ length: 100 }, (_, i) => i), [50, 2]);
+  const bytes = encodeNpy(
+    Float32Array.from({ length: 100 }, (_, i) => i),
+    [50, 2],
+  );
   const text = new TextDecoder('latin1').decode(bytes.subarray(0, 128));
   const at = text.indexOf('(50, 2)');
   const out = bytes.slice();

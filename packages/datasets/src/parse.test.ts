@@ -92,9 +92,7 @@ describe('parseNpyTable', () => {
   });
 
   it('names non-finite values and bad headers', () => {
-    expect(errorOf(() => parseNpyTable(encodeNpy(new Float32Array([1, 2, 3, Number.NaN]), [2, 2])))).toBe(
-      'row 2, column 2 (0-based flat index [1, 1]): non-finite value NaN',
-    );
+    expect(errorOf(() => parseNpyTable(encodeNpy(new Float32Array([1, 2, 3, Number.NaN]), [2, 2])))).toBe('row 2, column 2 (0-based flat index [1, 1]): non-finite value NaN');
     expect(errorOf(() => parseNpyTable(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])))).toBe('.npy header: not a .npy file (bad magic bytes)');
   });
 });

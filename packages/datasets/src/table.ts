@@ -17,14 +17,8 @@ export const fileOptions = z
       .string({ error: 'must be a file path' })
       .min(1, { error: 'must be a file path' })
       .describe('Data file (.csv/.tsv/.txt, .json or .npy); the runner resolves a relative path against the config file’s folder.'),
-    format: z
-      .enum(FORMATS)
-      .default('auto')
-      .describe('File format; `auto` picks by extension (.npy, .json, anything else is delimited text).'),
-    standardize: z
-      .boolean()
-      .default(false)
-      .describe('Train on (x − mean)/std per column, with mean/std from the training rows; recorded in info.standardization.'),
+    format: z.enum(FORMATS).default('auto').describe('File format; `auto` picks by extension (.npy, .json, anything else is delimited text).'),
+    standardize: z.boolean().default(false).describe('Train on (x − mean)/std per column, with mean/std from the training rows; recorded in info.standardization.'),
     holdout: z
       .number()
       .min(0, { error: 'must be between 0 and 0.9' })

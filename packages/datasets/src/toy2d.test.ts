@@ -152,7 +152,7 @@ describe('toy geometry (raw units, noise 0, against the published formulas)', ()
       const k = centers.findIndex(([cx, cy]) => Math.abs(x - cx) <= 1 && Math.abs(y - cy) <= 1);
       counts[k < 0 ? 0 : k] += k < 0 ? Number.NaN : 1; // a point outside every square poisons the counts
     }
-    for (const c of counts) expect(Math.abs(c / 4000 - 1 / 8)).toBeLessThan(5 * Math.sqrt((1 / 8) * (7 / 8) / 4000));
+    for (const c of counts) expect(Math.abs(c / 4000 - 1 / 8)).toBeLessThan(5 * Math.sqrt(((1 / 8) * (7 / 8)) / 4000));
   });
 
   it('eight-gaussians: exact mixture and modes, mapped into model space', () => {

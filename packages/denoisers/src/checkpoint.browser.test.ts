@@ -144,7 +144,10 @@ beforeAll(async () => {
   rmSync(work, { recursive: true, force: true });
   const site = join(work, 'site');
   mkdirSync(join(work, 'src'), { recursive: true });
-  writeFileSync(join(work, 'src/index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>checkpoint</title></head><body><script type="module" src="./main.js"></script></body></html>\n');
+  writeFileSync(
+    join(work, 'src/index.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><title>checkpoint</title></head><body><script type="module" src="./main.js"></script></body></html>\n',
+  );
   writeFileSync(join(work, 'src/main.js'), PAGE_MAIN);
   // The workspace packages from source, as vitest.config.ts does, so no build step is needed.
   const alias = ['core', 'denoisers'].map((p) => ({ find: new RegExp(`^@diffusionlab/${p}$`), replacement: join(repo, 'packages', p, 'src/index.ts') }));
@@ -173,7 +176,14 @@ beforeAll(async () => {
     writeFileSync(join(site, 'checkpoints', plugin.name, 'model.json'), files.modelJson);
     writeFileSync(join(site, 'checkpoints', plugin.name, 'weights.bin'), files.weightsBin);
     const { x, t } = denoiserInputs(c.shape, N, T, 11);
-    nodeSide.push({ name: plugin.name, shape: c.shape, x: Array.from(x), t: Array.from(t), expected: predictValues(model, c.shape, x, t).values, needsRegistration: c.needsRegistration });
+    nodeSide.push({
+      name: plugin.name,
+      shape: c.shape,
+      x: Array.from(x),
+      t: Array.from(t),
+      expected: predictValues(model, c.shape, x, t).values,
+      needsRegistration: c.needsRegistration,
+    });
     model.dispose();
   }
   expect(tf.memory().numTensors).toBe(before);
@@ -213,10 +223,13 @@ describe.skipIf(skip)('denoiser checkpoints in a plain page (Chromium, tf.loadLa
 
     type Result = { values?: number[]; shape?: number[]; error?: string };
     const call = (s: NodeSide, register: boolean) =>
-      page.evaluate(
-        (a) => (globalThis as unknown as { predictCheckpoint(a: object): Promise<Result> }).predictCheckpoint(a),
-        { url: `${origin}/checkpoints/${s.name}/model.json`, x: s.x, xShape: [s.t.length, ...s.shape], t: s.t, register },
-      );
+      page.evaluate((a) => (globalThis as unknown as { predictCheckpoint(a: object): Promise<Result> }).predictCheckpoint(a), {
+        url: `${origin}/checkpoints/${s.name}/model.json`,
+        x: s.x,
+        xShape: [s.t.length, ...s.shape],
+        t: s.t,
+        register,
+      });
 
     // Without registerDenoiserLayers(): only checkpoints of built-in layers load (seed-mlp runs first:
     // registration is global and cannot be undone, so the unregistered pass goes before any register).

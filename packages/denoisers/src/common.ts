@@ -57,8 +57,7 @@ export function torchConvInit(rng: Rng, kh: number, kw: number, cin: number, cou
   const bound = 1 / Math.sqrt(fanIn);
   const kernel = new Float32Array(fanIn * cout);
   for (let o = 0; o < cout; o++)
-    for (let c = 0; c < cin; c++)
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) kernel[((y * kw + x) * cin + c) * cout + o] = (2 * rng.uniform() - 1) * bound;
+    for (let c = 0; c < cin; c++) for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) kernel[((y * kw + x) * cin + c) * cout + o] = (2 * rng.uniform() - 1) * bound;
   const bias = new Float32Array(cout);
   for (let o = 0; o < cout; o++) bias[o] = (2 * rng.uniform() - 1) * bound;
   return { kernel, bias };
@@ -143,11 +142,7 @@ export interface CheckpointMeta {
  * (same layer and weight names), our values are written into it, it is serialised with its
  * topology, and then disposed. The artifacts load with `tf.loadLayersModel(tf.io.fromMemory(a))`.
  */
-export async function saveAsLayersModel(
-  weights: WeightStore,
-  buildLayers: () => tfl.LayersModel,
-  meta: CheckpointMeta,
-): Promise<ModelArtifacts> {
+export async function saveAsLayersModel(weights: WeightStore, buildLayers: () => tfl.LayersModel, meta: CheckpointMeta): Promise<ModelArtifacts> {
   const model = buildLayers();
   try {
     const used = new Set<string>();

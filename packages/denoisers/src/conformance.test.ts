@@ -34,7 +34,10 @@ const settings: Record<string, DenoiserConformanceOptions> = {
     invalid: [{ options: { source: 'exact' }, path: 'denoiser.source' }],
   },
   mlp: {
-    optionsList: [{ width: 8, depth: 2, timeEmbedding: 6 }, { width: 8, depth: 1, timeEmbedding: 4, inputEmbedding: 2, activation: 'tanh' }],
+    optionsList: [
+      { width: 8, depth: 2, timeEmbedding: 6 },
+      { width: 8, depth: 1, timeEmbedding: 4, inputEmbedding: 2, activation: 'tanh' },
+    ],
     shapes: [[2], [3, 2, 1]],
     layersModel: true,
     invalid: [

@@ -1,5 +1,14 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
+import {
+  checkDenoiserGradients,
+  checkLayersModelMatches,
+  checkPredictNoLeak,
+  checkSaveLoadIdentical,
+  denoiserContext,
+  denoiserInputs,
+  predictValues,
+  weightValues,
+} from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fourierFeatures, timeEmbedding } from './embeddings.js';
@@ -60,8 +69,16 @@ describe('mlp', () => {
       const h = lin(feat, 'in_dense', 3);
       const a1 = lin(h.map(Math.tanh), 'block_0_dense_0', 3);
       const tp = lin(e, 'block_0_time', 3);
-      const a2 = lin(a1.map((v, j) => Math.tanh(v + tp[j])), 'block_0_dense_1', 3);
-      return lin(h.map((v, j) => Math.tanh(v + a2[j])), 'out_dense', 2);
+      const a2 = lin(
+        a1.map((v, j) => Math.tanh(v + tp[j])),
+        'block_0_dense_1',
+        3,
+      );
+      return lin(
+        h.map((v, j) => Math.tanh(v + a2[j])),
+        'out_dense',
+        2,
+      );
     };
     const { x, t } = denoiserInputs([2], 4, T);
     const out = predictValues(m, [2], x, t);
@@ -109,7 +126,7 @@ describe('mlp', () => {
     const before = tf.memory().numTensors;
     const ctx = denoiserContext(shape, 4);
     const m = buildMlp(small({ inputEmbedding: 1 }), ctx);
-    expect(predictValues(m, shape, ...Object.values(denoiserInputs(shape, 3, T)) as [Float32Array, Float32Array]).shape).toEqual([3, ...shape]);
+    expect(predictValues(m, shape, ...(Object.values(denoiserInputs(shape, 3, T)) as [Float32Array, Float32Array])).shape).toEqual([3, ...shape]);
     checkPredictNoLeak(m, shape, 5, T);
     await checkLayersModelMatches(m, shape, 4, T);
     await checkSaveLoadIdentical(m, (a) => loadMlp(a, ctx), shape, 5, T);

@@ -48,7 +48,10 @@ export const mlpOptions = z
       .max(16)
       .default(0)
       .describe('Fourier features of the input: 0 = off, else F frequencies 2^0…2^(F−1) (sin and cos each), appended to x.'),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('silu').describe('Nonlinearity: silu, gelu, relu or tanh.'),
+    activation: z
+      .enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]])
+      .default('silu')
+      .describe('Nonlinearity: silu, gelu, relu or tanh.'),
   })
   .strict();
 

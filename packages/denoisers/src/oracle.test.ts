@@ -96,7 +96,7 @@ describe('oracle', () => {
     });
   }
 
-  it('equals Tweedie\'s formula for a single diagonal Gaussian (2-D)', () => {
+  it("equals Tweedie's formula for a single diagonal Gaussian (2-D)", () => {
     const g: GaussianMixtureInfo = { weights: [1], means: [[0.5, -1]], stds: [[2, 0.25]] };
     const m = buildOracle({ source: 'mixture' }, ctxWith([2], { dataset: fakeDataset([2], g) }));
     const rng = new Rng(2);

@@ -27,7 +27,7 @@ export const oracleOptions = z
       .enum(['auto', 'mixture', 'training-set'])
       .default('auto')
       .describe(
-        'What the posterior mean is taken over: the dataset\'s exact Gaussian mixture, the finite training set (the denoiser a model that memorises would learn), or auto (mixture when the dataset has one).',
+        "What the posterior mean is taken over: the dataset's exact Gaussian mixture, the finite training set (the denoiser a model that memorises would learn), or auto (mixture when the dataset has one).",
       ),
   })
   .strict();

@@ -1,6 +1,15 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { type DenoiserModel, PluginError } from '@diffusionlab/core';
-import { checkDenoiserGradients, checkLayersModelMatches, checkPredictNoLeak, checkSaveLoadIdentical, denoiserContext, denoiserInputs, predictValues, weightValues } from '@diffusionlab/testkit';
+import {
+  checkDenoiserGradients,
+  checkLayersModelMatches,
+  checkPredictNoLeak,
+  checkSaveLoadIdentical,
+  denoiserContext,
+  denoiserInputs,
+  predictValues,
+  weightValues,
+} from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSeedMlp, loadSeedMlp, seedMlpOptions, seedMlpParameterCount, seedMlpDenoiser } from './seed-mlp.js';

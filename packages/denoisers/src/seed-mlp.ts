@@ -3,14 +3,7 @@
  * ε̂(xₜ, t) = L₃(SiLU(L₂(SiLU(L₁(concat(xₜ, t)))))), with t the raw integer timestep as a float
  * (no embedding, no normalisation) and PyTorch's default nn.Linear initialisation.
  */
-import {
-  type DenoiserBuildContext,
-  type DenoiserModel,
-  definePlugin,
-  type ModelArtifacts,
-  type PlainMlpDescription,
-  z,
-} from '@diffusionlab/core';
+import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, type PlainMlpDescription, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -32,7 +25,13 @@ import { networkEstimate } from './estimate.js';
 /** Options of `seed-mlp`. */
 export const seedMlpOptions = z
   .object({
-    hidden: z.number().int().min(1).max(8192).default(128).describe('Width of the two hidden layers (the reference uses 128; at most 8192, so the fused WebAssembly kernel holds the model).'),
+    hidden: z
+      .number()
+      .int()
+      .min(1)
+      .max(8192)
+      .default(128)
+      .describe('Width of the two hidden layers (the reference uses 128; at most 8192, so the fused WebAssembly kernel holds the model).'),
   })
   .strict();
 

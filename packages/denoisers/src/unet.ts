@@ -47,7 +47,10 @@ export const unetOptions = z
       .refine((v) => v % 2 === 0, { message: 'timeEmbedding must be even (half sines, half cosines)' })
       .default(32)
       .describe('Dimension of the sinusoidal embedding of t/T (even); it is projected to 4·C features shared by all blocks.'),
-    activation: z.enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]]).default('silu').describe('Nonlinearity: silu, gelu, relu or tanh.'),
+    activation: z
+      .enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]])
+      .default('silu')
+      .describe('Nonlinearity: silu, gelu, relu or tanh.'),
   })
   .strict();
 
@@ -137,10 +140,9 @@ function checkImageShape(shape: readonly number[], o: UnetOptions): void {
   }
   const f = 2 ** (o.channelMultipliers.length - 1);
   if (shape[0] % f !== 0 || shape[1] % f !== 0) {
-    throw new PluginError(
-      `unet: ${o.channelMultipliers.length} levels downsample by ${f}, but the image is ${shape[0]}×${shape[1]}, which ${f} does not divide`,
-      { hint: `Use fewer channelMultipliers (denoiser.channelMultipliers) or an image size divisible by ${f}.` },
-    );
+    throw new PluginError(`unet: ${o.channelMultipliers.length} levels downsample by ${f}, but the image is ${shape[0]}×${shape[1]}, which ${f} does not divide`, {
+      hint: `Use fewer channelMultipliers (denoiser.channelMultipliers) or an image size divisible by ${f}.`,
+    });
   }
 }
 
@@ -186,8 +188,7 @@ export const conv2dSame = tf.customGrad((x, w, save) => {
 function rawOps(store: WeightStore, activation: ActivationName): Ops<tf.Tensor> {
   return {
     channels: (x) => x.shape[x.rank - 1],
-    conv: (x, name, _k, _cout) =>
-      tf.add(conv2dSame(x as tf.Tensor4D, store.get(`${name}/kernel`) as tf.Tensor4D), store.get(`${name}/bias`)),
+    conv: (x, name, _k, _cout) => tf.add(conv2dSame(x as tf.Tensor4D, store.get(`${name}/kernel`) as tf.Tensor4D), store.get(`${name}/bias`)),
     dense: (x, name) => tf.add(tf.matMul(x as tf.Tensor2D, store.get(`${name}/kernel`) as tf.Tensor2D), store.get(`${name}/bias`)),
     act: (x) => activate(activation, x),
     add: (a, b) => tf.add(a, b),

@@ -58,18 +58,26 @@ export function gemmCases(tf) {
   const module = new WebAssembly.Module(decodeBase64(MLP_WASM_BASE64));
   return GEMM_SHAPES.map((s) => {
     const { op, M, K, N } = s;
-    const k = new WebAssembly.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } }).exports;
+    const k = new WebAssembly.Instance(module, {
+      env: {
+        abort: () => {
+          throw new Error('wasm abort');
+        },
+      },
+    }).exports;
     const base = (k.heapBase() + 63) & ~63;
     const bytes = (M * K + K * N + M * N + N + 64) * 4;
     const need = base + bytes - k.memory.buffer.byteLength;
     if (need > 0) k.memory.grow(Math.ceil(need / 65536));
-    const a = base, b = a + M * K * 4, c = b + K * N * 4, bias = c + M * N * 4;
+    const a = base,
+      b = a + M * K * 4,
+      c = b + K * N * 4,
+      bias = c + M * N * 4;
     const f = new Float32Array(k.memory.buffer);
     fill(f, a / 4, M * K, 1);
     fill(f, b / 4, K * N, 2);
     fill(f, bias / 4, N, 3);
-    const kernel =
-      op === 'NN' ? () => k.gemmNN(a, b, c, M, K, N, bias) : op === 'NT' ? () => k.gemmNT(a, b, c, M, K, N) : () => k.gemmTN(a, b, c, M, K, N);
+    const kernel = op === 'NN' ? () => k.gemmNN(a, b, c, M, K, N, bias) : op === 'NT' ? () => k.gemmNT(a, b, c, M, K, N) : () => k.gemmTN(a, b, c, M, K, N);
     // XNNPACK's operands already in the layout its kernel reads (see the header)
     const ta = tf.tensor2d(f.slice(a / 4, a / 4 + M * K), [M, K]);
     const tb = tf.tensor2d(f.slice(b / 4, b / 4 + K * N), [K, N]);
@@ -131,9 +139,7 @@ async function main() {
     }
     c.dispose();
     const show = (b) => `${b.cpu.toFixed(1).padStart(5)} (${b.wall.toFixed(1).padStart(5)})`;
-    console.log(
-      `${c.label.padEnd(18)} kernels ${show(best.kernels)}   xnnpack ${show(best.xnnpack)}   ratio ${(best.kernels.cpu / best.xnnpack.cpu).toFixed(2)}   ${c.use}`,
-    );
+    console.log(`${c.label.padEnd(18)} kernels ${show(best.kernels)}   xnnpack ${show(best.xnnpack)}   ratio ${(best.kernels.cpu / best.xnnpack.cpu).toFixed(2)}   ${c.use}`);
   }
 }
 

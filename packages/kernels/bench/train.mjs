@@ -28,18 +28,28 @@ function seedMlp(seed) {
     const [a, b] = [widths[l], widths[l + 1]];
     const lim = Math.sqrt(1 / a);
     layers.push({
-      kernel: tf.variable(tf.tensor2d(Float32Array.from({ length: a * b }, () => (2 * rng.uniform() - 1) * lim), [a, b])),
+      kernel: tf.variable(
+        tf.tensor2d(
+          Float32Array.from({ length: a * b }, () => (2 * rng.uniform() - 1) * lim),
+          [a, b],
+        ),
+      ),
       bias: tf.variable(tf.tensor1d(Float32Array.from({ length: b }, () => (2 * rng.uniform() - 1) * lim))),
     });
   }
   return { kind: 'plain-mlp', input: 'concat-raw-t', activation: 'silu', layers };
 }
 
-const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+const schedule = scheduleFromBetas(
+  'linear',
+  Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+);
 function batches(count, n, seed) {
   const rng = new Rng(seed);
   return Array.from({ length: count }, () => {
-    const xt = new Float32Array(n), t = new Float32Array(n), target = new Float32Array(n);
+    const xt = new Float32Array(n),
+      t = new Float32Array(n),
+      target = new Float32Array(n);
     for (let i = 0; i < n; i++) {
       const ti = rng.int(100);
       const x0 = (rng.uniform() < 0.5 ? -2 : 2) + 0.5 * rng.normal();
@@ -55,7 +65,9 @@ function batches(count, n, seed) {
 function report(name, values, unit, cpuValues) {
   const m = median(values);
   const cpu = cpuValues ? `; per CPU-second ${unit === 'steps/s' ? median(cpuValues).toFixed(0) + ' steps/s' : (median(cpuValues) * 1000).toFixed(1) + ' ms CPU'}` : '';
-  console.log(`${name.padEnd(44)} ${unit === 'steps/s' ? m.toFixed(0).padStart(7) : (m * 1000).toFixed(1).padStart(7)} ${unit === 'steps/s' ? 'steps/s' : 'ms'}  (min ${unit === 'steps/s' ? Math.min(...values).toFixed(0) : (Math.min(...values) * 1000).toFixed(1)}, max ${unit === 'steps/s' ? Math.max(...values).toFixed(0) : (Math.max(...values) * 1000).toFixed(1)}, n=${values.length}${cpu})`);
+  console.log(
+    `${name.padEnd(44)} ${unit === 'steps/s' ? m.toFixed(0).padStart(7) : (m * 1000).toFixed(1).padStart(7)} ${unit === 'steps/s' ? 'steps/s' : 'ms'}  (min ${unit === 'steps/s' ? Math.min(...values).toFixed(0) : (Math.min(...values) * 1000).toFixed(1)}, max ${unit === 'steps/s' ? Math.max(...values).toFixed(0) : (Math.max(...values) * 1000).toFixed(1)}, n=${values.length}${cpu})`,
+  );
 }
 
 // --- fused train step
@@ -93,14 +105,18 @@ for (const fix of [false, true]) {
       const xt = tf.tensor2d(b.xt, [32, 1]);
       const t = tf.tensor2d(b.t, [32, 1]);
       const target = tf.tensor2d(b.target, [32, 1]);
-      opt.minimize(() => {
-        let h = tf.concat([xt, t], 1);
-        desc.layers.forEach(({ kernel, bias }, l) => {
-          h = tf.add(tf.matMul(h, kernel), bias);
-          if (l < 2) h = tf.mul(tf.sigmoid(h), h);
-        });
-        return tf.mean(tf.squaredDifference(h, target));
-      }, false, vars);
+      opt.minimize(
+        () => {
+          let h = tf.concat([xt, t], 1);
+          desc.layers.forEach(({ kernel, bias }, l) => {
+            h = tf.add(tf.matMul(h, kernel), bias);
+            if (l < 2) h = tf.mul(tf.sigmoid(h), h);
+          });
+          return tf.mean(tf.squaredDifference(h, target));
+        },
+        false,
+        vars,
+      );
     });
   for (let i = 0; i < 100; i++) step(bs[i % bs.length]);
   const before = tf.memory().numTensors; // after warm-up: Adam's moments exist now

@@ -18,7 +18,10 @@ afterAll(async () => {
 });
 
 const T = 20;
-const schedule = scheduleFromBetas('linear', Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)));
+const schedule = scheduleFromBetas(
+  'linear',
+  Float64Array.from({ length: T }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / (T - 1)),
+);
 const every = Array.from({ length: T }, (_, i) => T - 1 - i);
 const alg2 = (variance: AncestralLoopDescription['variance'], timesteps: number[] = every): ReverseLoopDescription => ({ kind: 'ddpm-ancestral', timesteps, variance });
 
@@ -28,7 +31,15 @@ describe('fusedDdpmDeclines', () => {
     expect(fusedDdpmDeclines(alg2('fixed-large'), schedule)).toBeNull();
     expect(fusedDdpmDeclines(alg2('fixed-small', every.slice(0, T - 1)), schedule)).toMatch(/every timestep.*visits 19/);
     expect(fusedDdpmDeclines(alg2('fixed-small', [...every].reverse()), schedule)).toMatch(/every timestep T−1 … 0/);
-    expect(fusedDdpmDeclines(alg2('fixed-small', every.map((t) => (t === 5 ? 6 : t))), schedule)).toMatch(/every timestep/);
+    expect(
+      fusedDdpmDeclines(
+        alg2(
+          'fixed-small',
+          every.map((t) => (t === 5 ? 6 : t)),
+        ),
+        schedule,
+      ),
+    ).toMatch(/every timestep/);
     expect(fusedDdpmDeclines({ ...alg2('fixed-small'), variance: 'learned' } as unknown as ReverseLoopDescription, schedule)).toMatch(/not 'learned'/);
     expect(fusedDdpmDeclines({ ...alg2('fixed-small'), kind: 'ddim' } as unknown as ReverseLoopDescription, schedule)).toMatch(/not a 'ddim' loop/);
     const betas = Float64Array.from(schedule.betas);

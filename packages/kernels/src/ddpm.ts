@@ -86,7 +86,13 @@ interface DdpmJobResult {
  */
 function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   const W = (globalThis as unknown as { WebAssembly: { Instance: new (m: object, i: object) => { exports: unknown } } }).WebAssembly;
-  const k = new W.Instance(module, { env: { abort: () => { throw new Error('wasm abort'); } } }).exports as {
+  const k = new W.Instance(module, {
+    env: {
+      abort: () => {
+        throw new Error('wasm abort');
+      },
+    },
+  }).exports as {
     memory: { buffer: ArrayBuffer; grow(p: number): number };
     heapBase(): number;
     gemmNN(a: number, b: number, c: number, M: number, K: number, N: number, bias: number): void;
@@ -111,7 +117,8 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
   const outPtr: number[] = [];
   for (let l = 0; l < L; l++) outPtr.push(alloc(TILE * widths[l + 1]));
   // Inline, not checkKernelBytes: this function runs in workers from its source text, without imports.
-  if (top > 65536 * 65536) throw new Error(`the fused DDPM kernel needs ${(top / 2 ** 30).toFixed(2)} GiB of memory, over its 4 GiB limit; lower evaluation.batchSize or set training.accelerate: false`);
+  if (top > 65536 * 65536)
+    throw new Error(`the fused DDPM kernel needs ${(top / 2 ** 30).toFixed(2)} GiB of memory, over its 4 GiB limit; lower evaluation.batchSize or set training.accelerate: false`);
   const need = top - k.memory.buffer.byteLength;
   if (need > 0) k.memory.grow(Math.ceil(need / 65536));
   const f = new Float32Array(k.memory.buffer);
@@ -138,9 +145,13 @@ function runDdpmJob(module: object, job: DdpmJob): DdpmJobResult {
         if (l + 1 < L) k.actForward(outPtr[l], 0, (m * widths[l + 1] + 3) & ~3, job.act);
         input = outPtr[l];
       }
-      out.set(f.subarray(input / 4, (input / 4) + m * D), r * D);
+      out.set(f.subarray(input / 4, input / 4 + m * D), r * D);
     }
-    const c1 = job.coef[5 * t], c2 = job.coef[5 * t + 1], sigma = job.coef[5 * t + 2], sa = job.coef[5 * t + 3], sb = job.coef[5 * t + 4];
+    const c1 = job.coef[5 * t],
+      c2 = job.coef[5 * t + 1],
+      sigma = job.coef[5 * t + 2],
+      sa = job.coef[5 * t + 3],
+      sb = job.coef[5 * t + 4];
     const zo = (T - 1 - t) * rows * D;
     for (let i = 0; i < rows * D; i++) {
       const o = out[i];

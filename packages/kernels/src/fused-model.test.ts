@@ -71,7 +71,10 @@ describe('createFusedPredictModel', () => {
 });
 
 describe('sampleDdpmFusedTrajectory', () => {
-  const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 20 }, (_, i) => 1e-3 + (0.1 * i) / 19));
+  const schedule = scheduleFromBetas(
+    'linear',
+    Float64Array.from({ length: 20 }, (_, i) => 1e-3 + (0.1 * i) / 19),
+  );
 
   it('returns the samples of sampleDdpmFused and copies of the state at the requested steps, for any thread count', async () => {
     const d = makeMlp([2, 16, 16, 1], 'silu', 2);

@@ -48,7 +48,16 @@ function bitDiffs(x: Float32Array, y: Float32Array, N: number, col: (j: number) 
  * Checks c against the float64 product on the columns `col(j)` selects, to K + 1 float32
  * roundings of Σ|terms| (each of the K additions, and the bias, rounds once).
  */
-function expectWithinRounding(c: Float32Array, M: number, K: number, N: number, a: (i: number, k: number) => number, b: (k: number, j: number) => number, bias?: Float32Array, col: (j: number) => boolean = () => true): void {
+function expectWithinRounding(
+  c: Float32Array,
+  M: number,
+  K: number,
+  N: number,
+  a: (i: number, k: number) => number,
+  b: (k: number, j: number) => number,
+  bias?: Float32Array,
+  col: (j: number) => boolean = () => true,
+): void {
   const over: string[] = [];
   for (let i = 0; i < M; i++) {
     for (let j = 0; j < N; j++) {

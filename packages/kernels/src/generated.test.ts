@@ -17,7 +17,9 @@ describe('the embedded WebAssembly module', () => {
     const bytes = Buffer.from(MLP_WASM_BASE64, 'base64');
     expect(WebAssembly.validate(bytes)).toBe(true);
     expect(simdSupported()).toBe(true);
-    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes)).map((e) => e.name).sort();
+    const names = WebAssembly.Module.exports(new WebAssembly.Module(bytes))
+      .map((e) => e.name)
+      .sort();
     expect(names).toEqual(['actBackward', 'actForward', 'adam', 'colSum', 'gemmNN', 'gemmNT', 'gemmTN', 'heapBase', 'memory', 'mseGrad', 'sumSquares']);
   });
 });

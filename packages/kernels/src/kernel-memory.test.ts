@@ -13,6 +13,10 @@ describe('fused kernel memory limit (issue 13: mlp width=16384 crashed with "mem
 
   it('builders that hit the limit decline with the reason instead of throwing', () => {
     expect(declineIfTooBig(() => new KernelInstance().alloc(KERNEL_MAX_BYTES))).toMatch(/over its 4 GiB limit/);
-    expect(() => declineIfTooBig(() => { throw new Error('other'); })).toThrow('other');
+    expect(() =>
+      declineIfTooBig(() => {
+        throw new Error('other');
+      }),
+    ).toThrow('other');
   });
 });

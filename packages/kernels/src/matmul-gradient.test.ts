@@ -17,7 +17,9 @@ function grads(a: tf.Tensor, b: tf.Tensor, ta: boolean, tb: boolean): Float32Arr
       const c = tf.matMul(x, y, ta, tb);
       return tf.sum(tf.mul(c, tf.sin(tf.reshape(tf.range(0, c.size), c.shape))));
     };
-    return tf.grads(f)([a, b]).map((g) => g.dataSync() as Float32Array);
+    return tf
+      .grads(f)([a, b])
+      .map((g) => g.dataSync() as Float32Array);
   });
 }
 
@@ -60,13 +62,15 @@ describe('installMatMulGradientFix', () => {
     // every BatchMatMul kernel the fixed gradient runs is untransposed: inner dimensions agree
     // as given (tfjs's own gradient passes [4,2]·[3,2] with transposeB, which does not)
     const untransposed = async (cfg: typeof matMulGradConfig) => {
-      const prof = await tf.profile(() => tf.tidy(() => {
-        const dy = tf.ones([4, 2]);
-        const g = cfg.gradFunc(dy, [a, b], { transposeA: false, transposeB: false }) as Record<string, () => tf.Tensor>;
-        const out = [g.a(), g.b()];
-        expect(out[0].shape).toEqual([4, 3]);
-        expect(out[1].shape).toEqual([3, 2]);
-      }));
+      const prof = await tf.profile(() =>
+        tf.tidy(() => {
+          const dy = tf.ones([4, 2]);
+          const g = cfg.gradFunc(dy, [a, b], { transposeA: false, transposeB: false }) as Record<string, () => tf.Tensor>;
+          const out = [g.a(), g.b()];
+          expect(out[0].shape).toEqual([4, 3]);
+          expect(out[1].shape).toEqual([3, 2]);
+        }),
+      );
       const mms = prof.kernels.filter((k) => k.name === 'BatchMatMul');
       expect(mms.length).toBe(2);
       return mms.every(({ inputShapes: [x, y] }) => x![x!.length - 1] === y![y!.length - 2]);

@@ -32,7 +32,11 @@ export class MlpNetwork {
   /** Per hidden layer: what the activation's backward needs (σ(z) for silu, z for gelu; 0 otherwise). */
   auxPtr: number[] = [];
 
-  constructor(readonly shape: MlpShape, desc: PlainMlpDescription, private readonly keepAux: boolean) {
+  constructor(
+    readonly shape: MlpShape,
+    desc: PlainMlpDescription,
+    private readonly keepAux: boolean,
+  ) {
     this.actCode = ACTIVATION_CODE[shape.activation];
     const w = shape.widths;
     let count = 0;
@@ -76,9 +80,7 @@ export class MlpNetwork {
     this.inst.release(this.actMark);
     this.xPtr = this.inst.alloc(cap * this.shape.widths[0]);
     this.outPtr = this.layers.map((p) => this.inst.alloc(cap * p.nout));
-    this.auxPtr = this.layers.map((p, l) =>
-      this.keepAux && l + 1 < this.layers.length && (this.actCode === 0 || this.actCode === 3) ? this.inst.alloc(cap * p.nout) : 0,
-    );
+    this.auxPtr = this.layers.map((p, l) => (this.keepAux && l + 1 < this.layers.length && (this.actCode === 0 || this.actCode === 3) ? this.inst.alloc(cap * p.nout) : 0));
     this.allocExtra(cap);
     this.capacity = cap;
   }

@@ -75,7 +75,10 @@ describe('fused predictor matches the tfjs forward pass', () => {
 });
 
 describe('fused DDPM sampling', () => {
-  const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 20 }, (_, i) => 1e-3 + (0.1 * i) / 19));
+  const schedule = scheduleFromBetas(
+    'linear',
+    Float64Array.from({ length: 20 }, (_, i) => 1e-3 + (0.1 * i) / 19),
+  );
 
   /** DDPM Algorithm 2 with the tfjs forward pass and the same noise order. */
   function reference(d: ReturnType<typeof makeMlp>, n: number, D: number, seed: number, type: 'epsilon' | 'sample' | 'v', large = false): Float32Array {

@@ -138,7 +138,11 @@ export class ResidualMlpNetwork {
   /** Inference only: per block, b₀ + Lₜ(e) for one shared t ({@link setSharedTime}). */
   readonly sharedBias: number[] = [];
 
-  constructor(readonly shape: ResidualMlpShape, desc: ResidualMlpDescription, private readonly training: boolean) {
+  constructor(
+    readonly shape: ResidualMlpShape,
+    desc: ResidualMlpDescription,
+    private readonly training: boolean,
+  ) {
     this.actCode = ACTIVATION_CODE[shape.activation];
     this.featDim = shape.dataDim * (1 + 2 * shape.inputEmbedding);
     const sizes = layerSizes(shape);
@@ -282,7 +286,7 @@ export class ResidualMlpNetwork {
 
   /** Copies `count` floats from src to dst (byte pointers). */
   copy(dst: number, src: number, count: number): void {
-    this.inst.f32.copyWithin(dst / 4, src / 4, (src / 4) + count);
+    this.inst.f32.copyWithin(dst / 4, src / 4, src / 4 + count);
   }
 
   /**

@@ -67,7 +67,10 @@ describe('fused residual MLP gradients match tf.variableGrads', () => {
 /** Batches from a 2-D two-Gaussian mixture as DDPM's forward process makes them, T = 1000. */
 function mixtureBatches(count: number, n: number, seed: number) {
   const rng = new Rng(seed);
-  const s = scheduleFromBetas('linear', Float64Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999));
+  const s = scheduleFromBetas(
+    'linear',
+    Float64Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999),
+  );
   return Array.from({ length: count }, () => {
     const xt = new Float32Array(2 * n);
     const t = new Float32Array(n);
@@ -205,11 +208,22 @@ describe('residual trainer lifecycle', () => {
 describe("core's train() with the accelerator on a residual MLP", () => {
   const rng = new Rng(79);
   const data = Float32Array.from({ length: 512 }, (_, i) => (i % 4 < 2 ? 1.5 : -1.5) + 0.3 * rng.normal());
-  const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999));
+  const schedule = scheduleFromBetas(
+    'linear',
+    Float64Array.from({ length: 1000 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 999),
+  );
   const run = async (accelerate: boolean, config: Record<string, unknown>) => {
     const m = asResidualModel(makeResidual(opts({ width: 32, depth: 2, timeEmbedding: 16 }), 33));
     const before = tf.memory().numTensors;
-    const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [2], schedule, config: config as never, rng: new Rng(3), accelerator: accelerate ? mlpTrainAccelerator : undefined });
+    const r = await train({
+      model: m,
+      trainingSet: { data, count: 256 },
+      shape: [2],
+      schedule,
+      config: config as never,
+      rng: new Rng(3),
+      accelerator: accelerate ? mlpTrainAccelerator : undefined,
+    });
     expect(tf.memory().numTensors).toBe(before);
     const w = m.variables.map((v) => v.dataSync().slice());
     m.dispose();
@@ -236,7 +250,12 @@ describe("core's train() with the accelerator on a residual MLP", () => {
     expect(fused.r.acceleratorDeclined).toBeUndefined();
     expect(plain.r.path).toBe('tfjs');
     expect(fused.r.lossHistory.length).toBe(plain.r.lossHistory.length);
-    expect(worstRelative(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss))).toBeLessThan(1e-3);
+    expect(
+      worstRelative(
+        fused.r.lossHistory.map((h) => h.loss),
+        plain.r.lossHistory.map((h) => h.loss),
+      ),
+    ).toBeLessThan(1e-3);
     for (let i = 0; i < fused.w.length; i++) expect(maxAbsDiff(fused.w[i], plain.w[i])).toBeLessThan(1e-3);
   });
 });

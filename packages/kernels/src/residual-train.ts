@@ -147,10 +147,7 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
 }
 
 /** Checks options and model; returns the trainer or the reason it declines. */
-export function createFusedResidualMlpTrainer(
-  desc: ResidualMlpDescription | null | undefined,
-  options: AcceleratorTrainOptions,
-): FusedResidualMlpTrainer | string {
+export function createFusedResidualMlpTrainer(desc: ResidualMlpDescription | null | undefined, options: AcceleratorTrainOptions): FusedResidualMlpTrainer | string {
   const problem = adamOptionsProblem(options);
   if (problem !== null) return problem;
   const shape = residualMlpShape(desc);

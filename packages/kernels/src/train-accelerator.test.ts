@@ -96,7 +96,10 @@ function referenceRun(d: ReturnType<typeof makeMlp>, batches: ReturnType<typeof 
 /** Batches from a two-Gaussian mixture as DDPM's forward process makes them (the seed data). */
 function seedBatches(count: number, n: number, seed: number) {
   const rng = new Rng(seed);
-  const s = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+  const s = scheduleFromBetas(
+    'linear',
+    Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+  );
   return Array.from({ length: count }, () => {
     const xt = new Float32Array(n);
     const t = new Float32Array(n);
@@ -236,7 +239,10 @@ describe('declines what it does not run', () => {
 describe("core's train() with the accelerator", () => {
   it('declines loss weighting with the reason (the tfjs path runs it), and is not tried with accelerate: false', async () => {
     const data = Float32Array.from({ length: 64 }, (_, i) => (i % 2 ? 2 : -2));
-    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 10 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 9));
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 10 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 9),
+    );
     const m = asModel(makeMlp([2, 8, 1], 'silu', 34));
     const before = tf.memory().numTensors;
     const go = (config: Parameters<typeof train>[0]['config']) =>
@@ -255,12 +261,23 @@ describe("core's train() with the accelerator", () => {
   it('runs the fused path and follows the plain path’s loss history', async () => {
     const rng = new Rng(77);
     const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
-    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+    );
     const config = { epochs: 6, batchSize: 32, learningRate: 1e-3, predictionType: 'epsilon' as const, logEvery: 100, epsilon: 1e-8 };
     const run = async (accelerate: boolean) => {
       const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 31));
       const before = tf.memory().numTensors;
-      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [1], schedule, config, rng: new Rng(1), accelerator: accelerate ? mlpTrainAccelerator : undefined });
+      const r = await train({
+        model: m,
+        trainingSet: { data, count: 256 },
+        shape: [1],
+        schedule,
+        config,
+        rng: new Rng(1),
+        accelerator: accelerate ? mlpTrainAccelerator : undefined,
+      });
       expect(tf.memory().numTensors).toBe(before);
       const w = m.variables[2].dataSync().slice();
       m.dispose();
@@ -270,14 +287,21 @@ describe("core's train() with the accelerator", () => {
     const plain = await run(false);
     expect(fused.r.path).toBe('fused:wasm-simd-mlp');
     expect(plain.r.path).toBe('tfjs');
-    expectCurvesClose(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss), 1e-3);
+    expectCurvesClose(
+      fused.r.lossHistory.map((h) => h.loss),
+      plain.r.lossHistory.map((h) => h.loss),
+      1e-3,
+    );
     expect(maxAbsDiff(fused.w, plain.w)).toBeLessThan(1e-3);
   });
 
   it('follows the plain path with EMA, warm-up + cosine learning rate and AdamW too', async () => {
     const rng = new Rng(78);
     const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
-    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+    );
     const config = {
       epochs: 25, // 200 steps
       batchSize: 32,
@@ -294,7 +318,15 @@ describe("core's train() with the accelerator", () => {
     const run = async (accelerate: boolean, c: Record<string, unknown> = config) => {
       const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 32));
       const before = tf.memory().numTensors;
-      const r = await train({ model: m, trainingSet: { data, count: 256 }, shape: [1], schedule, config: c as typeof config, rng: new Rng(2), accelerator: accelerate ? mlpTrainAccelerator : undefined });
+      const r = await train({
+        model: m,
+        trainingSet: { data, count: 256 },
+        shape: [1],
+        schedule,
+        config: c as typeof config,
+        rng: new Rng(2),
+        accelerator: accelerate ? mlpTrainAccelerator : undefined,
+      });
       expect(tf.memory().numTensors).toBe(before);
       const w = m.variables.map((v) => v.dataSync().slice());
       m.dispose();
@@ -304,7 +336,11 @@ describe("core's train() with the accelerator", () => {
     const plain = await run(false);
     expect(fused.r.path).toBe('fused:wasm-simd-mlp');
     expect(fused.r.acceleratorDeclined).toBeUndefined();
-    expectCurvesClose(fused.r.lossHistory.map((h) => h.loss), plain.r.lossHistory.map((h) => h.loss), 1e-3);
+    expectCurvesClose(
+      fused.r.lossHistory.map((h) => h.loss),
+      plain.r.lossHistory.map((h) => h.loss),
+      1e-3,
+    );
     // The model ends with the EMA weights on both paths, and they agree.
     for (let i = 0; i < fused.w.length; i++) expect(maxAbsDiff(fused.w[i], plain.w[i])).toBeLessThan(1e-3);
     // …and they are the EMA, not the raw weights: without EMA the final weights differ clearly.
@@ -315,7 +351,10 @@ describe("core's train() with the accelerator", () => {
   it('keeps the fused path through periodic checkpoints, and a fused resume lands on the exact same weights', async () => {
     const rng = new Rng(79);
     const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
-    const schedule = scheduleFromBetas('linear', Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99));
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+    );
     const config = {
       epochs: 12,
       batchSize: 32,

@@ -74,7 +74,7 @@ export class FusedMlpTrainer extends FusedAdamTrainer {
       k.colSum(d, p.b + this.gradOffset, n, p.nout);
       if (l > 0) {
         k.gemmNT(d, p.w, spare, n, p.nout, p.nin);
-        k.actBackward(spare, input, net.auxPtr[l - 1], ((n * p.nin + 3) & ~3), net.actCode);
+        k.actBackward(spare, input, net.auxPtr[l - 1], (n * p.nin + 3) & ~3, net.actCode);
         [d, spare] = [spare, d];
       }
     }

@@ -60,7 +60,21 @@ export interface MlpKernelExports {
   actForward(z: number, aux: number, count: number, kind: number): void;
   actBackward(d: number, a: number, aux: number, count: number, kind: number): void;
   mseGrad(pred: number, target: number, grad: number, count: number): number;
-  adam(p: number, g: number, m: number, v: number, count: number, lr: number, b1: number, b2: number, eps: number, bc1: number, bc2: number, decayFactor: number, gradScale: number): void;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    count: number,
+    lr: number,
+    b1: number,
+    b2: number,
+    eps: number,
+    bc1: number,
+    bc2: number,
+    decayFactor: number,
+    gradScale: number,
+  ): void;
   sumSquares(x: number, count: number): number;
 }
 
@@ -105,7 +119,13 @@ export class KernelInstance {
   private top: number;
 
   constructor() {
-    const inst = new wasm.Instance(kernelModule(), { env: { abort: () => { throw new Error('wasm abort'); } } });
+    const inst = new wasm.Instance(kernelModule(), {
+      env: {
+        abort: () => {
+          throw new Error('wasm abort');
+        },
+      },
+    });
     this.k = inst.exports as unknown as MlpKernelExports;
     this.top = (this.k.heapBase() + 15) & ~15;
     this.f32 = new Float32Array(this.k.memory.buffer);
@@ -138,6 +158,6 @@ export class KernelInstance {
 
   /** A float32 view of `floats` elements at byte pointer `ptr` (valid until the next grow). */
   view(ptr: number, floats: number): Float32Array {
-    return this.f32.subarray(ptr / 4, (ptr / 4) + floats);
+    return this.f32.subarray(ptr / 4, ptr / 4 + floats);
   }
 }

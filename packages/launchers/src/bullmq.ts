@@ -11,8 +11,16 @@ import { defineLauncher, z } from '@diffusionlab/core';
 /** Options of the `bullmq` launcher (`--redis`, `--attempts`, `--concurrency`, …). */
 export const bullmqOptions = z
   .object({
-    redis: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379').default('redis://127.0.0.1:6379').describe('The Redis server that holds the queue.'),
-    queue: z.string().regex(/^[\w.-]+$/).default('diffusionlab').describe('Queue name: sweeps and workers on one queue share trials.'),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379')
+      .default('redis://127.0.0.1:6379')
+      .describe('The Redis server that holds the queue.'),
+    queue: z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .default('diffusionlab')
+      .describe('Queue name: sweeps and workers on one queue share trials.'),
     attempts: z.number().int().min(1).default(1).describe('Times a trial is started before it is recorded failed.'),
     concurrency: z.number().int().min(1).default(1).describe('Trials one worker runs at once (each in its own process).'),
     lockSeconds: z.number().positive().default(30).describe("How long a trial's lock lasts unrenewed: a killed worker's trial returns to the queue after it."),

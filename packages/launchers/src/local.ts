@@ -51,7 +51,10 @@ class Progress {
 /** An error as one line for a table cell: a multi-line message (a config error's list) joined with `; `. */
 export function oneLine(e: unknown): string {
   const text = String((e as Error)?.message ?? e);
-  const lines = text.split('\n').map((l) => l.trim().replace(/^- /, '')).filter((l) => l !== '' && !l.startsWith('at '));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim().replace(/^- /, ''))
+    .filter((l) => l !== '' && !l.startsWith('at '));
   return lines.length <= 1 ? (lines[0] ?? '') : `${lines[0].replace(/:$/, '')}: ${lines.slice(1).join('; ')}`;
 }
 

@@ -59,4 +59,3 @@ describe('built-in metrics', () => {
 });
 
 for (const plugin of plugins) if (settings[plugin.name]) metricConformance(plugin, settings[plugin.name]);
-

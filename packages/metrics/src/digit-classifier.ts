@@ -232,7 +232,14 @@ export function readCachedDigitClassifier(path: string, s: DigitClassifierSettin
   }
   try {
     const j = JSON.parse(text);
-    if (j.version !== DIGIT_CLASSIFIER_VERSION || j.resolution !== s.resolution || j.hidden !== s.hidden || typeof j.heldOutAccuracy !== 'number' || typeof j.junkAccuracy !== 'number') return null;
+    if (
+      j.version !== DIGIT_CLASSIFIER_VERSION ||
+      j.resolution !== s.resolution ||
+      j.hidden !== s.hidden ||
+      typeof j.heldOutAccuracy !== 'number' ||
+      typeof j.junkAccuracy !== 'number'
+    )
+      return null;
     const d = s.resolution * s.resolution;
     const net: MlpClassifierWeights = {
       inputs: d,
@@ -243,7 +250,15 @@ export function readCachedDigitClassifier(path: string, s: DigitClassifierSettin
       w2: fromB64(j.w2, s.hidden * CLASSES, 'w2'),
       b2: fromB64(j.b2, CLASSES, 'b2'),
     };
-    return { settings: s, net, heldOutAccuracy: j.heldOutAccuracy, junkAccuracy: j.junkAccuracy, trainImages: j.trainImages, heldOutImages: j.heldOutImages, trainSeconds: j.trainSeconds };
+    return {
+      settings: s,
+      net,
+      heldOutAccuracy: j.heldOutAccuracy,
+      junkAccuracy: j.junkAccuracy,
+      trainImages: j.trainImages,
+      heldOutImages: j.heldOutImages,
+      trainSeconds: j.trainSeconds,
+    };
   } catch {
     return null;
   }
@@ -295,7 +310,9 @@ export function loadDigitClassifier(s: DigitClassifierSettings, cacheDir: string
       print(`digit-classifier: training a ${s.resolution}×${s.resolution} digit classifier (once; cached in ${cacheDir})`);
       const c = await trainDigitClassifier(s);
       writeCachedDigitClassifier(path, c);
-      print(`digit-classifier: trained in ${c.trainSeconds.toFixed(1)} s on ${c.trainImages} images; held-out accuracy ${c.heldOutAccuracy.toFixed(4)} (${c.heldOutImages} images), non-digits rejected ${c.junkAccuracy.toFixed(4)}`);
+      print(
+        `digit-classifier: trained in ${c.trainSeconds.toFixed(1)} s on ${c.trainImages} images; held-out accuracy ${c.heldOutAccuracy.toFixed(4)} (${c.heldOutImages} images), non-digits rejected ${c.junkAccuracy.toFixed(4)}`,
+      );
       return c;
     })();
     loaded.set(path, p);
@@ -389,11 +406,7 @@ export const digitClassifierOptions = z
     hidden: z.number().int().min(8).max(1024).default(128).describe('Hidden units of the classifier (one ReLU layer).'),
     epochs: z.number().int().min(1).max(100).default(10).describe('Training passes over the digits training split (once; the result is cached).'),
     seed: z.number().int().min(0).default(0).describe('Seeds the classifier’s initialisation and minibatch order (independent of the run seed).'),
-    splitSeed: z
-      .number()
-      .int()
-      .default(0)
-      .describe('The digits dataset’s splitSeed: the classifier trains only on that split’s training images, so reference draws are unseen.'),
+    splitSeed: z.number().int().default(0).describe('The digits dataset’s splitSeed: the classifier trains only on that split’s training images, so reference draws are unseen.'),
     holdout: z.number().min(0.01).max(0.5).default(0.1).describe('The digits dataset’s holdout fraction (same role as splitSeed).'),
     cacheDir: z
       .string()
@@ -425,11 +438,7 @@ export const digitClassifierMetric = definePlugin({
         }
         const { early } = prepare('digit-classifier', generated, reference, ctx);
         if (early) return early;
-        const c = await loadDigitClassifier(
-          { resolution, hidden: o.hidden, epochs: o.epochs, seed: o.seed, splitSeed: o.splitSeed, holdout: o.holdout },
-          cacheDir,
-          context.print,
-        );
+        const c = await loadDigitClassifier({ resolution, hidden: o.hidden, epochs: o.epochs, seed: o.seed, splitSeed: o.splitSeed, holdout: o.holdout }, cacheDir, context.print);
         const g = scoreDigitProbabilities(predictProba(c.net, toGrey(generated)), o.threshold);
         const r = scoreDigitProbabilities(predictProba(c.net, toGrey(reference)), o.threshold);
         let tv = 0;

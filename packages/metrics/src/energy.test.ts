@@ -44,7 +44,7 @@ describe('energyDistance', () => {
   it('matches the closed form for N(0,1) vs N(δ,1)', () => {
     // E|X−Y| = 2φ(δ/√2)√2 + δ(2Φ(δ/√2) − 1), E|X−X'| = E|Y−Y'| = 2/√π.
     const delta = 1;
-    const phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+    const phi = (x: number) => Math.exp((-x * x) / 2) / Math.sqrt(2 * Math.PI);
     const exy = 2 * phi(delta / Math.SQRT2) * Math.SQRT2 + delta * (2 * normalCdf(delta / Math.SQRT2) - 1);
     const expected = 2 * exy - 4 / Math.sqrt(Math.PI);
     const n = 2000;

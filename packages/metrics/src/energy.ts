@@ -47,12 +47,7 @@ export function energyDistance(x: Float32Array, y: Float32Array, d: number): Ene
 /** Options of the `energy` metric. */
 export const energyOptions = z
   .object({
-    maxPoints: z
-      .number()
-      .int()
-      .min(2)
-      .default(2000)
-      .describe('Each set is subsampled (seeded, without replacement) to at most this many points; cost is O(maxPoints²·D).'),
+    maxPoints: z.number().int().min(2).default(2000).describe('Each set is subsampled (seeded, without replacement) to at most this many points; cost is O(maxPoints²·D).'),
     seed: z.number().int().min(0).optional().describe('Fixes the subsample independently of the run seed (default: derived from the run seed).'),
   })
   .strict();

@@ -44,15 +44,7 @@ export function initMlpClassifier(inputs: number, hidden: number, classes: numbe
  * Hidden activations and class probabilities of `rows` inputs starting at row `start` of `x`
  * ([n, inputs]); zero inputs are skipped, which makes sparse images (MNIST is ~80% background) cheap.
  */
-function forward(
-  net: MlpClassifierWeights,
-  x: Float32Array,
-  index: ArrayLike<number>,
-  start: number,
-  rows: number,
-  h: Float32Array,
-  p: Float32Array,
-): void {
+function forward(net: MlpClassifierWeights, x: Float32Array, index: ArrayLike<number>, start: number, rows: number, h: Float32Array, p: Float32Array): void {
   const { inputs: d, hidden: H, classes: C, w1, b1, w2, b2 } = net;
   for (let r = 0; r < rows; r++) {
     const xo = index[start + r] * d;
@@ -150,7 +142,8 @@ export function trainMlpClassifier(x: Float32Array, labels: ArrayLike<number>, c
   if (n < 1 || x.length % n !== 0) throw new RangeError(`trainMlpClassifier: ${x.length} inputs do not split into ${n} labelled rows.`);
   const d = x.length / n;
   for (let i = 0; i < n; i++) {
-    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes) throw new RangeError(`trainMlpClassifier: label ${labels[i]} at row ${i} is not in [0, ${classes}).`);
+    if (!Number.isInteger(labels[i]) || labels[i] < 0 || labels[i] >= classes)
+      throw new RangeError(`trainMlpClassifier: label ${labels[i]} at row ${i} is not in [0, ${classes}).`);
   }
   const rng = new Rng(seed);
   const net = initMlpClassifier(d, hidden, classes, rng.fork('init'));

@@ -53,17 +53,19 @@ export function mmdRbf(x: Float32Array, y: Float32Array, d: number, bandwidths: 
   const kyy = new Float64Array(nb);
   const kxy = new Float64Array(nb);
   // Sums k(·,·) per bandwidth over a block; `upper` keeps only j > i (each unordered pair once, counted twice).
-  const sumInto = (sum: Float64Array, cols: number, upper: boolean): DistanceBlockVisitor => (i0, rows, jStart, out) => {
-    for (let b = 0; b < nb; b++) {
-      const g = gamma[b];
-      let s = 0;
-      for (let r = 0; r < rows; r++) {
-        const from = upper ? i0 + r + 1 : jStart;
-        for (let j = from; j < cols; j++) s += Math.exp(-g * out[r * cols + j]);
+  const sumInto =
+    (sum: Float64Array, cols: number, upper: boolean): DistanceBlockVisitor =>
+    (i0, rows, jStart, out) => {
+      for (let b = 0; b < nb; b++) {
+        const g = gamma[b];
+        let s = 0;
+        for (let r = 0; r < rows; r++) {
+          const from = upper ? i0 + r + 1 : jStart;
+          for (let j = from; j < cols; j++) s += Math.exp(-g * out[r * cols + j]);
+        }
+        sum[b] += upper ? 2 * s : s;
       }
-      sum[b] += upper ? 2 * s : s;
-    }
-  };
+    };
   forEachDistanceBlock(x, x, d, true, sumInto(kxx, m, true));
   forEachDistanceBlock(y, y, d, true, sumInto(kyy, n, true));
   forEachDistanceBlock(x, y, d, false, sumInto(kxy, n, false));
@@ -84,12 +86,7 @@ export const mmdOptions = z
       .min(1, 'give at least one scale')
       .default([0.5, 1, 2])
       .describe('Multipliers of the median-heuristic bandwidth (used when bandwidths is "median").'),
-    maxPoints: z
-      .number()
-      .int()
-      .min(2)
-      .default(2000)
-      .describe('Each set is subsampled (seeded, without replacement) to at most this many points; cost is O(maxPoints²·D).'),
+    maxPoints: z.number().int().min(2).default(2000).describe('Each set is subsampled (seeded, without replacement) to at most this many points; cost is O(maxPoints²·D).'),
     seed: z.number().int().min(0).optional().describe('Fixes the subsample independently of the run seed (default: derived from the run seed).'),
   })
   .strict();

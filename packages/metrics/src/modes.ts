@@ -128,13 +128,10 @@ export const modesOptions = z
       .number()
       .positive('radius must be > 0')
       .optional()
-      .describe('Distance from a centre within which a sample is "on" that mode; default info.modes.radius, else 3 × the component std (mixtures), else half the smallest centre spacing.'),
-    missedThreshold: z
-      .number()
-      .min(0)
-      .max(1)
-      .default(0.25)
-      .describe('A mode is missed when its share of samples is below this fraction of its expected weight.'),
+      .describe(
+        'Distance from a centre within which a sample is "on" that mode; default info.modes.radius, else 3 × the component std (mixtures), else half the smallest centre spacing.',
+      ),
+    missedThreshold: z.number().min(0).max(1).default(0.25).describe('A mode is missed when its share of samples is below this fraction of its expected weight.'),
   })
   .strict();
 
@@ -155,7 +152,11 @@ export const modesMetric = definePlugin({
       name: 'modes',
       higherIsBetter: false,
       check(ctx) {
-        modeSpec(ctx.info, ctx.shape.reduce((a, b) => a * b, 1), options.radius);
+        modeSpec(
+          ctx.info,
+          ctx.shape.reduce((a, b) => a * b, 1),
+          options.radius,
+        );
       },
       compute(generated, reference, ctx) {
         const { d, n, early } = prepare('modes', generated, reference, ctx);

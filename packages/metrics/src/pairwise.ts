@@ -31,20 +31,80 @@ export function forEachDistanceBlock(a: Float32Array, b: Float32Array, d: number
         const b1 = b0 + d;
         const b2 = b1 + d;
         const b3 = b2 + d;
-        let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-        let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        let s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
         for (let c = 0; c < d; c++) {
-          const x0 = a[a0 + c], x1 = a[a1 + c], x2 = a[a2 + c], x3 = a[a3 + c];
-          const y0 = b[b0 + c], y1 = b[b1 + c], y2 = b[b2 + c], y3 = b[b3 + c];
-          let u = x0 - y0; s00 += u * u; u = x0 - y1; s01 += u * u; u = x0 - y2; s02 += u * u; u = x0 - y3; s03 += u * u;
-          u = x1 - y0; s10 += u * u; u = x1 - y1; s11 += u * u; u = x1 - y2; s12 += u * u; u = x1 - y3; s13 += u * u;
-          u = x2 - y0; s20 += u * u; u = x2 - y1; s21 += u * u; u = x2 - y2; s22 += u * u; u = x2 - y3; s23 += u * u;
-          u = x3 - y0; s30 += u * u; u = x3 - y1; s31 += u * u; u = x3 - y2; s32 += u * u; u = x3 - y3; s33 += u * u;
+          const x0 = a[a0 + c],
+            x1 = a[a1 + c],
+            x2 = a[a2 + c],
+            x3 = a[a3 + c];
+          const y0 = b[b0 + c],
+            y1 = b[b1 + c],
+            y2 = b[b2 + c],
+            y3 = b[b3 + c];
+          let u = x0 - y0;
+          s00 += u * u;
+          u = x0 - y1;
+          s01 += u * u;
+          u = x0 - y2;
+          s02 += u * u;
+          u = x0 - y3;
+          s03 += u * u;
+          u = x1 - y0;
+          s10 += u * u;
+          u = x1 - y1;
+          s11 += u * u;
+          u = x1 - y2;
+          s12 += u * u;
+          u = x1 - y3;
+          s13 += u * u;
+          u = x2 - y0;
+          s20 += u * u;
+          u = x2 - y1;
+          s21 += u * u;
+          u = x2 - y2;
+          s22 += u * u;
+          u = x2 - y3;
+          s23 += u * u;
+          u = x3 - y0;
+          s30 += u * u;
+          u = x3 - y1;
+          s31 += u * u;
+          u = x3 - y2;
+          s32 += u * u;
+          u = x3 - y3;
+          s33 += u * u;
         }
-        out[j] = s00; out[j + 1] = s01; out[j + 2] = s02; out[j + 3] = s03;
-        out[nb + j] = s10; out[nb + j + 1] = s11; out[nb + j + 2] = s12; out[nb + j + 3] = s13;
-        out[2 * nb + j] = s20; out[2 * nb + j + 1] = s21; out[2 * nb + j + 2] = s22; out[2 * nb + j + 3] = s23;
-        out[3 * nb + j] = s30; out[3 * nb + j + 1] = s31; out[3 * nb + j + 2] = s32; out[3 * nb + j + 3] = s33;
+        out[j] = s00;
+        out[j + 1] = s01;
+        out[j + 2] = s02;
+        out[j + 3] = s03;
+        out[nb + j] = s10;
+        out[nb + j + 1] = s11;
+        out[nb + j + 2] = s12;
+        out[nb + j + 3] = s13;
+        out[2 * nb + j] = s20;
+        out[2 * nb + j + 1] = s21;
+        out[2 * nb + j + 2] = s22;
+        out[2 * nb + j + 3] = s23;
+        out[3 * nb + j] = s30;
+        out[3 * nb + j + 1] = s31;
+        out[3 * nb + j + 2] = s32;
+        out[3 * nb + j + 3] = s33;
       }
     }
     // Tail columns, and blocks with fewer than four rows: one pair at a time.

@@ -55,12 +55,7 @@ export interface SlicedWassersteinResult {
 }
 
 /** SW₁ and SW₂ between row-major [n, d] and [m, d] sets over the given unit directions [K, d] (see {@link randomUnitDirections}). */
-export function slicedWasserstein(
-  generated: Float32Array,
-  reference: Float32Array,
-  d: number,
-  directions: Float64Array,
-): SlicedWassersteinResult {
+export function slicedWasserstein(generated: Float32Array, reference: Float32Array, d: number, directions: Float64Array): SlicedWassersteinResult {
   const k = directions.length / d;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`directions must be a non-empty [K, ${d}] array, got ${directions.length} values.`);
   const pa = new Float64Array(generated.length / d);
@@ -83,13 +78,7 @@ export function slicedWasserstein(
 /** Options of the `sliced-wasserstein` metric. */
 export const slicedWassersteinOptions = z
   .object({
-    projections: z
-      .number()
-      .int()
-      .min(1)
-      .max(100_000)
-      .default(128)
-      .describe('Number of random unit directions K; the Monte-Carlo error of the slice average shrinks like 1/√K.'),
+    projections: z.number().int().min(1).max(100_000).default(128).describe('Number of random unit directions K; the Monte-Carlo error of the slice average shrinks like 1/√K.'),
     seed: z
       .number()
       .int()

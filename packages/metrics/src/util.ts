@@ -19,10 +19,9 @@ export function sampleSize(shape: readonly number[], metric: string): number {
 /** Number of rows in a flat [n, d] array; throws a PluginError that names the metric and the array when it does not divide. */
 export function rowCount(data: Float32Array, d: number, metric: string, which: 'generated' | 'reference', minRows = 1): number {
   if (data.length % d !== 0) {
-    throw new PluginError(
-      `Metric "${metric}": the ${which} array has ${data.length} values, which is not a whole number of samples of size ${d}.`,
-      { hint: 'Check that ctx.shape matches the data (samples are laid out row-major [n, …shape]).' },
-    );
+    throw new PluginError(`Metric "${metric}": the ${which} array has ${data.length} values, which is not a whole number of samples of size ${d}.`, {
+      hint: 'Check that ctx.shape matches the data (samples are laid out row-major [n, …shape]).',
+    });
   }
   const n = data.length / d;
   if (n < minRows) {

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BAR_INTERVAL_MS,
-  consoleOptions,
-  createConsoleReporter,
-  formatDuration,
-  formatNumber,
-  metricsTable,
-  progressLine,
-} from './console.js';
+import { BAR_INTERVAL_MS, consoleOptions, createConsoleReporter, formatDuration, formatNumber, metricsTable, progressLine } from './console.js';
 import { ctx, epochEnd, referenceSchedule, runEnd, runStart, sampleEvent } from './test-fixtures.js';
 
 /** A console reporter with a fake terminal and clock. */

@@ -8,10 +8,7 @@ import { definePlugin, type PluginContext, type Reporter, withDefaults, z } from
 /** Options of the `console` reporter. */
 export const consoleOptions = z
   .object({
-    progress: z
-      .enum(['auto', 'always', 'never'])
-      .default('auto')
-      .describe('Progress bar while training: auto = only in an interactive terminal, always, or never.'),
+    progress: z.enum(['auto', 'always', 'never']).default('auto').describe('Progress bar while training: auto = only in an interactive terminal, always, or never.'),
   })
   .strict();
 
@@ -78,7 +75,11 @@ export function metricsTable(metrics: Record<string, number | readonly number[]>
   const rows = metricRows(metrics);
   const head = ['metric', 'value', 'noise floor'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const fmt = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [fmt(head), ...rows.map(fmt)];
 }
 
@@ -86,11 +87,7 @@ export function metricsTable(metrics: Record<string, number | readonly number[]>
  * Builds the console reporter. `io` defaults to process.stdout and Date.now; lines other than the bar go
  * through `context.print`, after the bar's line has been cleared so the two never interleave.
  */
-function buildConsoleReporter(
-  options: ConsoleOptions,
-  context: PluginContext,
-  io: ConsoleIo = { write: (s) => process.stdout.write(s), now: () => Date.now() },
-): Reporter {
+function buildConsoleReporter(options: ConsoleOptions, context: PluginContext, io: ConsoleIo = { write: (s) => process.stdout.write(s), now: () => Date.now() }): Reporter {
   const showBar = options.progress === 'always' || (options.progress === 'auto' && context.interactive);
   const warned = new Set<string>();
   let barShown = false;

@@ -85,8 +85,6 @@ describe('figure reporters', () => {
 
   it('a figure reporter names the file it could not write', async () => {
     const dir = unwritableDir();
-    await expect(createLossReporter(lossOptions.parse({}), ctx(dir)).onRunEnd?.(runEnd(dir))).rejects.toThrow(
-      `reporter 'loss' could not write ${join(dir, 'loss.png')}`,
-    );
+    await expect(createLossReporter(lossOptions.parse({}), ctx(dir)).onRunEnd?.(runEnd(dir))).rejects.toThrow(`reporter 'loss' could not write ${join(dir, 'loss.png')}`);
   });
 });

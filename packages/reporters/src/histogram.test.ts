@@ -9,7 +9,12 @@ describe('densityHistogram', () => {
     // bins of width 1 on [0, 4]: [0,1) [1,2) [2,3) [3,4]; 4 is in the last (closed) bin, 9 and NaN are dropped.
     const bins = densityHistogram([0, 0.5, 1, 2.5, 4, 9, Number.NaN], 4, 0, 4);
     expect(bins.map((b) => b.density)).toEqual([2 / 5, 1 / 5, 1 / 5, 1 / 5]);
-    expect(bins.map((b) => [b.lo, b.hi])).toEqual([[0, 1], [1, 2], [2, 3], [3, 4]]);
+    expect(bins.map((b) => [b.lo, b.hi])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+      [3, 4],
+    ]);
     const wide = densityHistogram(sampleEvent().samples, 50, ...finiteRange(sampleEvent().samples));
     expect(wide.reduce((s, b) => s + b.density * (b.hi - b.lo), 0)).toBeCloseTo(1, 10);
   });
@@ -40,16 +45,12 @@ describe('histogram reporter', () => {
     expect(readdirSync(dir)).toEqual([]);
     await createHistogramReporter(histogramOptions.parse({ dimension: 1, file: 'h1.png' }), ctx(dir)).onSample?.(e);
     expectPng(join(dir, 'h1.png'));
-    await expect(createHistogramReporter(histogramOptions.parse({ dimension: 2 }), ctx(dir)).onSample?.(e)).rejects.toThrow(
-      /dimension 2 is out of range for data with D = 2/,
-    );
+    await expect(createHistogramReporter(histogramOptions.parse({ dimension: 2 }), ctx(dir)).onSample?.(e)).rejects.toThrow(/dimension 2 is out of range for data with D = 2/);
   });
 
   it('names the file when it cannot write', async () => {
     const dir = unwritableDir();
-    await expect(createHistogramReporter(histogramOptions.parse({}), ctx(dir)).onSample?.(sampleEvent())).rejects.toThrow(
-      `could not write ${join(dir, 'histogram.png')}`,
-    );
+    await expect(createHistogramReporter(histogramOptions.parse({}), ctx(dir)).onSample?.(sampleEvent())).rejects.toThrow(`could not write ${join(dir, 'histogram.png')}`);
     expect(existsSync(join(dir, 'histogram.png'))).toBe(false);
   });
 

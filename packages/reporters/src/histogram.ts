@@ -14,12 +14,7 @@ export const histogramOptions = z
   .object({
     bins: z.number().int().min(1).max(1000).default(50).describe('Number of equal-width bins shared by both series.'),
     file: runFileOption('histogram.png'),
-    dimension: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .describe('For data with D > 1 values per sample: which coordinate to histogram. Unset: skip (no file) when D > 1.'),
+    dimension: z.number().int().min(0).optional().describe('For data with D > 1 values per sample: which coordinate to histogram. Unset: skip (no file) when D > 1.'),
   })
   .strict();
 

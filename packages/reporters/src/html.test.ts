@@ -38,8 +38,6 @@ describe('html reporter', () => {
 
   it('names the directory it cannot read', async () => {
     const dir = join(tempDir(), 'missing');
-    await expect(createHtmlReporter(htmlOptions.parse({}), ctx(dir)).onRunEnd?.(runEnd(dir))).rejects.toThrow(
-      `reporter 'html' could not read ${dir}`,
-    );
+    await expect(createHtmlReporter(htmlOptions.parse({}), ctx(dir)).onRunEnd?.(runEnd(dir))).rejects.toThrow(`reporter 'html' could not read ${dir}`);
   });
 });

@@ -121,7 +121,9 @@ ${parts.join('\n')}
 export function readFigures(runDir: string): { name: string; png: Uint8Array }[] {
   let names: string[];
   try {
-    names = readdirSync(runDir).filter((f) => f.toLowerCase().endsWith('.png')).sort();
+    names = readdirSync(runDir)
+      .filter((f) => f.toLowerCase().endsWith('.png'))
+      .sort();
   } catch (err) {
     throw writeError('html', runDir, err, 'read');
   }

@@ -32,7 +32,7 @@ function buildScheduleReporter(options: z.output<typeof scheduleOptions>, contex
 export const scheduleReporter = definePlugin({
   kind: 'reporter',
   name: 'schedule',
-  description: 'Writes schedule.png at run start: ᾱₜ and log-SNR against t for the run\'s noise schedule.',
+  description: "Writes schedule.png at run start: ᾱₜ and log-SNR against t for the run's noise schedule.",
   options: scheduleOptions,
   create: buildScheduleReporter,
 });

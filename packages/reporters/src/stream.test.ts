@@ -14,14 +14,15 @@ describe('jsonl and csv reporters', () => {
     for (let epoch = 1; epoch <= 200; epoch++) {
       for (const r of [jsonl, csv]) await r.onEpochEnd?.(epochEnd(epoch, { meanLoss: epoch === 200 ? Number.NaN : 1 / epoch }));
       if (epoch === 100) {
-        expect(readFileSync(join(dir, 'log.jsonl'), 'utf8')).toBe(
-          `${JSON.stringify({ epoch: 100, step: 3200, loss: 0.01, learningRate: 0.001, elapsedSeconds: 1 })}\n`,
-        );
+        expect(readFileSync(join(dir, 'log.jsonl'), 'utf8')).toBe(`${JSON.stringify({ epoch: 100, step: 3200, loss: 0.01, learningRate: 0.001, elapsedSeconds: 1 })}\n`);
         expect(readFileSync(join(dir, 'log.csv'), 'utf8')).toBe(`${CSV_HEADER}\n100,3200,0.01,0.001,1\n`);
       }
     }
     for (const r of [jsonl, csv]) await r.onRunEnd?.(runEnd(dir));
-    const lines = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(dir, 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.epoch)).toEqual([100, 200]);
     expect(lines[1].loss).toBeNull(); // NaN is not JSON
     expect(readFileSync(join(dir, 'log.csv'), 'utf8').trim().split('\n')).toEqual([CSV_HEADER, '100,3200,0.01,0.001,1', '200,6400,NaN,0.001,2']);

@@ -18,9 +18,7 @@ describe('summary reporter', () => {
 
   it('writes typed arrays as plain arrays and non-finite numbers as null', async () => {
     const dir = tempDir();
-    await createSummaryReporter(summaryOptions.parse({}), ctx(dir)).onRunEnd?.(
-      runEnd(dir, { summary: { xs: Float32Array.from([0.5, 1]), bad: Number.NaN } }),
-    );
+    await createSummaryReporter(summaryOptions.parse({}), ctx(dir)).onRunEnd?.(runEnd(dir, { summary: { xs: Float32Array.from([0.5, 1]), bad: Number.NaN } }));
     expect(JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'))).toEqual({ xs: [0.5, 1], bad: null });
   });
 

@@ -41,7 +41,10 @@ export function comparisonSpec(rows: readonly SweepRow[], axes: readonly SweepAx
       width: 260,
       height: 200,
       layer: [
-        { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color: { field: 'series', type: 'nominal', title: seriesKeys.join(', ') || null } } },
+        {
+          mark: { type: 'line', point: true },
+          encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value' }, color: { field: 'series', type: 'nominal', title: seriesKeys.join(', ') || null } },
+        },
         {
           mark: { type: 'line', strokeDash: [4, 3], opacity: 0.6 },
           encoding: { x, y: { field: 'floor', type: 'quantitative' }, color: { field: 'series', type: 'nominal' } },
@@ -76,7 +79,12 @@ export function keyScatterSpec(rows: readonly SweepRow[], axes: readonly SweepAx
       data: { values },
       facet: { row: { field: 'metric', type: 'nominal', title: null, sort: metrics } },
       resolve: { scale: { y: 'independent' } },
-      spec: { width: 220, height: 160, mark: { type: 'point', filled: true }, encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value', scale: { zero: false } } } },
+      spec: {
+        width: 220,
+        height: 160,
+        mark: { type: 'point', filled: true },
+        encoding: { x, y: { field: 'value', type: 'quantitative', title: 'value', scale: { zero: false } } },
+      },
     };
   };
   return { title: 'Sweep: each metric against each swept key', hconcat: keys.map(panel) } as unknown as FigureSpec;

@@ -58,7 +58,14 @@ export function formatTable(rows: readonly SweepRow[], axes: readonly SweepAxisI
   const swept = sweptKeys(axes);
   const showSteps = !swept.includes('sampler.steps') && rows.some((r) => typeof r.steps === 'number');
   const metrics = metricNames(rows, axes);
-  const head = [...swept, ...(showSteps ? ['steps'] : []), 'NFE', ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)), 'train s', 'model'];
+  const head = [
+    ...swept,
+    ...(showSteps ? ['steps'] : []),
+    'NFE',
+    ...metrics.map((m) => (rows.some((r) => typeof r[`${m}NoiseFloor`] === 'number') ? `${m} (floor)` : m)),
+    'train s',
+    'model',
+  ];
   const fmt = (v: unknown) => (typeof v === 'number' ? formatNumber(v) : v === undefined ? '-' : String(v));
   const body = rows.map((r) => [
     ...swept.map((k) => fmt(r[k])),
@@ -69,7 +76,11 @@ export function formatTable(rows: readonly SweepRow[], axes: readonly SweepAxisI
     r.status === 'failed' ? 'FAILED' : r.trained ? 'trained' : `reused ${r.model}`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
 }
 

@@ -2,16 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  type EpochEndEvent,
-  type PluginContext,
-  Rng,
-  type RunEndEvent,
-  type RunStartEvent,
-  type SampleEvent,
-  scheduleDiagnostics,
-  scheduleFromBetas,
-} from '@diffusionlab/core';
+import { type EpochEndEvent, type PluginContext, Rng, type RunEndEvent, type RunStartEvent, type SampleEvent, scheduleDiagnostics, scheduleFromBetas } from '@diffusionlab/core';
 import { afterEach, expect } from 'vitest';
 import { PNG_SIGNATURE } from './png.js';
 

@@ -7,7 +7,10 @@ import { plugins } from './index.js';
 /** Nichol & Dhariwal's cosine ᾱ with β clipped at 0.999 (σ_max ≈ 2·10⁴ at T = 1000), built here to keep schedules out of this package. */
 function cosineSchedule(T: number) {
   const f = (t: number) => Math.cos(((t / T + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
-  return scheduleFromBetas('cosine', Float64Array.from({ length: T }, (_, t) => Math.min(1 - f(t + 1) / f(t), 0.999)));
+  return scheduleFromBetas(
+    'cosine',
+    Float64Array.from({ length: T }, (_, t) => Math.min(1 - f(t + 1) / f(t), 0.999)),
+  );
 }
 
 const ctx: PluginContext = { seed: 0, print: () => {}, interactive: false };
@@ -46,7 +49,10 @@ describe('sampler advice', () => {
       expect(advise(make(name)), name).toEqual([]);
       const off = advise(make(name, { sigmaMax: false, sigmas: 'default' }));
       const eps = off.filter((a) => a.message.includes('epsilon-prediction'));
-      expect(eps.map((a) => a.fixes), name).toEqual([[['training.predictionType=v'], ['sampler.sigmaMax=80'], ['sampler.use=ddpm']]]);
+      expect(
+        eps.map((a) => a.fixes),
+        name,
+      ).toEqual([[['training.predictionType=v'], ['sampler.sigmaMax=80'], ['sampler.use=ddpm']]]);
     }
   });
 
@@ -68,7 +74,10 @@ describe('sampler advice', () => {
   it('warns a Karras grid that starts above 10³ (bound off) for every σ-space sampler and names the bound; quiet under the bound', () => {
     for (const name of sigmaSamplers) {
       const a = adviseOracle(make(name, { sigmaMax: false, sigmas: 'karras' }));
-      expect(a.map((x) => x.fixes), name).toEqual([[['sampler.sigmaMax=80']]]);
+      expect(
+        a.map((x) => x.fixes),
+        name,
+      ).toEqual([[['sampler.sigmaMax=80']]]);
       expect(a[0].message, name).toMatch(/ramps from σ = 2\.03e\+4 /);
       expect(adviseOracle(make(name, { sigmas: 'karras' })), name).toEqual([]);
       expect(adviseOracle(make(name, { sigmaMax: 500, sigmas: 'karras' })), name).toEqual([]);

@@ -6,15 +6,7 @@
  * σ_max bound and Karras σ), not from the schedule's σ_max alone, so it fires only where the run
  * really starts from a dangerous σ.
  */
-import {
-  type Advice,
-  type AnyPluginDefinition,
-  alphaBarAt,
-  type PluginContext,
-  type Sampler,
-  type SamplerAdviceContext,
-  sigmaOf,
-} from '@diffusionlab/core';
+import { type Advice, type AnyPluginDefinition, alphaBarAt, type PluginContext, type Sampler, type SamplerAdviceContext, sigmaOf } from '@diffusionlab/core';
 import { DEFAULT_SIGMA_MAX } from './common.js';
 
 /** The σ above which an ε-model's x̂₀ = x − σ·ε̂ magnifies the network's error past use (cosine, T = 1000: σ_max ≈ 2·10⁴). */
@@ -152,10 +144,7 @@ export function attachAdvice(sampler: Sampler, options: Record<string, unknown>,
   if (rules.length === 0) return sampler;
   const own = sampler.advise?.bind(sampler);
   return Object.assign(sampler, {
-    advise: (ctx: SamplerAdviceContext): Advice[] => [
-      ...(own ? own(ctx) : []),
-      ...rules.map((rule) => rule({ ...ctx, sampler, options })).filter((a): a is Advice => a !== null),
-    ],
+    advise: (ctx: SamplerAdviceContext): Advice[] => [...(own ? own(ctx) : []), ...rules.map((rule) => rule({ ...ctx, sampler, options })).filter((a): a is Advice => a !== null)],
   });
 }
 

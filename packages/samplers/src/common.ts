@@ -68,10 +68,7 @@ export const DEFAULT_SIGMA_MAX = 80;
  * eq. 5) pairs it with.
  */
 export function sigmasOption(defaultValue: 'default' | 'karras') {
-  return z
-    .enum(['default', 'karras'])
-    .default(defaultValue)
-    .describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)');
+  return z.enum(['default', 'karras']).default(defaultValue).describe('default: σ at the spaced timesteps; karras: Karras et al. 2022 eq. 5 with ρ = 7 (ignores timestepSpacing)');
 }
 
 /** σ placement for samplers that work in σ-space (Karras et al. 2022). */
@@ -214,13 +211,7 @@ export function processX0(x0: tf.Tensor, p: X0Processing): tf.Tensor {
  * thresholded, ε̂ is re-derived from it with xₜ = √ᾱ·x̂₀ + √(1−ᾱ)·ε̂ (DDPM eq. 4), so the pair stays
  * consistent (diffusers' `use_clipped_model_output`). 1 − ᾱ > 0 always, since β₀ > 0. Call in tf.tidy.
  */
-export function predict(
-  denoise: DenoiseFn,
-  x: tf.Tensor,
-  t: number,
-  alphaBar: number,
-  p: X0Processing,
-): { x0: tf.Tensor; eps: tf.Tensor } {
+export function predict(denoise: DenoiseFn, x: tf.Tensor, t: number, alphaBar: number, p: X0Processing): { x0: tf.Tensor; eps: tf.Tensor } {
   const out = denoise(x, t);
   if (!processes(p)) return out;
   const x0 = processX0(out.x0, p);
@@ -248,12 +239,7 @@ export function advance(x: tf.Tensor, f: () => tf.Tensor): tf.Tensor {
 }
 
 /** Calls onStep with a view of the state made by `view` (disposed right after); a no-op without onStep. */
-export function report(
-  onStep: SampleParams['onStep'],
-  info: Omit<SamplerStepInfo, 'x'>,
-  x: tf.Tensor,
-  view?: (x: tf.Tensor) => tf.Tensor,
-): void {
+export function report(onStep: SampleParams['onStep'], info: Omit<SamplerStepInfo, 'x'>, x: tf.Tensor, view?: (x: tf.Tensor) => tf.Tensor): void {
   if (!onStep) return;
   if (!view) {
     onStep({ ...info, x });

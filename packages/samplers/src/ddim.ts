@@ -37,8 +37,7 @@ export const DDIM_DEFAULT_STEPS = 100;
 function buildDdim(options: DdimOptions): Sampler {
   checkProcessing(options);
   const defaultSteps = options.steps ?? DDIM_DEFAULT_STEPS;
-  const timesteps = (schedule: NoiseSchedule, steps: number): number[] =>
-    spacedTimesteps(schedule.numTrainTimesteps, validateSteps(steps, schedule), options.timestepSpacing);
+  const timesteps = (schedule: NoiseSchedule, steps: number): number[] => spacedTimesteps(schedule.numTrainTimesteps, validateSteps(steps, schedule), options.timestepSpacing);
   return {
     name: 'ddim',
     defaultSteps,
@@ -74,19 +73,22 @@ function buildDdim(options: DdimOptions): Sampler {
 }
 
 /** The `ddim` plugin: deterministic (η = 0) or stochastic DDIM, one model call per step. */
-export const ddimSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'ddim',
-  description: 'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DDIM_DEFAULT_STEPS}`),
-      eta: etaOption(0, 'η of Song et al. 2021 eq. 16: 0 = deterministic DDIM, 1 = DDPM posterior noise'),
-    })
-    .strict(),
-  create: (options) => buildDdim(options),
-}));
+export const ddimSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'ddim',
+    description:
+      'DDIM (Song et al. 2021, eq. 12); eta = 0 deterministic, eta = 1 DDPM-like. First order: 100 steps; no σ_max bound, so with ε-prediction on cosine T = 1000 prefer euler; for 20 NFE pick dpmpp-3m-sde or unipc',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DDIM_DEFAULT_STEPS}`),
+        eta: etaOption(0, 'η of Song et al. 2021 eq. 16: 0 = deterministic DDIM, 1 = DDPM posterior noise'),
+      })
+      .strict(),
+    create: (options) => buildDdim(options),
+  }),
+);
 
 /**
  * The `ddim` sampler from options as a config writes them: the schema's defaults and checks apply, so

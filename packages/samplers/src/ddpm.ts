@@ -44,8 +44,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
     if (s === undefined || (options.steps === undefined && s === DDPM_DEFAULT_STEPS)) return schedule.numTrainTimesteps;
     return validateSteps(s, schedule);
   };
-  const timesteps = (schedule: NoiseSchedule, steps: number): number[] =>
-    spacedTimesteps(schedule.numTrainTimesteps, resolve(schedule, steps), options.timestepSpacing);
+  const timesteps = (schedule: NoiseSchedule, steps: number): number[] => spacedTimesteps(schedule.numTrainTimesteps, resolve(schedule, steps), options.timestepSpacing);
   return {
     name: 'ddpm',
     defaultSteps,
@@ -93,10 +92,7 @@ function buildDdpm(options: DdpmOptions): Sampler {
           const betaT = 1 - abT / abPrev;
           const alphaT = 1 - betaT;
           const { x0 } = predict(denoise, x, t, abT, options);
-          const mean = tf.add(
-            tf.mul(x0, (Math.sqrt(abPrev) * betaT) / (1 - abT)),
-            tf.mul(x, (Math.sqrt(alphaT) * (1 - abPrev)) / (1 - abT)),
-          );
+          const mean = tf.add(tf.mul(x0, (Math.sqrt(abPrev) * betaT) / (1 - abT)), tf.mul(x, (Math.sqrt(alphaT) * (1 - abPrev)) / (1 - abT)));
           if (last) return mean;
           const variance = options.variance === 'fixed-small' ? ((1 - abPrev) / (1 - abT)) * betaT : betaT;
           return tf.add(mean, tf.mul(normalTensor(rng, n, shape), Math.sqrt(variance)));
@@ -109,22 +105,24 @@ function buildDdpm(options: DdpmOptions): Sampler {
 }
 
 /** The `ddpm` plugin: the reference sampler, one model call per visited timestep. */
-export const ddpmSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'ddpm',
-  description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop. The quality reference (T NFE), not the fast choice',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe("Number of sampler steps (≤ T); omitted → T, every training timestep"),
-      variance: z
-        .enum(['fixed-small', 'fixed-large'])
-        .default('fixed-small')
-        .describe('σ²ₜ: fixed-small = βₜ(1−ᾱₜ₋₁)/(1−ᾱₜ) (the reference), fixed-large = βₜ (Ho et al. 2020 §3.2)'),
-    })
-    .strict(),
-  create: (options) => buildDdpm(options),
-}));
+export const ddpmSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'ddpm',
+    description: 'DDPM ancestral sampling (Ho et al. 2020, Alg. 2); with steps = T exactly the reference loop. The quality reference (T NFE), not the fast choice',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe('Number of sampler steps (≤ T); omitted → T, every training timestep'),
+        variance: z
+          .enum(['fixed-small', 'fixed-large'])
+          .default('fixed-small')
+          .describe('σ²ₜ: fixed-small = βₜ(1−ᾱₜ₋₁)/(1−ᾱₜ) (the reference), fixed-large = βₜ (Ho et al. 2020 §3.2)'),
+      })
+      .strict(),
+    create: (options) => buildDdpm(options),
+  }),
+);
 
 /**
  * The `ddpm` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -39,19 +39,21 @@ function buildDpm2(options: SigmaOptions) {
 }
 
 /** The `dpm-2` plugin: second-order midpoint ODE solver in log σ, two model calls per step but the last. */
-export const dpm2Sampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'dpm-2',
-  description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPM_2_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-    })
-    .strict(),
-  create: (options) => buildDpm2(options),
-}));
+export const dpm2Sampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'dpm-2',
+    description: 'DPM-2 (k-diffusion sample_dpm_2): 2nd-order midpoint-in-log-σ ODE solver; NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPM_2_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+      })
+      .strict(),
+    create: (options) => buildDpm2(options),
+  }),
+);
 
 /**
  * The `dpm-2` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -51,20 +51,22 @@ function buildDpmpp2sAncestral(options: Dpmpp2sAncestralOptions) {
 }
 
 /** The `dpmpp-2s-ancestral` plugin: stochastic singlestep second-order solver, two model calls per step. */
-export const dpmpp2sAncestralSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'dpmpp-2s-ancestral',
-  description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1. 25 steps (49 NFE)',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPMPP_2S_ANCESTRAL_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-      eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = the deterministic DPM-Solver++(2S)'),
-    })
-    .strict(),
-  create: (options) => buildDpmpp2sAncestral(options),
-}));
+export const dpmpp2sAncestralSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'dpmpp-2s-ancestral',
+    description: 'DPM-Solver++(2S) ancestral (Lu et al. 2022; k-diffusion): 2nd-order singlestep solver plus fresh noise; NFE = 2·steps − 1. 25 steps (49 NFE)',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${DPMPP_2S_ANCESTRAL_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+        eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = the deterministic DPM-Solver++(2S)'),
+      })
+      .strict(),
+    create: (options) => buildDpmpp2sAncestral(options),
+  }),
+);
 
 /**
  * The `dpmpp-2s-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so

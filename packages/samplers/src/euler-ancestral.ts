@@ -54,20 +54,22 @@ function buildEulerAncestral(options: EulerAncestralOptions) {
 }
 
 /** The `euler-ancestral` plugin: stochastic Euler, one model call per step. */
-export const eulerAncestralSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'euler-ancestral',
-  description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise. First order: 100 steps',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_ANCESTRAL_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-      eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
-    })
-    .strict(),
-  create: (options) => buildEulerAncestral(options),
-}));
+export const eulerAncestralSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'euler-ancestral',
+    description: 'Euler ancestral sampler in σ-space (k-diffusion sample_euler_ancestral): Euler step plus fresh noise. First order: 100 steps',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_ANCESTRAL_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+        eta: etaOption(1, 'Share of each step taken as fresh noise: 1 = full ancestral, 0 = plain Euler'),
+      })
+      .strict(),
+    create: (options) => buildEulerAncestral(options),
+  }),
+);
 
 /**
  * The `euler-ancestral` sampler from options as a config writes them: the schema's defaults and checks apply, so

@@ -37,19 +37,21 @@ function buildEuler(options: SigmaOptions) {
 }
 
 /** The `euler` plugin: first-order deterministic ODE solver, one model call per step. */
-export const eulerSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'euler',
-  description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-    })
-    .strict(),
-  create: (options) => buildEuler(options),
-}));
+export const eulerSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'euler',
+    description: 'Euler probability-flow ODE solver in σ-space (Karras et al. 2022 Alg. 1, first order). 100 steps; for 20 NFE pick dpmpp-3m-sde or unipc',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${EULER_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+      })
+      .strict(),
+    create: (options) => buildEuler(options),
+  }),
+);
 
 /**
  * The `euler` sampler from options as a config writes them: the schema's defaults and checks apply, so

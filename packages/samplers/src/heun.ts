@@ -44,20 +44,22 @@ function buildHeun(options: SigmaOptions) {
 }
 
 /** The `heun` plugin: second-order deterministic ODE solver, two model calls per step but the last. */
-export const heunSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'heun',
-  description: "Heun's 2nd-order ODE solver in σ-space (Karras et al. 2022 Alg. 1, on Karras σ); NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule",
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${HEUN_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-      sigmas: sigmasOption('karras'),
-    })
-    .strict(),
-  create: (options) => buildHeun(options),
-}));
+export const heunSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'heun',
+    description: "Heun's 2nd-order ODE solver in σ-space (Karras et al. 2022 Alg. 1, on Karras σ); NFE = 2·steps − 1. 25 steps (49 NFE) on any schedule",
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${HEUN_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+        sigmas: sigmasOption('karras'),
+      })
+      .strict(),
+    create: (options) => buildHeun(options),
+  }),
+);
 
 /**
  * The `heun` sampler from options as a config writes them: the schema's defaults and checks apply, so

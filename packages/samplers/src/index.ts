@@ -36,4 +36,17 @@ export * from './unipc.js';
 export * from './deprecated.js';
 
 /** Every sampler plugin of this package, for the runner's registry (each carries its advice, advice.ts). */
-export const plugins: AnyPluginDefinition[] = [ddpmSampler, ddimSampler, eulerSampler, eulerAncestralSampler, heunSampler, dpm2Sampler, lmsSampler, dpmpp2mSampler, dpmpp2mSdeSampler, dpmpp2sAncestralSampler, dpmpp3mSdeSampler, unipcSampler];
+export const plugins: AnyPluginDefinition[] = [
+  ddpmSampler,
+  ddimSampler,
+  eulerSampler,
+  eulerAncestralSampler,
+  heunSampler,
+  dpm2Sampler,
+  lmsSampler,
+  dpmpp2mSampler,
+  dpmpp2mSdeSampler,
+  dpmpp2sAncestralSampler,
+  dpmpp3mSdeSampler,
+  unipcSampler,
+];

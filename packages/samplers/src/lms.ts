@@ -82,26 +82,28 @@ function buildLms(options: LmsOptions) {
 }
 
 /** The `lms` plugin: linear multistep ODE solver of order ≤ 4, one model call per step. */
-export const lmsSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'lms',
-  description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4. 50 steps on any schedule',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${LMS_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-      order: z
-        .number({ error: 'order must be an integer in 1 … 4' })
-        .int({ error: 'order must be an integer in 1 … 4' })
-        .min(1, { error: 'order must be an integer in 1 … 4' })
-        .max(4, { error: 'order must be an integer in 1 … 4' })
-        .default(4)
-        .describe('Number of past derivatives used (k-diffusion default 4); 1 is Euler'),
-    })
-    .strict(),
-  create: (options) => buildLms(options),
-}));
+export const lmsSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'lms',
+    description: 'Linear multistep ODE solver in σ-space (k-diffusion sample_lms), order 1–4. 50 steps on any schedule',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${LMS_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+        order: z
+          .number({ error: 'order must be an integer in 1 … 4' })
+          .int({ error: 'order must be an integer in 1 … 4' })
+          .min(1, { error: 'order must be an integer in 1 … 4' })
+          .max(4, { error: 'order must be an integer in 1 … 4' })
+          .default(4)
+          .describe('Number of past derivatives used (k-diffusion default 4); 1 is Euler'),
+      })
+      .strict(),
+    create: (options) => buildLms(options),
+  }),
+);
 
 /**
  * The `lms` sampler from options as a config writes them: the schema's defaults and checks apply, so

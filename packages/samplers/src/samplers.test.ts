@@ -70,13 +70,17 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
     it(`${JSON.stringify(raw)}: samples match N(μ, s²) at the default steps`, async () => {
       const sampler = await make(plugin, raw);
       const n = name === 'ddpm' ? 4000 : 8000;
-      const r = await checkSamplerDistribution(sampler, { schedule, mu: MU, s: S, shape: [1] }, {
-        n,
-        zScore: 4,
-        meanSlack: SLACK[name].mean,
-        stdSlack: SLACK[name].std,
-        seed: 11,
-      });
+      const r = await checkSamplerDistribution(
+        sampler,
+        { schedule, mu: MU, s: S, shape: [1] },
+        {
+          n,
+          zScore: 4,
+          meanSlack: SLACK[name].mean,
+          stdSlack: SLACK[name].std,
+          seed: 11,
+        },
+      );
       expect(r.tolStd).toBeLessThan(0.2 * S); // the check stays sharp: a 20 % error in s fails
     });
   }
@@ -155,13 +159,17 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
       expect(run.leaked).toBe(0);
       // Karras σ ramp from min(σ(T−2), sigmaMax) = 80 after the σ = ∞ step (σ(T−2) ≈ 1.5·10⁴ here), so they
       // are held to the same moments.
-      await checkSamplerDistribution(sampler, { schedule: zsnr, mu: MU, s: S, shape: [1] }, {
-        n: name === 'ddpm' ? 2000 : 4000,
-        zScore: 4,
-        meanSlack: SLACK[name].mean,
-        stdSlack: SLACK[name].std + 0.02,
-        seed: 5,
-      });
+      await checkSamplerDistribution(
+        sampler,
+        { schedule: zsnr, mu: MU, s: S, shape: [1] },
+        {
+          n: name === 'ddpm' ? 2000 : 4000,
+          zScore: 4,
+          meanSlack: SLACK[name].mean,
+          stdSlack: SLACK[name].std + 0.02,
+          seed: 5,
+        },
+      );
     }
   });
 
@@ -171,9 +179,9 @@ describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => 
     }
     const sampler = await make(plugin, {});
     const small = linearSchedule(10);
-    await expect(sampler.sample({ denoise: () => ({}) as never, schedule: small, shape: [1], n: 1, steps: 11, rng: new (await import('@diffusionlab/core')).Rng(1) })).rejects.toThrow(
-      /sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/,
-    );
+    await expect(
+      sampler.sample({ denoise: () => ({}) as never, schedule: small, shape: [1], n: 1, steps: 11, rng: new (await import('@diffusionlab/core')).Rng(1) }),
+    ).rejects.toThrow(/sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/);
     expect(() => sampler.timesteps(small, 11)).toThrow(/sampler\.steps: 11 sampling steps exceed the schedule's 10 training timesteps/);
     expect(() => sampler.timesteps(small, 2.5)).toThrow(/sampler\.steps/);
     // The check the runner calls before any work: a configured count above T is refused, as sample() would;

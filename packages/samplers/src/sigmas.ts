@@ -4,17 +4,20 @@
  * Every σ is computed from its timestep with core's `alphaBarAt`, so the noise level a sampler
  * assumes is exactly the one the model is told.
  */
-import {
-  alphaBarAt,
-  type DenoiseFn,
-  type NoiseSchedule,
-  type SampleParams,
-  sigmaOf,
-  timestepForSigma,
-  type Sampler,
-} from '@diffusionlab/core';
+import { alphaBarAt, type DenoiseFn, type NoiseSchedule, type SampleParams, sigmaOf, timestepForSigma, type Sampler } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { type CommonOptions, checkProcessing, configuredStepsCheck, DEFAULT_SIGMA_MAX, normalTensor, predict, report, spacedTimesteps, validateSteps, type X0Processing } from './common.js';
+import {
+  type CommonOptions,
+  checkProcessing,
+  configuredStepsCheck,
+  DEFAULT_SIGMA_MAX,
+  normalTensor,
+  predict,
+  report,
+  spacedTimesteps,
+  validateSteps,
+  type X0Processing,
+} from './common.js';
 
 /** ρ of Karras et al. 2022 eq. 5 (their recommended value). */
 export const KARRAS_RHO = 7;
@@ -72,12 +75,7 @@ export function sigmaBound(options: Pick<SigmaOptions, 'sigmaMax'>): number {
  * amplify an error — and the bound applies to the finite steps after it (Karras σ ramp from
  * min(σ(T−2), σ_b)).
  */
-export function sigmaTimesteps(
-  schedule: NoiseSchedule,
-  steps: number,
-  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>,
-  multistepSpacing = false,
-): number[] {
+export function sigmaTimesteps(schedule: NoiseSchedule, steps: number, options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>, multistepSpacing = false): number[] {
   const T = schedule.numTrainTimesteps;
   validateSteps(steps, schedule);
   const ab = schedule.alphasCumprod;
@@ -113,12 +111,7 @@ export function sigmaTimesteps(
 }
 
 /** Builds the {@link SigmaPlan} for a run: σ and ᾱ recomputed from each timestep. */
-export function sigmaPlan(
-  schedule: NoiseSchedule,
-  steps: number,
-  options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>,
-  multistepSpacing = false,
-): SigmaPlan {
+export function sigmaPlan(schedule: NoiseSchedule, steps: number, options: Pick<SigmaOptions, 'sigmas' | 'timestepSpacing' | 'sigmaMax'>, multistepSpacing = false): SigmaPlan {
   const timesteps = sigmaTimesteps(schedule, steps, options, multistepSpacing);
   const alphaBars = timesteps.map((t) => alphaBarAt(schedule, t));
   return { timesteps, alphaBars, sigmas: [...alphaBars.map(sigmaOf), 0] };

@@ -71,8 +71,7 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms' | 'dpm-2' | 'd
         const x2 = (s / sig[i]) * x - Math.expm1(-h / 2) * den;
         x = (sig[i + 1] / sig[i]) * x - Math.expm1(-h) * scalarDenoised(x2, timestepForSigma(schedule, s));
       }
-    }
-    else if (method === 'lms') {
+    } else if (method === 'lms') {
       // Order min(i + 1, 4), first order on the final step; coefficients by composite Simpson (200 panels).
       const order = sig[i + 1] === 0 ? 1 : Math.min(i + 1, 4);
       for (let j = 0; j < order; j++) {
@@ -87,8 +86,7 @@ function kdiffusion(method: 'euler' | 'heun' | 'dpmpp-2m' | 'lms' | 'dpm-2' | 'd
         for (let q = 1; q < m; q++) acc += (q % 2 ? 4 : 2) * ell(sig[i] + q * hh);
         x += ((acc * hh) / 3) * hist[j];
       }
-    }
-    else if (method === 'heun') {
+    } else if (method === 'heun') {
       if (sig[i + 1] === 0) x = x + d * dt;
       else {
         const x2 = x + d * dt;

@@ -103,7 +103,13 @@ function unipcUpdate(xs: tf.Tensor, hist: readonly Entry[], sigmaT: number, orde
   let rho: number[];
   if (mt === null) {
     if (D.length === 0) return x;
-    rho = D.length === 1 ? [0.5] : solveSmall(R.slice(0, -1).map((row) => row.slice(0, -1)), b.slice(0, -1));
+    rho =
+      D.length === 1
+        ? [0.5]
+        : solveSmall(
+            R.slice(0, -1).map((row) => row.slice(0, -1)),
+            b.slice(0, -1),
+          );
   } else {
     rho = order === 1 ? [0.5] : solveSmall(R, b);
     D.push(tf.sub(mt, s.x0));
@@ -169,26 +175,29 @@ function buildUnipc(options: UnipcOptions) {
 }
 
 /** The `unipc` plugin: multistep predictor-corrector ODE solver of order ≤ 3, one model call per step. */
-export const unipcSampler = withAdvice(definePlugin({
-  kind: 'sampler',
-  name: 'unipc',
-  description: 'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended deterministic solver for 10–20 NFE on any schedule',
-  options: z
-    .object({
-      ...commonOptionFields,
-      steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${UNIPC_DEFAULT_STEPS}`),
-      ...sigmaOptionFields,
-      order: z
-        .number({ error: 'order must be 1, 2 or 3' })
-        .int({ error: 'order must be 1, 2 or 3' })
-        .min(1, { error: 'order must be 1, 2 or 3' })
-        .max(3, { error: 'order must be 1, 2 or 3' })
-        .default(3)
-        .describe('Predictor order p (1–3; the corrector raises it by one); Zhao et al. recommend 3 for unconditional models'),
-    })
-    .strict(),
-  create: (options) => buildUnipc(options),
-}));
+export const unipcSampler = withAdvice(
+  definePlugin({
+    kind: 'sampler',
+    name: 'unipc',
+    description:
+      'UniPC (Zhao et al. 2023, bh2, data prediction): multistep predictor-corrector ODE solver of order ≤ 3. Recommended deterministic solver for 10–20 NFE on any schedule',
+    options: z
+      .object({
+        ...commonOptionFields,
+        steps: commonOptionFields.steps.describe(`Number of sampler steps (≤ T); omitted → ${UNIPC_DEFAULT_STEPS}`),
+        ...sigmaOptionFields,
+        order: z
+          .number({ error: 'order must be 1, 2 or 3' })
+          .int({ error: 'order must be 1, 2 or 3' })
+          .min(1, { error: 'order must be 1, 2 or 3' })
+          .max(3, { error: 'order must be 1, 2 or 3' })
+          .default(3)
+          .describe('Predictor order p (1–3; the corrector raises it by one); Zhao et al. recommend 3 for unconditional models'),
+      })
+      .strict(),
+    create: (options) => buildUnipc(options),
+  }),
+);
 
 /**
  * The `unipc` sampler from options as a config writes them: the schema's defaults and checks apply, so

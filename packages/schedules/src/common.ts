@@ -18,12 +18,7 @@ export const timestepsOption = z
   .describe('Number of training timesteps T; t runs over 0 … T−1.');
 
 /** The Lin et al. (2023) switch, shared so every schedule can be made to end at pure noise. */
-export const rescaleOption = z
-  .boolean()
-  .default(false)
-  .describe(
-    'Rescale √ᾱ so that ᾱ_T = 0 exactly and ᾱ_0 is unchanged (Lin et al. 2023, Algorithm 1); the last β becomes 1.',
-  );
+export const rescaleOption = z.boolean().default(false).describe('Rescale √ᾱ so that ᾱ_T = 0 exactly and ᾱ_0 is unchanged (Lin et al. 2023, Algorithm 1); the last β becomes 1.');
 
 /** A β bound: strictly inside (0, 1), so a typo such as 1.5 fails at the key that holds it. */
 export function betaOption(defaultValue: number, description: string) {
@@ -36,10 +31,7 @@ export function betaOption(defaultValue: number, description: string) {
 }
 
 /** Checks that do not fit one field: why they live here is so each schedule reports them at the same key. */
-export function refineShared(
-  o: { timesteps: number; rescaleZeroTerminalSnr: boolean; betaStart?: number; betaEnd?: number },
-  ctx: z.RefinementCtx,
-): void {
+export function refineShared(o: { timesteps: number; rescaleZeroTerminalSnr: boolean; betaStart?: number; betaEnd?: number }, ctx: z.RefinementCtx): void {
   // Ordering only between valid β: an out-of-range bound is already reported at its own key, and a
   // second, derived complaint would hide which value is wrong (betaStart = 1.5 is one mistake, not two).
   const valid = (b: number | undefined): b is number => b !== undefined && b > 0 && b < 1;
@@ -79,11 +71,7 @@ export function linspace(start: number, end: number, n: number): Float64Array {
  * Applies the optional zero-terminal-SNR rescale and builds the immutable schedule, so every plugin
  * validates β the same way (core's check, error path `schedule`).
  */
-export function finishSchedule(
-  name: string,
-  betas: Float64Array,
-  options: { rescaleZeroTerminalSnr: boolean } & Record<string, unknown>,
-): NoiseSchedule {
+export function finishSchedule(name: string, betas: Float64Array, options: { rescaleZeroTerminalSnr: boolean } & Record<string, unknown>): NoiseSchedule {
   const b = options.rescaleZeroTerminalSnr ? rescaleZeroTerminalSnr(betas) : betas;
   return scheduleFromBetas(name, b, { ...options }, 'schedule');
 }

@@ -2,15 +2,19 @@ import { createSchedule, scheduleConformance } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { cosineSchedule } from './cosine.js';
 
-scheduleConformance(cosineSchedule, [{}, { timesteps: 10 }, { timesteps: 1 }, { s: 0, maxBeta: 0.5, timesteps: 200 }, { maxBeta: 1, timesteps: 100 }, { rescaleZeroTerminalSnr: true }], {
-  invalid: [
-    { options: { maxBeta: 1.5 }, path: 'schedule.maxBeta' },
-    { options: { maxBeta: 0 }, path: 'schedule.maxBeta' },
-    { options: { s: -0.1 }, path: 'schedule.s' },
-    { options: { timesteps: 10.5 }, path: 'schedule.timesteps' },
-    { options: { betaStart: 0.1 }, path: 'schedule.betaStart' },
-  ],
-});
+scheduleConformance(
+  cosineSchedule,
+  [{}, { timesteps: 10 }, { timesteps: 1 }, { s: 0, maxBeta: 0.5, timesteps: 200 }, { maxBeta: 1, timesteps: 100 }, { rescaleZeroTerminalSnr: true }],
+  {
+    invalid: [
+      { options: { maxBeta: 1.5 }, path: 'schedule.maxBeta' },
+      { options: { maxBeta: 0 }, path: 'schedule.maxBeta' },
+      { options: { s: -0.1 }, path: 'schedule.s' },
+      { options: { timesteps: 10.5 }, path: 'schedule.timesteps' },
+      { options: { betaStart: 0.1 }, path: 'schedule.betaStart' },
+    ],
+  },
+);
 
 /** Nichol & Dhariwal 2021, eq. 17, written out independently of the implementation. */
 const f = (u: number, s = 0.008) => Math.cos(((u + s) / (1 + s)) * (Math.PI / 2)) ** 2;

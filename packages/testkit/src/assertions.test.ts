@@ -40,9 +40,11 @@ describe('expectNoTensorLeak', () => {
   });
   it('fails when a tensor is kept, and allows a stated number', async () => {
     let kept: tf.Tensor | undefined;
-    await expect(expectNoTensorLeak(() => {
-      kept = tf.ones([2]);
-    })).rejects.toThrow(/1 tensor\(s\) leaked/);
+    await expect(
+      expectNoTensorLeak(() => {
+        kept = tf.ones([2]);
+      }),
+    ).rejects.toThrow(/1 tensor\(s\) leaked/);
     kept?.dispose();
     const t = await expectNoTensorLeak(async () => tf.zeros([1]), 1);
     t.dispose();

@@ -124,7 +124,12 @@ export function checkDisjointRows(d: Dataset, training: Float32Array, draw: Floa
   for (let r = 0; r < training.length / D; r++) seen.add(training.subarray(r * D, r * D + D).join(','));
   for (let r = 0; r < draw.length / D; r++) {
     if (seen.has(draw.subarray(r * D, r * D + D).join(','))) {
-      fail(d, against === 'training' ? `${what} row ${r} is also a training row; draw reference points the model did not train on` : `${what} row ${r} is also a ${against} row; draw the two from disjoint rows`);
+      fail(
+        d,
+        against === 'training'
+          ? `${what} row ${r} is also a training row; draw reference points the model did not train on`
+          : `${what} row ${r} is also a ${against} row; draw the two from disjoint rows`,
+      );
     }
   }
 }

@@ -35,10 +35,7 @@ function affine(ctx: DenoiserBuildContext, f: Faults, init?: { w: Float32Array; 
   const D = ctx.dataShape.reduce((a, c) => a * c, 1);
   const draw = (k: number) => Float32Array.from({ length: k }, () => (f.mathRandom ? Math.random() : ctx.rng.uniform()) * 2 - 1);
   const prefix = freePrefix('affine');
-  const [w, b] = tf.tidy(() => [
-    tf.variable(tf.tensor(init?.w ?? draw(D), [D]), true, `${prefix}/w`),
-    tf.variable(tf.tensor(init?.b ?? draw(D), [D]), true, `${prefix}/b`),
-  ]);
+  const [w, b] = tf.tidy(() => [tf.variable(tf.tensor(init?.w ?? draw(D), [D]), true, `${prefix}/w`), tf.variable(tf.tensor(init?.b ?? draw(D), [D]), true, `${prefix}/b`)]);
   const T = ctx.schedule.numTrainTimesteps;
   return {
     architecture: 'affine',

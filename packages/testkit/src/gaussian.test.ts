@@ -25,7 +25,10 @@ function posteriorMeanByQuadrature(mu: number, s: number, ab: number, xt: number
 
 describe('gaussianDenoiser', () => {
   const T = 50;
-  const schedule = scheduleFromBetas('linear', Array.from({ length: T }, (_, t) => 1e-3 + (t * (0.1 - 1e-3)) / (T - 1)));
+  const schedule = scheduleFromBetas(
+    'linear',
+    Array.from({ length: T }, (_, t) => 1e-3 + (t * (0.1 - 1e-3)) / (T - 1)),
+  );
   const mu = 1.5;
   const s = 0.4;
   const xs = [-3, -0.7, 0, 0.9, 2.2];
@@ -40,8 +43,16 @@ describe('gaussianDenoiser', () => {
           return { x0: out.x0.dataSync().slice(), eps: out.eps.dataSync().slice() };
         }),
       );
-      expectClose(x0, xs.map((x) => posteriorMeanByQuadrature(mu, s, ab, x)), 1e-5);
-      expectClose(xs.map((_, i) => Math.sqrt(ab) * x0[i] + Math.sqrt(1 - ab) * eps[i]), xs, 1e-5);
+      expectClose(
+        x0,
+        xs.map((x) => posteriorMeanByQuadrature(mu, s, ab, x)),
+        1e-5,
+      );
+      expectClose(
+        xs.map((_, i) => Math.sqrt(ab) * x0[i] + Math.sqrt(1 - ab) * eps[i]),
+        xs,
+        1e-5,
+      );
     });
   }
 

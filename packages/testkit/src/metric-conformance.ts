@@ -132,14 +132,16 @@ export function resultValue(metric: Metric, r: MetricResult): number {
   return value;
 }
 
-const drawOf = (s: MetricSource, which: 'draw' | 'reference' | 'shifted', shift: number) => async (n: number, rng: Rng): Promise<Float32Array> => {
-  if (which === 'reference') return await (s.reference ?? s.draw)(n, rng);
-  if (which === 'draw') return await s.draw(n, rng);
-  if (s.shifted) return await s.shifted(n, rng);
-  const x = Float32Array.from(await s.draw(n, rng));
-  for (let i = 0; i < x.length; i++) x[i] += shift;
-  return x;
-};
+const drawOf =
+  (s: MetricSource, which: 'draw' | 'reference' | 'shifted', shift: number) =>
+  async (n: number, rng: Rng): Promise<Float32Array> => {
+    if (which === 'reference') return await (s.reference ?? s.draw)(n, rng);
+    if (which === 'draw') return await s.draw(n, rng);
+    if (s.shifted) return await s.shifted(n, rng);
+    const x = Float32Array.from(await s.draw(n, rng));
+    for (let i = 0; i < x.length; i++) x[i] += shift;
+    return x;
+  };
 
 /** The noise floor measured as the runner measures it, repeated: perfect draws against one reference. */
 export interface NoiseFloor {
@@ -237,7 +239,10 @@ export async function checkMetricRejectsShapes(metric: Metric, setting: MetricCh
       error = e;
     }
     if (!isDiffusionLabError(error)) {
-      fail(metric, `${what} (shape [${source.shape}]) should throw a diffusionlab error (PluginError), but ${error === undefined ? 'it returned a value' : `threw ${String(error)}`}`);
+      fail(
+        metric,
+        `${what} (shape [${source.shape}]) should throw a diffusionlab error (PluginError), but ${error === undefined ? 'it returned a value' : `threw ${String(error)}`}`,
+      );
     } else if (!error.message.includes(metric.name)) {
       fail(metric, `the error for ${what} should name the metric; it says: ${error.message}`);
     }

@@ -82,7 +82,16 @@ export function reporterEvents(runDir: string, shape: readonly number[], full: b
       warnings: full ? ['a warning for the conformance suite'] : [],
     },
     onTrainProgress: [2, 4, 6].map((step) => ({ step, totalSteps: 6, epoch: step / 2, epochs: 3, elapsedSeconds: step / 10 })),
-    onEpochEnd: [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, step: 2 * epoch, totalSteps: 6, meanLoss: 1 / epoch, logged: full || epoch === 3, elapsedSeconds: epoch / 5, learningRate: 1e-3 })),
+    onEpochEnd: [1, 2, 3].map((epoch) => ({
+      epoch,
+      epochs: 3,
+      step: 2 * epoch,
+      totalSteps: 6,
+      meanLoss: 1 / epoch,
+      logged: full || epoch === 3,
+      elapsedSeconds: epoch / 5,
+      learningRate: 1e-3,
+    })),
     onSample: {
       sampler: 'fixture',
       samples: draw(),

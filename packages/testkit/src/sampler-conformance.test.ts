@@ -142,7 +142,12 @@ describe('sampler checks fail on the fault they target', () => {
   it('a check that refuses the setting it samples with, and a declared loop that is not its own', () => {
     const schedule = conformanceSchedule();
     const T = schedule.numTrainTimesteps;
-    const refusing: Sampler = { ...makeDdpm(), check: () => { throw new Error('steps too many'); } };
+    const refusing: Sampler = {
+      ...makeDdpm(),
+      check: () => {
+        throw new Error('steps too many');
+      },
+    };
     expect(() => checkSamplerDeclarations(refusing, schedule)).toThrow(/check\(schedule\) refused a setting it samples with: steps too many/);
     const alg2 = (timesteps: number[]) => ({ kind: 'ddpm-ancestral' as const, timesteps, variance: 'fixed-small' as const });
     const lying: Sampler = { ...makeDdpm(), describeLoop: () => alg2(Array.from({ length: T }, (_, i) => T - 1 - i).slice(1)) };

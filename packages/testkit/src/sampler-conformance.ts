@@ -4,16 +4,7 @@
  * determinism (also under concurrent calls) and the sample distribution. Plain check functions
  * throw {@link ConformanceError}; {@link samplerConformance} wraps them in a vitest suite.
  */
-import {
-  type DenoiseFn,
-  type NoiseSchedule,
-  type PluginDefinition,
-  parseOptions,
-  Rng,
-  type Sampler,
-  type SampleOutput,
-  scheduleFromBetas,
-} from '@diffusionlab/core';
+import { type DenoiseFn, type NoiseSchedule, type PluginDefinition, parseOptions, Rng, type Sampler, type SampleOutput, scheduleFromBetas } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError, meanStd } from './assertions.js';

@@ -1,13 +1,7 @@
 import { definePlugin, type NoiseSchedule, scheduleFromBetas, z } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
-import {
-  checkSchedule,
-  checkScheduleDeterminism,
-  checkScheduleOptionsRoundTrip,
-  checkScheduleRejects,
-  scheduleConformance,
-} from './schedule-conformance.js';
+import { checkSchedule, checkScheduleDeterminism, checkScheduleOptionsRoundTrip, checkScheduleRejects, scheduleConformance } from './schedule-conformance.js';
 
 /** A minimal well-behaved schedule plugin: constant β. */
 const constant = definePlugin({
@@ -50,7 +44,12 @@ describe('checkSchedule catches broken schedules', () => {
     expect(() => checkSchedule(s as NoiseSchedule, T as number | undefined)).toThrow(message as RegExp);
   });
   it('catches a non-decreasing ᾱ (only possible when ᾱ disagrees with β, so build both consistently broken)', () => {
-    const s = { ...scheduleFromBetas('x', [0.1, 0.2]), alphasCumprod: new Float64Array([0.9, 0.9]), betas: new Float64Array([0.1, 1e-17]), alphas: new Float64Array([0.9, 1 - 1e-17]) };
+    const s = {
+      ...scheduleFromBetas('x', [0.1, 0.2]),
+      alphasCumprod: new Float64Array([0.9, 0.9]),
+      betas: new Float64Array([0.1, 1e-17]),
+      alphas: new Float64Array([0.9, 1 - 1e-17]),
+    };
     expect(() => checkSchedule(s)).toThrow(/strictly decreasing/);
   });
 });
@@ -62,7 +61,16 @@ describe('the plugin-level checks can fail', () => {
     options: z.object({ timesteps: z.number().default(5).describe('T.'), beta: z.number().default(0.1).describe('β.') }).strict(),
   };
   it('determinism: a schedule using Math.random', async () => {
-    const p = definePlugin({ ...base, name: 'random', create: (o) => scheduleFromBetas('random', Array.from({ length: o.timesteps }, () => 0.1 + 0.1 * Math.random()), o) });
+    const p = definePlugin({
+      ...base,
+      name: 'random',
+      create: (o) =>
+        scheduleFromBetas(
+          'random',
+          Array.from({ length: o.timesteps }, () => 0.1 + 0.1 * Math.random()),
+          o,
+        ),
+    });
     await expect(checkScheduleDeterminism(p, {})).rejects.toThrow(ConformanceError);
   });
   it('round trip: params that do not rebuild the schedule', async () => {

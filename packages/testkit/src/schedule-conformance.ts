@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { ConformanceError } from './assertions.js';
 import { checkRejects, type InvalidOptionsCase, testPluginContext } from './plugin-options.js';
 
-
 /** Extra cases for {@link scheduleConformance}. */
 export interface ScheduleConformanceExtras {
   /** Bad options; each must throw one ConfigError naming `path`. */
@@ -107,11 +106,7 @@ export async function checkScheduleRejects(plugin: SchedulePlugin, c: InvalidOpt
  * {@link checkSchedule}, {@link checkScheduleOptionsRoundTrip} and {@link checkScheduleDeterminism};
  * then checks each `extras.invalid` case is rejected at its key. Call at the top level of a test file.
  */
-export function scheduleConformance(
-  plugin: SchedulePlugin,
-  optionsList: Record<string, unknown>[] = [{}],
-  extras: ScheduleConformanceExtras = {},
-): void {
+export function scheduleConformance(plugin: SchedulePlugin, optionsList: Record<string, unknown>[] = [{}], extras: ScheduleConformanceExtras = {}): void {
   const basePath = extras.basePath ?? 'schedule';
   describe(`schedule conformance: ${plugin.name}`, () => {
     it('is a schedule plugin with a name, description and options schema', () => {

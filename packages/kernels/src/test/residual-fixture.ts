@@ -14,7 +14,14 @@ function denseVars(rng: Rng, nin: number, nout: number): DenseVariables {
   const lim = 1 / Math.sqrt(nin);
   const id = `rfix${counter++}`;
   return {
-    kernel: tf.variable(tf.tensor2d(Float32Array.from({ length: nin * nout }, () => (2 * rng.uniform() - 1) * lim), [nin, nout]), true, `${id}_k`),
+    kernel: tf.variable(
+      tf.tensor2d(
+        Float32Array.from({ length: nin * nout }, () => (2 * rng.uniform() - 1) * lim),
+        [nin, nout],
+      ),
+      true,
+      `${id}_k`,
+    ),
     bias: tf.variable(tf.tensor1d(Float32Array.from({ length: nout }, () => (2 * rng.uniform() - 1) * lim)), true, `${id}_b`),
   };
 }
