@@ -4,7 +4,7 @@
  * training job's result in Redis (no shared filesystem needed), and returns the summary and the
  * trial's output folder packed. Works in a scratch folder that it clears after each trial.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerContext, z } from '@diffusionlab/core';
 import { Job, Queue, Worker } from 'bullmq';
@@ -12,6 +12,55 @@ import type { bullmqOptions } from './bullmq.js';
 import type { TrialJobData, TrialJobResult } from './bullmq-coordinator.js';
 import { checkRedis, jobIdOf, redisConnection } from './bullmq-redis.js';
 import { packDir, unpackDir } from './pack.js';
+
+/** How often a running trial's folder is checked for a new checkpoint to store in Redis. */
+const CHECKPOINT_POLL_MS = 250;
+
+/**
+ * Stores the trial's folder in the job's data each time its training writes a new checkpoint, so
+ * the attempt that picks the trial up after this worker dies resumes there instead of at step 0.
+ * A checkpoint is a folder renamed into place whole; one replaced while it was being packed is
+ * skipped and packed on the next tick, so a stored folder never mixes two checkpoints.
+ */
+function publishCheckpoints(job: Job<TrialJobData, TrialJobResult>, outDir: string, print: (line: string) => void): { stop: () => Promise<void> } {
+  const stateFile = join(outDir, 'checkpoint', 'train-state.json');
+  let seen = '';
+  let pending: Promise<void> = Promise.resolve();
+  const version = () => {
+    try {
+      const st = statSync(stateFile);
+      return `${st.ino}:${st.mtimeMs}`;
+    } catch {
+      return '';
+    }
+  };
+  const tick = () => {
+    const before = version();
+    if (before === '' || before === seen) return;
+    let files: Record<string, string>;
+    try {
+      files = packDir(outDir);
+    } catch {
+      return; // replaced mid-read: the next tick packs the new one
+    }
+    if (version() !== before) return;
+    seen = before;
+    const step = (JSON.parse(Buffer.from(files['checkpoint/train-state.json'] ?? '', 'base64').toString('utf8') || '{}') as { step?: number }).step;
+    pending = pending
+      .then(() => job.updateData({ ...job.data, resume: files }))
+      .then(
+        () => print(`checkpoint at step ${step} stored in the queue`),
+        (e: Error) => print(`could not store the checkpoint in the queue: ${e.message}`),
+      );
+  };
+  const timer = setInterval(tick, CHECKPOINT_POLL_MS);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await pending;
+    },
+  };
+}
 
 /** Serves trials until `context.signal` aborts, then lets the trials in hand finish and closes. */
 export async function serveTrials(o: z.output<typeof bullmqOptions>, context: WorkerContext): Promise<void> {
@@ -32,9 +81,18 @@ export async function serveTrials(o: z.output<typeof bullmqOptions>, context: Wo
         unpackDir(modelDir, files);
       }
       const outDir = join(dir, 'out');
+      if (job.data.resume) {
+        unpackDir(outDir, job.data.resume);
+        print('an earlier attempt left a checkpoint in the queue; resuming from it');
+      }
       print(`started (attempt ${job.attemptsStarted ?? 1}) on worker ${process.pid}`);
-      const summary = await context.execute(trial, { outDir, modelDir, isolate: true, print });
-      return { summary, files: packDir(outDir) };
+      const publisher = publishCheckpoints(job, outDir, print);
+      try {
+        const summary = await context.execute(trial, { outDir, modelDir, isolate: true, print });
+        return { summary, files: packDir(outDir) };
+      } finally {
+        await publisher.stop();
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
