@@ -105,7 +105,20 @@ export async function serveTrials(o: z.output<typeof bullmqOptions>, context: Wo
     stalledInterval: lockMs,
     maxStalledCount: 2,
   });
-  worker.on('error', (e) => context.print(`worker: ${e.message}`));
+  // Redis going away (a restart, a network cut) is reported once, not once per retry, and never as a stack trace.
+  let lost = false;
+  const onError = (e: Error) => {
+    if (lost) return;
+    lost = true;
+    context.print(`worker: lost Redis at ${o.redis} (${e.message.split('\n')[0]}); retrying until it is back`);
+  };
+  connection.on('error', onError);
+  queue.on('error', onError);
+  worker.on('error', onError);
+  connection.on('ready', () => {
+    if (lost) context.print(`worker: Redis at ${o.redis} is back`);
+    lost = false;
+  });
   worker.on('failed', (job, e) => context.print(`[${job?.data.trial.name ?? job?.id}] failed: ${e.message.split('\n')[0]}`));
   worker.on('completed', (job) => context.print(`[${job.data.trial.name}] complete`));
   context.print(`worker ${process.pid}: waiting for trials on queue "${o.queue}" at ${o.redis} (concurrency ${o.concurrency})`);
@@ -113,7 +126,9 @@ export async function serveTrials(o: z.output<typeof bullmqOptions>, context: Wo
     if (context.signal.aborted) resolve();
     else context.signal.addEventListener('abort', () => resolve(), { once: true });
   });
-  await worker.close();
-  await queue.close();
+  // With Redis unreachable nothing in hand can be reported anyway (its lock lapses and it is requeued): stop at once instead of waiting for Redis.
+  const force = connection.status !== 'ready';
+  if (force) context.print('worker: Redis is unreachable, so the trials in hand are abandoned to the queue');
+  await Promise.all([worker.close(force), force ? undefined : queue.close()]);
   connection.disconnect();
 }
