@@ -9,6 +9,8 @@
 //   compute ms/trial    mean of the trials' own sampling and training seconds (their summary.json)
 //   overhead ms/trial   engine overhead per trial: queue time plus transfer, i.e. the wall time per
 //                       trial and worker that is not the trial's own compute: W·wall/N − compute
+//   queue ms/trial      the queue's own part of that: W·wall/N − worker ms/trial (waiting for a job,
+//                       enqueuing, the result's transfer into the sweep folder)
 //   queued KB/trial     Redis used_memory growth per trial once all are enqueued, before a worker starts
 //   done KB/trial       the same once all are complete (the packed results kept in Redis)
 import { execFileSync, spawn } from 'node:child_process';
@@ -99,6 +101,7 @@ try {
       workerMsPerTrial: Math.round(workerMs),
       computeMsPerTrial: Math.round(computeMs),
       overheadMsPerTrial: Math.round((W * wall * 1000) / N - computeMs),
+      queueMsPerTrial: Math.round((W * wall * 1000) / N - workerMs),
       queuedKBPerTrial: +((memQueued - memBefore) / N / 1024).toFixed(1),
       doneKBPerTrial: +((memDone - memBefore) / N / 1024).toFixed(1),
     };
@@ -111,6 +114,6 @@ try {
 } finally {
   redis.kill('SIGTERM');
 }
-console.log('| workers | trials/s | wall s | worker ms/trial | compute ms/trial | overhead ms/trial | queued KB/trial | done KB/trial |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.workers} | ${r.trialsPerSecond} | ${r.wallSeconds} | ${r.workerMsPerTrial} | ${r.computeMsPerTrial} | ${r.overheadMsPerTrial} | ${r.queuedKBPerTrial} | ${r.doneKBPerTrial} |`);
+console.log('| workers | trials/s | wall s | worker ms/trial | compute ms/trial | overhead ms/trial | queue ms/trial | queued KB/trial | done KB/trial |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.workers} | ${r.trialsPerSecond} | ${r.wallSeconds} | ${r.workerMsPerTrial} | ${r.computeMsPerTrial} | ${r.overheadMsPerTrial} | ${r.queueMsPerTrial} | ${r.queuedKBPerTrial} | ${r.doneKBPerTrial} |`);
