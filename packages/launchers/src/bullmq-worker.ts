@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkerContext, z } from '@diffusionlab/core';
+import type { TrialJson, WorkerContext, z } from '@diffusionlab/core';
 import { Job, Queue, Worker } from 'bullmq';
 import type { bullmqOptions } from './bullmq.js';
 import type { TrialJobData, TrialJobResult } from './bullmq-coordinator.js';
@@ -22,7 +22,7 @@ const CHECKPOINT_POLL_MS = 250;
  * A checkpoint is a folder renamed into place whole; one replaced while it was being packed is
  * skipped and packed on the next tick, so a stored folder never mixes two checkpoints.
  */
-function publishCheckpoints(job: Job<TrialJobData, TrialJobResult>, outDir: string, print: (line: string) => void): { stop: () => Promise<void> } {
+function publishCheckpoints(job: Job<TrialJobData, TrialJobResult>, outDir: string, print: (line: string) => void): { stop: () => Promise<void>; published: () => boolean } {
   const stateFile = join(outDir, 'checkpoint', 'train-state.json');
   let seen = '';
   let pending: Promise<void> = Promise.resolve();
@@ -35,15 +35,20 @@ function publishCheckpoints(job: Job<TrialJobData, TrialJobResult>, outDir: stri
     }
   };
   const tick = () => {
-    const before = version();
-    if (before === '' || before === seen) return;
-    let files: Record<string, string>;
-    try {
-      files = packDir(outDir);
-    } catch {
-      return; // replaced mid-read: the next tick packs the new one
+    let before = '';
+    let files: Record<string, string> | undefined;
+    // A checkpoint replaced while it was packed is packed again (a few tries), so fast trainings still store one.
+    for (let i = 0; i < 3 && files === undefined; i++) {
+      before = version();
+      if (before === '' || before === seen) return;
+      try {
+        const packed = packDir(outDir);
+        if (version() === before) files = packed;
+      } catch {
+        // replaced mid-read: try again
+      }
     }
-    if (version() !== before) return;
+    if (files === undefined) return;
     seen = before;
     const step = (JSON.parse(Buffer.from(files['checkpoint/train-state.json'] ?? '', 'base64').toString('utf8') || '{}') as { step?: number }).step;
     pending = pending
@@ -55,6 +60,7 @@ function publishCheckpoints(job: Job<TrialJobData, TrialJobResult>, outDir: stri
   };
   const timer = setInterval(tick, CHECKPOINT_POLL_MS);
   return {
+    published: () => seen !== '',
     stop: async () => {
       clearInterval(timer);
       await pending;
@@ -87,12 +93,15 @@ export async function serveTrials(o: z.output<typeof bullmqOptions>, context: Wo
       }
       print(`started (attempt ${job.attemptsStarted ?? 1}) on worker ${process.pid}`);
       const publisher = publishCheckpoints(job, outDir, print);
+      let summary: TrialJson;
       try {
-        const summary = await context.execute(trial, { outDir, modelDir, isolate: true, print });
-        return { summary, files: packDir(outDir) };
+        summary = await context.execute(trial, { outDir, modelDir, isolate: true, print });
       } finally {
         await publisher.stop();
       }
+      // The result holds the final checkpoint; the periodic one in the job's data is not needed again.
+      if (job.data.resume !== undefined || publisher.published()) await job.updateData({ trial: job.data.trial, model: job.data.model });
+      return { summary, files: packDir(outDir) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
