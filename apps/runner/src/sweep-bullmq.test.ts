@@ -147,26 +147,36 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     await stopWorkers();
   });
 
-  it('a worker killed with SIGKILL mid-training: its trial is completed by another worker after the lock expires', async () => {
+  it('a worker killed with SIGKILL after a checkpoint: another worker resumes its trial from the checkpoint in Redis, with the uninterrupted result', async () => {
     const dir = tmp();
     const cfg = join(dir, 'small.yaml');
-    writeFileSync(cfg, SMALL(600));
+    // 8000 steps (seconds even on an idle machine), a checkpoint every 50 epochs (200 steps): the kill lands after the first one is stored.
+    writeFileSync(cfg, SMALL(2000).replace('logEvery: 100', 'logEvery: 100, checkpointEvery: 50'));
+    const axes = ['seed=1,2'];
     const logA: string[] = [];
     const logB: string[] = [];
     const a = startWorker('q-kill', logA);
-    const sweep = runSweep(cfg, ['seed=1,2'], { out: join(dir, 's'), launcher: 'bullmq', launcherOptions: { redis: url, queue: 'q-kill', pollSeconds: 0.2 }, print: () => {} });
-    // Worker A takes the first trial; kill it once its training is under way.
-    for (let i = 0; i < 300 && !logA.some((l) => / started \(attempt/.test(l)); i++) await sleep(100);
-    const killed = /^\[([^\]]+)\]/.exec(logA.find((l) => / started \(attempt/.test(l)) ?? '')?.[1];
-    expect(killed).toBeDefined();
-    await sleep(1000);
+    const out = join(dir, 's');
+    const sweep = runSweep(cfg, axes, { out, launcher: 'bullmq', launcherOptions: { redis: url, queue: 'q-kill', pollSeconds: 0.2 }, print: () => {} });
+    // Worker A takes the first trial; kill it once a checkpoint of that training is in Redis.
+    const stored = () => logA.find((l) => / checkpoint at step \d+ stored in the queue/.test(l));
+    for (let i = 0; i < 600 && !stored(); i++) await sleep(50);
+    const killed = /^\[([^\]]+)\]/.exec(stored() ?? '')?.[1];
+    expect(killed, logA.join('\n')).toBeDefined();
     a.kill('SIGKILL');
     startWorker('q-kill', logB);
     const res = await sweep;
     expect(res.failed).toBe(0);
     expect(res.rows.map((r) => r.status)).toEqual(['complete', 'complete']);
-    // Worker B ran the killed trial again (after A's lock expired) and the other one.
+    // Worker B ran the killed trial again (after A's lock expired), from the checkpoint A stored, and the other one from the start.
     expect(logB.filter((l) => / started \(attempt/.test(l)).map((l) => /^\[([^\]]+)\]/.exec(l)?.[1])).toContain(killed);
+    expect(logB.some((l) => l.startsWith(`[${killed}] an earlier attempt left a checkpoint`))).toBe(true);
+    const training = (name: string) => JSON.parse(readFileSync(join(out, name, 'summary.json'), 'utf8')).training as { resumedFromStep?: number };
+    expect(training(killed as string).resumedFromStep).toBeGreaterThan(0);
+    expect(training(killed as string).resumedFromStep).toBeLessThan(8000);
+    // Exact resume: the metrics equal an uninterrupted run's (the local launcher, each trial once from step 0).
+    const local = await runSweep(cfg, axes, { out: join(dir, 'local'), accelerator: await loadAccelerator(), print: () => {} });
+    expect(stripTimes(res.rows)).toEqual(stripTimes(local.rows));
     await stopWorkers();
   });
 

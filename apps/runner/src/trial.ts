@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { canonicalJson, DiffusionLabError, type TrainAccelerator, type Trial, type TrialExecutor, type TrialPlace } from '@diffusionlab/core';
+import { ConfigError, canonicalJson, DiffusionLabError, type TrainAccelerator, type Trial, type TrialExecutor, type TrialPlace } from '@diffusionlab/core';
 import { loadExperiment } from './load.js';
 import { runExperiment, withSummaryReporter } from './run.js';
 import { readRunDirectory, sampleFromRun } from './sample.js';
@@ -56,7 +56,18 @@ export function defaultTrialProcess(): TrialProcess {
   });
 }
 
-/** Runs a trial in this process and returns its summary. */
+/**
+ * Whether `outDir` holds what an interrupted attempt of a training trial leaves to continue from: a
+ * run directory (config.yaml) with a checkpoint and no summary.json yet.
+ */
+export function hasResumableCheckpoint(outDir: string): boolean {
+  return existsSync(join(outDir, 'config.yaml')) && existsSync(join(outDir, 'checkpoint')) && !existsSync(join(outDir, 'summary.json'));
+}
+
+/**
+ * Runs a trial in this process and returns its summary. A training trial whose folder holds an
+ * earlier attempt's checkpoint resumes from it (exact resume: the result equals an uninterrupted run's).
+ */
 export async function runTrialHere(payload: TrialPayload, place: Omit<TrialPlace, 'isolate'>, cwd: string, accelerator?: TrainAccelerator): Promise<Json> {
   if (payload.mode === 'sample') {
     if (!place.modelDir) throw new DiffusionLabError('a sampling trial needs its model (the trained run directory)');
@@ -84,16 +95,30 @@ export async function runTrialHere(payload: TrialPayload, place: Omit<TrialPlace
   }
   try {
     const loaded = await loadExperiment(configPath, overrides, cwd);
-    const res = await runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), {
-      out: place.outDir,
-      force: true,
-      print: place.print,
-      argv: payload.argv,
-      overrides: payload.overrides,
-      configPath: loaded.configPath,
-      cwd,
-      accelerator,
-    });
+    const run = (resume: boolean) =>
+      runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), {
+        out: place.outDir,
+        force: !resume,
+        resume,
+        print: place.print,
+        argv: payload.argv,
+        overrides: payload.overrides,
+        configPath: loaded.configPath,
+        cwd,
+        accelerator,
+      });
+    if (hasResumableCheckpoint(place.outDir)) {
+      // An earlier attempt (a killed worker, an interrupted sweep) left a checkpoint: continue from it exactly.
+      try {
+        const res = await run(true);
+        return res.summary;
+      } catch (e) {
+        // A checkpoint this config cannot continue from is refused before the folder is touched: start over.
+        if (!(e instanceof ConfigError) || !e.issues.some((i) => i.path === '--resume')) throw e;
+        place.print(`the earlier attempt's checkpoint cannot be resumed (${e.issues[0].message}); training from the start`);
+      }
+    }
+    const res = await run(false);
     return res.summary;
   } finally {
     if (scratch) rmSync(scratch, { recursive: true, force: true });

@@ -15,6 +15,11 @@ import { packDir } from './pack.js';
 export interface TrialJobData {
   trial: Trial;
   model?: Record<string, string>;
+  /**
+   * The trial's output folder as its last attempt left it at its latest checkpoint (packed, see
+   * pack.ts); a worker retrying the trial unpacks it so the training resumes from there.
+   */
+  resume?: Record<string, string>;
 }
 
 /** What a worker returns for a job: the trial's summary and its output folder, packed. */
