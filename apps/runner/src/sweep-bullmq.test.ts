@@ -150,8 +150,9 @@ describe('sweep --launcher bullmq (real Redis)', () => {
   it('a worker killed with SIGKILL after a checkpoint: another worker resumes its trial from the checkpoint in Redis, with the uninterrupted result', async () => {
     const dir = tmp();
     const cfg = join(dir, 'small.yaml');
-    // 8000 steps (seconds even on an idle machine), a checkpoint every 50 epochs (200 steps): the kill lands after the first one is stored.
-    writeFileSync(cfg, SMALL(2000).replace('logEvery: 100', 'logEvery: 100, checkpointEvery: 50'));
+    // 8000 steps on the tfjs path (accelerate: false; the fused kernels would finish them in about a second on an idle machine,
+    // racing the worker's 250 ms checkpoint poll), a checkpoint every 50 epochs (200 steps): the kill lands after the first one is stored.
+    writeFileSync(cfg, SMALL(2000).replace('logEvery: 100', 'logEvery: 100, checkpointEvery: 50, accelerate: false'));
     const axes = ['seed=1,2'];
     const logA: string[] = [];
     const logB: string[] = [];
