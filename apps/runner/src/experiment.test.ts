@@ -45,6 +45,11 @@ describe('instantiatePlugins and activateBackend', () => {
     const { r } = await resolved(['sampler.steps=21']);
     await expect(instantiatePlugins(r, quiet)).rejects.toThrow(/sampler\.steps: 21 sampling steps exceed the schedule's 20 training timesteps/);
   });
+
+  it('refuses a default step count above T before any backend (ddim’s 100 on T = 20)', async () => {
+    const { r } = await resolved(['sampler={use: ddim}']);
+    await expect(instantiatePlugins(r, quiet)).rejects.toThrow(/sampler\.steps: 100 sampling steps exceed the schedule's 20 training timesteps/);
+  });
 });
 
 describe('checkSampler', () => {
@@ -64,6 +69,22 @@ describe('checkSampler', () => {
         schedule,
       ),
     ).toThrow(own);
+  });
+
+  it('asks a sampler without a check for the timesteps of its planned steps, and reports its plain error at the sampler’s key', () => {
+    const asked: number[] = [];
+    const thirdParty = {
+      ...sampler(),
+      defaultSteps: 30,
+      timesteps: (s: NoiseSchedule, steps: number) => {
+        asked.push(steps);
+        if (steps > s.numTrainTimesteps) throw new Error(`${steps} steps on T = ${s.numTrainTimesteps}`);
+        return [0];
+      },
+    } as Sampler;
+    expect(() => checkSampler(slot, thirdParty, schedule)).toThrow(/sampler: 30 steps on T = 20/);
+    expect(() => checkSampler(slot, { ...thirdParty, defaultStepsFor: () => 20 }, schedule)).not.toThrow();
+    expect(asked).toEqual([30, 20]);
   });
 
   it('reports a plain error from a third-party check at the sampler’s key', () => {

@@ -24,6 +24,7 @@ import { type BackendInfo, setupBackend } from './backend.js';
 import type { ResolvedExperiment, ResolvedSlot } from './config.js';
 import { checkDatasetMemory, checkRunMemory } from './limits.js';
 import type { ReporterSet } from './reporter-set.js';
+import { plannedSteps } from './warnings.js';
 
 /** The plugins of one experiment, instantiated from its resolved config and checked together. */
 export interface Plugins {
@@ -50,12 +51,16 @@ export async function createPlugin<K extends PluginKind>(slot: ResolvedSlot, ctx
 
 /**
  * Runs the sampler's own `check` on this schedule before any work (the built-in samplers refuse
- * more sampling steps than training timesteps there), so the runner never reads `sampler.steps`;
- * a plain error from a third-party check is reported at the sampler's key.
+ * more sampling steps than training timesteps there), then asks it for the timesteps of the step
+ * count it will take ({@link plannedSteps}); why: a default step count above T (ddim's 100 on a
+ * 20-step schedule) and a third-party sampler without `check` then fail in seconds, not after
+ * training, and the runner still never reads `sampler.steps`. A plain error from a third-party
+ * sampler is reported at the sampler's key.
  */
 export function checkSampler(slot: ResolvedSlot, sampler: Sampler, schedule: NoiseSchedule): void {
   try {
     sampler.check?.(schedule);
+    sampler.timesteps(schedule, plannedSteps(sampler, schedule));
   } catch (e) {
     if (isDiffusionLabError(e)) throw e;
     throw new ConfigError({ path: slot.path, message: (e as Error).message });

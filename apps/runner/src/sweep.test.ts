@@ -57,7 +57,8 @@ describe('sweep planning', () => {
   it('groups points by model: sampler and evaluation changes share a training, seed and training changes do not', async () => {
     const dir = tmp();
     const cfg = writeConfig(dir);
-    const plan = await planSweep(cfg, ['sampler.use=ddpm,ddim', 'evaluation.samples=16,32', 'training.epochs=2,3'], join(dir, 's'), dir);
+    // ddim's default 100 steps exceed this schedule's T = 20 (refused up front, see below): both samplers take 10.
+    const plan = await planSweep(cfg, ['sampler.use=ddpm,ddim', 'sampler.steps=10', 'evaluation.samples=16,32', 'training.epochs=2,3'], join(dir, 's'), dir);
     expect(plan.points).toHaveLength(8);
     const trainers = [...new Set(plan.points.map((p) => p.trainer))];
     expect(trainers).toHaveLength(2);
@@ -72,6 +73,10 @@ describe('sweep planning', () => {
     const out = join(dir, 'sweep');
     await expect(runSweep(cfg, ['sampler.steps=5,abc'], { out, print: () => {} })).rejects.toThrow(/sweep point sampler\.steps=abc:[\s\S]*sampler\.steps/);
     await expect(runSweep(cfg, ['sampler.use=ddpm,nope'], { out, print: () => {} })).rejects.toThrow(/sampler\.use: unknown sampler "nope"/);
+    // A sampler's default step count above T is refused before any training, not when that point samples.
+    await expect(runSweep(cfg, ['sampler.use=ddpm,ddim'], { out, print: () => {} })).rejects.toThrow(
+      /sampler\.steps: 100 sampling steps exceed the schedule's 20 training timesteps \(sweep point sampler\.use=ddim/,
+    );
     await expect(runSweep(cfg, [], { out, print: () => {} })).rejects.toThrow(/at least one axis/);
     await expect(runSweep(cfg, ['sampler.steps=5,50'], { out, print: () => {} })).rejects.toThrow(
       /sampler\.steps: 50 sampling steps exceed the schedule's 20 training timesteps \(sweep point sampler\.steps=50\)/,

@@ -18,6 +18,7 @@ import { timestamp } from './timestamp.js';
 import { chooseLauncher } from './launchers.js';
 import { type Distribution, describeDistribution, drawTrials, parseDistribution } from './search.js';
 import { closeOutputDir, openOutputDir, recordOutput, removeOwnEntries } from './run-dir.js';
+import { handleSweepSignals } from './sweep-interrupt.js';
 import { type TrialPayload, type TrialProcess, trialExecutor, trialIdOf } from './trial.js';
 
 type Json = Record<string, unknown>;
@@ -79,6 +80,8 @@ export interface SweepOptions {
   searchSeed?: number;
   /** The entry forked for an isolated trial (`--jobs` > 1); default the built `trial-child.js` beside this module. */
   worker?: TrialProcess;
+  /** False leaves SIGINT/SIGTERM alone (an embedding program handles them); default: stop the trials, report, release the folder and exit 130/143. */
+  handleSignals?: boolean;
 }
 
 /** What a sweep returns: its folder and one row per point. */
@@ -293,24 +296,8 @@ function unpackTrialFiles(dir: string, files: Record<string, string>, summary: J
 
 const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
-/** `diffusionlab sweep <config> key=a,b …`: validates every point, trains once per model, samples the rest, compares. */
-export async function runSweep(configPath: string, args: readonly string[], opts: SweepOptions = {}): Promise<SweepResult> {
-  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const cwd = opts.cwd ?? process.cwd();
-  const jobs = opts.jobs ?? 1;
-  if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError({ path: '--jobs', message: `must be a positive integer, got ${jobs}` });
-  if (args.length === 0) throw new DiffusionLabError('sweep needs at least one axis key=a,b', { hint: 'diffusionlab sweep examples/seed-1d.yaml sampler.steps=20,50,100' });
-  const configAbs = resolve(cwd, configPath);
-  const launcherName = opts.launcher ?? 'local';
-  const chosen = await chooseLauncher(launcherName, opts.launcherOptions ?? (launcherName === 'local' ? { jobs } : {}), cwd);
-  const { axes, points, sweepDir } = await planSweep(configAbs, args, opts.out ? resolve(cwd, opts.out) : (name) => join(cwd, 'sweeps', `${name}-${timestamp()}`), cwd, {
-    trials: opts.trials,
-    seed: opts.searchSeed,
-  });
-  const title = `diffusionlab sweep: ${points[0].loaded.resolved.experiment.name}`;
-
-  // One trial per distinct resolved config: the id is its hash, so a point listed twice runs once.
-  const ids = points.map((p) => trialIdOf(resolvedConfigObject(p.loaded.resolved)));
+/** The trials of a sweep: one per distinct resolved config (its id is the config's hash, so a point listed twice runs once). */
+function planTrials(points: readonly SweepPoint[], ids: readonly string[], configAbs: string, args: readonly string[]): { trials: Trial[]; dirOf: Map<string, string> } {
   const dirOf = new Map<string, string>();
   const trials: Trial[] = [];
   for (const p of points) {
@@ -327,23 +314,34 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     };
     trials.push({ id, name: p.name, modelFrom: trains ? undefined : ids[p.trainer], payload });
   }
+  return { trials, dirOf };
+}
 
-  // The folder: the same sweep again resumes (skips its completed trials); another sweep or run is
-  // refused unless --force (which removes only what diffusionlab wrote); lock it.
+/**
+ * Takes the sweep folder: the same sweep again resumes (its complete trials' summaries are read back,
+ * so they are skipped); another sweep or run there is refused unless --force (which removes only what
+ * diffusionlab wrote). Locks it, lists the points in its manifest and writes the trial record.
+ */
+function openSweepDir(
+  sweepDir: string,
+  points: readonly SweepPoint[],
+  trials: readonly Trial[],
+  dirOf: ReadonlyMap<string, string>,
+  configAbs: string,
+  opts: { force: boolean; print: (line: string) => void },
+): { record: TrialRecord; summaries: Map<string, Json>; resume: boolean; saveRecord: () => void } {
   const previous = readTrialRecord(sweepDir);
   const sameSweep = previous !== null && previous.planned.length === dirOf.size && previous.planned.every((id) => dirOf.has(id));
   const resume = sameSweep && !opts.force;
   const held = (entries: readonly string[]) =>
     entries.some((e) => ['sweep.json', 'config.yaml', 'summary.json', TRIALS_FILE].includes(e)) || points.some((p) => entries.includes(p.name));
-  openOutputDir(sweepDir, { force: opts.force ?? false, resume, holds: held, what: 'a sweep or run', print });
+  openOutputDir(sweepDir, { force: opts.force, resume, holds: held, what: 'a sweep or run', print: opts.print });
   // Trials write the points: the sweep's manifest lists them up front.
   for (const p of points) recordOutput(p.dir);
   recordOutput(join(sweepDir, TRIALS_FILE));
 
   const record: TrialRecord = { config: configAbs, planned: [...dirOf.keys()], trials: {} };
   const summaries = new Map<string, Json>();
-  const errors = new Map<string, string>();
-  const attempts = new Map<string, number>();
   if (resume && previous) {
     for (const t of trials) {
       const r = previous.trials[t.id];
@@ -356,16 +354,72 @@ export async function runSweep(configPath: string, args: readonly string[], opts
       }
     }
   }
-  const todo = trials.filter((t) => !summaries.has(t.id));
   const saveRecord = () => writeJsonAtomic(join(sweepDir, TRIALS_FILE), record);
   saveRecord();
+  return { record, summaries, resume, saveRecord };
+}
+
+/** Writes the sweep's comparison: sweep.png (when a figure applies), sweep.csv, report.html, then sweep.json, whose presence marks a finished sweep. */
+async function writeSweepOutputs(
+  sweepDir: string,
+  rows: SweepRow[],
+  axes: SweepAxis[],
+  info: { title: string; configAbs: string; trainings: number; jobs: number; launcher: string; search?: { trials?: number; seed: number } },
+  print: (line: string) => void,
+): Promise<void> {
+  // A random search has no grid to draw lines along: each metric against each swept key instead.
+  const random = axes.filter((a) => a.dist);
+  const scales = Object.fromEntries(random.map((a) => [a.key, a.dist?.kind === 'loguniform' ? 'log' : a.dist?.kind === 'choice' ? 'nominal' : 'linear'] as const));
+  const spec = random.length > 0 ? keyScatterSpec(rows, axes, scales) : comparisonSpec(rows, axes);
+  let png: Uint8Array | null = null;
+  if (spec) {
+    try {
+      png = await renderPng(spec);
+      writeFileAtomic(join(sweepDir, 'sweep.png'), png);
+    } catch (e) {
+      print(`warning: the comparison figure failed: ${(e as Error).message}`);
+    }
+  }
+  writeFileAtomic(join(sweepDir, 'sweep.csv'), toCsv(rows));
+  writeFileAtomic(join(sweepDir, 'report.html'), renderSweepHtml({ title: info.title, rows, axes, png, config: info.configAbs, trainings: info.trainings }));
+  writeJsonAtomic(join(sweepDir, 'sweep.json'), {
+    config: info.configAbs,
+    axes,
+    trainings: info.trainings,
+    jobs: info.jobs,
+    launcher: info.launcher,
+    ...(random.length > 0 ? { search: info.search } : {}),
+    finishedAt: new Date().toISOString(),
+    points: rows,
+  });
+}
+
+/** `diffusionlab sweep <config> key=a,b …`: validates every point, trains once per model, samples the rest, compares. */
+export async function runSweep(configPath: string, args: readonly string[], opts: SweepOptions = {}): Promise<SweepResult> {
+  const print = opts.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const cwd = opts.cwd ?? process.cwd();
+  const jobs = opts.jobs ?? 1;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new ConfigError({ path: '--jobs', message: `must be a positive integer, got ${jobs}` });
+  if (args.length === 0) throw new DiffusionLabError('sweep needs at least one axis key=a,b', { hint: 'diffusionlab sweep examples/seed-1d.yaml sampler.steps=20,50,100' });
+  const configAbs = resolve(cwd, configPath);
+  const launcherName = opts.launcher ?? 'local';
+  const chosen = await chooseLauncher(launcherName, opts.launcherOptions ?? (launcherName === 'local' ? { jobs } : {}), cwd);
+  const { axes, points, sweepDir } = await planSweep(configAbs, args, opts.out ? resolve(cwd, opts.out) : (name) => join(cwd, 'sweeps', `${name}-${timestamp()}`), cwd, {
+    trials: opts.trials,
+    seed: opts.searchSeed,
+  });
+  const ids = points.map((p) => trialIdOf(resolvedConfigObject(p.loaded.resolved)));
+  const { trials, dirOf } = planTrials(points, ids, configAbs, args);
+  const { record, summaries, resume, saveRecord } = openSweepDir(sweepDir, points, trials, dirOf, configAbs, { force: opts.force ?? false, print });
+  const errors = new Map<string, string>();
+  const attempts = new Map<string, number>();
+  const todo = trials.filter((t) => !summaries.has(t.id));
 
   const trainers = points.filter((p) => p.trainer === p.index);
-  const skipped = trials.length - todo.length;
   print(
     `sweep: ${points.length} point(s), ${trainers.length} distinct model(s) to train${jobs > 1 && launcherName === 'local' ? ` with ${jobs} workers` : ''}${launcherName !== 'local' ? ` on launcher ${chosen.def.name}` : ''} → ${sweepDir}`,
   );
-  if (resume) print(`sweep: resuming: ${skipped} of ${trials.length} trial(s) complete already; running the other ${todo.length}`);
+  if (resume) print(`sweep: resuming: ${trials.length - todo.length} of ${trials.length} trial(s) complete already; running the other ${todo.length}`);
 
   let lastDone = -1;
   const context: LaunchContext = {
@@ -392,10 +446,15 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     print,
   };
   const launcher = await chosen.def.create(chosen.options);
+  const close = async () => {
+    await launcher.close?.();
+  };
+  const stopHandling = opts.handleSignals === false ? () => {} : handleSweepSignals({ sweepDir, total: trials.length, complete: () => summaries.size, close });
   try {
     if (todo.length > 0) await launcher.launch(todo, context);
   } finally {
-    await launcher.close?.();
+    stopHandling();
+    await close();
   }
 
   const rows = points.map((p) => {
@@ -404,36 +463,23 @@ export async function runSweep(configPath: string, args: readonly string[], opts
     if (!summaries.has(id)) row.attempts = attempts.get(id) ?? 0;
     return row;
   });
-  const failed = rows.filter((r) => r.status === 'failed').length;
-  // A random search has no grid to draw lines along: each metric against each swept key instead.
-  const random = axes.filter((a) => a.dist);
-  const scales = Object.fromEntries(random.map((a) => [a.key, a.dist?.kind === 'loguniform' ? 'log' : a.dist?.kind === 'choice' ? 'nominal' : 'linear'] as const));
-  const spec = random.length > 0 ? keyScatterSpec(rows, axes, scales) : comparisonSpec(rows, axes);
-  let png: Uint8Array | null = null;
-  if (spec) {
-    try {
-      png = await renderPng(spec);
-      writeFileAtomic(join(sweepDir, 'sweep.png'), png);
-    } catch (e) {
-      print(`warning: the comparison figure failed: ${(e as Error).message}`);
-    }
-  }
-  writeFileAtomic(join(sweepDir, 'sweep.csv'), toCsv(rows));
-  writeFileAtomic(join(sweepDir, 'report.html'), renderSweepHtml({ title, rows, axes, png, config: configAbs, trainings: trainers.length }));
-  // sweep.json last: its presence marks a finished sweep.
-  writeJsonAtomic(join(sweepDir, 'sweep.json'), {
-    config: configAbs,
+  await writeSweepOutputs(
+    sweepDir,
+    rows,
     axes,
-    trainings: trainers.length,
-    jobs,
-    launcher: chosen.def.name,
-    ...(random.length > 0 ? { search: { trials: opts.trials, seed: opts.searchSeed ?? 0 } } : {}),
-    finishedAt: new Date().toISOString(),
-    points: rows,
-  });
+    {
+      title: `diffusionlab sweep: ${points[0].loaded.resolved.experiment.name}`,
+      configAbs,
+      trainings: trainers.length,
+      jobs,
+      launcher: chosen.def.name,
+      search: { trials: opts.trials, seed: opts.searchSeed ?? 0 },
+    },
+    print,
+  );
   closeOutputDir(sweepDir);
   print('');
   for (const l of formatTable(rows, axes)) print(l);
   print(`\nSweep directory: ${sweepDir}`);
-  return { sweepDir, rows, trainings: trainers.length, failed, ran: todo.length };
+  return { sweepDir, rows, trainings: trainers.length, failed: rows.filter((r) => r.status === 'failed').length, ran: todo.length };
 }

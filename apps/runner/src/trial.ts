@@ -4,7 +4,7 @@
  * process or in a forked one (`isolate`). The trial's payload is plain JSON, so a worker on another
  * machine can run it without the coordinator's files.
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,6 +125,18 @@ export async function runTrialHere(payload: TrialPayload, place: Omit<TrialPlace
   }
 }
 
+/** Trial processes forked by this process and not yet exited; why: an interrupted sweep stops them, or they would train on unattended. */
+const liveTrialProcesses = new Set<ChildProcess>();
+
+/**
+ * Sends `signal` to every trial process this process forked that is still running; each handles it
+ * as an interrupted run does (FAILED written, its checkpoint kept for the next attempt). Returns how many.
+ */
+export function stopTrialProcesses(signal: NodeJS.Signals): number {
+  for (const child of liveTrialProcesses) child.kill(signal);
+  return liveTrialProcesses.size;
+}
+
 /** Runs a trial in a forked process (see trial-child.ts); resolves with its summary.json, rejects with its error line. */
 export function runTrialForked(proc: TrialProcess, payload: TrialPayload, place: Omit<TrialPlace, 'isolate'>, cwd: string): Promise<Json> {
   const dir = mkdtempSync(join(tmpdir(), 'dl-trial-'));
@@ -132,6 +144,7 @@ export function runTrialForked(proc: TrialProcess, payload: TrialPayload, place:
   writeFileSync(file, JSON.stringify({ payload, outDir: place.outDir, modelDir: place.modelDir }));
   return new Promise<Json>((resolvePromise, reject) => {
     const child = fork(proc.script, [file], { cwd, execArgv: proc.execArgv ?? [], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    liveTrialProcesses.add(child);
     let errText = '';
     const lines = (chunk: Buffer, isErr: boolean) => {
       const text = chunk.toString('utf8');
@@ -144,6 +157,7 @@ export function runTrialForked(proc: TrialProcess, payload: TrialPayload, place:
       errText += e.message;
     });
     child.on('close', (code, signal) => {
+      liveTrialProcesses.delete(child);
       rmSync(dir, { recursive: true, force: true });
       if (code === 0) {
         try {
