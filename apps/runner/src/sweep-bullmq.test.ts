@@ -48,9 +48,9 @@ let url = '';
 const workers: ChildProcess[] = [];
 
 /** Starts `diffusionlab worker` from source in its own folder (nothing shared with the sweep's). */
-function startWorker(queue: string, log: string[]): ChildProcess {
+function startWorker(queue: string, log: string[], redisUrl = url): ChildProcess {
   const cwd = tmp();
-  const w = spawn(process.execPath, ['--import', hooks, join(here, 'bin.ts'), 'worker', '--redis', url, '--queue', queue, '--lock-seconds', '2'], {
+  const w = spawn(process.execPath, ['--import', hooks, join(here, 'bin.ts'), 'worker', '--redis', redisUrl, '--queue', queue, '--lock-seconds', '2'], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,25 +74,31 @@ async function stopWorkers(): Promise<void> {
 
 const stripTimes = (rows: Record<string, unknown>[]) => rows.map(({ trainingSeconds: _t, samplingSeconds: _s, ...r }) => r);
 
-beforeAll(async () => {
+/** Starts redis-server on 127.0.0.1:port without persistence, and waits until it answers. */
+async function startRedis(port: number): Promise<ChildProcess> {
   let bin: string;
   try {
     bin = execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   } catch {
     throw new Error('these tests need redis-server: apt-get install redis-server (.ci/run installs it)');
   }
-  const port = await freePort();
-  url = `redis://127.0.0.1:${port}`;
-  redis = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const server = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
     try {
       execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
-      return;
+      return server;
     } catch {
       await sleep(100);
     }
   }
+  server.kill('SIGKILL');
   throw new Error(`redis-server did not start on port ${port}`);
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  url = `redis://127.0.0.1:${port}`;
+  redis = await startRedis(port);
 });
 
 afterAll(async () => {
@@ -179,6 +185,52 @@ describe('sweep --launcher bullmq (real Redis)', () => {
     const local = await runSweep(cfg, axes, { out: join(dir, 'local'), accelerator: await loadAccelerator(), print: () => {} });
     expect(stripTimes(res.rows)).toEqual(stripTimes(local.rows));
     await stopWorkers();
+  });
+
+  it('Redis restarted mid-sweep (its queue lost): the sweep says so once each way, re-enqueues the lost trials and completes', async () => {
+    const dir = tmp();
+    const cfg = join(dir, 'small.yaml');
+    writeFileSync(cfg, SMALL(4));
+    const port = await freePort();
+    const own = `redis://127.0.0.1:${port}`;
+    let server = await startRedis(port);
+    const lines: string[] = [];
+    const log: string[] = [];
+    const stderr: string[] = [];
+    const consoleError = console.error;
+    console.error = (...a: unknown[]) => stderr.push(a.map(String).join(' '));
+    let restarted: Promise<void> | undefined;
+    try {
+      const onLine = (l: string) => {
+        lines.push(l);
+        if (restarted || !/^bullmq: \d+ trial\(s\) on queue/.test(l)) return;
+        // Both trials are queued: Redis goes away for a second and comes back empty; only then does a worker start.
+        server.kill('SIGKILL');
+        restarted = (async () => {
+          await sleep(1000);
+          server = await startRedis(port);
+          startWorker('q-outage', log, own);
+          startWorker('q-outage', log, own);
+        })();
+      };
+      const res = await runSweep(cfg, ['seed=1,2'], {
+        out: join(dir, 's'),
+        launcher: 'bullmq',
+        launcherOptions: { redis: own, queue: 'q-outage', pollSeconds: 0.2 },
+        print: onLine,
+      });
+      await restarted;
+      expect(res.failed).toBe(0);
+      expect(res.rows.map((r) => r.status)).toEqual(['complete', 'complete']);
+    } finally {
+      console.error = consoleError;
+      await stopWorkers();
+      server.kill('SIGTERM');
+    }
+    expect(lines.filter((l) => l.startsWith(`bullmq: lost Redis at ${own}`))).toHaveLength(1);
+    expect(lines.filter((l) => l === `bullmq: Redis at ${own} is back`)).toHaveLength(1);
+    // No reconnection error reached the console with its stack (BullMQ prints each one when nothing listens).
+    expect(stderr.filter((l) => /ECONNREFUSED|\n\s+at /.test(l))).toEqual([]);
   });
 
   it('a trial that always fails is recorded failed after its attempts; the rest complete', async () => {

@@ -8,7 +8,7 @@ import type { LaunchContext, Launcher, Trial, TrialJson, z } from '@diffusionlab
 import { etaSeconds } from '@diffusionlab/core';
 import { Queue } from 'bullmq';
 import type { bullmqOptions } from './bullmq.js';
-import { checkRedis, jobIdOf, redisConnection } from './bullmq-redis.js';
+import { checkRedis, jobIdOf, redisConnection, reportRedisOutages } from './bullmq-redis.js';
 import { packDir } from './pack.js';
 
 /** What a job carries: the trial, and its model's folder when the queue does not hold that model's job. */
@@ -39,6 +39,8 @@ export class BullmqCoordinator implements Launcher {
     await checkRedis(this.o.redis);
     const connection = redisConnection(this.o.redis);
     const queue = new Queue<TrialJobData, TrialJobResult>(this.o.queue, { connection });
+    // A Redis restart mid-sweep: one line each way; the polling below waits for it, and re-enqueues trials a restart without persistence lost.
+    reportRedisOutages(connection, [queue], this.o.redis, 'bullmq', ctx.print);
     try {
       await this.run(queue, trials, ctx);
     } finally {

@@ -26,5 +26,32 @@ export async function checkRedis(url: string): Promise<void> {
   }
 }
 
+/** Anything that emits Redis errors: the connection, a BullMQ Queue or Worker. */
+interface ErrorEmitter {
+  on(event: 'error', listener: (e: Error) => void): unknown;
+}
+
+/**
+ * Reports a Redis outage once, not once per retry, and never as a stack trace: `who: lost Redis at
+ * URL (reason); retrying until it is back`, then `who: Redis at URL is back`. Why: BullMQ prints
+ * every reconnection error with its stack when nothing listens, and the connections retry forever.
+ * Returns whether Redis is unreachable now.
+ */
+export function reportRedisOutages(connection: Redis, emitters: readonly ErrorEmitter[], url: string, who: string, print: (line: string) => void): () => boolean {
+  let lost = false;
+  const onError = (e: Error) => {
+    if (lost) return;
+    lost = true;
+    print(`${who}: lost Redis at ${url} (${e.message.split('\n')[0]}); retrying until it is back`);
+  };
+  connection.on('error', onError);
+  for (const e of emitters) e.on('error', onError);
+  connection.on('ready', () => {
+    if (lost) print(`${who}: Redis at ${url} is back`);
+    lost = false;
+  });
+  return () => lost;
+}
+
 /** The BullMQ job id of a trial (custom ids must not be plain integers, which a hex hash can be). */
 export const jobIdOf = (trialId: string) => `trial-${trialId}`;

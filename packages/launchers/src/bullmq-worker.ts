@@ -10,7 +10,7 @@ import type { TrialJson, WorkerContext, z } from '@diffusionlab/core';
 import { Job, Queue, Worker } from 'bullmq';
 import type { bullmqOptions } from './bullmq.js';
 import type { TrialJobData, TrialJobResult } from './bullmq-coordinator.js';
-import { checkRedis, jobIdOf, redisConnection } from './bullmq-redis.js';
+import { checkRedis, jobIdOf, redisConnection, reportRedisOutages } from './bullmq-redis.js';
 import { packDir, unpackDir } from './pack.js';
 
 /** How often a running trial's folder is checked for a new checkpoint to store in Redis. */
@@ -115,19 +115,7 @@ export async function serveTrials(o: z.output<typeof bullmqOptions>, context: Wo
     maxStalledCount: 2,
   });
   // Redis going away (a restart, a network cut) is reported once, not once per retry, and never as a stack trace.
-  let lost = false;
-  const onError = (e: Error) => {
-    if (lost) return;
-    lost = true;
-    context.print(`worker: lost Redis at ${o.redis} (${e.message.split('\n')[0]}); retrying until it is back`);
-  };
-  connection.on('error', onError);
-  queue.on('error', onError);
-  worker.on('error', onError);
-  connection.on('ready', () => {
-    if (lost) context.print(`worker: Redis at ${o.redis} is back`);
-    lost = false;
-  });
+  reportRedisOutages(connection, [queue, worker], o.redis, 'worker', context.print);
   worker.on('failed', (job, e) => context.print(`[${job?.data.trial.name ?? job?.id}] failed: ${e.message.split('\n')[0]}`));
   worker.on('completed', (job) => context.print(`[${job.data.trial.name}] complete`));
   context.print(`worker ${process.pid}: waiting for trials on queue "${o.queue}" at ${o.redis} (concurrency ${o.concurrency})`);
