@@ -151,6 +151,10 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     const moons =
       'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
     await page.setInputFiles('#import-config', { name: 'moons-play.yaml', mimeType: 'text/yaml', buffer: Buffer.from(moons) });
+    // The page reads the file asynchronously: wait for the forms to change (or fail on the timeout) before reading them.
+    await page.waitForFunction(() => (document.querySelector('#slot-dataset select[name="dataset"]') as HTMLSelectElement | null)?.value === 'moons', undefined, {
+      timeout: 10_000,
+    });
     expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('moons');
     expect(await page.inputValue('#slot-metric select[name="metric"]')).toBe('sliced-wasserstein');
     await page.fill('#refresh-every', '20');

@@ -5,7 +5,7 @@
  * command resumes at once (it skips complete trials; interrupted trainings continue from their checkpoints).
  */
 import { SIGNAL_EXIT } from './failure.js';
-import { stopTrialProcesses } from './trial.js';
+import { stopTrialProcesses, trialProcessesExited } from './trial.js';
 
 /** How far an interrupted sweep got, asked when the signal arrives. */
 export interface SweepProgressProbe {
@@ -13,12 +13,12 @@ export interface SweepProgressProbe {
   /** Trials complete now (earlier runs of the same sweep included). */
   complete(): number;
   total: number;
-  /** Stops the launcher (closes its connections); bounded by {@link CLOSE_WAIT_MS}. */
+  /** Stops the launcher (closes its connections); bounded, with the trial processes' exit, by {@link CLOSE_WAIT_MS}. */
   close(): Promise<void>;
 }
 
-/** How long an interrupted sweep waits for its launcher to close before it exits anyway. */
-export const CLOSE_WAIT_MS = 2000;
+/** How long an interrupted sweep waits for its launcher to close and its trial processes to record their interruption before it exits anyway. */
+export const CLOSE_WAIT_MS = 10_000;
 
 /**
  * Handles SIGINT and SIGTERM until the returned function is called. The exit waits for the event
@@ -38,7 +38,7 @@ export function handleSweepSignals(probe: SweepProgressProbe): () => void {
       );
       const exit = () => process.exit(SIGNAL_EXIT[sig]);
       const timer = setTimeout(exit, CLOSE_WAIT_MS);
-      probe.close().then(
+      Promise.all([probe.close(), trialProcessesExited(CLOSE_WAIT_MS)]).then(
         () => {
           clearTimeout(timer);
           setImmediate(exit);

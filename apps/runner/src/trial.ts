@@ -137,6 +137,15 @@ export function stopTrialProcesses(signal: NodeJS.Signals): number {
   return liveTrialProcesses.size;
 }
 
+/**
+ * Resolves once every trial process this process forked has exited, or after `ms`; why: a sweep that
+ * exits first closes their output pipes while they record their interruption, and they die mid-write.
+ */
+export async function trialProcessesExited(ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (liveTrialProcesses.size > 0 && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+}
+
 /** Runs a trial in a forked process (see trial-child.ts); resolves with its summary.json, rejects with its error line. */
 export function runTrialForked(proc: TrialProcess, payload: TrialPayload, place: Omit<TrialPlace, 'isolate'>, cwd: string): Promise<Json> {
   const dir = mkdtempSync(join(tmpdir(), 'dl-trial-'));
