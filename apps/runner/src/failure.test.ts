@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatError, main } from './cli.js';
+import { waitFor } from './process.test-util.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -35,14 +36,6 @@ function startRun(args: string[]): { child: ChildProcess; exited: Promise<{ code
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
   return { child, exited, stderr: () => err };
-}
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const lines = (path: string) =>

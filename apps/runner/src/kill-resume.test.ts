@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import { loadTrainState } from './files.js';
+import { waitFor } from './process.test-util.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -32,13 +33,6 @@ function startRun(config: string, out: string): ChildProcess {
 }
 
 /** Resolves once `check()` holds, polling every 10 ms; rejects after `ms`. */
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('a run killed mid-training', () => {
   it('leaves a loadable checkpoint, and --resume finishes the same trajectory to the same final step count', async () => {

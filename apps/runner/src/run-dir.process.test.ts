@@ -2,14 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { LOCK_FILE, META_DIR } from './run-dir.js';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-/** The built CLI, as users run it (CI builds before testing). */
-const BIN = join(here, '..', 'dist', 'bin.js');
+import { BIN, waitFor } from './process.test-util.js';
 
 // Trains far longer than the test waits (it is killed), with a resumable checkpoint every 5 epochs.
 const LIVE = `
@@ -40,14 +36,6 @@ function cliDone(args: string[]): Promise<{ code: number | null; out: string }> 
     out += String(d);
   });
   return new Promise((r) => child.on('close', (code) => r({ code, out })));
-}
-
-async function waitFor(check: () => boolean, ms: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!check()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('one process per run directory (real processes)', () => {

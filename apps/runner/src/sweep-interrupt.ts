@@ -38,16 +38,10 @@ export function handleSweepSignals(probe: SweepProgressProbe): () => void {
       );
       const exit = () => process.exit(SIGNAL_EXIT[sig]);
       const timer = setTimeout(exit, CLOSE_WAIT_MS);
-      Promise.all([probe.close(), trialProcessesExited(CLOSE_WAIT_MS)]).then(
-        () => {
-          clearTimeout(timer);
-          setImmediate(exit);
-        },
-        () => {
-          clearTimeout(timer);
-          setImmediate(exit);
-        },
-      );
+      void Promise.allSettled([probe.close(), trialProcessesExited(CLOSE_WAIT_MS)]).then(() => {
+        clearTimeout(timer);
+        setImmediate(exit);
+      });
     };
     process.on(sig, h);
     return [sig, h] as const;

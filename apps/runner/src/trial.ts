@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -142,8 +143,12 @@ export function stopTrialProcesses(signal: NodeJS.Signals): number {
  * exits first closes their output pipes while they record their interruption, and they die mid-write.
  */
 export async function trialProcessesExited(ms: number): Promise<void> {
-  const t0 = Date.now();
-  while (liveTrialProcesses.size > 0 && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => {
+    timer = setTimeout(r, ms);
+  });
+  await Promise.race([Promise.all([...liveTrialProcesses].map((child) => once(child, 'close'))), timeout]);
+  clearTimeout(timer);
 }
 
 /** Runs a trial in a forked process (see trial-child.ts); resolves with its summary.json, rejects with its error line. */

@@ -35,9 +35,8 @@ interface ErrorEmitter {
  * Reports a Redis outage once, not once per retry, and never as a stack trace: `who: lost Redis at
  * URL (reason); retrying until it is back`, then `who: Redis at URL is back`. Why: BullMQ prints
  * every reconnection error with its stack when nothing listens, and the connections retry forever.
- * Returns whether Redis is unreachable now.
  */
-export function reportRedisOutages(connection: Redis, emitters: readonly ErrorEmitter[], url: string, who: string, print: (line: string) => void): () => boolean {
+export function reportRedisOutages(connection: Redis, emitters: readonly ErrorEmitter[], url: string, who: string, print: (line: string) => void): void {
   let lost = false;
   const onError = (e: Error) => {
     if (lost) return;
@@ -50,7 +49,6 @@ export function reportRedisOutages(connection: Redis, emitters: readonly ErrorEm
     if (lost) print(`${who}: Redis at ${url} is back`);
     lost = false;
   });
-  return () => lost;
 }
 
 /** The BullMQ job id of a trial (custom ids must not be plain integers, which a hex hash can be). */
