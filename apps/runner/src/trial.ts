@@ -80,6 +80,7 @@ export async function runTrialHere(payload: TrialPayload, place: Omit<TrialPlace
       argv: payload.argv,
       overrides: payload.overrides,
       cwd,
+      accelerator,
     });
     return res.summary;
   }
