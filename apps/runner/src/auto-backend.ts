@@ -20,7 +20,9 @@ export type FusedProbe = { path: string } | { declined: string };
 
 /** What `auto` decided: a backend name and the reason env.json records. */
 export interface AutoBackendChoice {
+  /** The backend to activate: `auto` only ever picks one of these two. */
   name: 'wasm' | 'tensorflow';
+  /** What env.json records as `backendReason`, so a run says why it ran where it did. */
   reason: string;
 }
 

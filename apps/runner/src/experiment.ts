@@ -94,8 +94,9 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
 export interface BackendProbe {
   /** The accelerator the run trains with (`training.accelerate` is checked here); absent: none on offer. */
   accelerator?: TrainAccelerator;
-  /** The run's training set and seeded stream, so the throwaway model is built as the real one will be. */
+  /** The run's training set, so the throwaway model is built as the real one will be (some denoisers read the data). */
   trainingSet: TrainingSet;
+  /** The run's seeded stream; the throwaway model draws from a fork of its own, so the run's draws are unchanged. */
   rng: Rng;
 }
 
