@@ -60,7 +60,7 @@ async function probeTensorflow(m) {
     return null;
   } catch (e) {
     const msg = String(e?.message ?? e);
-    return /Cannot find (package|module)|ERR_MODULE_NOT_FOUND/.test(msg) ? 'not installed' : msg.split('\n')[0];
+    return /Cannot find (package|module)|ERR_MODULE_NOT_FOUND/.test(msg) ? 'tfjs-node not installed — see docs/tfjs-node-from-wheel.md' : msg.split('\n')[0];
   } finally {
     await m.runner.setupBackend('wasm');
   }
@@ -84,7 +84,9 @@ export async function runBench(m, o, log) {
   const start = performance.now();
   log(`pnpm bench${o.quick ? ' --quick' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs ${m.tf.version_core}, load average ${load()}`);
   const tfSkip = await probeTensorflow(m);
-  log(`tensorflow backend: ${tfSkip === null ? 'measured (@tensorflow/tfjs-node loads; backend auto picks it, so its rows come first)' : `skipped: ${tfSkip}`}`);
+  log(
+    `tensorflow backend: ${tfSkip === null ? 'measured (@tensorflow/tfjs-node loads; backend auto takes it for models no fused path trains, so its rows come first there)' : `skipped: ${tfSkip}`}`,
+  );
   const entries = [];
   for (const w of selected) {
     log('');

@@ -175,6 +175,16 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
   return out;
 }
 
+/**
+ * The `tensorflow` (@tensorflow/tfjs-node) variants of a workload, present only when tfjs-node loads
+ * (`o.tensorflow`; see docs/tfjs-node-from-wheel.md to build it without internet). Each workload puts
+ * its default first, the path `backend: auto` takes: tensorflow only where no fused path trains the
+ * model (unet-train), since a fused MLP path beats tfjs-node's ops (apps/runner/src/auto-backend.ts).
+ */
+function tensorflowRows(o, variants) {
+  return o.tensorflow ? variants : [];
+}
+
 /** Every workload: `run(m, opts)` returns its bench.json entries; `notes` are printed lines. */
 export const workloads = [
   {
@@ -186,13 +196,11 @@ export const workloads = [
         raw: seedConfig(m, o.root),
         reps: o.reps,
         variants: [
-          ...(o.tensorflow
-            ? [
-                ['tensorflow', 'fused', o.quick ? 1000 : 4000],
-                ['tensorflow', 'tfjs', o.quick ? 100 : 400],
-              ]
-            : []),
           ['wasm', 'fused', o.quick ? 1000 : 4000],
+          ...tensorflowRows(o, [
+            ['tensorflow', 'fused', o.quick ? 1000 : 4000],
+            ['tensorflow', 'tfjs', o.quick ? 100 : 400],
+          ]),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 100 : 400],
           ['wasm', 'tfjs', o.quick ? 100 : 250],
           ['cpu', 'tfjs', o.quick ? 30 : 150],
@@ -210,8 +218,8 @@ export const workloads = [
         n: 1000,
         reps: o.reps,
         variants: [
-          ...(o.tensorflow ? [['tensorflow', 'tfjs']] : []),
           ['wasm', 'fused-ddpm'],
+          ...tensorflowRows(o, [['tensorflow', 'tfjs']]),
           ['wasm', 'fused-ddpm-1thread'],
           ['wasm', 'fused-ddpm-2threads'],
           ['wasm', 'fused-forward'],
@@ -230,7 +238,10 @@ export const workloads = [
         reps: o.reps,
         variants: [
           ['wasm', 'fused', o.quick ? 100 : 400],
-          ...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 8 : 40]] : []),
+          ...tensorflowRows(o, [
+            ['tensorflow', 'fused', o.quick ? 100 : 400],
+            ['tensorflow', 'tfjs', o.quick ? 8 : 40],
+          ]),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 8 : 40],
           ['wasm', 'tfjs', o.quick ? 4 : 20],
           ['cpu', 'tfjs', o.quick ? 2 : 5],
@@ -247,7 +258,7 @@ export const workloads = [
         sampler: { use: 'ddpm' },
         n: 2000,
         reps: o.reps,
-        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs']] : []), ['wasm', 'fused-ddpm'], ['wasm', 'tfjs']],
+        variants: [['wasm', 'fused-ddpm'], ...tensorflowRows(o, [['tensorflow', 'tfjs']]), ['wasm', 'tfjs']],
       })),
       ...(await sampleRows(m, {
         name: 'moons-sample:dpmpp-2m-20',
@@ -255,7 +266,7 @@ export const workloads = [
         sampler: { use: 'dpmpp-2m', steps: 20 },
         n: 2000,
         reps: o.reps,
-        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs']] : []), ['wasm', 'fused-forward'], ['wasm', 'tfjs'], ['cpu', 'tfjs']],
+        variants: [['wasm', 'fused-forward'], ...tensorflowRows(o, [['tensorflow', 'tfjs']]), ['wasm', 'tfjs'], ['cpu', 'tfjs']],
       })),
     ],
     notes: ['moons-sample:ddpm-1000 on cpu: skipped (about a minute per repetition on the cpu backend)'],
@@ -278,7 +289,7 @@ export const workloads = [
           reporters: [],
         },
         reps: o.reps,
-        variants: [...(o.tensorflow ? [['tensorflow', 'tfjs', o.quick ? 2 : 4]] : []), ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4], ['cpu', 'tfjs', 1]],
+        variants: [...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]), ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4], ['cpu', 'tfjs', 1]],
       }),
   },
   {

@@ -318,6 +318,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         plugins: args.flags.plugin as string[] | undefined,
         interactive: Boolean(process.stdout.isTTY),
         argv,
+        accelerator: await loadAccelerator(),
       });
       const failed = reporterFailure({ runDir: result.sampleDir, summary: result.summary });
       if (failed) throw failed;

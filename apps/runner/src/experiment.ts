@@ -18,8 +18,10 @@ import {
   type PluginKind,
   type Rng,
   type Sampler,
+  type TrainAccelerator,
   type TrainingSet,
 } from '@diffusionlab/core';
+import { type FusedProbe, probeTrainAccelerator } from './auto-backend.js';
 import { type BackendInfo, setupBackend } from './backend.js';
 import type { ResolvedExperiment, ResolvedSlot } from './config.js';
 import { checkDatasetMemory, checkRunMemory } from './limits.js';
@@ -93,14 +95,42 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
   return { dataset, schedule, denoiser, sampler, metrics };
 }
 
+/** What `backend: auto` needs to ask the training accelerator about the run's model before choosing. */
+export interface BackendProbe {
+  /** The accelerator the run trains with (`training.accelerate` is checked here); absent: none on offer. */
+  accelerator?: TrainAccelerator;
+  /** The run's training set, so the throwaway model is built as the real one will be (some denoisers read the data). */
+  trainingSet: TrainingSet;
+  /** The run's seeded stream; the throwaway model draws from a fork of its own, so the run's draws are unchanged. */
+  rng: Rng;
+}
+
 /**
- * Switches tfjs's global backend to the one the config asks for (`auto`: the fastest that can train
- * this denoiser), so it is a step of its own that `validate` never takes.
+ * Whether the run's accelerator trains this model — `auto`'s one question about the model. Builds a
+ * throwaway model on the active backend (from its own rng stream, so the run's model is unchanged),
+ * offers it as train() will offer the real one, and disposes it: no tensor is left behind.
  */
-export async function activateBackend(r: ResolvedExperiment, plugins: Pick<Plugins, 'denoiser'>): Promise<BackendInfo> {
+export async function probeFusedTraining(r: ResolvedExperiment, plugins: Pick<Plugins, 'denoiser' | 'dataset' | 'schedule'>, probe: BackendProbe | undefined): Promise<FusedProbe> {
   const { denoiser } = plugins;
-  const needsConv = Boolean((denoiser as { needsConvGradients?: boolean }).needsConvGradients);
-  return await setupBackend(r.experiment.backend, { convGradients: needsConv && denoiser.trainable });
+  const training = r.experiment.training;
+  if (!denoiser.trainable) return { declined: 'the denoiser is closed-form: nothing trains' };
+  if (!training.accelerate) return { declined: 'training.accelerate is false' };
+  if (!probe?.accelerator) return { declined: 'no training accelerator is loaded' };
+  const model = await denoiser.build(denoiserBuildContext(r, plugins, probe.rng.fork('backend-probe'), probe.trainingSet));
+  try {
+    return probeTrainAccelerator(probe.accelerator, { model, shape: plugins.dataset.shape, config: training });
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Switches tfjs's global backend to the one the config asks for (`auto`: the fastest for this
+ * denoiser, auto-backend.ts; it asks {@link probeFusedTraining} only when tfjs-node loads), so it is
+ * a step of its own that `validate` never takes.
+ */
+export async function activateBackend(r: ResolvedExperiment, plugins: Pick<Plugins, 'denoiser' | 'dataset' | 'schedule'>, probe?: BackendProbe): Promise<BackendInfo> {
+  return await setupBackend(r.experiment.backend, { probeFused: () => probeFusedTraining(r, plugins, probe) });
 }
 
 /**

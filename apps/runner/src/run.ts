@@ -42,7 +42,7 @@ import { savedConfigWithCurrentDefaults } from './saved-config.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import { WarningLog } from './warnings.js';
 
-export { activateBackend, type Built, checkSampler, denoiserBuildContext, instantiatePlugins, type Plugins } from './experiment.js';
+export { activateBackend, type BackendProbe, type Built, checkSampler, denoiserBuildContext, instantiatePlugins, type Plugins, probeFusedTraining } from './experiment.js';
 export { ReporterSet } from './reporter-set.js';
 export { type AnnouncedRun, announceRun, createReporters, envRecord, packageVersions, prepareRunDir, RUN_MARKERS, type RunHeader, startWarnings } from './run-start.js';
 export { chooseSamplingPath, DDPM_THREADS_MIN_WORK, ddpmThreads, FUSED_DDPM_PATH, type SamplingPath, type SamplingPathParams } from './sampling-path.js';
@@ -300,10 +300,11 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   // run directory exists, so a bad config leaves nothing behind.
   const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
   const plugins = await instantiatePlugins(r, baseCtx);
-  const backend = await activateBackend(r, plugins);
   const { dataset, schedule, denoiser } = plugins;
   const rng = new Rng(exp.seed);
+  // Data first (typed arrays, no backend): `auto` may build a throwaway model from it to choose the backend.
   const trainingSet: TrainingSet = await dataset.load(rng.fork('data'));
+  const backend = await activateBackend(r, plugins, { accelerator: opts.accelerator, trainingSet, rng });
   const resolvedConfig = resolvedConfigObject(r);
   const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
   const runLength: RunLength = { ...length, perEpoch: batchesPerEpoch(trainingSet.count, exp.training.batchSize), checkpointEvery: exp.training.checkpointEvery };

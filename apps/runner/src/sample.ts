@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng } from '@diffusionlab/core';
+import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng, type TrainAccelerator } from '@diffusionlab/core';
 import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperiment, readConfigFile, resolvedConfigObject, resolveExperiment } from './config.js';
 import { firstDifference } from './config-diff.js';
 import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
@@ -50,6 +50,11 @@ export interface SampleOptions {
   trust?: boolean;
   /** Plugin packages or paths (resolved from `cwd`) to load instead of the run's `plugins:`; the user's own choice, so always loaded. */
   plugins?: readonly string[];
+  /**
+   * The training accelerator the run was given: nothing trains here, but `backend: auto` asks it
+   * whether it takes the model, so `sample` picks the backend `run` picked.
+   */
+  accelerator?: TrainAccelerator;
 }
 
 /** What `sample` returns: the new directory and its summary (same shape as a run's, plus `source`). */
@@ -229,8 +234,12 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   const exp = r.experiment;
   const baseCtx: PluginContext = { seed: exp.seed, print, interactive: opts.interactive ?? false };
   const plugins = await instantiatePlugins(r, baseCtx);
-  const backend = await activateBackend(r, plugins);
   const { dataset, schedule, denoiser } = plugins;
+  // Same labels as `run`, so sampling a run with its own settings reproduces its samples exactly;
+  // the data comes before the backend, as in `run`, so `auto` chooses the same backend the run did.
+  const rng = new Rng(exp.seed);
+  const trainingSet = await dataset.load(rng.fork('data'));
+  const backend = await activateBackend(r, plugins, { accelerator: opts.accelerator, trainingSet, rng });
   const { artifacts, meta } = loadCheckpoint(join(run.dir, 'checkpoint'));
   if (meta.numTrainTimesteps !== undefined && meta.numTrainTimesteps !== schedule.numTrainTimesteps) {
     throw new ConfigError({ path: 'schedule', message: `the checkpoint was trained with ${meta.numTrainTimesteps} timesteps but the schedule has ${schedule.numTrainTimesteps}` });
@@ -238,9 +247,6 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   if (Array.isArray(meta.dataShape) && JSON.stringify(meta.dataShape) !== JSON.stringify(dataset.shape)) {
     throw new ConfigError({ path: 'dataset', message: `the checkpoint was trained on data of shape [${meta.dataShape}] but the dataset gives [${dataset.shape}]` });
   }
-  // Same labels as `run`, so sampling a run with its own settings reproduces its samples exactly.
-  const rng = new Rng(exp.seed);
-  const trainingSet = await dataset.load(rng.fork('data'));
   const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
 
   let sampleDir: string;

@@ -81,6 +81,7 @@ export async function runTrialHere(payload: TrialPayload, place: Omit<TrialPlace
       argv: payload.argv,
       overrides: payload.overrides,
       cwd,
+      accelerator,
     });
     return res.summary;
   }
