@@ -13,7 +13,7 @@ describe('unet describe()', () => {
     const o = unetOptions.parse({ channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4, activation: 'gelu' });
     const m = buildUnet(o, denoiserContext([4, 4, 1]));
     const d = m.describe?.();
-    if (!d || d.kind !== 'unet') throw new Error('expected a unet description');
+    if (d?.kind !== 'unet') throw new Error('expected a unet description');
     // each option the plugin parsed appears as a field, so a fast path can decline unknown ones
     for (const [key, value] of Object.entries(o)) expect(d[key as keyof typeof d]).toEqual(value);
     expect(d.dataShape).toEqual([4, 4, 1]);
