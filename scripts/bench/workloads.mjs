@@ -289,7 +289,33 @@ export const workloads = [
           reporters: [],
         },
         reps: o.reps,
-        variants: [...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]), ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4], ['cpu', 'tfjs', 1]],
+        variants: [
+          ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]),
+          ['wasm', 'fused', o.quick ? 8 : 24],
+          ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4],
+          ['cpu', 'tfjs', 1],
+        ],
+      }),
+  },
+  {
+    name: 'unet-train-16',
+    what: 'unet (channels 16, [1, 2]) on 14×14 digits, batch 32 — steps/s (the fused conv kernels beside tfjs)',
+    run: (m, o) =>
+      trainRows(m, {
+        name: 'unet-train-16',
+        raw: {
+          name: 'bench-unet-16',
+          seed: 1,
+          dataset: { use: 'digits', resolution: 14, size: 512 },
+          schedule: { use: 'linear', timesteps: 1000 },
+          denoiser: { use: 'unet', channels: 16 },
+          training: { epochs: 1, batchSize: 32, learningRate: 2e-4 },
+          sampler: { use: 'ddim', steps: 10 },
+          evaluation: { samples: 16, metrics: [] },
+          reporters: [],
+        },
+        reps: o.reps,
+        variants: [...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 4 : 8]]), ['wasm', 'fused', o.quick ? 16 : 48], ['wasm', 'tfjs+matmul-fix', o.quick ? 4 : 8]],
       }),
   },
   {

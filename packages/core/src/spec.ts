@@ -114,7 +114,7 @@ export interface DenoiserModel {
 export type Activation = 'silu' | 'relu' | 'gelu' | 'tanh';
 
 /** What {@link DenoiserModel.describe} returns: one variant per architecture, told apart by `kind`. */
-export type ModelDescription = PlainMlpDescription | ResidualMlpDescription;
+export type ModelDescription = PlainMlpDescription | ResidualMlpDescription | UnetDescription;
 
 /**
  * A structural description of a plain MLP denoiser, offered so fused kernels (accelerators) can run
@@ -159,6 +159,39 @@ export interface ResidualMlpDescription {
   /** Per residual block: first linear layer, time projection, second linear layer. */
   blocks: { dense0: DenseVariables; time: DenseVariables; dense1: DenseVariables }[];
   out: DenseVariables;
+}
+
+/** One weighted layer of a described network: its name in the model (`${name}/kernel`, `${name}/bias`) and variables. */
+export interface NamedLayerVariables {
+  /** The layer's name, e.g. `down_0_0_conv_0`; a fast path rebuilds the expected list and compares. */
+  name: string;
+  /** Conv kernel [k, k, cᵢₙ, c_out] or dense kernel [in, out] (Keras layout). */
+  kernel: tf.Variable;
+  bias: tf.Variable;
+}
+
+/**
+ * A structural description of the `unet` denoiser (Ronneberger et al. 2015, as in Ho et al. 2020,
+ * App. B), offered so fused kernels can run it. Every architecture option of the denoiser appears
+ * as a field (the model spreads its parsed options), so an option added later shows up here by
+ * itself: a fast path must decline a description with any field it does not know, never ignore it.
+ */
+export interface UnetDescription {
+  kind: 'unet';
+  /** Image shape [H, W, C]. */
+  dataShape: readonly number[];
+  /** T, by which the model normalises t before its sinusoidal embedding of 1000·t/T. */
+  numTrainTimesteps: number;
+  /** Base channel count C. */
+  channels: number;
+  /** Level l has C·channelMultipliers[l] channels; one 2× average-pool between levels. */
+  channelMultipliers: readonly number[];
+  blocksPerLevel: number;
+  /** Dimension of the sinusoidal time embedding (even). */
+  timeEmbedding: number;
+  activation: Activation;
+  /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias). */
+  layers: NamedLayerVariables[];
 }
 
 /** What a denoiser plugin's `create` returns: a recipe for building or loading models. */

@@ -9,7 +9,7 @@
  * on shapes (to list and initialise weights), on raw tfjs ops (training and sampling), and on
  * tfjs-layers symbolic tensors (to save a real LayersModel), so the three cannot drift apart.
  */
-import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, PluginError, type Rng, z } from '@diffusionlab/core';
+import { type DenoiserBuildContext, type DenoiserModel, definePlugin, type ModelArtifacts, PluginError, type Rng, type UnetDescription, z } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import {
@@ -259,6 +259,11 @@ function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions,
         const x = tf.reshape(xt, [xt.shape[0], ...shape]);
         return tf.reshape(unetBody(ops, x, timeEmbedding(t, o.timeEmbedding, T), o, shape[2]), xt.shape);
       });
+    },
+    describe(): UnetDescription {
+      // every option is spread in, so a fast path sees (and declines) options it does not know
+      const layers = declareWeights(o, shape[2]).map(({ layer }) => ({ name: layer, kernel: store.get(`${layer}/kernel`), bias: store.get(`${layer}/bias`) }));
+      return { ...o, kind: 'unet', channelMultipliers: [...o.channelMultipliers], dataShape: [...shape], numTrainTimesteps: T, layers };
     },
     save(): Promise<ModelArtifacts> {
       return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T), {

@@ -11,6 +11,7 @@
 import { hsum, kv, K_HALF, K_INV_SQRT_2PI, K_MINUS_HALF, K_ONE, K_SQRT1_2, K_TWO, K_ZERO, madd, verf, vexp, vneg } from './simd';
 
 export { gemmNN, gemmNT, gemmTN } from './gemm';
+export { addInto, addTime, avgPool2, avgPool2Grad, concatChannels, convFilterGrad, convForward, flipKernel, im2col, splitChannels, tnAccumulate, upsample2, upsample2Grad } from './conv';
 
 // ---------------------------------------------------------------------------------------------
 // helpers

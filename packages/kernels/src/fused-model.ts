@@ -8,10 +8,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DenoiserModel } from '@diffusionlab/core';
 import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 import { createFusedResidualMlpPredictor } from './residual-predictor.js';
+import { createFusedUnetPredictor } from './unet-predictor.js';
 import { declineIfTooBig } from './wasm.js';
 
 /** The fused path's name, as run records write it (`sampling.path: "fused:wasm-simd-mlp"`). */
 export const FUSED_MLP_PATH = 'fused:wasm-simd-mlp';
+
+/** The fused U-Net forward pass's path, as run records write it. */
+export const FUSED_UNET_PREDICT_PATH = 'fused:wasm-simd-unet';
 
 /** A drop-in for {@link DenoiserModel.predict} backed by a weight snapshot in kernel memory. */
 export interface FusedPredictModel extends Pick<DenoiserModel, 'predict'> {
@@ -29,6 +33,8 @@ export interface FusedPredictOptions {
    * that route only plain MLPs (the runner's sampling path today) keep their behaviour until they opt in.
    */
   residual?: boolean;
+  /** Also run U-Nets (`describe()` kind `unet`); off by default, as `residual` was, until callers opt in. */
+  unet?: boolean;
 }
 
 /**
@@ -41,14 +47,16 @@ export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe'>, 
   let predictor: FusedMlpPredictor | string;
   if (desc?.kind === 'plain-mlp') predictor = declineIfTooBig(() => createFusedMlpPredictor(desc));
   else if (options.residual && desc?.kind === 'residual-mlp') predictor = declineIfTooBig(() => createFusedResidualMlpPredictor(desc));
+  else if (options.unet && desc?.kind === 'unet') predictor = declineIfTooBig(() => createFusedUnetPredictor(desc));
   else {
     const said = desc ? ` (its describe() says '${desc.kind}')` : ' (it does not describe itself)';
-    return `${options.residual ? 'the model is not a plain MLP nor a residual MLP' : 'the model is not a plain MLP'}${said}`;
+    const kinds = ['a plain MLP', ...(options.residual ? ['a residual MLP'] : []), ...(options.unet ? ['a U-Net'] : [])];
+    return `the model is not ${kinds.join(' nor ')}${said}`;
   }
   if (typeof predictor === 'string') return predictor;
   const D = predictor.dataDim;
   return {
-    path: FUSED_MLP_PATH,
+    path: desc?.kind === 'unet' ? FUSED_UNET_PREDICT_PATH : FUSED_MLP_PATH,
     predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
       const n = xt.shape[0] ?? 0;
       if (xt.size !== n * D) throw new Error(`fused predict: xₜ of shape [${xt.shape}] does not have ${D} values per row`);

@@ -11,6 +11,7 @@ import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } fr
 import { FusedTrainingPath } from './fused-training-path.js';
 import { MlpNetwork } from './mlp-network.js';
 import { createFusedResidualMlpTrainer } from './residual-train.js';
+import { createFusedUnetTrainer, FusedUnetTrainer } from './unet-train.js';
 import { declineIfTooBig, simdSupported } from './wasm.js';
 
 /** Gradients are the parameter layout shifted by this many bytes; Adam moments follow. */
@@ -131,11 +132,12 @@ export function createFusedMlpTrainer(desc: PlainMlpDescription | null | undefin
 
 /** A fused trainer for whatever the model's `describe()` names, or the reason none runs it. */
 export function createFusedTrainer(model: Pick<DenoiserModel, 'describe'>, options: AcceleratorTrainOptions): FusedAdamTrainer | string {
-  if (typeof model.describe !== 'function') return 'the model is not a plain MLP nor a residual MLP (it has no describe())';
+  if (typeof model.describe !== 'function') return 'the model is not a plain MLP, a residual MLP nor a U-Net (it has no describe())';
   const desc = model.describe();
-  if (!desc) return 'the model does not describe itself as a plain MLP or a residual MLP';
+  if (!desc) return 'the model does not describe itself as a plain MLP, a residual MLP or a U-Net';
   if (desc.kind === 'plain-mlp') return declineIfTooBig(() => createFusedMlpTrainer(desc, options));
   if (desc.kind === 'residual-mlp') return declineIfTooBig(() => createFusedResidualMlpTrainer(desc, options));
+  if (desc.kind === 'unet') return declineIfTooBig(() => createFusedUnetTrainer(desc, options));
   return `the fused kernels do not run '${String((desc as { kind: unknown }).kind)}' models`;
 }
 
@@ -154,10 +156,13 @@ export function fusedTrainOptions(config: TrainConfig, backend: string): Acceler
 }
 
 const ACCELERATOR_NAME = 'wasm-simd-mlp';
+/** What the run summary records when the accelerator trains a U-Net (its convolutional kernels). */
+export const FUSED_UNET_PATH = 'fused:wasm-simd-unet';
 
 /**
- * The accelerator core's train() takes: runs plain-MLP denoisers and the residual MLP (`mlp`; any
- * depth and width; silu, relu, tanh, gelu) with Adam or AdamW (and optional global-norm clipping),
+ * The accelerator core's train() takes: runs plain-MLP denoisers, the residual MLP (`mlp`; any
+ * depth and width; silu, relu, tanh, gelu) and the U-Net (`unet`, recorded as
+ * `fused:wasm-simd-unet`) with Adam or AdamW (and optional global-norm clipping),
  * EMA and exact checkpoints in WebAssembly SIMD, and declines every other model or option (loss
  * weighting) with a reason. It computes in its own memory, so any tfjs backend works.
  */
@@ -167,6 +172,7 @@ export const mlpTrainAccelerator: TrainAccelerator = {
     if (config.lossWeighting !== 'none') return 'loss weighting runs on the tfjs path';
     const trainer = createFusedTrainer(model, fusedTrainOptions(config, backend));
     if (typeof trainer === 'string') return trainer;
-    return new FusedTrainingPath(`fused:${ACCELERATOR_NAME}`, trainer, model.variables, config);
+    const path = trainer instanceof FusedUnetTrainer ? FUSED_UNET_PATH : `fused:${ACCELERATOR_NAME}`;
+    return new FusedTrainingPath(path, trainer, model.variables, config);
   },
 };

@@ -76,6 +76,20 @@ export interface MlpKernelExports {
     gradScale: number,
   ): void;
   sumSquares(x: number, count: number): number;
+  // convolution-network primitives (assembly/conv.ts), NHWC
+  im2col(x: number, cols: number, H: number, W: number, C: number, k: number, p0: number, P: number): void;
+  convForward(x: number, w: number, bias: number, y: number, N: number, H: number, W: number, cin: number, cout: number, k: number, scratch: number, chunk: number): void;
+  convFilterGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, k: number, scratch: number, chunk: number): void;
+  flipKernel(w: number, out: number, k: number, cin: number, cout: number): void;
+  tnAccumulate(a: number, rowA: number, b: number, rowB: number, c: number, M: number, K: number, N: number): void;
+  addInto(dst: number, src: number, count: number): void;
+  addTime(h: number, t: number, N: number, HW: number, C: number): void;
+  avgPool2(x: number, y: number, N: number, H: number, W: number, C: number): void;
+  avgPool2Grad(dy: number, dx: number, N: number, H: number, W: number, C: number): void;
+  upsample2(x: number, y: number, N: number, H: number, W: number, C: number): void;
+  upsample2Grad(dy: number, dx: number, N: number, H: number, W: number, C: number): void;
+  concatChannels(a: number, ca: number, b: number, cb: number, y: number, P: number): void;
+  splitChannels(dy: number, da: number, ca: number, db: number, cb: number, P: number): void;
 }
 
 let compiled: WasmModule | null = null;

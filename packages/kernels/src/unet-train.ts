@@ -1,0 +1,84 @@
+/**
+ * The fused training step for the `unet` denoiser: forward, backward and Adam/AdamW in one
+ * WebAssembly SIMD instance ({@link UnetNetwork}), with no tfjs op per step. The optimiser,
+ * clipping, EMA and weight sync are {@link FusedAdamTrainer}'s, shared with the MLP trainers, so
+ * checkpoints are in tfjs Adam's layout and resume exactly on either path.
+ */
+import type { TrainBatch, UnetDescription } from '@diffusionlab/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
+import { UnetNetwork, type UnetShape, unetShape } from './unet-network.js';
+import { simdSupported } from './wasm.js';
+
+/** A fused trainer for one U-Net; owns the weights and Adam state while it trains. */
+export class FusedUnetTrainer extends FusedAdamTrainer {
+  private readonly net: UnetNetwork;
+  private readonly gradOffset: number;
+
+  constructor(
+    private readonly desc: UnetDescription,
+    shape: UnetShape,
+    opts: AcceleratorTrainOptions,
+  ) {
+    super(new UnetNetwork(shape, desc, true), opts, 'FusedUnetTrainer');
+    this.net = this.block as UnetNetwork;
+    this.gradOffset = this.net.gradPtr - this.net.paramPtr;
+  }
+
+  /** Runs forward and backward only, leaving ∂L/∂θ in kernel memory; returns the batch loss. */
+  computeGradients(batch: TrainBatch): number {
+    const net = this.net;
+    const n = batch.size;
+    const D = net.dataDim;
+    net.ensureCapacity(n);
+    net.setInput(batch.xt, batch.t, n);
+    net.inst.view(net.targetPtr, n * D).set(batch.target.subarray(0, n * D));
+    net.forward(n);
+    return net.backward(n);
+  }
+
+  /** Gradients of the last {@link computeGradients}, per layer in the description's order. */
+  readGradients(): { kernel: Float32Array; bias: Float32Array }[] {
+    return this.read(this.gradOffset);
+  }
+
+  /** The kernel's current weights (copies), per layer. */
+  weights(): { kernel: Float32Array; bias: Float32Array }[] {
+    return this.read(0);
+  }
+
+  private read(offset: number): { kernel: Float32Array; bias: Float32Array }[] {
+    return this.net.layers.map((p) => ({
+      kernel: this.net.inst.view(p.w + offset, p.size).slice(),
+      bias: this.net.inst.view(p.b + offset, p.cout).slice(),
+    }));
+  }
+
+  protected writeParams(): void {
+    this.net.writeTo(this.desc);
+  }
+
+  protected readParams(): void {
+    this.net.readFrom(this.desc);
+  }
+
+  protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
+    return this.desc.layers.flatMap(({ kernel, bias }, l) => {
+      const p = this.net.layers[l];
+      return [
+        { variable: kernel, ptr: p.w, length: p.size },
+        { variable: bias, ptr: p.b, length: p.cout },
+      ];
+    });
+  }
+}
+
+/** Checks options and model; returns the trainer or the reason it declines. */
+export function createFusedUnetTrainer(desc: UnetDescription | null | undefined, options: AcceleratorTrainOptions): FusedUnetTrainer | string {
+  const problem = adamOptionsProblem(options);
+  if (problem !== null) return problem;
+  const shape = unetShape(desc);
+  if (typeof shape === 'string') return shape;
+  if (!simdSupported()) return 'this runtime does not support WebAssembly SIMD';
+  return new FusedUnetTrainer(desc as UnetDescription, shape, options);
+}
