@@ -61,3 +61,25 @@ describe('the matMul gradient fix follows the backend', () => {
     expect(tf.getGradient('BatchMatMul')).not.toBe(matMulGradConfig);
   });
 });
+
+describe('the upsampling gradient on cpu', () => {
+  it('sums each input pixel’s own 2×2 output block for every image of the batch (tfjs-backend-cpu 4.22 reads image 0’s rows)', async () => {
+    await setupBackend('cpu');
+    const x = tf.zeros([2, 2, 2, 1]);
+    const dy = tf.tensor4d(
+      Float32Array.from({ length: 32 }, (_, i) => i),
+      [2, 4, 4, 1],
+    );
+    const g = tf.grad((a: tf.Tensor) => tf.image.resizeNearestNeighbor(a as tf.Tensor4D, [4, 4]))(x, dy);
+    const got = g.dataSync();
+    // Independent: image b, pixel (i, j) collects dy[b, 2i..2i+1, 2j..2j+1], dy[b, r, c] = 16b + 4r + c.
+    for (let b = 0; b < 2; b++)
+      for (let i = 0; i < 2; i++)
+        for (let j = 0; j < 2; j++) {
+          let want = 0;
+          for (const r of [2 * i, 2 * i + 1]) for (const c of [2 * j, 2 * j + 1]) want += 16 * b + 4 * r + c;
+          expect(got[b * 4 + i * 2 + j]).toBe(want);
+        }
+    tf.dispose([x, dy, g]);
+  });
+});

@@ -6,7 +6,7 @@
  * only the fused plain MLPs) gets the faster backward pass.
  */
 import { BackendError, type BackendName, registerTfjsGradients, useBackend } from '@diffusionlab/core';
-import { installMatMulGradientFix, uninstallMatMulGradientFix } from '@diffusionlab/kernels';
+import { installMatMulGradientFix, installResizeNearestGradientFix, uninstallMatMulGradientFix } from '@diffusionlab/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { chooseAutoBackend, type FusedProbe } from './auto-backend.js';
 
@@ -26,10 +26,14 @@ export interface BackendInfo {
  * kernels package's equivalent gradient (same math; faster steps, most for wide layers and large
  * batches — see `pnpm bench`, seed-train and mlp-train-256) replaces tfjs's;
  * elsewhere tfjs's own gradient is restored. tfjs's gradients are registered first, or they would
- * overwrite the fix later. Returns whether the fix is installed.
+ * overwrite the fix later. Returns whether the fix is installed. On cpu it also replaces
+ * ResizeNearestNeighbor's gradient, which tfjs-backend-cpu 4.22 computes from the wrong batch rows
+ * (every U-Net trained there with batch > 1 got a wrong decoder gradient; resize-nearest-gradient.ts).
  */
 export async function configureMatMulGradient(backend: string): Promise<boolean> {
   await registerTfjsGradients();
+  const restoreResize = installResizeNearestGradientFix();
+  if (backend !== 'cpu') restoreResize();
   if (backend === 'wasm') {
     installMatMulGradientFix();
     return true;
