@@ -4,10 +4,11 @@
  * every pixel attends to every pixel, so the network can relate distant strokes that its 3×3
  * convolutions only reach after many layers.
  *
- * This file holds the weightless core, softmax(Q·Kᵀ/√d)·V per head, on a tensor that already holds
- * Q, K and V side by side; the projections around it are ordinary 1×1 convolutions (the U-Net adds
- * them), so the only custom layer in a saved checkpoint is this core. As a plain function (raw-op
- * forward pass) and as a tfjs-layers layer with the same `call`.
+ * This file holds the weightless core, softmax(Q·Kᵀ/√d)·V per head, on Q, K and V feature maps; the
+ * projections around it are ordinary 1×1 convolutions (the U-Net adds them), so the only custom
+ * layer in a saved checkpoint is this core. Q, K and V come from three convolutions rather than one
+ * 3C-wide one that is split: on wasm the split and its gradient cost a third of the core's time.
+ * As a plain function (raw-op forward pass) and as a tfjs-layers layer with the same `call`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -16,19 +17,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 const swapLast = (x: tf.Tensor): tf.Tensor => tf.transpose(x, [0, 2, 1]);
 
 /**
- * qkv [n, H, W, 3C] → [n, H, W, C]. Channel layout: qkv = [Q | K | V], each C wide; head h of Q
- * is channels h·d … (h+1)·d − 1 of Q, with d = C/heads (likewise K, V); the output puts head h at
- * the same channels. For each example and head, with the H·W pixels as tokens:
+ * q, k, v [n, H, W, C] → [n, H, W, C]. Head h owns channels h·d … (h+1)·d − 1 of each, with
+ * d = C/heads; the output puts head h at the same channels. For each example and head, with the
+ * H·W pixels as tokens:
  *   out = softmax(Q·Kᵀ / √d)·V   (softmax over the attended-to pixel).
  */
-export function pixelAttention(qkv: tf.Tensor, heads: number): tf.Tensor {
+export function pixelAttention(query: tf.Tensor, key: tf.Tensor, value: tf.Tensor, heads: number): tf.Tensor {
   return tf.tidy(() => {
-    const [n, H, W, C3] = qkv.shape as [number, number, number, number];
-    const C = C3 / 3;
-    if (!Number.isInteger(C) || C % heads !== 0) throw new Error(`internal: pixelAttention over ${C3} channels with ${heads} heads`);
+    const [n, H, W, C] = query.shape as [number, number, number, number];
+    if (C % heads !== 0) throw new Error(`internal: pixelAttention over ${C} channels with ${heads} heads`);
     const d = C / heads;
     const L = H * W;
-    const [q, k, v] = tf.split(tf.reshape(qkv, [n, L, C3]), 3, 2);
+    const [q, k, v] = [query, key, value].map((a) => tf.reshape(a, [n, L, C]));
     // [n, L, C] → [n·heads, L, d] (head-major), and back.
     const toHeads = (a: tf.Tensor) => (heads === 1 ? a : tf.reshape(tf.transpose(tf.reshape(a, [n, L, heads, d]), [0, 2, 1, 3]), [n * heads, L, d]));
     const fromHeads = (a: tf.Tensor) => (heads === 1 ? a : tf.reshape(tf.transpose(tf.reshape(a, [n, heads, L, d]), [0, 2, 1, 3]), [n, L, C]));
@@ -40,7 +40,7 @@ export function pixelAttention(qkv: tf.Tensor, heads: number): tf.Tensor {
 
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
 
-/** Layer form of {@link pixelAttention} (no weights): input [n, H, W, 3C], output [n, H, W, C]. */
+/** Layer form of {@link pixelAttention} (no weights): inputs [q, k, v], each [n, H, W, C]; output [n, H, W, C]. */
 export class PixelAttentionLayer extends tfl.layers.Layer {
   static readonly className = 'DiffusionLabPixelAttention';
   readonly heads: number;
@@ -51,12 +51,12 @@ export class PixelAttentionLayer extends tfl.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
-    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
-    return [...s.slice(0, -1), (s[s.length - 1] as number) / 3];
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return pixelAttention(Array.isArray(inputs) ? inputs[0] : inputs, this.heads);
+    if (!Array.isArray(inputs) || inputs.length !== 3) throw new Error('internal: PixelAttentionLayer takes [q, k, v]');
+    return pixelAttention(inputs[0], inputs[1], inputs[2], this.heads);
   }
 
   override getConfig(): tf.serialization.ConfigDict {

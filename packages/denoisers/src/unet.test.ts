@@ -36,7 +36,7 @@ describe('unet', () => {
   it('counts GroupNorm (2 per channel) and attention (qkv + proj 1×1 convs) parameters by hand', () => {
     // GroupNorm inputs: down_0 2+2, down_1 2+4, mid 4+4, up_1 8+4, up_0 6+2, out 2 = 40 channels → 80.
     expect(unetParameterCount([4, 4, 1], tiny({ norm: 'group', groups: 2 }))).toBe(1469 + 80);
-    // Attention at 2×2 (4 channels) after down_1_0, mid and up_1_0: qkv 4·12+12 = 60, proj 4·4+4 = 20.
+    // Attention at 2×2 (4 channels) after down_1_0, mid and up_1_0: q, k, v and proj 1×1 convs, 4·4+4 = 20 each.
     expect(unetParameterCount([4, 4, 1], tiny({ attention: true }))).toBe(1469 + 3 * 80);
     // Both: each attention block also normalises its 4 channels (8 more each).
     const both = tiny({ norm: 'group', groups: 2, attention: true, attentionHeads: 2 });

@@ -67,7 +67,7 @@ export const unetOptions = z
     attention: z
       .boolean()
       .default(false)
-      .describe('Self-attention block (GroupNorm if norm is group, 1×1 conv to Q, K, V, softmax(QKᵀ/√d)V, 1×1 conv, residual add) after every residual block at the lowest resolution.'),
+      .describe('Self-attention block (GroupNorm if norm is group, 1×1 convs to Q, K, V, softmax(QKᵀ/√d)V, 1×1 conv, residual add) after every residual block at the lowest resolution.'),
     attentionHeads: z.number().int().min(1).max(64).default(1).describe('Attention heads when attention is on; must divide the lowest level\'s channel count.'),
   })
   .strict();
@@ -89,8 +89,8 @@ interface Ops<T> {
   up(x: T): T;
   /** GroupNorm of x with weights `${name}/gamma`, `${name}/beta` (groups from the options). */
   norm(x: T, name: string): T;
-  /** Weightless attention core: [n, H, W, 3C] (Q | K | V) → [n, H, W, C]. */
-  attend(qkv: T, name: string): T;
+  /** Weightless attention core: q, k, v [n, H, W, C] → [n, H, W, C]. */
+  attend(q: T, k: T, v: T, name: string): T;
 }
 
 /** x, normalised when the options ask for a norm (and untouched otherwise, so the default net is the original). */
@@ -112,8 +112,9 @@ function resBlock<T>(ops: Ops<T>, x: T, e: T, name: string, cout: number, o: Une
  */
 function attnBlock<T>(ops: Ops<T>, x: T, name: string, o: UnetOptions): T {
   const c = ops.channels(x);
-  const qkv = ops.conv(maybeNorm(ops, x, `${name}_norm`, o), `${name}_qkv`, 1, 3 * c);
-  return ops.add(x, ops.conv(ops.attend(qkv, `${name}_attend`), `${name}_proj`, 1, c));
+  const h = maybeNorm(ops, x, `${name}_norm`, o);
+  const [q, k, v] = (['q', 'k', 'v'] as const).map((p) => ops.conv(h, `${name}_${p}`, 1, c));
+  return ops.add(x, ops.conv(ops.attend(q, k, v, `${name}_attend`), `${name}_proj`, 1, c));
 }
 
 /** The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E]; returns [n, H, W, cin]. */
@@ -158,7 +159,7 @@ function declareWeights(o: UnetOptions, cin: number): WeightDecl[] {
     down: (x) => x,
     up: (x) => x,
     norm: (x, layer) => (decls.push({ layer, kind: 'norm', k: 1, cin: x, cout: x }), x),
-    attend: (qkv) => qkv / 3,
+    attend: (q) => q,
   };
   unetBody(ops, cin, o.timeEmbedding, o, cin);
   return decls;
@@ -266,7 +267,7 @@ function rawOps(store: WeightStore, o: UnetOptions): Ops<tf.Tensor> {
     down: (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
     up: (x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [(x.shape[1] as number) * 2, (x.shape[2] as number) * 2]),
     norm: (x, name) => groupNorm(x, store.get(`${name}/gamma`), store.get(`${name}/beta`), o.groups),
-    attend: (qkv) => pixelAttention(qkv, o.attentionHeads),
+    attend: (q, k, v) => pixelAttention(q, k, v, o.attentionHeads),
   };
 }
 
@@ -291,7 +292,7 @@ function layersOps(o: UnetOptions): Ops<tfl.SymbolicTensor> {
     down: (x) => ap(tfl.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: id('down') }), x),
     up: (x) => ap(tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: id('up') }), x),
     norm: (x, name) => ap(new GroupNormLayer({ name, groups: o.groups }), x),
-    attend: (qkv, name) => ap(new PixelAttentionLayer({ name, heads: o.attentionHeads }), qkv),
+    attend: (q, k, v, name) => ap(new PixelAttentionLayer({ name, heads: o.attentionHeads }), [q, k, v]),
   };
 }
 
