@@ -112,7 +112,12 @@ describe('pixelAttention', () => {
     expect(out.shape).toEqual([null, 2, 3, 4]);
     const model = tfl.model({ inputs, outputs: out });
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
     expect((loaded.layers[3] as PixelAttentionLayer).heads).toBe(2);
     const x = [1, 2, 3].map((seed) => tf.randomNormal([3, 2, 3, 4], 0, 1, 'float32', seed));

@@ -245,7 +245,8 @@ describe.skipIf(skip)('denoiser checkpoints in a plain page (Chromium, tf.loadLa
     // registration is global and cannot be undone, so the unregistered pass goes before any register).
     for (const s of nodeSide) {
       const r = await call(s, false);
-      if (s.needsRegistration) expect(r.error, `${s.name} loaded without registerDenoiserLayers()`).toMatch(/Unknown layer: DiffusionLab(TimeEmbedding|FourierFeatures|GroupNorm|PixelAttention)/);
+      if (s.needsRegistration)
+        expect(r.error, `${s.name} loaded without registerDenoiserLayers()`).toMatch(/Unknown layer: DiffusionLab(TimeEmbedding|FourierFeatures|GroupNorm|PixelAttention)/);
       else expect(r.error, `${s.name} should load without registration`).toBeUndefined();
     }
     for (const s of nodeSide) {

@@ -100,7 +100,12 @@ describe('groupNorm', () => {
     model.setWeights(values);
     tf.dispose(values);
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved as tf.io.ModelArtifacts));
     const x = tf.randomNormal([2, 3, 3, 4], 0, 1, 'float32', 3);
     const a = model.predict(x) as tf.Tensor;

@@ -63,12 +63,20 @@ export const unetOptions = z
       .describe(
         'Normalisation before each conv of a residual block, before the output conv and inside attention blocks: none (the original unet) or group (GroupNorm, Wu & He 2018, as in DDPM).',
       ),
-    groups: z.number().int().min(1).max(1024).default(8).describe('GroupNorm groups when norm is group; must divide every normalised channel count (C·multiplier and the skip concatenations).'),
+    groups: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(8)
+      .describe('GroupNorm groups when norm is group; must divide every normalised channel count (C·multiplier and the skip concatenations).'),
     attention: z
       .boolean()
       .default(false)
-      .describe('Self-attention block (GroupNorm if norm is group, 1×1 convs to Q, K, V, softmax(QKᵀ/√d)V, 1×1 conv, residual add) after every residual block at the lowest resolution.'),
-    attentionHeads: z.number().int().min(1).max(64).default(1).describe('Attention heads when attention is on; must divide the lowest level\'s channel count.'),
+      .describe(
+        'Self-attention block (GroupNorm if norm is group, 1×1 convs to Q, K, V, softmax(QKᵀ/√d)V, 1×1 conv, residual add) after every residual block at the lowest resolution.',
+      ),
+    attentionHeads: z.number().int().min(1).max(64).default(1).describe("Attention heads when attention is on; must divide the lowest level's channel count."),
   })
   .strict();
 
