@@ -47,12 +47,19 @@ const work = join(pkg, 'node_modules/.cache/checkpoint-page');
 const T = 50;
 const N = 6;
 
-/** One tiny model per trainable denoiser: its options and the data shape it is built for. */
-const CASES: Record<string, { options: Record<string, unknown>; shape: number[]; needsRegistration: boolean }> = {
-  'seed-mlp': { options: { hidden: 8 }, shape: [1], needsRegistration: false },
+/** Tiny models, at least one per trainable denoiser (keyed by a case name): plugin, options and the data shape it is built for. */
+const CASES: Record<string, { plugin: string; options: Record<string, unknown>; shape: number[]; needsRegistration: boolean }> = {
+  'seed-mlp': { plugin: 'seed-mlp', options: { hidden: 8 }, shape: [1], needsRegistration: false },
   // inputEmbedding > 0 puts both custom layers (time embedding, Fourier features) into the graph.
-  mlp: { options: { width: 8, depth: 2, timeEmbedding: 6, inputEmbedding: 3 }, shape: [2], needsRegistration: true },
-  unet: { options: { channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4 }, shape: [4, 4, 1], needsRegistration: true },
+  mlp: { plugin: 'mlp', options: { width: 8, depth: 2, timeEmbedding: 6, inputEmbedding: 3 }, shape: [2], needsRegistration: true },
+  unet: { plugin: 'unet', options: { channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4 }, shape: [4, 4, 1], needsRegistration: true },
+  // GroupNorm and multi-head attention put the unet's two optional custom layers into the graph.
+  'unet-norm-attention': {
+    plugin: 'unet',
+    options: { channels: 4, channelMultipliers: [1, 2], timeEmbedding: 4, norm: 'group', groups: 2, attention: true, attentionHeads: 2 },
+    shape: [4, 4, 1],
+    needsRegistration: true,
+  },
 };
 
 /**
@@ -162,22 +169,25 @@ beforeAll(async () => {
 
   const before = tf.memory().numTensors;
   for (const plugin of plugins) {
-    const denoiser = instantiate(plugin, CASES[plugin.name]?.options ?? {});
-    if (!denoiser.trainable) continue;
-    const c = CASES[plugin.name];
-    if (c === undefined) throw new Error(`no tiny case for the trainable denoiser '${plugin.name}': add one to CASES`);
+    if (!instantiate(plugin, {}).trainable) continue;
+    if (!Object.values(CASES).some((c) => c.plugin === plugin.name)) throw new Error(`no tiny case for the trainable denoiser '${plugin.name}': add one to CASES`);
+  }
+  for (const [name, c] of Object.entries(CASES)) {
+    const plugin = plugins.find((p) => p.name === c.plugin);
+    if (plugin === undefined) throw new Error(`CASES.${name} names no plugin '${c.plugin}'`);
+    const denoiser = instantiate(plugin, c.options);
     const ctx = denoiserContext(c.shape, 1, 'epsilon', T);
     const model = await denoiser.build(ctx);
     const initial = weightValues(model);
     trainBriefly(model, c.shape);
-    expect(weightValues(model), `${plugin.name}: training changed no weight`).not.toEqual(initial);
+    expect(weightValues(model), `${name}: training changed no weight`).not.toEqual(initial);
     const files = artifactsToFiles(await model.save());
-    mkdirSync(join(site, 'checkpoints', plugin.name), { recursive: true });
-    writeFileSync(join(site, 'checkpoints', plugin.name, 'model.json'), files.modelJson);
-    writeFileSync(join(site, 'checkpoints', plugin.name, 'weights.bin'), files.weightsBin);
+    mkdirSync(join(site, 'checkpoints', name), { recursive: true });
+    writeFileSync(join(site, 'checkpoints', name, 'model.json'), files.modelJson);
+    writeFileSync(join(site, 'checkpoints', name, 'weights.bin'), files.weightsBin);
     const { x, t } = denoiserInputs(c.shape, N, T, 11);
     nodeSide.push({
-      name: plugin.name,
+      name,
       shape: c.shape,
       x: Array.from(x),
       t: Array.from(t),
@@ -235,7 +245,8 @@ describe.skipIf(skip)('denoiser checkpoints in a plain page (Chromium, tf.loadLa
     // registration is global and cannot be undone, so the unregistered pass goes before any register).
     for (const s of nodeSide) {
       const r = await call(s, false);
-      if (s.needsRegistration) expect(r.error, `${s.name} loaded without registerDenoiserLayers()`).toMatch(/Unknown layer: DiffusionLab(TimeEmbedding|FourierFeatures)/);
+      if (s.needsRegistration)
+        expect(r.error, `${s.name} loaded without registerDenoiserLayers()`).toMatch(/Unknown layer: DiffusionLab(TimeEmbedding|FourierFeatures|GroupNorm|PixelAttention)/);
       else expect(r.error, `${s.name} should load without registration`).toBeUndefined();
     }
     for (const s of nodeSide) {

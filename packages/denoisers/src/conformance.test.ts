@@ -46,10 +46,17 @@ const settings: Record<string, DenoiserConformanceOptions> = {
     ],
   },
   unet: {
-    optionsList: [{ channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4 }],
+    optionsList: [
+      { channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4 },
+      { channels: 4, channelMultipliers: [1, 2], timeEmbedding: 4, norm: 'group', groups: 2, attention: true, attentionHeads: 2 },
+    ],
     shapes: [[4, 4, 1]],
     layersModel: true,
-    invalid: [{ options: { channelMultipliers: [] }, path: 'denoiser.channelMultipliers' }],
+    invalid: [
+      { options: { channelMultipliers: [] }, path: 'denoiser.channelMultipliers' },
+      { options: { norm: 'layer' }, path: 'denoiser.norm' },
+      { options: { attentionHeads: 0 }, path: 'denoiser.attentionHeads' },
+    ],
   },
 };
 

@@ -5,6 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { PixelAttentionLayer } from './attention.js';
+import { GroupNormLayer } from './group-norm.js';
 
 /**
  * Transformer sinusoidal embedding (Vaswani et al. 2017, §3.5) of 1000·t/T, as DDPM embeds its
@@ -95,7 +97,8 @@ let registered = false;
 
 /**
  * Registers this package's custom layers with tfjs's serialisation map. Call it once before
- * `tf.loadLayersModel` on an `mlp` or `unet` checkpoint (e.g. in a browser); `seed-mlp`
+ * `tf.loadLayersModel` on an `mlp` or `unet` checkpoint (e.g. in a browser): time embedding,
+ * Fourier features, and the unet's optional GroupNorm and attention layers; `seed-mlp`
  * checkpoints use only built-in layers and need nothing. Idempotent; explicit rather than an
  * import side effect, so tree-shaking stays safe.
  */
@@ -103,5 +106,7 @@ export function registerDenoiserLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(TimeEmbeddingLayer);
   tf.serialization.registerClass(FourierFeaturesLayer);
+  tf.serialization.registerClass(GroupNormLayer);
+  tf.serialization.registerClass(PixelAttentionLayer);
   registered = true;
 }

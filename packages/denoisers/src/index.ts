@@ -9,8 +9,10 @@ import { oracleDenoiser } from './oracle.js';
 import { seedMlpDenoiser } from './seed-mlp.js';
 import { unetDenoiser } from './unet.js';
 
+export { PixelAttentionLayer, pixelAttention } from './attention.js';
 export { ACTIVATIONS, type ActivationName, torchConvInit, torchLinearInit } from './common.js';
 export { FourierFeaturesLayer, fourierFeatures, registerDenoiserLayers, TimeEmbeddingLayer, timeEmbedding } from './embeddings.js';
+export { GROUP_NORM_EPSILON, GroupNormLayer, groupNorm } from './group-norm.js';
 export { buildMlp, loadMlp, type MlpOptions, mlpOptions, mlpParameterCount, mlpDenoiser } from './mlp.js';
 export { buildOracle, finiteSetPosteriorMean, loadOracle, mixturePosteriorMean, type OracleOptions, oracleOptions, oracleDenoiser } from './oracle.js';
 export { buildSeedMlp, loadSeedMlp, type SeedMlpOptions, seedMlpOptions, seedMlpParameterCount, seedMlpDenoiser } from './seed-mlp.js';

@@ -1,5 +1,6 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { PluginError } from '@diffusionlab/core';
+import { readFileSync } from 'node:fs';
+import { filesToArtifacts, PluginError } from '@diffusionlab/core';
 import {
   checkDenoiserGradients,
   checkLayersModelMatches,
@@ -32,18 +33,57 @@ describe('unet', () => {
     m.dispose();
   });
 
+  it('counts GroupNorm (2 per channel) and attention (qkv + proj 1×1 convs) parameters by hand', () => {
+    // GroupNorm inputs: down_0 2+2, down_1 2+4, mid 4+4, up_1 8+4, up_0 6+2, out 2 = 40 channels → 80.
+    expect(unetParameterCount([4, 4, 1], tiny({ norm: 'group', groups: 2 }))).toBe(1469 + 80);
+    // Attention at 2×2 (4 channels) after down_1_0, mid and up_1_0: q, k, v and proj 1×1 convs, 4·4+4 = 20 each.
+    expect(unetParameterCount([4, 4, 1], tiny({ attention: true }))).toBe(1469 + 3 * 80);
+    // Both: each attention block also normalises its 4 channels (8 more each).
+    const both = tiny({ norm: 'group', groups: 2, attention: true, attentionHeads: 2 });
+    expect(unetParameterCount([4, 4, 1], both)).toBe(1469 + 80 + 3 * (80 + 8));
+    const m = buildUnet(both, denoiserContext([4, 4, 1]));
+    expect(m.parameterCount).toBe(1469 + 80 + 3 * (80 + 8));
+    expect(m.architecture).toMatch(/GroupNorm \(2 groups\), 2-head self-attention at 2×2$/);
+    m.dispose();
+  });
+
+  it('loads a checkpoint written before norm and attention existed, and predicts what it predicted then', () => {
+    // Written by the unet of main at eac89af (no norm/attention options): channels 2, [1, 2],
+    // timeEmbedding 4, seed 11, T = 100; expected.json holds its inputs and its cpu-backend outputs.
+    const dir = new URL('./fixtures/unet-v1/', import.meta.url);
+    const artifacts = filesToArtifacts({ modelJson: readFileSync(new URL('model.json', dir), 'utf8'), weightsBin: readFileSync(new URL('weights.bin', dir)) });
+    const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as { shape: number[]; T: number; x: number[]; t: number[]; output: number[] };
+    expect((artifacts.userDefinedMetadata as { diffusionlab: { options: object } }).diffusionlab.options).not.toHaveProperty('norm');
+    const before = tf.memory().numTensors;
+    const ctx = denoiserContext(expected.shape, 11, 'epsilon', expected.T);
+    const loaded = loadUnet(artifacts, ctx);
+    const x = Float32Array.from(expected.x);
+    const t = Float32Array.from(expected.t);
+    expect(Array.from(predictValues(loaded, expected.shape, x, t).values)).toEqual(Array.from(Float32Array.from(expected.output)));
+    // Today's defaults build the same weights from the same seed, so old configs reproduce bit for bit.
+    const fresh = buildUnet(tiny(), ctx);
+    expect(weightValues(fresh)).toEqual(weightValues(loaded));
+    expect(Array.from(predictValues(fresh, expected.shape, x, t).values)).toEqual(Array.from(Float32Array.from(expected.output)));
+    expect(fresh.architecture).not.toMatch(/GroupNorm|attention/);
+    loaded.dispose();
+    fresh.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('has the hand-computed size at the defaults for 14×14 digits', () => {
     // time 4224; in 320; down_0 22,624; down_1 65,792; mid 82,112; up_1 127,232; up_0 44,160; out 289.
     expect(unetParameterCount([14, 14, 1], unetOptions.parse({}))).toBe(346753);
   });
 
-  for (const shape of [
-    [4, 4, 1],
-    [4, 8, 3],
-  ]) {
-    it(`keeps the shape, gives every variable a gradient, and does not leak ([${shape}])`, () => {
+  for (const [shape, extra] of [
+    [[4, 4, 1], {}],
+    [[4, 8, 3], {}],
+    [[4, 4, 1], { norm: 'group', groups: 2, attention: true }],
+    [[8, 4, 2], { norm: 'group', groups: 1, attention: true, attentionHeads: 4, channelMultipliers: [1, 2, 2] }],
+  ] as [number[], Partial<UnetOptions>][]) {
+    it(`keeps the shape, gives every variable a gradient, and does not leak ([${shape}] ${JSON.stringify(extra)})`, () => {
       const before = tf.memory().numTensors;
-      const m = buildUnet(tiny({ activation: 'gelu' }), denoiserContext(shape, 2));
+      const m = buildUnet(tiny({ activation: 'gelu', ...extra }), denoiserContext(shape, 2));
       const { x, t } = denoiserInputs(shape, 3, T);
       expect(predictValues(m, shape, x, t).shape).toEqual([3, ...shape]);
       checkDenoiserGradients(m, shape, 3, T);
@@ -81,6 +121,28 @@ describe('unet', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('saves GroupNorm and attention as layers that tf.loadLayersModel runs to the same output, and round-trips bitwise', async () => {
+    const before = tf.memory().numTensors;
+    const shape = [8, 8, 1];
+    const ctx = denoiserContext(shape, 5);
+    const m = buildUnet(tiny({ channelMultipliers: [1, 2, 2], norm: 'group', groups: 2, attention: true, attentionHeads: 2 }), ctx);
+    // Away from init: unit γ and zero β would hide a GroupNorm weight that the saved graph ignores.
+    tf.tidy(() => {
+      for (const v of m.variables) v.assign(tf.add(v, tf.randomNormal(v.shape, 0, 0.1, 'float32', v.size)));
+    });
+    await checkLayersModelMatches(m, shape, 3, T);
+    await checkSaveLoadIdentical(m, (a) => loadUnet(a, ctx), shape, 3, T);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('explains norm groups and attention heads that do not divide the channels', () => {
+    expect(() => buildUnet(tiny({ norm: 'group', groups: 4 }), denoiserContext([4, 4, 1]))).toThrow(/denoiser.groups = 4 does not divide the 2 channels/);
+    expect(() => buildUnet(tiny({ norm: 'group', groups: 4 }), denoiserContext([4, 4, 1]))).toThrow(PluginError);
+    expect(() => buildUnet(tiny({ attention: true, attentionHeads: 3 }), denoiserContext([4, 4, 1]))).toThrow(/attentionHeads = 3 does not divide the 4 channels/);
+    // Heads only matter where attention runs.
+    buildUnet(tiny({ attentionHeads: 3 }), denoiserContext([4, 4, 1])).dispose();
+  });
+
   it('explains shapes it cannot handle', () => {
     expect(() => buildUnet(tiny(), denoiserContext([16]))).toThrow(/\[H, W, C\]/);
     expect(() => buildUnet(tiny(), denoiserContext([5, 4, 1]))).toThrow(PluginError);
@@ -113,7 +175,19 @@ describe('unet', () => {
   }
 
   it('plugin: defaults and validation', () => {
-    expect(unetDenoiser.options.parse({})).toEqual({ channels: 32, channelMultipliers: [1, 2], blocksPerLevel: 1, timeEmbedding: 32, activation: 'silu' });
+    expect(unetDenoiser.options.parse({})).toEqual({
+      channels: 32,
+      channelMultipliers: [1, 2],
+      blocksPerLevel: 1,
+      timeEmbedding: 32,
+      activation: 'silu',
+      norm: 'none',
+      groups: 8,
+      attention: false,
+      attentionHeads: 1,
+    });
+    expect(unetDenoiser.options.safeParse({ norm: 'batch' }).success).toBe(false);
+    expect(unetDenoiser.options.safeParse({ attentionHeads: 0 }).success).toBe(false);
     expect(unetDenoiser.options.safeParse({ channelMultipliers: [] }).success).toBe(false);
     expect(unetDenoiser.options.safeParse({ blocks: 2 }).success).toBe(false);
   });

@@ -2,8 +2,12 @@
  * `unet`: a small U-Net for images [H, W, C] (Ronneberger et al. 2015, as used for diffusion by
  * Ho et al. 2020, App. B): residual conv blocks whose first conv output gets a projection of the
  * time embedding added, 2× average-pool downsampling, nearest 2× upsampling, and one skip
- * connection per level concatenated on the way up. No normalisation layers (tfjs-layers has no
- * GroupNorm), which keeps it small and exactly expressible as a LayersModel.
+ * connection per level concatenated on the way up. By default there is no normalisation and no
+ * attention (the original, smallest net); `norm: group` adds GroupNorm before every conv of a
+ * residual block and before the output conv, as DDPM does, and `attention: true` adds a
+ * self-attention block after every residual block at the lowest resolution (Ho et al. 2020,
+ * App. B). Both are custom tfjs-layers layers (`registerDenoiserLayers`), so checkpoints still
+ * load as LayersModels.
  *
  * The network is written once, generically over an {@link Ops} interface, and run three ways:
  * on shapes (to list and initialise weights), on raw tfjs ops (training and sampling), and on
@@ -26,7 +30,9 @@ import {
   uniquePrefix,
   WeightStore,
 } from './common.js';
+import { PixelAttentionLayer, pixelAttention } from './attention.js';
 import { registerDenoiserLayers, TimeEmbeddingLayer, timeEmbedding } from './embeddings.js';
+import { GroupNormLayer, groupNorm } from './group-norm.js';
 
 /** Options of `unet`. */
 export const unetOptions = z
@@ -51,6 +57,26 @@ export const unetOptions = z
       .enum(ACTIVATIONS as unknown as [ActivationName, ...ActivationName[]])
       .default('silu')
       .describe('Nonlinearity: silu, gelu, relu or tanh.'),
+    norm: z
+      .enum(['none', 'group'])
+      .default('none')
+      .describe(
+        'Normalisation before each conv of a residual block, before the output conv and inside attention blocks: none (the original unet) or group (GroupNorm, Wu & He 2018, as in DDPM).',
+      ),
+    groups: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .default(8)
+      .describe('GroupNorm groups when norm is group; must divide every normalised channel count (C·multiplier and the skip concatenations).'),
+    attention: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Self-attention block (GroupNorm if norm is group, 1×1 convs to Q, K, V, softmax(QKᵀ/√d)V, 1×1 conv, residual add) after every residual block at the lowest resolution.',
+      ),
+    attentionHeads: z.number().int().min(1).max(64).default(1).describe("Attention heads when attention is on; must divide the lowest level's channel count."),
   })
   .strict();
 
@@ -69,14 +95,34 @@ interface Ops<T> {
   concat(a: T, b: T): T;
   down(x: T): T;
   up(x: T): T;
+  /** GroupNorm of x with weights `${name}/gamma`, `${name}/beta` (groups from the options). */
+  norm(x: T, name: string): T;
+  /** Weightless attention core: q, k, v [n, H, W, C] → [n, H, W, C]. */
+  attend(q: T, k: T, v: T, name: string): T;
 }
 
-function resBlock<T>(ops: Ops<T>, x: T, e: T, name: string, cout: number): T {
-  let h = ops.conv(ops.act(x), `${name}_conv_0`, 3, cout);
+/** x, normalised when the options ask for a norm (and untouched otherwise, so the default net is the original). */
+function maybeNorm<T>(ops: Ops<T>, x: T, name: string, o: UnetOptions): T {
+  return o.norm === 'group' ? ops.norm(x, name) : x;
+}
+
+function resBlock<T>(ops: Ops<T>, x: T, e: T, name: string, cout: number, o: UnetOptions): T {
+  let h = ops.conv(ops.act(maybeNorm(ops, x, `${name}_norm_0`, o)), `${name}_conv_0`, 3, cout);
   h = ops.addTime(h, ops.dense(e, `${name}_time`, cout));
-  h = ops.conv(ops.act(h), `${name}_conv_1`, 3, cout);
+  h = ops.conv(ops.act(maybeNorm(ops, h, `${name}_norm_1`, o)), `${name}_conv_1`, 3, cout);
   const skip = ops.channels(x) === cout ? x : ops.conv(x, `${name}_skip`, 1, cout);
   return ops.add(skip, h);
+}
+
+/**
+ * DDPM's attention block: x + proj(attention(qkv(norm(x)))). DDPM starts proj near zero; here it has
+ * PyTorch's default init like every other layer, so every weight gets a gradient from the first step.
+ */
+function attnBlock<T>(ops: Ops<T>, x: T, name: string, o: UnetOptions): T {
+  const c = ops.channels(x);
+  const h = maybeNorm(ops, x, `${name}_norm`, o);
+  const [q, k, v] = (['q', 'k', 'v'] as const).map((p) => ops.conv(h, `${name}_${p}`, 1, c));
+  return ops.add(x, ops.conv(ops.attend(q, k, v, `${name}_attend`), `${name}_proj`, 1, c));
 }
 
 /** The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E]; returns [n, H, W, cin]. */
@@ -86,21 +132,26 @@ function unetBody<T>(ops: Ops<T>, x: T, emb: T, o: UnetOptions, cin: number): T 
   const e = ops.act(ops.dense(emb, 'time_dense', 4 * C));
   let h = ops.conv(x, 'in_conv', 3, C);
   const skips: T[] = [];
+  // Attention only at the lowest resolution (the last level), after each of its residual blocks.
+  const block = (x: T, name: string, l: number) => {
+    const r = resBlock(ops, x, e, name, C * o.channelMultipliers[l], o);
+    return o.attention && l === L - 1 ? attnBlock(ops, r, `${name}_attn`, o) : r;
+  };
   for (let l = 0; l < L; l++) {
-    for (let b = 0; b < o.blocksPerLevel; b++) h = resBlock(ops, h, e, `down_${l}_${b}`, C * o.channelMultipliers[l]);
+    for (let b = 0; b < o.blocksPerLevel; b++) h = block(h, `down_${l}_${b}`, l);
     skips.push(h);
     if (l < L - 1) h = ops.down(h);
   }
-  h = resBlock(ops, h, e, 'mid', C * o.channelMultipliers[L - 1]);
+  h = block(h, 'mid', L - 1);
   for (let l = L - 1; l >= 0; l--) {
     h = ops.concat(h, skips[l]);
-    for (let b = 0; b < o.blocksPerLevel; b++) h = resBlock(ops, h, e, `up_${l}_${b}`, C * o.channelMultipliers[l]);
+    for (let b = 0; b < o.blocksPerLevel; b++) h = block(h, `up_${l}_${b}`, l);
     if (l > 0) h = ops.up(h);
   }
-  return ops.conv(ops.act(h), 'out_conv', 3, cin);
+  return ops.conv(ops.act(maybeNorm(ops, h, 'out_norm', o)), 'out_conv', 3, cin);
 }
 
-type WeightDecl = { layer: string; kind: 'conv' | 'dense'; k: number; cin: number; cout: number };
+type WeightDecl = { layer: string; kind: 'conv' | 'dense' | 'norm'; k: number; cin: number; cout: number };
 
 /** Runs the body on channel counts only, listing every weighted layer in creation order. */
 function declareWeights(o: UnetOptions, cin: number): WeightDecl[] {
@@ -115,21 +166,33 @@ function declareWeights(o: UnetOptions, cin: number): WeightDecl[] {
     concat: (a, b) => a + b,
     down: (x) => x,
     up: (x) => x,
+    norm: (x, layer) => (decls.push({ layer, kind: 'norm', k: 1, cin: x, cout: x }), x),
+    attend: (q) => q,
   };
   unetBody(ops, cin, o.timeEmbedding, o, cin);
   return decls;
 }
 
 function weightShapes(decls: WeightDecl[]): [string, number[]][] {
-  return decls.flatMap((d): [string, number[]][] => [
-    [`${d.layer}/kernel`, d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout]],
-    [`${d.layer}/bias`, [d.cout]],
-  ]);
+  return decls.flatMap((d): [string, number[]][] =>
+    d.kind === 'norm'
+      ? [
+          [`${d.layer}/gamma`, [d.cout]],
+          [`${d.layer}/beta`, [d.cout]],
+        ]
+      : [
+          [`${d.layer}/kernel`, d.kind === 'conv' ? [d.k, d.k, d.cin, d.cout] : [d.cin, d.cout]],
+          [`${d.layer}/bias`, [d.cout]],
+        ],
+  );
 }
 
-/** Trainable scalars: Σ over conv layers k²·cᵢₙ·c_out + c_out and dense layers cᵢₙ·c_out + c_out. */
+/**
+ * Trainable scalars: Σ over conv layers k²·cᵢₙ·c_out + c_out, dense layers cᵢₙ·c_out + c_out and
+ * GroupNorm layers 2·c (γ and β).
+ */
 export function unetParameterCount(dataShape: readonly number[], o: UnetOptions): number {
-  return declareWeights(o, dataShape[2]).reduce((s, d) => s + d.k * d.k * d.cin * d.cout + d.cout, 0);
+  return declareWeights(o, dataShape[2]).reduce((s, d) => s + (d.kind === 'norm' ? 2 * d.cout : d.k * d.k * d.cin * d.cout + d.cout), 0);
 }
 
 function checkImageShape(shape: readonly number[], o: UnetOptions): void {
@@ -142,6 +205,20 @@ function checkImageShape(shape: readonly number[], o: UnetOptions): void {
   if (shape[0] % f !== 0 || shape[1] % f !== 0) {
     throw new PluginError(`unet: ${o.channelMultipliers.length} levels downsample by ${f}, but the image is ${shape[0]}×${shape[1]}, which ${f} does not divide`, {
       hint: `Use fewer channelMultipliers (denoiser.channelMultipliers) or an image size divisible by ${f}.`,
+    });
+  }
+  if (o.norm === 'group') {
+    const bad = declareWeights(o, shape[2]).find((d) => d.kind === 'norm' && d.cout % o.groups !== 0);
+    if (bad) {
+      throw new PluginError(`unet: denoiser.groups = ${o.groups} does not divide the ${bad.cout} channels that GroupNorm layer ${bad.layer} normalises`, {
+        hint: 'Choose denoiser.groups dividing denoiser.channels and every channel count C·multiplier (and their skip concatenations), e.g. a power of 2 no larger than channels.',
+      });
+    }
+  }
+  const lowest = o.channels * o.channelMultipliers[o.channelMultipliers.length - 1];
+  if (o.attention && lowest % o.attentionHeads !== 0) {
+    throw new PluginError(`unet: denoiser.attentionHeads = ${o.attentionHeads} does not divide the ${lowest} channels at the lowest resolution, where attention runs`, {
+      hint: `Choose denoiser.attentionHeads dividing ${lowest}.`,
     });
   }
 }
@@ -185,7 +262,8 @@ export const conv2dSame = tf.customGrad((x, w, save) => {
   };
 }) as (x: tf.Tensor4D, w: tf.Tensor4D) => tf.Tensor4D;
 
-function rawOps(store: WeightStore, activation: ActivationName): Ops<tf.Tensor> {
+function rawOps(store: WeightStore, o: UnetOptions): Ops<tf.Tensor> {
+  const activation = o.activation;
   return {
     channels: (x) => x.shape[x.rank - 1],
     conv: (x, name, _k, _cout) => tf.add(conv2dSame(x as tf.Tensor4D, store.get(`${name}/kernel`) as tf.Tensor4D), store.get(`${name}/bias`)),
@@ -196,10 +274,13 @@ function rawOps(store: WeightStore, activation: ActivationName): Ops<tf.Tensor> 
     concat: (a, b) => tf.concat([a, b], 3),
     down: (x) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid'),
     up: (x) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [(x.shape[1] as number) * 2, (x.shape[2] as number) * 2]),
+    norm: (x, name) => groupNorm(x, store.get(`${name}/gamma`), store.get(`${name}/beta`), o.groups),
+    attend: (q, k, v) => pixelAttention(q, k, v, o.attentionHeads),
   };
 }
 
-function layersOps(activation: ActivationName): Ops<tfl.SymbolicTensor> {
+function layersOps(o: UnetOptions): Ops<tfl.SymbolicTensor> {
+  const activation = o.activation;
   let k = 0;
   const id = (what: string) => `${what}_${k++}`;
   const act = LAYERS_ACTIVATION[activation] as never;
@@ -218,6 +299,8 @@ function layersOps(activation: ActivationName): Ops<tfl.SymbolicTensor> {
     concat: (a, b) => ap(tfl.layers.concatenate({ axis: -1, name: id('concat') }), [a, b]),
     down: (x) => ap(tfl.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: id('down') }), x),
     up: (x) => ap(tfl.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: id('up') }), x),
+    norm: (x, name) => ap(new GroupNormLayer({ name, groups: o.groups }), x),
+    attend: (q, k, v, name) => ap(new PixelAttentionLayer({ name, heads: o.attentionHeads }), [q, k, v]),
   };
 }
 
@@ -226,13 +309,17 @@ function buildLayersGraph(shape: readonly number[], o: UnetOptions, T: number): 
   const x = tfl.input({ shape: [...shape], name: 'x' });
   const t = tfl.input({ shape: [1], name: 't' });
   const emb = new TimeEmbeddingLayer({ name: 'time_embedding', dim: o.timeEmbedding, numTrainTimesteps: T }).apply(t) as tfl.SymbolicTensor;
-  const out = unetBody(layersOps(o.activation), x, emb, o, shape[2]);
+  const out = unetBody(layersOps(o), x, emb, o, shape[2]);
   return tfl.model({ inputs: [x, t], outputs: out, name: 'unet' });
 }
 
 function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
   for (const d of decls) {
-    if (d.kind === 'conv') {
+    if (d.kind === 'norm') {
+      // γ = 1, β = 0 (Wu & He 2018; PyTorch's default): no draws, so the other layers' draws are unchanged.
+      store.add(`${d.layer}/gamma`, new Float32Array(d.cout).fill(1), [d.cout]);
+      store.add(`${d.layer}/beta`, new Float32Array(d.cout), [d.cout]);
+    } else if (d.kind === 'conv') {
       const { kernel, bias } = torchConvInit(rng, d.k, d.k, d.cin, d.cout);
       store.add(`${d.layer}/kernel`, kernel, [d.k, d.k, d.cin, d.cout]);
       store.add(`${d.layer}/bias`, bias, [d.cout]);
@@ -245,11 +332,14 @@ function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
 }
 
 function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions, T: number): DenoiserModel {
-  const ops = rawOps(store, o.activation);
+  const ops = rawOps(store, o);
+  const lowest = `${shape[0] / 2 ** (o.channelMultipliers.length - 1)}×${shape[1] / 2 ** (o.channelMultipliers.length - 1)}`;
   return {
     architecture:
       `unet: ${shape.join('×')} input, channels ${o.channels}×[${o.channelMultipliers.join(', ')}], ` +
-      `${o.blocksPerLevel} residual block(s) per level, ${o.activation}, sinusoidal t/T embedding ${o.timeEmbedding}`,
+      `${o.blocksPerLevel} residual block(s) per level, ${o.activation}, sinusoidal t/T embedding ${o.timeEmbedding}` +
+      (o.norm === 'group' ? `, GroupNorm (${o.groups} groups)` : '') +
+      (o.attention ? `, ${o.attentionHeads}-head self-attention at ${lowest}` : ''),
     variables: store.variables,
     get parameterCount() {
       return store.parameterCount;
