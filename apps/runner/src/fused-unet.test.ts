@@ -114,8 +114,17 @@ describe('fused U-Net against the unet denoiser on tfjs', () => {
   it('declines a description field it does not implement, a renamed layer, and is off in predict without the unet option', () => {
     const model = unet([4, 4, 1], { channels: 2, timeEmbedding: 4 });
     const desc = model.describe?.() as UnetDescription;
-    // e.g. the GroupNorm option another branch adds: it must be declined, never ignored
-    expect(createFusedTrainer({ describe: () => ({ ...desc, norm: 'group' }) as UnetDescription }, ADAM)).toMatch(/does not implement the option 'norm'/);
+    // the unet's own defaults (norm none, attention off) are what the kernels implement
+    expect(desc.norm).toBe('none');
+    expect(desc.attention).toBe(false);
+    const accepted = createFusedTrainer({ describe: () => desc }, ADAM);
+    if (typeof accepted === 'string') throw new Error(`the default unet was declined: ${accepted}`);
+    accepted.dispose();
+    // GroupNorm and attention change the network: declined, never ignored
+    expect(createFusedTrainer({ describe: () => ({ ...desc, norm: 'group' }) }, ADAM)).toMatch(/no normalisation layers \(norm 'group'\)/);
+    expect(createFusedTrainer({ describe: () => ({ ...desc, attention: true }) }, ADAM)).toMatch(/no attention blocks/);
+    // a field it has never heard of (a newer option) too
+    expect(createFusedTrainer({ describe: () => ({ ...desc, dropout: 0.1 }) as UnetDescription }, ADAM)).toMatch(/does not implement the option 'dropout'/);
     const renamed = desc.layers.map((l, i) => (i === 3 ? { ...l, name: 'other' } : l));
     expect(createFusedUnetTrainer({ ...desc, layers: renamed }, ADAM)).toMatch(/layer 3 is 'other'/);
     expect(createFusedUnetTrainer({ ...desc, layers: desc.layers.slice(1) }, ADAM)).toMatch(/weighted layers/);

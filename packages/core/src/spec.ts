@@ -190,6 +190,14 @@ export interface UnetDescription {
   /** Dimension of the sinusoidal time embedding (even). */
   timeEmbedding: number;
   activation: Activation;
+  /** Normalisation in the residual blocks: none (the original unet) or GroupNorm; a fast path that lacks one declines. */
+  norm?: 'none' | 'group';
+  /** GroupNorm groups; read only when `norm` is `group`. */
+  groups?: number;
+  /** Self-attention at the lowest resolution; a fast path without it declines a model that has it. */
+  attention?: boolean;
+  /** Attention heads; read only when `attention` is on. */
+  attentionHeads?: number;
   /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias). */
   layers: NamedLayerVariables[];
 }

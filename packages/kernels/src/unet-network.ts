@@ -43,7 +43,21 @@ export interface UnetLayerDecl {
 }
 
 /** The description fields this file implements; any other field (a newer option) makes it decline. */
-const KNOWN_FIELDS = new Set(['kind', 'dataShape', 'numTrainTimesteps', 'channels', 'channelMultipliers', 'blocksPerLevel', 'timeEmbedding', 'activation', 'layers']);
+const KNOWN_FIELDS = new Set([
+  'kind',
+  'dataShape',
+  'numTrainTimesteps',
+  'channels',
+  'channelMultipliers',
+  'blocksPerLevel',
+  'timeEmbedding',
+  'activation',
+  'norm',
+  'groups',
+  'attention',
+  'attentionHeads',
+  'layers',
+]);
 
 /** The operations the body is written in (as in the denoiser), over some value type. */
 interface Ops<T> {
@@ -115,6 +129,8 @@ export function unetShape(desc: UnetDescription | null | undefined): UnetShape |
   if (desc.kind !== 'unet') return `unsupported model kind '${String(desc.kind)}'`;
   const unknown = Object.keys(desc).filter((key) => !KNOWN_FIELDS.has(key));
   if (unknown.length > 0) return `the fused U-Net does not implement the option${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `'${k}'`).join(', ')}`;
+  if (desc.norm !== undefined && desc.norm !== 'none') return `the fused U-Net has no normalisation layers (norm '${String(desc.norm)}'); it runs on tfjs ops`;
+  if (desc.attention !== undefined && desc.attention !== false) return 'the fused U-Net has no attention blocks (attention on); it runs on tfjs ops';
   if (!(desc.activation in ACTIVATION_CODE)) return `unsupported activation '${String(desc.activation)}'`;
   const ds = desc.dataShape;
   if (!Array.isArray(ds) || ds.length !== 3 || !ds.every((d) => isCount(d, 1))) return `dataShape [${String(ds)}] is not [H, W, C]`;
