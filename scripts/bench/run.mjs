@@ -85,7 +85,7 @@ export async function runBench(m, o, log) {
   log(`pnpm bench${o.quick ? ' --quick' : ''}: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, tfjs ${m.tf.version_core}, load average ${load()}`);
   const tfSkip = await probeTensorflow(m);
   log(
-    `tensorflow backend: ${tfSkip === null ? 'measured (@tensorflow/tfjs-node loads; backend auto takes it for models no fused path trains, so its rows come first there)' : `skipped: ${tfSkip}`}`,
+    `tensorflow backend: ${tfSkip === null ? 'measured (@tensorflow/tfjs-node loads; backend auto takes it for models no fused path trains; its rows follow each default)' : `skipped: ${tfSkip}`}`,
   );
   const entries = [];
   for (const w of selected) {

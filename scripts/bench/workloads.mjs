@@ -119,7 +119,7 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
     const model = await prep.buildModel();
     const choose = () => {
       if (path === 'fused-forward') {
-        const f = m.kernels.createFusedPredictModel(model);
+        const f = m.kernels.createFusedPredictModel(model, { residual: true, unet: true });
         if (typeof f === 'string') throw new Error(`${name}: ${f}`);
         return { path: f.path, model: f, dispose: () => f.dispose() };
       }
@@ -165,8 +165,9 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
       },
     });
     model.dispose();
-    const want = path.startsWith('fused-ddpm') ? m.runner.FUSED_DDPM_PATH : path === 'fused-forward' ? m.kernels.FUSED_MLP_PATH : 'tfjs';
-    if (took !== want) throw new Error(`${name}: expected sampling path ${want}, got ${took}`);
+    const fusedForward = [m.kernels.FUSED_MLP_PATH, m.kernels.FUSED_UNET_PREDICT_PATH];
+    const want = path.startsWith('fused-ddpm') ? [m.runner.FUSED_DDPM_PATH] : path === 'fused-forward' ? fusedForward : ['tfjs'];
+    if (!want.includes(took)) throw new Error(`${name}: expected sampling path ${want.join(' or ')}, got ${took}`);
     out.push({
       ...entry,
       ...(threads ? { threads, ...(path === 'fused-ddpm' ? { note: `${threads} thread${threads > 1 ? 's' : ''} (load average ${loadavg()[0].toFixed(2)})` } : {}) } : {}),
@@ -178,8 +179,8 @@ async function sampleRows(m, { name, raw, sampler, n, variants, reps }) {
 /**
  * The `tensorflow` (@tensorflow/tfjs-node) variants of a workload, present only when tfjs-node loads
  * (`o.tensorflow`; see docs/tfjs-node-from-wheel.md to build it without internet). Each workload puts
- * its default first, the path `backend: auto` takes: tensorflow only where no fused path trains the
- * model (unet-train), since a fused MLP path beats tfjs-node's ops (apps/runner/src/auto-backend.ts).
+ * its default first, the path `backend: auto` takes: a fused path wherever the kernels train the model
+ * (apps/runner/src/auto-backend.ts), with the tensorflow row right after it.
  */
 function tensorflowRows(o, variants) {
   return o.tensorflow ? variants : [];
@@ -290,8 +291,8 @@ export const workloads = [
         },
         reps: o.reps,
         variants: [
-          ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]),
           ['wasm', 'fused', o.quick ? 8 : 24],
+          ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4],
           ['cpu', 'tfjs', 1],
         ],
@@ -315,8 +316,31 @@ export const workloads = [
           reporters: [],
         },
         reps: o.reps,
-        variants: [...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 4 : 8]]), ['wasm', 'fused', o.quick ? 16 : 48], ['wasm', 'tfjs+matmul-fix', o.quick ? 4 : 8]],
+        variants: [['wasm', 'fused', o.quick ? 16 : 48], ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 4 : 8]]), ['wasm', 'tfjs+matmul-fix', o.quick ? 4 : 8]],
       }),
+  },
+  {
+    name: 'unet-sample',
+    what: 'unet (channels 16, [1, 2]) on 14×14 digits, 100 images: dpmpp-2m 25 steps — seconds (the fused forward pass beside tfjs)',
+    run: (m, o) =>
+      sampleRows(m, {
+        name: 'unet-sample:dpmpp-2m-25',
+        raw: {
+          name: 'bench-unet-sample',
+          seed: 1,
+          dataset: { use: 'digits', resolution: 14, size: 512 },
+          schedule: { use: 'linear', timesteps: 1000 },
+          denoiser: { use: 'unet', channels: 16 },
+          training: { steps: 1, batchSize: 32 },
+          evaluation: { samples: 100, metrics: [] },
+          reporters: [],
+        },
+        sampler: { use: 'dpmpp-2m', steps: 25 },
+        n: 100,
+        reps: o.reps,
+        variants: [['wasm', 'fused-forward'], ...tensorflowRows(o, [['tensorflow', 'tfjs']]), ['wasm', 'tfjs']],
+      }),
+    notes: ['unet-sample with ddpm (1000 steps): not measured here (about 36 s per repetition fused); it runs the same forward pass 40× as often'],
   },
   {
     name: 'gemm',

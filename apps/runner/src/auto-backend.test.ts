@@ -56,6 +56,9 @@ evaluation: { samples: 4, metrics: [] }
 reporters: [summary]
 `;
 
+/** A U-Net the fused kernels decline (GroupNorm has no fused kernel): the model auto sends to tfjs-node. */
+const UNET_GROUPNORM = UNET.replace('channelMultipliers: [1, 2] }', 'channelMultipliers: [1, 2], norm: group, groups: 2 }');
+
 let configs = 0;
 /** A config's plugins, training set and rng, as `run` has them when it activates the backend. */
 async function prepared(yaml: string, overrides: string[] = [], accelerator?: TrainAccelerator) {
@@ -149,13 +152,15 @@ describe('probeTrainAccelerator and probeFusedTraining (on the cpu backend, as o
     model.dispose();
   });
 
-  it('the kernels take the seed MLP and decline the U-Net, on a throwaway model that leaves no tensor', async () => {
+  it('the kernels take the seed MLP and the default U-Net and decline a GroupNorm U-Net, on throwaway models that leave no tensor', async () => {
     const mlp = await prepared(MLP, [], mlpTrainAccelerator);
     const unet = await prepared(UNET, [], mlpTrainAccelerator);
+    const grouped = await prepared(UNET_GROUPNORM, [], mlpTrainAccelerator);
     const before = tf.memory().numTensors;
     expect(await probeFusedTraining(mlp.r, mlp.plugins, mlp.probe)).toEqual({ path: 'fused:wasm-simd-mlp' });
-    const declined = await probeFusedTraining(unet.r, unet.plugins, unet.probe);
-    expect(declined).toEqual({ declined: expect.stringMatching(/not a plain MLP nor a residual MLP/) });
+    expect(await probeFusedTraining(unet.r, unet.plugins, unet.probe)).toEqual({ path: 'fused:wasm-simd-unet' });
+    const declined = await probeFusedTraining(grouped.r, grouped.plugins, grouped.probe);
+    expect(declined).toEqual({ declined: expect.stringMatching(/no normalisation layers \(norm 'group'\)/) });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -189,7 +194,7 @@ describe('backend auto in a run', () => {
   });
 
   it.skipIf(!tfjsNode)(
-    'with tfjs-node: the fused seed MLP stays on wasm; the U-Net and an unaccelerated MLP take tensorflow (skipped where @tensorflow/tfjs-node does not resolve — CI; see docs/tfjs-node-from-wheel.md)',
+    'with tfjs-node: the fused seed MLP and U-Net stay on wasm; a GroupNorm U-Net and an unaccelerated MLP take tensorflow (skipped where @tensorflow/tfjs-node does not resolve — CI; see docs/tfjs-node-from-wheel.md)',
     async () => {
       const mlp = await prepared(MLP, [], mlpTrainAccelerator);
       const before = tf.memory().numTensors;
@@ -199,9 +204,14 @@ describe('backend auto in a run', () => {
       expect(tf.getBackend()).toBe('wasm');
 
       const unet = await prepared(UNET, [], mlpTrainAccelerator);
-      const onTf = await activateBackend(unet.r, unet.plugins, unet.probe);
+      const unetOnWasm = await activateBackend(unet.r, unet.plugins, unet.probe);
+      expect(unetOnWasm).toMatchObject({ requested: 'auto', name: 'wasm' });
+      expect(unetOnWasm.reason).toMatch(/^auto: fused:wasm-simd-unet trains this model/);
+
+      const grouped = await prepared(UNET_GROUPNORM, [], mlpTrainAccelerator);
+      const onTf = await activateBackend(grouped.r, grouped.plugins, grouped.probe);
       expect(onTf).toMatchObject({ requested: 'auto', name: 'tensorflow' });
-      expect(onTf.reason).toContain('not a plain MLP nor a residual MLP');
+      expect(onTf.reason).toContain("no normalisation layers (norm 'group')");
       expect(tf.getBackend()).toBe('tensorflow');
 
       const off = await prepared(MLP, ['training.accelerate=false'], mlpTrainAccelerator);

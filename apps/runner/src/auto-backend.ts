@@ -5,9 +5,11 @@
  * this model — asked the way train() asks it, on a throwaway model, before the real one is built.
  *
  * The rule follows `pnpm bench` on the 2-core development machine (README, "Backends"): a model a fused
- * path trains runs fastest on wasm (the fused step is 20–30× tfjs-node's ops, and wasm also samples it
- * through the fused kernels); a model that trains on tfjs ops runs fastest on tfjs-node when it is
- * installed (the U-Net: 6.7 against 1.2 steps/s on wasm), else on wasm. The runner never reads a plugin's
+ * path trains runs fastest on wasm (the fused MLP step is 20–30× tfjs-node's ops; the fused U-Net at
+ * channels 16 trains at 24.0 against tfjs-node's 17.9 steps/s), and wasm also samples it through the
+ * fused kernels; a model that trains on tfjs ops runs fastest on tfjs-node when it is installed, else on
+ * wasm. The one measured exception: at channels 32 the fused U-Net (one thread, 8.7 steps/s) trails
+ * tfjs-node on both cores (12.3; equal per CPU-second) — set `backend: tensorflow` there. The runner never reads a plugin's
  * name: the accelerator's own answer (a path, or its reason to decline) is the only input about the model.
  */
 import type { TrainAccelerator, TrainingPathContext } from '@diffusionlab/core';

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DenoiserModel, decodeNpy, generateSamples, type PredictionType, Rng, type Sampler, scheduleFromBetas } from '@diffusionlab/core';
-import { buildMlp, buildSeedMlp, mlpOptions } from '@diffusionlab/denoisers';
-import { mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { buildMlp, buildSeedMlp, buildUnet, mlpOptions, unetOptions } from '@diffusionlab/denoisers';
+import { FUSED_UNET_PREDICT_PATH, mlpTrainAccelerator } from '@diffusionlab/kernels';
 import { plugins as samplerPlugins } from '@diffusionlab/samplers';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -51,11 +51,11 @@ async function both(
   use: string,
   options: Record<string, unknown>,
   predictionType: PredictionType,
-  extra: { n?: number; batchSize?: number; D?: number; threads?: number } = {},
+  extra: { n?: number; batchSize?: number; D?: number; shape?: number[]; threads?: number } = {},
 ) {
   const s = await sampler(use, options);
   const n = extra.n ?? 200;
-  const common = { sampler: s, schedule, predictionType, shape: [extra.D ?? 1], n, batchSize: extra.batchSize, trajectorySnapshots: 6 };
+  const common = { sampler: s, schedule, predictionType, shape: extra.shape ?? [extra.D ?? 1], n, batchSize: extra.batchSize, trajectorySnapshots: 6 };
   const before = tf.memory().numTensors;
   const path = chooseSamplingPath({
     model,
@@ -176,6 +176,26 @@ describe('fused sampling in the runner (wasm backend)', () => {
       expect(path.loop).toBeUndefined();
       expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
       mlp.dispose();
+    });
+  }
+
+  for (const [use, options] of [
+    ['ddpm', {}],
+    ['ddim', { steps: 10 }],
+  ] as [string, Record<string, unknown>][]) {
+    it(`gives the U-Net the fused forward pass for ${use}: tfjs's samples`, async () => {
+      const net = buildUnet(unetOptions.parse({ channels: 8, channelMultipliers: [1, 2], timeEmbedding: 16 }), {
+        dataShape: [8, 8, 1],
+        schedule,
+        predictionType: 'epsilon',
+        rng: new Rng(2),
+      });
+      const { path, fused, ref } = await both(net, use, options, 'epsilon', { n: 12, shape: [8, 8, 1] });
+      expect(path.path).toBe(FUSED_UNET_PREDICT_PATH);
+      expect(path.loop).toBeUndefined(); // the whole-loop DDPM kernel is MLP-only: the sampler's own loop runs
+      expect(maxDiff(fused.samples, ref.samples)).toBeLessThan(1e-4);
+      expect(fused.nfe).toBe(ref.nfe);
+      net.dispose();
     });
   }
 

@@ -1,6 +1,6 @@
 /**
  * Which sampling path a run takes. A plain MLP on the wasm backend (with `training.accelerate`)
- * samples through the fused kernels: the whole loop when the sampler declares one the kernels run
+ * samples through the fused kernels (a residual MLP and a U-Net through their fused forward pass): the whole loop when the sampler declares one the kernels run
  * (`Sampler.describeLoop`, e.g. `ddpm` over every timestep) and the kernels accept it, else the
  * fused forward pass inside the sampler's own tfjs loop (so every sampler benefits and its math is
  * untouched). Anything else samples on tfjs, and the run records why. The runner only connects the
@@ -75,8 +75,9 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   const tfjs = (declined: string): SamplingPath => ({ path: 'tfjs', model: p.model, declined, dispose: () => {} });
   if (!p.accelerate) return tfjs('training.accelerate is false');
   if (p.backend !== 'wasm') return tfjs(`the fused sampling path runs with backend wasm; this run uses ${p.backend}, which stays the reference`);
-  // Plain MLPs (seed-mlp) and the residual `mlp` both have a fused forward pass.
-  const fused = createFusedPredictModel(p.model, { residual: true });
+  // Plain MLPs (seed-mlp), the residual `mlp` and the U-Net all have a fused forward pass (the U-Net's:
+  // 35.8 against tfjs-wasm's 50.4 ms for 100 14×14 images at channels 16, 119 against 160 ms at 32).
+  const fused = createFusedPredictModel(p.model, { residual: true, unet: true });
   if (typeof fused === 'string') return tfjs(fused);
   const forward: SamplingPath = { path: fused.path, model: fused, dispose: () => fused.dispose() };
   const declared = p.sampler.describeLoop?.(p.schedule) ?? null;

@@ -198,7 +198,7 @@ export interface UnetDescription {
   attention?: boolean;
   /** Attention heads; read only when `attention` is on. */
   attentionHeads?: number;
-  /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias). */
+  /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias; a GroupNorm layer's γ and β stand as its kernel and bias). */
   layers: NamedLayerVariables[];
 }
 

@@ -45,4 +45,16 @@ describe('unet describe()', () => {
     ]);
     m.dispose();
   });
+
+  it('describes a GroupNorm and attention U-Net too: its γ and β stand as kernel and bias, still in variable order', () => {
+    const o = unetOptions.parse({ channels: 2, channelMultipliers: [1, 2], timeEmbedding: 4, norm: 'group', groups: 2, attention: true });
+    const m = buildUnet(o, denoiserContext([4, 4, 1]));
+    const d = m.describe?.();
+    if (d?.kind !== 'unet') throw new Error('expected a unet description');
+    expect(d.norm).toBe('group');
+    expect(d.attention).toBe(true);
+    expect(d.layers.flatMap((l) => [l.kernel, l.bias])).toEqual(m.variables);
+    expect(d.layers.map((l) => l.name)).toContain('down_0_0_norm_0');
+    m.dispose();
+  });
 });

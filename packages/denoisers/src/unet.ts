@@ -352,7 +352,12 @@ function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions,
     },
     describe(): UnetDescription {
       // every option is spread in, so a fast path sees (and declines) options it does not know
-      const layers = declareWeights(o, shape[2]).map(({ layer }) => ({ name: layer, kernel: store.get(`${layer}/kernel`), bias: store.get(`${layer}/bias`) }));
+      // a GroupNorm layer's γ and β stand as its kernel and bias, so `layers` keeps model.variables' order
+      const layers = declareWeights(o, shape[2]).map(({ layer, kind }) =>
+        kind === 'norm'
+          ? { name: layer, kernel: store.get(`${layer}/gamma`), bias: store.get(`${layer}/beta`) }
+          : { name: layer, kernel: store.get(`${layer}/kernel`), bias: store.get(`${layer}/bias`) },
+      );
       return { ...o, kind: 'unet', channelMultipliers: [...o.channelMultipliers], dataShape: [...shape], numTrainTimesteps: T, layers };
     },
     save(): Promise<ModelArtifacts> {

@@ -193,8 +193,8 @@ describe('residual trainer lifecycle', () => {
 
   it('declines what it does not run, with reasons', () => {
     const d = makeResidual(opts(), 1);
-    expect(createFusedTrainer(asResidualModel(d, false), ADAM)).toMatch(/nor a residual MLP/);
-    expect(createFusedTrainer({ ...asResidualModel(d), describe: () => null }, ADAM)).toMatch(/does not describe itself as a plain MLP or a residual MLP/);
+    expect(createFusedTrainer(asResidualModel(d, false), ADAM)).toMatch(/not a plain MLP, a residual MLP nor a U-Net/);
+    expect(createFusedTrainer({ ...asResidualModel(d), describe: () => null }, ADAM)).toMatch(/does not describe itself as a plain MLP, a residual MLP or a U-Net/);
     expect(createFusedResidualMlpTrainer({ ...d, activation: 'elu' as 'silu' }, ADAM)).toMatch(/activation 'elu'/);
     expect(createFusedResidualMlpTrainer({ ...d, timeEmbedding: 7 }, ADAM)).toMatch(/timeEmbedding 7/);
     expect(createFusedResidualMlpTrainer({ ...d, depth: 3 }, ADAM)).toMatch(/2 blocks for depth 3/);
