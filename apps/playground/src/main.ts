@@ -5,6 +5,7 @@
  */
 import { type AnyPluginDefinition, type Dataset, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
 import { CATALOG, pluginOf, type SlotKind } from './catalog.js';
+import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromCheckpoint } from './checkpoint.js';
 import { drawLoss, drawSamples } from './plot.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { type FormField, fieldText, fieldValue, formFields } from './schema-form.js';
@@ -160,6 +161,7 @@ function setState(next: typeof state, text: string): void {
   $<HTMLButtonElement>('pause').textContent = next === 'paused' ? 'Resume' : 'Pause';
   $<HTMLButtonElement>('stop').disabled = next !== 'training' && next !== 'paused';
   $<HTMLButtonElement>('sample').disabled = next !== 'trained';
+  $<HTMLButtonElement>('download-checkpoint').disabled = next !== 'trained';
 }
 
 /** Draws the final samples, or the reverse-process snapshot the slider points at (the last position is the final samples). */
@@ -220,6 +222,14 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     $('status').dataset.stepsPerSecond = String(r.stepsPerSecond);
     $('status').dataset.path = r.path;
     setState('sampling', text);
+  } else if (m.type === 'loaded') {
+    const text = `Loaded the checkpoint (${m.parameterCount} parameters); no training.`;
+    $('status').dataset.trained = text;
+    $('status').dataset.path = 'checkpoint';
+    setState('sampling', `${text} Sampling with ${setup.sampler.use}…`);
+  } else if (m.type === 'checkpoint') {
+    download(packedRunName(m.setup), new Blob([packRun(m.setup, m.artifacts, m.meta)], { type: 'application/json' }));
+    $('checkpoint-note').textContent = `Downloaded ${packedRunName(m.setup)}: run \`diffusionlab sample ${packedRunName(m.setup)}\` to sample it with the CLI.`;
   } else if (m.type === 'error') {
     showError(m.message);
     if (state !== 'idle') setState(lastSamples ? 'trained' : 'idle', $('status').textContent ?? '');
@@ -251,26 +261,95 @@ $('sample').addEventListener('click', () => {
   setState('sampling', `Sampling with ${setup.sampler.use} (no retraining)…`);
   send({ type: 'sample', sampler: structuredClone(setup.sampler), n: setup.samples });
 });
-$('download-yaml').addEventListener('click', () => {
+/** Saves `blob` as a download called `name`. */
+function download(name: string, blob: Blob): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([toExperimentYaml(setup)], { type: 'text/yaml' }));
-  a.download = `${setup.name}.yaml`;
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+$('download-yaml').addEventListener('click', () => download(`${setup.name}.yaml`, new Blob([toExperimentYaml(setup)], { type: 'text/yaml' })));
+$('download-checkpoint').addEventListener('click', () => send({ type: 'checkpoint' }));
+
+/** Replaces the forms with `next` (an imported config or a dropped checkpoint's setup). */
+function applySetup(next: Setup): void {
+  for (const kind of SLOT_KINDS) pluginOf(kind, next[kind].use); // a Node-only or unknown plugin fails here, naming the choices
+  Object.assign(setup, next);
+  $<HTMLInputElement>('seed').value = String(setup.seed);
+  $<HTMLInputElement>('samples-n').value = String(setup.samples);
+  for (const kind of SLOT_KINDS) renderSlot(kind);
+  renderTraining();
+  refreshYaml();
+}
+
+/** Dropped or chosen files → a checkpoint in the worker, sampled at once; what is missing is said under the drop zone. */
+async function loadCheckpointFiles(files: DroppedFile[]): Promise<void> {
+  const note = $('checkpoint-note');
+  note.className = 'note';
+  try {
+    if (state === 'training' || state === 'paused' || state === 'sampling') throw new Error('The worker is busy: stop the current run first, then drop the checkpoint again.');
+    const ck = findCheckpoint(files);
+    const { setup: next, missing } = setupFromCheckpoint(ck, setup);
+    applySetup(next);
+    const meta = ck.meta ?? {};
+    const steps = typeof meta.trainingSteps === 'number' ? meta.trainingSteps : 0;
+    note.textContent = `Read ${ck.used.join(', ')}${steps ? ` (trained ${steps} steps)` : ''}.${missing.length > 0 ? ` Missing: ${missing.join('; ')}.` : ''}`;
+    lossPoints.length = 0;
+    drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+    lastSamples = undefined;
+    setState('sampling', 'Loading the checkpoint…');
+    const training = meta.training && typeof meta.training === 'object' ? (meta.training as Record<string, unknown>) : { steps };
+    send({ type: 'load', setup: structuredClone(setup), artifacts: ck.artifacts, trainingSteps: steps, training });
+  } catch (e) {
+    note.textContent = e instanceof Error ? e.message : String(e);
+    note.className = 'note error';
+  }
+}
+
+/** The files under a dropped folder entry, with their paths. */
+async function entryFiles(entry: FileSystemEntry): Promise<DroppedFile[]> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    return [{ path: entry.fullPath.replace(/^\//, ''), bytes: new Uint8Array(await file.arrayBuffer()) }];
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const out: DroppedFile[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) return out;
+    for (const e of batch) out.push(...(await entryFiles(e)));
+  }
+}
+
+const filesOf = async (list: FileList): Promise<DroppedFile[]> =>
+  Promise.all([...list].map(async (f) => ({ path: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+for (const id of ['checkpoint-files', 'checkpoint-folder']) {
+  $<HTMLInputElement>(id).addEventListener('change', async (e) => {
+    const input = e.target as HTMLInputElement;
+    if (input.files && input.files.length > 0) await loadCheckpointFiles(await filesOf(input.files));
+    input.value = '';
+  });
+}
+const drop = $('checkpoint-drop');
+drop.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  const items = [...(e.dataTransfer?.items ?? [])].map((i) => i.webkitGetAsEntry()).filter((x): x is FileSystemEntry => x !== null);
+  const files = items.length > 0 ? (await Promise.all(items.map(entryFiles))).flat() : await filesOf(e.dataTransfer?.files ?? new DataTransfer().files);
+  await loadCheckpointFiles(files);
 });
 $<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
   const file = input.files?.[0];
   if (!file) return;
   try {
-    const imported = fromExperimentYaml(await file.text(), file.name);
-    for (const kind of SLOT_KINDS) pluginOf(kind, imported[kind].use); // a Node-only or unknown plugin fails here, naming the choices
-    Object.assign(setup, imported);
-    $<HTMLInputElement>('seed').value = String(setup.seed);
-    $<HTMLInputElement>('samples-n').value = String(setup.samples);
-    for (const kind of SLOT_KINDS) renderSlot(kind);
-    renderTraining();
-    refreshYaml();
+    applySetup(fromExperimentYaml(await file.text(), file.name));
     setState(state, `Imported ${file.name}: press Train to run it.`);
   } catch (err) {
     showError(err);

@@ -10,6 +10,7 @@ import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperimen
 import { firstDifference } from './config-diff.js';
 import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
+import { unpackRunFile } from './packed-run.js';
 import { closeOutputDir } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
 import { announceRun, prepareRunDir, RUN_MARKERS } from './run-start.js';
@@ -207,7 +208,10 @@ async function resolveForRun(
 /** `diffusionlab sample <run-dir> [key=value …]`: parses the overrides and samples. */
 export async function sampleRun(runDir: string, overrideArgs: readonly string[] = [], opts: SampleOptions = {}): Promise<SampleResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const run = readRunDirectory(runDir, cwd);
+  // A packed run (the playground's checkpoint download) is a file: unpacked beside itself, then sampled as a folder.
+  const isFile = existsSync(resolve(cwd, runDir)) && statSync(resolve(cwd, runDir)).isFile();
+  const dir = isFile ? unpackRunFile(runDir, cwd, opts.print ?? ((line: string) => process.stdout.write(`${line}\n`))) : runDir;
+  const run = readRunDirectory(dir, cwd);
   const raw = applyOverrides(run.config, parseOverrides(overrideArgs, false));
   return await sampleFromRun(run, raw, { ...opts, overrides: overrideArgs });
 }
@@ -259,7 +263,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   }
 
   try {
-    const runTraining = (run.summary?.training as Json | undefined) ?? {};
+    const runTraining = (run.summary?.training as Json | undefined) ?? (meta.training as Json | undefined) ?? {};
     const { built, diagnostics } = await announceRun({
       r,
       plugins,
@@ -273,9 +277,9 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       header: { totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0), epochs: Number(runTraining.epochs ?? 0), parameterCount: model.parameterCount },
     });
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
-    if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
+    if (!run.summary && meta.final !== true) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
-    const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
+    const training = (run.summary?.training as Json | undefined) ?? (meta.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
     const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
   } catch (e) {
