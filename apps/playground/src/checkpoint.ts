@@ -99,7 +99,9 @@ export function findCheckpoint(dropped: readonly DroppedFile[]): DroppedCheckpoi
   const model = byName.get('model.json');
   if (!model) {
     const names = files.map((f) => baseName(f.path)).join(', ') || 'nothing';
-    throw new Error(`No model.json among the dropped files (${names}): drop a run's checkpoint/ folder, or its model.json and weights.bin (and diffusionlab.json), or a packed run (.json) downloaded from this page.`);
+    throw new Error(
+      `No model.json among the dropped files (${names}): drop a run's checkpoint/ folder, or its model.json and weights.bin (and diffusionlab.json), or a packed run (.json) downloaded from this page.`,
+    );
   }
   let modelJson: ModelJson;
   try {
@@ -110,9 +112,11 @@ export function findCheckpoint(dropped: readonly DroppedFile[]): DroppedCheckpoi
   const paths = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths ?? []).map(String);
   if (paths.length === 0) throw new Error(`${model.path} lists no weight files (weightsManifest): it is not a tfjs checkpoint.`);
   const missing = paths.filter((p) => !byName.has(baseName(p)));
-  if (missing.length > 0) throw new Error(`${model.path} needs ${missing.join(', ')} beside it: drop ${missing.length > 1 ? 'those files' : 'that file'} too (it is in the same checkpoint/ folder).`);
+  if (missing.length > 0)
+    throw new Error(`${model.path} needs ${missing.join(', ')} beside it: drop ${missing.length > 1 ? 'those files' : 'that file'} too (it is in the same checkpoint/ folder).`);
   // The runner's loader reads one weights file; tfjs shards are concatenated in manifest order, which is what the manifest's offsets assume.
-  const parts = paths.map((p) => (byName.get(baseName(p)) as DroppedFile).bytes);
+  const weightFiles = paths.map((p) => byName.get(baseName(p)) as DroppedFile);
+  const parts = weightFiles.map((f) => f.bytes);
   const weightsBin = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
   let off = 0;
   for (const b of parts) {
@@ -131,7 +135,7 @@ export function findCheckpoint(dropped: readonly DroppedFile[]): DroppedCheckpoi
     weightSpecs: specs,
     weightData: weightsBin.buffer.slice(weightsBin.byteOffset, weightsBin.byteOffset + weightsBin.byteLength) as ArrayBuffer,
   };
-  const used = [model.path, ...paths];
+  const used = [model.path, ...weightFiles.map((f) => f.path)];
   const metaFile = byName.get('diffusionlab.json');
   let meta: Record<string, unknown> | undefined;
   if (metaFile) {

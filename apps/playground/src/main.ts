@@ -3,7 +3,8 @@
  * loss curve and sample figure, resampling with any sampler, the metric with its noise floor, and the
  * setup exported as a `diffusionlab run` config.
  */
-import { type AnyPluginDefinition, type Dataset, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
+import { type AnyPluginDefinition, type Dataset, encodeNpy, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
+import { unstandardize } from '@diffusionlab/datasets';
 import { CATALOG, pluginOf, type SlotKind } from './catalog.js';
 import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromCheckpoint } from './checkpoint.js';
 import { drawLoss, drawSamples } from './plot.js';
@@ -162,6 +163,7 @@ function setState(next: typeof state, text: string): void {
   $<HTMLButtonElement>('stop').disabled = next !== 'training' && next !== 'paused';
   $<HTMLButtonElement>('sample').disabled = next !== 'trained';
   $<HTMLButtonElement>('download-checkpoint').disabled = next !== 'trained';
+  $<HTMLButtonElement>('download-samples').disabled = next !== 'trained' || !lastSamples;
 }
 
 /** Draws the final samples, or the reverse-process snapshot the slider points at (the last position is the final samples). */
@@ -271,6 +273,14 @@ function download(name: string, blob: Blob): void {
 }
 $('download-yaml').addEventListener('click', () => download(`${setup.name}.yaml`, new Blob([toExperimentYaml(setup)], { type: 'text/yaml' })));
 $('download-checkpoint').addEventListener('click', () => send({ type: 'checkpoint' }));
+$('download-samples').addEventListener('click', () => {
+  if (!lastSamples) return;
+  const r = lastSamples;
+  // Data space, as the runner writes samples.npy (the toy sets and standardised files train standardised).
+  const data = r.standardization ? unstandardize(r.samples, r.standardization) : r.samples;
+  const dim = r.shape.reduce((a, b) => a * b, 1);
+  download(`${setup.name}-samples.npy`, new Blob([encodeNpy(data, [r.samples.length / dim, ...r.shape]) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+});
 
 /** Replaces the forms with `next` (an imported config or a dropped checkpoint's setup). */
 function applySetup(next: Setup): void {

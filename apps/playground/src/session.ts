@@ -48,6 +48,8 @@ export interface SampleReport {
   seconds: number;
   /** `fused:…` when the kernels ran the denoiser, else `tfjs`. */
   path: string;
+  /** The dataset's standardisation (model space → data space), when it trains standardised. */
+  standardization?: { mean: number[]; std: number[] };
   /** Snapshots of the reverse process (first batch), from noise towards data, for the page's slider. */
   trajectory: { step: number; t: number; samples: Float32Array }[];
 }
@@ -180,7 +182,15 @@ export class Session {
       });
       this.trained = {
         steps: result.steps,
-        record: { steps: result.steps, epochs: result.epochs, seconds: result.seconds, stepsPerSecond: result.stepsPerSecond, finalLoss: result.finalLoss, path: result.path, trainedIn: 'playground' },
+        record: {
+          steps: result.steps,
+          epochs: result.epochs,
+          seconds: result.seconds,
+          stepsPerSecond: result.stepsPerSecond,
+          finalLoss: result.finalLoss,
+          path: result.path,
+          trainedIn: 'playground',
+        },
       };
       return {
         steps: result.steps,
@@ -209,7 +219,13 @@ export class Session {
     const sampler = await make<Sampler>('sampler', opts.sampler ?? setup.sampler);
     const metric = await make<Metric>('metric', setup.metric);
     const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const path = chooseSamplingPath({ model: this.model, sampler, schedule: this.schedule, predictionType, accelerate: parseOptions(trainingSchema, setup.training, 'training').accelerate });
+    const path = chooseSamplingPath({
+      model: this.model,
+      sampler,
+      schedule: this.schedule,
+      predictionType,
+      accelerate: parseOptions(trainingSchema, setup.training, 'training').accelerate,
+    });
     let gen: Awaited<ReturnType<typeof generateSamples>>;
     try {
       gen = await generateSamples({
@@ -244,6 +260,7 @@ export class Session {
       steps: gen.steps,
       seconds: gen.seconds,
       path: path.path,
+      ...(info.standardization ? { standardization: { mean: [...info.standardization.mean], std: [...info.standardization.std] } } : {}),
       trajectory: gen.trajectory,
     };
   }
