@@ -341,17 +341,22 @@ for (const id of ['checkpoint-files', 'checkpoint-folder']) {
     input.value = '';
   });
 }
+// Files dropped anywhere on the page (a browser would otherwise open them in place of the page).
 const drop = $('checkpoint-drop');
-drop.addEventListener('dragover', (e) => {
+document.addEventListener('dragover', (e) => {
   e.preventDefault();
   drop.classList.add('over');
 });
-drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-drop.addEventListener('drop', async (e) => {
+document.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) drop.classList.remove('over');
+});
+document.addEventListener('drop', async (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  const items = [...(e.dataTransfer?.items ?? [])].map((i) => i.webkitGetAsEntry()).filter((x): x is FileSystemEntry => x !== null);
-  const files = items.length > 0 ? (await Promise.all(items.map(entryFiles))).flat() : await filesOf(e.dataTransfer?.files ?? new DataTransfer().files);
+  // Folder drops come as entries (walked recursively); a script-made DataTransfer has files only.
+  const entries = [...(e.dataTransfer?.items ?? [])].map((i) => i.webkitGetAsEntry?.() ?? null).filter((x): x is FileSystemEntry => x !== null);
+  const files = entries.length > 0 ? (await Promise.all(entries.map(entryFiles))).flat() : await filesOf(e.dataTransfer?.files ?? new DataTransfer().files);
+  $<HTMLDetailsElement>('checkpoint-panel').open = true;
   await loadCheckpointFiles(files);
 });
 $<HTMLInputElement>('import-config').addEventListener('change', async (e) => {

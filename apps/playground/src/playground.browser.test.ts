@@ -7,14 +7,15 @@
 // retraining; the exported YAML resolves with the runner's config loader. Screenshots at 1280×800
 // and at a phone viewport are written under the OS temp dir (the path is printed). Needs Chromium:
 // `CHROMIUM_PATH`, else `chromium` / `chromium-browser` on PATH, unless DIFFUSIONLAB_SKIP_BROWSER=1.
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinRegistry, parseConfigText, resolveExperiment } from 'diffusionlab';
-import { type Browser, chromium } from 'playwright-core';
+import { decodeNpy } from '@diffusionlab/core';
+import { builtinRegistry, loadExperiment, parseConfigText, resolveExperiment, runExperiment, sampleRun } from 'diffusionlab';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -57,6 +58,39 @@ async function serve(from: string): Promise<{ server: Server; origin: string }> 
   return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
+/** Largest |a − b| between two .npy files' values (same shape required). */
+function npyMaxDiff(a: Uint8Array, b: Uint8Array): number {
+  const x = decodeNpy(a);
+  const y = decodeNpy(b);
+  expect(x.shape).toEqual(y.shape);
+  return Array.from(x.data).reduce((m, v, i) => Math.max(m, Math.abs(v - y.data[i])), 0);
+}
+
+/** Clicks `selector` and returns the bytes of the download it starts (the page's own `<a download>`). */
+async function downloadOf(page: Page, selector: string, saveAs?: string): Promise<{ name: string; bytes: Uint8Array }> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  const path = await dl.path();
+  if (saveAs) await dl.saveAs(saveAs);
+  return { name: dl.suggestedFilename(), bytes: new Uint8Array(readFileSync(path)) };
+}
+
+/** Runs `action` and waits until the page has drawn one more set of final samples. */
+async function sampledAfter(page: Page, action: () => Promise<unknown>): Promise<void> {
+  const before = Number((await page.getAttribute('body', 'data-sampled')) ?? 0);
+  await action();
+  await page.waitForSelector(`body[data-sampled="${before + 1}"]`, { state: 'attached', timeout: 30_000 });
+}
+
+/** A small CLI run (the runner's own `run`), and `diffusionlab sample` on it: the samples a page must reproduce from its checkpoint. */
+async function cliRun(dir: string, name: string, yaml: string): Promise<{ runDir: string; samples: Uint8Array }> {
+  writeFileSync(join(dir, `${name}.yaml`), yaml);
+  const quiet = { print: () => {} };
+  const loaded = await loadExperiment(join(dir, `${name}.yaml`));
+  const { runDir } = await runExperiment(loaded.resolved, { out: join(dir, name), ...quiet });
+  const { sampleDir } = await sampleRun(runDir, [], quiet);
+  return { runDir, samples: new Uint8Array(readFileSync(join(sampleDir, 'samples.npy'))) };
+}
+
 const executablePath = findChromium();
 const skip = executablePath === undefined && process.env.DIFFUSIONLAB_SKIP_BROWSER === '1';
 let browser: Browser | undefined;
@@ -75,10 +109,14 @@ describe.skipIf(skip)('the playground in Chromium', () => {
       );
     }
     if (!existsSync(join(root, 'packages/kernels/dist/index.js'))) throw new Error('Build the packages first (pnpm build): no packages/kernels/dist');
+    const t0 = performance.now();
+    const phases: string[] = [];
+    const phase = (what: string) => phases.push(`${what} ${((performance.now() - t0) / 1000).toFixed(1)}`);
     const out = mkdtempSync(join(tmpdir(), 'diffusionlab-playground-'));
     const site = join(out, 'site');
     await build({ root: app, configFile: join(app, 'vite.config.ts'), logLevel: 'silent', build: { outDir: site, emptyOutDir: true } });
 
+    phase('built');
     let origin: string;
     ({ server, origin } = await serve(site));
     browser = await chromium.launch({ executablePath, headless: true });
@@ -119,6 +157,34 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(floor).toBeGreaterThan(0);
     expect(floor).toBeLessThan(w1 + 0.05);
     await page.screenshot({ path: join(out, 'playground-1280x800.png') });
+    phase('seed trained');
+
+    // Two small CLI runs, trained now in this process while the page does the steps below: their checkpoints are loaded in the page later.
+    const seedYaml = readFileSync(join(root, 'examples/seed-1d.yaml'), 'utf8')
+      .replace(/^reporters:.*$/m, 'reporters: [summary]')
+      .replace('epochs: 1000', 'epochs: 40');
+    const cliRuns = (async () => {
+      const seed = await cliRun(out, 'seed-cli', seedYaml);
+      const moons = await cliRun(
+        out,
+        'moons-cli',
+        'name: moons-cli\nseed: 9\nbackend: auto\ndataset: { use: moons, size: 1024 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp, width: 64, depth: 2 }\ntraining: { epochs: 20, batchSize: 128 }\nsampler: { use: ddim, steps: 25 }\nevaluation: { samples: 500, metrics: [sliced-wasserstein] }\nreporters: [summary]\n',
+      );
+      return { seed, moons };
+    })();
+
+    // The page's samples and its checkpoint, downloaded; `diffusionlab sample` on the packed run draws the same samples.
+    const pageSamples = await downloadOf(page, '#download-samples');
+    expect(pageSamples.name).toBe('seed-1d-samples.npy');
+    const packedFile = join(out, 'seed-1d-run.json');
+    const packed = await downloadOf(page, '#download-checkpoint', packedFile);
+    expect(packed.name).toBe('seed-1d-run.json');
+    const fromPack = await sampleRun(packedFile, [], { print: () => {} });
+    const pageVsCli = npyMaxDiff(pageSamples.bytes, new Uint8Array(readFileSync(join(fromPack.sampleDir, 'samples.npy'))));
+    console.log(
+      `page-trained checkpoint → diffusionlab sample: max |page − CLI| = ${pageVsCli.toExponential(2)} over 1000 samples (${fromPack.summary.sampling && (fromPack.summary.sampling as { path: string }).path})`,
+    );
+    expect(pageVsCli).toBeLessThanOrEqual(1e-6);
 
     // Another sampler from the form: resamples from the same weights, no training.
     const lossBefore = await page.$eval('#loss-plot', (c) => (c as HTMLCanvasElement).toDataURL());
@@ -147,6 +213,44 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(resolved.sampler.options).toMatchObject({ steps: 20 });
     expect(resolved.denoiser.options).toMatchObject({ hidden: 128 });
 
+    await page.click('#checkpoint-panel > summary');
+    // The downloaded packed run, dropped back on the page: the same model, sampler and seed give the same samples.
+    const dataTransfer = await page.evaluateHandle(
+      ({ name, b64 }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type: 'application/json' }));
+        return dt;
+      },
+      { name: 'seed-1d-run.json', b64: Buffer.from(packed.bytes).toString('base64') },
+    );
+    await sampledAfter(page, () => page.dispatchEvent('#checkpoint-drop', 'drop', { dataTransfer }));
+    expect(await page.getAttribute('#status', 'data-path')).toBe('checkpoint');
+    expect(npyMaxDiff((await downloadOf(page, '#download-samples')).bytes, pageSamples.bytes)).toBe(0);
+
+    // CLI-trained checkpoints, loaded with their config.yaml, sample as `diffusionlab sample` does: seed-mlp (its files chosen one by one) …
+    const { seed: seedCli, moons: moonsCli } = await cliRuns;
+    phase('CLI runs ready');
+    const seedFiles = ['checkpoint/model.json', 'checkpoint/weights.bin', 'checkpoint/diffusionlab.json', 'config.yaml'].map((f) => join(seedCli.runDir, f));
+    await sampledAfter(page, () => page.setInputFiles('#checkpoint-files', seedFiles));
+    expect(await page.textContent('#checkpoint-note')).toMatch(/^Read model\.json, weights\.bin, diffusionlab\.json, config\.yaml \(trained 1280 steps\)\.$/);
+    const seedDiff = npyMaxDiff((await downloadOf(page, '#download-samples')).bytes, seedCli.samples);
+    // … and the residual mlp on moons (the whole run folder chosen).
+    await sampledAfter(page, () => page.setInputFiles('#checkpoint-folder', moonsCli.runDir));
+    expect(await page.inputValue('#slot-denoiser select[name="denoiser"]')).toBe('mlp');
+    const moonsDiff = npyMaxDiff((await downloadOf(page, '#download-samples')).bytes, moonsCli.samples);
+    console.log(
+      `CLI checkpoints in the page vs diffusionlab sample: seed-mlp max |Δ| = ${seedDiff.toExponential(2)} (1000 samples, ddpm); mlp on moons max |Δ| = ${moonsDiff.toExponential(2)} (500 samples, ddim 25)`,
+    );
+    expect(seedDiff).toBeLessThanOrEqual(1e-6);
+    expect(moonsDiff).toBeLessThanOrEqual(1e-6);
+    // A drop that lacks the weights says so and leaves the page as it was.
+    await page.setInputFiles('#checkpoint-files', [join(seedCli.runDir, 'checkpoint/model.json')]);
+    await page.waitForFunction(() => document.getElementById('checkpoint-note')?.classList.contains('error'));
+    expect(await page.textContent('#checkpoint-note')).toBe('model.json needs weights.bin beside it: drop that file too (it is in the same checkpoint/ folder).');
+    expect(await page.getAttribute('body', 'data-state')).toBe('trained');
+
+    phase('checkpoints');
+
     // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
     const moons =
       'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
@@ -173,8 +277,9 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.dispatchEvent(new Event('resize')));
     await page.screenshot({ path: join(out, 'playground-phone-390x844.png'), fullPage: true });
-    console.log(`screenshots: ${out}`);
+    phase('moons imported, paused, stopped; screenshots');
+    console.log(`screenshots: ${out}; phases (s): ${phases.join(', ')}`);
     expect(errors).toEqual([]);
     expect(elsewhere).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 });
