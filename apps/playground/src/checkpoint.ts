@@ -200,9 +200,10 @@ export function setupFromCheckpoint(ck: Pick<DroppedCheckpoint, 'meta' | 'config
 /**
  * A packed run of a page-trained model: the run folder `diffusionlab sample` reads, as one JSON file
  * in the launchers' pack format (relative path → base64). Its config.yaml is the page's export, so the
- * CLI samples with the same sampler, seed and sample count as the page.
+ * CLI samples with the same sampler, seed and sample count as the page; `dataFiles` (a dropped data
+ * file the `file` dataset names) ride along beside it.
  */
-export function packRun(setup: Setup, artifacts: ModelArtifacts, meta: Record<string, unknown>): string {
+export function packRun(setup: Setup, artifacts: ModelArtifacts, meta: Record<string, unknown>, dataFiles: Readonly<Record<string, Uint8Array>> = {}): string {
   const files = artifactsToFiles(artifacts);
   const enc = new TextEncoder();
   const packed: Record<string, string> = {
@@ -211,6 +212,8 @@ export function packRun(setup: Setup, artifacts: ModelArtifacts, meta: Record<st
     [RUN_FILES.weights]: toBase64(files.weightsBin),
     [RUN_FILES.meta]: toBase64(enc.encode(`${JSON.stringify(meta, null, 2)}\n`)),
   };
+  // Data files the config names by a relative path sit beside config.yaml, where the runner resolves them.
+  for (const [name, bytes] of Object.entries(dataFiles)) packed[name] = toBase64(bytes);
   return JSON.stringify(packed);
 }
 

@@ -4,8 +4,9 @@
  * setup exported as a `diffusionlab run` config.
  */
 import { type AnyPluginDefinition, type Dataset, encodeNpy, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
-import { unstandardize } from '@diffusionlab/datasets';
-import { CATALOG, pluginOf, type SlotKind } from './catalog.js';
+import { fileSlot, pointsSlot, unstandardize } from '@diffusionlab/datasets';
+import { CATALOG, droppedFileDataset, heldDataFiles, holdDataFile, pluginOf, type SlotKind } from './catalog.js';
+import { DRAW_RANGE, drawPoints } from './plot.js';
 import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromCheckpoint } from './checkpoint.js';
 import { drawLoss, drawSamples } from './plot.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -143,8 +144,20 @@ function pickApplicableMetric(): void {
   }
 }
 
+/** The dropped data files `s`'s dataset reads (the page's `file` dataset names them among its options). */
+function dataFilesOf(s: Setup): Record<string, Uint8Array> {
+  if (pluginOf('dataset', s.dataset.use) !== droppedFileDataset) return {};
+  const options = Object.values(s.dataset.options);
+  return Object.fromEntries(Object.entries(heldDataFiles()).filter(([name]) => options.includes(name)));
+}
+
+/** What the exported config needs beside it: the dropped data file, saved next to the YAML. */
+function exportNotes(): string[] {
+  return Object.keys(dataFilesOf(setup)).map((n) => `Save ${n} (the file you dropped on the page) next to this file: the dataset reads it from there.`);
+}
+
 function refreshYaml(): void {
-  $('yaml').textContent = toExperimentYaml(setup);
+  $('yaml').textContent = toExperimentYaml(setup, exportNotes());
 }
 
 function showError(e: unknown): void {
@@ -230,7 +243,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     $('status').dataset.path = 'checkpoint';
     setState('sampling', `${text} Sampling with ${setup.sampler.use}…`);
   } else if (m.type === 'checkpoint') {
-    download(packedRunName(m.setup), new Blob([packRun(m.setup, m.artifacts, m.meta)], { type: 'application/json' }));
+    download(packedRunName(m.setup), new Blob([packRun(m.setup, m.artifacts, m.meta, dataFilesOf(m.setup))], { type: 'application/json' }));
     $('checkpoint-note').textContent = `Downloaded ${packedRunName(m.setup)}: run \`diffusionlab sample ${packedRunName(m.setup)}\` to sample it with the CLI.`;
   } else if (m.type === 'error') {
     showError(m.message);
@@ -247,7 +260,7 @@ $('train').addEventListener('click', () => {
   drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
   setState('training', 'Building the setup…');
   const refreshEvery = Number(($<HTMLInputElement>('refresh-every').value || '100').trim());
-  send({ type: 'train', setup: structuredClone(setup), refreshEvery: Math.max(1, Math.floor(refreshEvery)) });
+  send({ type: 'train', setup: structuredClone(setup), refreshEvery: Math.max(1, Math.floor(refreshEvery)), dataFiles: heldDataFiles() });
 });
 $('pause').addEventListener('click', () => {
   if (state === 'paused') {
@@ -271,7 +284,7 @@ function download(name: string, blob: Blob): void {
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
-$('download-yaml').addEventListener('click', () => download(`${setup.name}.yaml`, new Blob([toExperimentYaml(setup)], { type: 'text/yaml' })));
+$('download-yaml').addEventListener('click', () => download(`${setup.name}.yaml`, new Blob([toExperimentYaml(setup, exportNotes())], { type: 'text/yaml' })));
 $('download-checkpoint').addEventListener('click', () => send({ type: 'checkpoint' }));
 $('download-samples').addEventListener('click', () => {
   if (!lastSamples) return;
@@ -310,7 +323,7 @@ async function loadCheckpointFiles(files: DroppedFile[]): Promise<void> {
     lastSamples = undefined;
     setState('sampling', 'Loading the checkpoint…');
     const training = meta.training && typeof meta.training === 'object' ? (meta.training as Record<string, unknown>) : { steps };
-    send({ type: 'load', setup: structuredClone(setup), artifacts: ck.artifacts, trainingSteps: steps, training });
+    send({ type: 'load', setup: structuredClone(setup), artifacts: ck.artifacts, trainingSteps: steps, training, dataFiles: heldDataFiles() });
   } catch (e) {
     note.textContent = e instanceof Error ? e.message : String(e);
     note.className = 'note error';
@@ -356,8 +369,84 @@ document.addEventListener('drop', async (e) => {
   // Folder drops come as entries (walked recursively); a script-made DataTransfer has files only.
   const entries = [...(e.dataTransfer?.items ?? [])].map((i) => i.webkitGetAsEntry?.() ?? null).filter((x): x is FileSystemEntry => x !== null);
   const files = entries.length > 0 ? (await Promise.all(entries.map(entryFiles))).flat() : await filesOf(e.dataTransfer?.files ?? new DataTransfer().files);
-  $<HTMLDetailsElement>('checkpoint-panel').open = true;
-  await loadCheckpointFiles(files);
+  if (files.length === 1 && isDataFile(files[0])) await useDataFile(files[0]);
+  else {
+    $<HTMLDetailsElement>('checkpoint-panel').open = true;
+    await loadCheckpointFiles(files);
+  }
+});
+
+/** A single dropped file that is data (a table), not part of a checkpoint or a packed run. */
+function isDataFile(f: DroppedFile): boolean {
+  if (/\.(csv|tsv|txt|npy)$/i.test(f.path)) return true;
+  if (!/\.json$/i.test(f.path) || /(^|\/)(model|diffusionlab)\.json$/.test(f.path)) return false;
+  return /^\s*\[/.test(new TextDecoder().decode(f.bytes.subarray(0, 64))); // a JSON table is an array; a packed run an object
+}
+
+/** A dropped data file becomes the dataset (`file`, named by the file's name), with the dataset's own defaults. */
+async function useDataFile(f: DroppedFile): Promise<void> {
+  const note = $('data-note');
+  $<HTMLDetailsElement>('data-panel').open = true;
+  const name = f.path.split('/').pop() ?? f.path;
+  holdDataFile(name, f.bytes);
+  const next = fileSlot(name);
+  try {
+    const ds = (await instantiate(droppedFileDataset, next.options as never)) as Dataset & { rows?: { total: number; train: number; heldOut: number }; header?: string[] };
+    setup.dataset = next;
+    pickApplicableMetric();
+    renderSlot('dataset');
+    refreshYaml();
+    note.className = 'note';
+    note.textContent = `${name}: ${ds.rows?.total} rows of shape [${ds.shape}]${ds.header ? ` (columns ${ds.header.join(', ')})` : ''}; ${ds.rows?.train} train, ${ds.rows?.heldOut} held out for evaluation. The exported config names it as dataset.path: save ${name} next to the YAML.`;
+    setState(state, `Using ${name} as the dataset: press Train.`);
+  } catch (e) {
+    note.className = 'note error';
+    note.textContent = e instanceof Error ? e.message : String(e);
+  }
+}
+$<HTMLInputElement>('data-file').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const [file] = input.files ? await filesOf(input.files) : [];
+  if (file) await useDataFile(file);
+  input.value = '';
+});
+
+// Points drawn with the mouse (or a finger): x, y in [-DRAW_RANGE, DRAW_RANGE], y up; a drag adds a point every few pixels.
+const drawn: [number, number][] = [];
+const drawCanvas = $<HTMLCanvasElement>('draw');
+function redrawDrawn(): void {
+  drawPoints(drawCanvas, drawn);
+  $('drawn-count').textContent = `${drawn.length} points`;
+  $<HTMLButtonElement>('use-drawn').disabled = drawn.length < 2;
+}
+let lastDrawn: { x: number; y: number } | undefined;
+function addDrawn(e: PointerEvent): void {
+  const box = drawCanvas.getBoundingClientRect();
+  if (lastDrawn && Math.hypot(e.clientX - lastDrawn.x, e.clientY - lastDrawn.y) < 6) return;
+  lastDrawn = { x: e.clientX, y: e.clientY };
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  drawn.push([round(((e.clientX - box.left) / box.width) * 2 * DRAW_RANGE - DRAW_RANGE), round(DRAW_RANGE - ((e.clientY - box.top) / box.height) * 2 * DRAW_RANGE)]);
+  redrawDrawn();
+}
+drawCanvas.addEventListener('pointerdown', (e) => {
+  drawCanvas.setPointerCapture(e.pointerId);
+  lastDrawn = undefined;
+  addDrawn(e);
+});
+drawCanvas.addEventListener('pointermove', (e) => {
+  if (e.buttons & 1) addDrawn(e);
+});
+$('clear-drawn').addEventListener('click', () => {
+  drawn.length = 0;
+  redrawDrawn();
+});
+$('use-drawn').addEventListener('click', () => {
+  setup.dataset = pointsSlot(drawn.map(([x, y]) => [x, y]));
+  pickApplicableMetric();
+  renderSlot('dataset');
+  refreshYaml();
+  $('data-note').className = 'note';
+  $('data-note').textContent = `The dataset is your ${drawn.length} points (dataset: points, written inline in the exported config). Press Train.`;
 });
 $<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
@@ -392,4 +481,5 @@ for (const kind of SLOT_KINDS) renderSlot(kind);
 renderTraining();
 refreshYaml();
 drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+redrawDrawn();
 setState('idle', 'Starting the worker…');

@@ -127,3 +127,28 @@ export function drawSamples(canvas: HTMLCanvasElement, samples: Float32Array, re
     void w;
   }
 }
+
+/** Half-width of the square the user draws points in (data units). */
+export const DRAW_RANGE = 3;
+
+/** The points drawn so far, on a square of side 2·DRAW_RANGE with light grid lines at the integers. */
+export function drawPoints(canvas: HTMLCanvasElement, points: readonly (readonly [number, number])[]): void {
+  const { g, w, h } = prepare(canvas);
+  const px = (x: number) => ((x + DRAW_RANGE) / (2 * DRAW_RANGE)) * w;
+  const py = (y: number) => ((DRAW_RANGE - y) / (2 * DRAW_RANGE)) * h;
+  g.strokeStyle = '#eee';
+  for (let v = -DRAW_RANGE + 1; v < DRAW_RANGE; v++) {
+    g.beginPath();
+    g.moveTo(px(v), 0);
+    g.lineTo(px(v), h);
+    g.moveTo(0, py(v));
+    g.lineTo(w, py(v));
+    g.stroke();
+  }
+  g.fillStyle = GENERATED;
+  for (const [x, y] of points) {
+    g.beginPath();
+    g.arc(px(x), py(y), 2.5, 0, 2 * Math.PI);
+    g.fill();
+  }
+}

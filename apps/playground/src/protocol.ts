@@ -5,13 +5,14 @@ import type { Setup, SlotChoice } from './setup.js';
 
 /** Page → worker. */
 export type ToWorker =
-  | { type: 'train'; setup: Setup; refreshEvery: number }
+  /** `dataFiles`: the data files the user dropped, by name (the `file` dataset reads them). */
+  | { type: 'train'; setup: Setup; refreshEvery: number; dataFiles: Record<string, Uint8Array> }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
   | { type: 'sample'; sampler: SlotChoice; n: number }
   /** Load a dropped checkpoint's weights into `setup`'s model and sample from them. */
-  | { type: 'load'; setup: Setup; artifacts: ModelArtifacts; trainingSteps: number; training: Record<string, unknown> }
+  | { type: 'load'; setup: Setup; artifacts: ModelArtifacts; trainingSteps: number; training: Record<string, unknown>; dataFiles: Record<string, Uint8Array> }
   /** Send the current weights and their metadata back, for the page's checkpoint download. */
   | { type: 'checkpoint' };
 

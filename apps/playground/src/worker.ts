@@ -7,6 +7,7 @@
 import { useBackend } from '@diffusionlab/core';
 import { registerDenoiserLayers } from '@diffusionlab/denoisers';
 import '@tensorflow/tfjs-backend-cpu';
+import { holdDataFile } from './catalog.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { Session, StopTraining } from './session.js';
 import type { SlotChoice } from './setup.js';
@@ -79,6 +80,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   else {
     busy = true;
     try {
+      if (m.type === 'train' || m.type === 'load') for (const [name, bytes] of Object.entries(m.dataFiles)) holdDataFile(name, bytes);
       if (m.type === 'train') await runTraining(m);
       else if (m.type === 'load') await loadCheckpoint(m);
       else if (!session) post({ type: 'error', message: 'Nothing to sample from yet: train a model or drop a checkpoint first.' });
