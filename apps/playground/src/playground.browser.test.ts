@@ -140,7 +140,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
 
     // The forms are the plugins' own: the dataset slot offers the browser datasets, with the seed's options.
     const datasets = await page.$$eval('#slot-dataset select[name="dataset"] option', (os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(datasets).toEqual(['gaussian-mixture', 'moons', 'swiss-roll', 'eight-gaussians', 'checkerboard', 'circles', 'rings', 'pinwheel', 'two-spirals']);
+    expect(datasets).toEqual(['gaussian-mixture', 'moons', 'swiss-roll', 'eight-gaussians', 'checkerboard', 'circles', 'rings', 'pinwheel', 'two-spirals', 'points', 'file']);
     expect(await page.inputValue('#slot-denoiser input[name="hidden"]')).toBe('128');
 
     // Train the seed example (32,000 steps) with samples refreshed every 250 epochs.
@@ -159,20 +159,6 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.screenshot({ path: join(out, 'playground-1280x800.png') });
     phase('seed trained');
 
-    // Two small CLI runs, trained now in this process while the page does the steps below: their checkpoints are loaded in the page later.
-    const seedYaml = readFileSync(join(root, 'examples/seed-1d.yaml'), 'utf8')
-      .replace(/^reporters:.*$/m, 'reporters: [summary]')
-      .replace('epochs: 1000', 'epochs: 40');
-    const cliRuns = (async () => {
-      const seed = await cliRun(out, 'seed-cli', seedYaml);
-      const moons = await cliRun(
-        out,
-        'moons-cli',
-        'name: moons-cli\nseed: 9\nbackend: auto\ndataset: { use: moons, size: 1024 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp, width: 64, depth: 2 }\ntraining: { epochs: 20, batchSize: 128 }\nsampler: { use: ddim, steps: 25 }\nevaluation: { samples: 500, metrics: [sliced-wasserstein] }\nreporters: [summary]\n',
-      );
-      return { seed, moons };
-    })();
-
     // The page's samples and its checkpoint, downloaded; `diffusionlab sample` on the packed run draws the same samples.
     const pageSamples = await downloadOf(page, '#download-samples');
     expect(pageSamples.name).toBe('seed-1d-samples.npy');
@@ -185,6 +171,20 @@ describe.skipIf(skip)('the playground in Chromium', () => {
       `page-trained checkpoint → diffusionlab sample: max |page − CLI| = ${pageVsCli.toExponential(2)} over 1000 samples (${fromPack.summary.sampling && (fromPack.summary.sampling as { path: string }).path})`,
     );
     expect(pageVsCli).toBeLessThanOrEqual(1e-6);
+
+    // Two small CLI runs, trained in this process (after the sampling above: two runs at once in one process would share tfjs's global state) while the page does the steps below: their checkpoints are loaded in the page later.
+    const seedYaml = readFileSync(join(root, 'examples/seed-1d.yaml'), 'utf8')
+      .replace(/^reporters:.*$/m, 'reporters: [summary]')
+      .replace('epochs: 1000', 'epochs: 40');
+    const cliRuns = (async () => {
+      const seed = await cliRun(out, 'seed-cli', seedYaml);
+      const moons = await cliRun(
+        out,
+        'moons-cli',
+        'name: moons-cli\nseed: 9\nbackend: auto\ndataset: { use: moons, size: 1024 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp, width: 64, depth: 2 }\ntraining: { epochs: 20, batchSize: 128 }\nsampler: { use: ddim, steps: 25 }\nevaluation: { samples: 500, metrics: [sliced-wasserstein] }\nreporters: [summary]\n',
+      );
+      return { seed, moons };
+    })();
 
     // Another sampler from the form: resamples from the same weights, no training.
     const lossBefore = await page.$eval('#loss-plot', (c) => (c as HTMLCanvasElement).toDataURL());
@@ -251,6 +251,39 @@ describe.skipIf(skip)('the playground in Chromium', () => {
 
     phase('checkpoints');
 
+    // Data from the user: a CSV chosen (or dropped) becomes the `file` dataset, named in the exported YAML with a note to save it beside it …
+    await page.click('#data-panel > summary');
+    const csv = `x,y\n${Array.from({ length: 200 }, (_, i) => `${(2 * Math.cos(i * 0.37)).toFixed(4)},${(2 * Math.sin(i * 0.37)).toFixed(4)}`).join('\n')}\n`;
+    await page.setInputFiles('#data-file', { name: 'ring.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.waitForFunction(() => (document.getElementById('data-note')?.textContent ?? '').startsWith('ring.csv: 200 rows'));
+    expect(await page.textContent('#data-note')).toMatch(/^ring\.csv: 200 rows of shape \[2\] \(columns x, y\); 180 train, 20 held out/);
+    expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('file');
+    const csvYaml = (await page.textContent('#yaml')) ?? '';
+    expect(csvYaml).toContain('# Save ring.csv (the file you dropped on the page) next to this file');
+    writeFileSync(join(out, 'ring.csv'), csv);
+    writeFileSync(join(out, 'ring.yaml'), csvYaml);
+    expect((await loadExperiment(join(out, 'ring.yaml'))).resolved.dataset.options).toMatchObject({ path: join(out, 'ring.csv') });
+    // … and points drawn with the mouse become an inline `points` dataset that `diffusionlab run` reads from the YAML alone.
+    const box = await page.locator('#draw').boundingBox();
+    if (!box) throw new Error('the drawing canvas is not visible');
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    for (let k = 1; k <= 30; k++) await page.mouse.move(box.x + box.width * (0.2 + 0.02 * k), box.y + box.height * (0.5 - 0.3 * Math.sin((k / 30) * Math.PI)));
+    await page.mouse.up();
+    await page.mouse.click(box.x + box.width * 0.8, box.y + box.height * 0.8);
+    const count = Number(/^(\d+) points$/.exec((await page.textContent('#drawn-count')) ?? '')?.[1]);
+    expect(count).toBeGreaterThanOrEqual(20);
+    await page.click('#use-drawn');
+    expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('points');
+    const drawnConfig = resolveExperiment(parseConfigText((await page.textContent('#yaml')) ?? '', 'drawn.yaml'), builtinRegistry(), 'drawn.yaml');
+    const drawnPoints = drawnConfig.dataset.options.points as number[][];
+    expect(drawnPoints).toHaveLength(count);
+    // The last click, at 80 % across and 80 % down the box, is (1.8, −1.8) in the drawing's [−3, 3]² (y up).
+    expect(drawnPoints[count - 1][0]).toBeCloseTo(1.8, 1);
+    expect(drawnPoints[count - 1][1]).toBeCloseTo(-1.8, 1);
+    await page.screenshot({ path: join(out, 'playground-data-1280x800.png') });
+    phase('data');
+
     // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
     const moons =
       'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
@@ -268,8 +301,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(await page.textContent('#status')).toBe(pausedAt);
     await page.click('#pause'); // Resume
     await page.waitForFunction((before) => document.getElementById('status')?.textContent !== before, 'Resumed.');
-    await page.click('#stop');
-    await page.waitForSelector('body[data-sampled="3"]', { state: 'attached', timeout: 30_000 });
+    await sampledAfter(page, () => page.click('#stop'));
     expect(await page.getAttribute('#status', 'data-trained')).toMatch(/^Stopped at step \d+/);
     expect(await page.textContent('#metric')).toMatch(/^sliced-wasserstein = \d/);
     await page.screenshot({ path: join(out, 'playground-moons-1280x800.png') });
