@@ -447,6 +447,7 @@ $('use-drawn').addEventListener('click', () => {
   refreshYaml();
   $('data-note').className = 'note';
   $('data-note').textContent = `The dataset is your ${drawn.length} points (dataset: points, written inline in the exported config). Press Train.`;
+  setState(state, `Using your ${drawn.length} drawn points as the dataset: press Train.`);
 });
 $<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
