@@ -209,7 +209,7 @@ async function resolveForRun(
 export async function sampleRun(runDir: string, overrideArgs: readonly string[] = [], opts: SampleOptions = {}): Promise<SampleResult> {
   const cwd = opts.cwd ?? process.cwd();
   // A packed run (the playground's checkpoint download) is a file: unpacked beside itself, then sampled as a folder.
-  const isFile = existsSync(resolve(cwd, runDir)) && statSync(resolve(cwd, runDir)).isFile();
+  const isFile = runDir.toLowerCase().endsWith('.json') && existsSync(resolve(cwd, runDir)) && statSync(resolve(cwd, runDir)).isFile();
   const dir = isFile ? unpackRunFile(runDir, cwd, opts.print ?? ((line: string) => process.stdout.write(`${line}\n`))) : runDir;
   const run = readRunDirectory(dir, cwd);
   const raw = applyOverrides(run.config, parseOverrides(overrideArgs, false));
@@ -263,7 +263,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   }
 
   try {
-    const runTraining = (run.summary?.training as Json | undefined) ?? (meta.training as Json | undefined) ?? {};
+    const runTraining = (run.summary?.training as Json | undefined) ?? {};
     const { built, diagnostics } = await announceRun({
       r,
       plugins,
@@ -280,7 +280,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
     if (!run.summary && meta.final !== true)
       print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
-    const training = (run.summary?.training as Json | undefined) ?? (meta.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
+    const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
     const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
   } catch (e) {
