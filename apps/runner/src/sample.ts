@@ -277,8 +277,7 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       header: { totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0), epochs: Number(runTraining.epochs ?? 0), parameterCount: model.parameterCount },
     });
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
-    if (!run.summary && meta.final !== true)
-      print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
+    if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
     const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
     const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
