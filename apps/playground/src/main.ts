@@ -10,7 +10,8 @@ import { DRAW_RANGE, drawPoints } from './plot.js';
 import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromCheckpoint } from './checkpoint.js';
 import { drawLoss, drawSamples } from './plot.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { type FormField, fieldText, fieldValue, formFields } from './schema-form.js';
+import { fieldElement } from './form-controls.js';
+import { type FormField, formFields } from './schema-form.js';
 import type { SampleReport } from './session.js';
 import { fromExperimentYaml, SEED_SETUP, SLOT_KINDS, type Setup, toExperimentYaml } from './setup.js';
 
@@ -23,53 +24,18 @@ let state: 'idle' | 'training' | 'paused' | 'sampling' | 'trained' = 'idle';
 
 const SLOT_TITLES: Record<SlotKind, string> = { dataset: 'Dataset', schedule: 'Noise schedule', denoiser: 'Denoiser', sampler: 'Sampler', metric: 'Metric' };
 
-/** One generated input for `field`, writing into `target` and re-validating through `validate`. */
+/** The generated editor of `field`, writing into `target` (a cleared field deletes its key) and re-validating through `validate`. */
 function fieldInput(field: FormField, target: Record<string, unknown>, validate: () => void): HTMLElement {
-  const label = document.createElement('label');
-  label.className = 'field';
-  label.title = field.description ?? '';
-  const name = document.createElement('span');
-  name.textContent = field.required ? `${field.key} *` : field.key;
-  label.append(name);
-  let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-  if (field.control === 'select') {
-    const select = document.createElement('select');
-    for (const c of field.choices ?? []) select.add(new Option(c, c));
-    select.value = String(target[field.key] ?? field.defaultValue ?? field.choices?.[0]);
-    input = select;
-  } else if (field.control === 'boolean') {
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.checked = Boolean(target[field.key] ?? field.defaultValue);
-    input = box;
-  } else if (field.control === 'json') {
-    input = document.createElement('textarea');
-    input.rows = 2;
-    input.value = fieldText(field, target[field.key]);
-    input.placeholder = fieldText(field, field.defaultValue);
-  } else {
-    const box = document.createElement('input');
-    box.type = field.control === 'text' ? 'text' : 'number';
-    if (field.control === 'integer') box.step = '1';
-    if (field.control === 'number') box.step = 'any';
-    box.value = fieldText(field, target[field.key]);
-    box.placeholder = field.defaultValue === undefined ? '' : `default ${fieldText(field, field.defaultValue)}`;
-    input = box;
-  }
-  input.name = field.key;
-  input.addEventListener('change', () => {
-    try {
-      const value = fieldValue(field, input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value);
+  return fieldElement(
+    field,
+    target[field.key],
+    (value) => {
       if (value === undefined) delete target[field.key];
       else target[field.key] = value;
-    } catch (e) {
-      target[field.key] = input.value;
-      showError(e);
-    }
-    validate();
-  });
-  label.append(input);
-  return label;
+      validate();
+    },
+    showError,
+  );
 }
 
 /** The options form of one slot, regenerated when its plugin changes. */
@@ -215,7 +181,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const m = event.data;
   if (m.type === 'ready') {
     document.body.dataset.ready = 'yes';
-    setState('idle', `Ready (tfjs ${m.backend} backend in a worker; fused WebAssembly kernels where they apply).`);
+    setState('idle', `Ready: a worker with the fused WebAssembly kernels where they apply, the ${m.backend} otherwise.`);
   } else if (m.type === 'loss') {
     lossPoints.push(...m.points);
     totalSteps = m.totalSteps;
@@ -232,10 +198,16 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     const r = m.report;
     const text = r.stopped
       ? `Stopped at step ${r.steps}; sampling from the weights so far.`
-      : `Trained ${r.steps} steps at ${r.stepsPerSecond.toFixed(0)} steps/s on ${r.path}${r.acceleratorDeclined ? ` (fused path declined: ${r.acceleratorDeclined})` : ''}.`;
+      : `Trained ${r.steps} steps at ${r.stepsPerSecond.toFixed(0)} steps/s on ${r.path}${r.path.startsWith('fused:') ? '' : ` (tfjs ${r.backend} backend)`}${r.acceleratorDeclined ? `; the fused kernels declined: ${r.acceleratorDeclined}` : ''}.`;
     $('status').dataset.trained = text;
     $('status').dataset.stepsPerSecond = String(r.stepsPerSecond);
     $('status').dataset.path = r.path;
+    $('status').dataset.backend = r.backend;
+    if (r.stopped && lossPoints.length > 0) {
+      // The x axis ends where training stopped, not at the planned total.
+      totalSteps = Math.max(1, r.steps);
+      drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, totalSteps);
+    }
     setState('sampling', text);
   } else if (m.type === 'loaded') {
     const text = `Loaded the checkpoint (${m.parameterCount} parameters); no training.`;

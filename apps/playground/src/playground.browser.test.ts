@@ -149,6 +149,8 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.waitForSelector('body[data-sampled="1"]', { state: 'attached', timeout: 40_000 });
     const status = await page.$eval('#status', (s) => ({ ...(s as HTMLElement).dataset, text: s.textContent ?? '' }) as Record<string, string>);
     expect(status.path).toBe('fused:wasm-simd-mlp');
+    // tfjs itself runs on wasm in the worker (its .wasm files served from this site), as `backend: auto` does in Node.
+    expect(status.backend).toBe('wasm');
     const w1 = Number(await page.getAttribute('#metric', 'data-value'));
     const floor = Number(await page.getAttribute('#metric', 'data-floor'));
     console.log(`in the page: ${Number(status.stepsPerSecond).toFixed(0)} steps/s on ${status.path}; W1 ${w1.toFixed(4)} (noise floor ${floor.toFixed(4)}) at 1000 samples`);
@@ -191,6 +193,18 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.selectOption('#slot-sampler select[name="sampler"]', 'ddim');
     await page.fill('#slot-sampler input[name="steps"]', '20');
     await page.press('#slot-sampler input[name="steps"]', 'Tab');
+    // Union options are generated controls too: `false` or an object (its fields nested), `false` or a number.
+    const samplerOptions = async () => resolveExperiment(parseConfigText((await page.textContent('#yaml')) ?? '', 'p.yaml'), builtinRegistry(), 'p.yaml').sampler.options;
+    expect(await page.$$eval('#slot-sampler select[name="thresholding"] option', (os) => os.map((o) => o.textContent))).toEqual(['false', '{ ratio, maxValue }']);
+    await page.selectOption('#slot-sampler select[name="thresholding"]', { label: '{ ratio, maxValue }' });
+    await page.fill('#slot-sampler input[name="thresholding.maxValue"]', '3');
+    await page.press('#slot-sampler input[name="thresholding.maxValue"]', 'Tab');
+    expect((await samplerOptions()).thresholding).toEqual({ ratio: 0.995, maxValue: 3 });
+    await page.selectOption('#slot-sampler select[name="thresholding"]', { label: 'false' });
+    await page.selectOption('#slot-sampler select[name="clipSample"]', { label: 'number > 0' });
+    await page.fill('#slot-sampler input[name="clipSample"]', '4');
+    await page.press('#slot-sampler input[name="clipSample"]', 'Tab');
+    expect(await samplerOptions()).toMatchObject({ thresholding: false, clipSample: 4 });
     await page.click('#sample');
     await page.waitForSelector('body[data-sampled="2"]', { state: 'attached', timeout: 20_000 });
     expect(await page.textContent('#metric')).toMatch(/20 steps|w1 = /);
@@ -210,7 +224,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     const yaml = (await page.textContent('#yaml')) ?? '';
     const resolved = resolveExperiment(parseConfigText(yaml, 'playground.yaml'), builtinRegistry(), 'playground.yaml');
     expect(resolved.sampler.use).toBe('ddim');
-    expect(resolved.sampler.options).toMatchObject({ steps: 20 });
+    expect(resolved.sampler.options).toMatchObject({ steps: 20, clipSample: 4, thresholding: false });
     expect(resolved.denoiser.options).toMatchObject({ hidden: 128 });
 
     await page.click('#checkpoint-panel > summary');
@@ -283,6 +297,18 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(drawnPoints[count - 1][1]).toBeCloseTo(-1.8, 1);
     await page.screenshot({ path: join(out, 'playground-data-1280x800.png') });
     phase('data');
+
+    // A config the fused kernels decline (min-SNR loss weighting) trains on tfjs in the worker, on its wasm backend, and the status says why.
+    const declined =
+      'name: moons-tfjs\nseed: 5\ndataset: { use: moons, size: 512 }\nschedule: { use: cosine, timesteps: 100 }\ndenoiser: { use: mlp, width: 32, depth: 2 }\nsampler: { use: ddim, steps: 10 }\ntraining: { steps: 240, batchSize: 64, lossWeighting: min-snr }\nevaluation: { samples: 300, metrics: [sliced-wasserstein] }\n';
+    await page.setInputFiles('#import-config', { name: 'moons-tfjs.yaml', mimeType: 'text/yaml', buffer: Buffer.from(declined) });
+    await sampledAfter(page, () => page.click('#train'));
+    const tfjsStatus = await page.$eval('#status', (s) => ({ ...(s as HTMLElement).dataset }) as Record<string, string>);
+    console.log(`declined by the kernels: ${tfjsStatus.trained}`);
+    expect([tfjsStatus.path, tfjsStatus.backend]).toEqual(['tfjs', 'wasm']);
+    expect(tfjsStatus.trained).toMatch(/^Trained 240 steps at \d+ steps\/s on tfjs \(tfjs wasm backend\); the fused kernels declined: loss weighting/);
+    expect(await page.textContent('#metric')).toMatch(/^sliced-wasserstein = \d/);
+    phase('declined config on tfjs-wasm');
 
     // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
     const moons =

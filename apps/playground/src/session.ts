@@ -22,6 +22,7 @@ import {
   trainingSchema,
 } from '@diffusionlab/core';
 import { mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { getBackend } from '@tensorflow/tfjs-core';
 import { pluginOf } from './catalog.js';
 import { chooseSamplingPath } from './sampling-path.js';
 import type { Setup, SlotChoice } from './setup.js';
@@ -60,6 +61,8 @@ export interface TrainReport {
   stepsPerSecond: number;
   finalLoss: number;
   path: string;
+  /** The tfjs backend active while it trained (what runs the model when `path` is `tfjs`). */
+  backend: string;
   acceleratorDeclined?: string;
   stopped: boolean;
 }
@@ -156,7 +159,7 @@ export class Session {
 
   /** Trains the model in place; a stop keeps the weights reached so far. */
   async train(hooks: TrainHooks = {}): Promise<TrainReport> {
-    if (!this.trainable) return { steps: 0, stepsPerSecond: 0, finalLoss: Number.NaN, path: 'none (closed-form denoiser)', stopped: false };
+    if (!this.trainable) return { steps: 0, stepsPerSecond: 0, finalLoss: Number.NaN, path: 'none (closed-form denoiser)', backend: getBackend(), stopped: false };
     const refresh = hooks.refreshEvery;
     let stopped = false;
     let steps = 0;
@@ -197,6 +200,7 @@ export class Session {
         stepsPerSecond: result.stepsPerSecond,
         finalLoss: result.finalLoss,
         path: result.path,
+        backend: getBackend(),
         acceleratorDeclined: result.acceleratorDeclined,
         stopped,
       };
@@ -204,7 +208,7 @@ export class Session {
       if (!(e instanceof StopTraining)) throw e;
       stopped = true;
       this.trained = { steps, record: { steps, stopped: true, trainedIn: 'playground' } };
-      return { steps, stepsPerSecond: Number.NaN, finalLoss: Number.NaN, path: 'stopped', stopped };
+      return { steps, stepsPerSecond: Number.NaN, finalLoss: Number.NaN, path: 'stopped', backend: getBackend(), stopped };
     }
   }
 

@@ -1,12 +1,11 @@
 /**
  * The training worker: runs a {@link Session} off the page's thread, posts the loss every epoch (in
  * batches, at most ~10 posts a second) and samples every `refreshEvery` epochs, and honours pause,
- * resume and stop between epochs. tfjs runs on its cpu backend here; the fused WebAssembly kernels
- * (inlined, no file to fetch) take every model they match.
+ * resume and stop between epochs. The fused WebAssembly kernels (inlined, no file to fetch) train
+ * every model they match; everything else runs on tfjs-wasm (see {@link startWorkerBackend}).
  */
-import { useBackend } from '@diffusionlab/core';
 import { registerDenoiserLayers } from '@diffusionlab/denoisers';
-import '@tensorflow/tfjs-backend-cpu';
+import { startWorkerBackend } from './backend.js';
 import { holdDataFile } from './catalog.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { Session, StopTraining } from './session.js';
@@ -100,7 +99,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
 };
 
 registerDenoiserLayers();
-useBackend('cpu').then(
-  (backend) => post({ type: 'ready', backend }),
+startWorkerBackend().then(
+  (backend) => post({ type: 'ready', backend: backend.note }),
   (e) => post({ type: 'error', message: `tfjs backend: ${e instanceof Error ? e.message : String(e)}` }),
 );
