@@ -2,7 +2,8 @@
 // launchers' pack format) unpacks beside itself and samples exactly as the run folder it was packed
 // from; a second call reuses the unpacked folder; a folder in the way, a file that is not a packed
 // run, a missing entry or a path escaping the folder is refused with a message naming it, leaving
-// nothing behind.
+// nothing behind. A packed run has no summary.json: one plain line says so (no "did not finish"
+// warning) and its checkpoint's training record stands in.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +51,13 @@ describe('sample on a packed run', () => {
     expect(packedRunFolder(file)).toBe(join(root, 'small-run'));
     expect(fromPack.sampleDir.startsWith(join(root, 'small-run', 'samples'))).toBe(true);
     expect(lines[0]).toBe(`Unpacked small-run.json into ${join(root, 'small-run')} (4 files)`);
+    // No summary.json in a packed run: one plain line says so, no "did not finish" warning, and the training record is the checkpoint's.
+    expect(lines.filter((l) => l.includes('summary.json'))).toEqual([
+      "small-run.json: a packed run, trained 16 steps; packed runs carry no summary.json, so its training record is the checkpoint's",
+    ]);
+    expect(lines.filter((l) => l.startsWith('warning:') && !l.startsWith('warning: schedule:'))).toEqual([]);
+    const meta = JSON.parse(Buffer.from(packed['checkpoint/diffusionlab.json'], 'base64').toString('utf8'));
+    expect(fromPack.summary.training).toEqual(meta.training);
     const fromDir = await sampleRun(runDir, [], quiet);
     expect(readFileSync(join(fromPack.sampleDir, 'samples.npy'))).toEqual(readFileSync(join(fromDir.sampleDir, 'samples.npy')));
     const again: string[] = [];
