@@ -226,6 +226,8 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 worker.onerror = (e) => showError(e.message);
 
 $('train').addEventListener('click', () => {
+  // An error left from an earlier drop no longer applies to this run.
+  if ($('checkpoint-note').classList.contains('error')) $('checkpoint-note').replaceChildren();
   lossPoints.length = 0;
   lastSamples = undefined;
   delete $('status').dataset.trained;

@@ -35,7 +35,10 @@ function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, nu
   g.fillText(tick(y[1]), 37, 18);
   g.fillText(tick(y[0]), 37, h - 38);
   g.textAlign = 'center';
+  // A caption wider than the canvas (a phone) is set smaller rather than cut off at both ends.
+  for (let size = 11; size > 8 && g.measureText(title).width > w - 8; size--) g.font = `${size - 1}px system-ui, sans-serif`;
   g.fillText(title, w / 2, h - 6);
+  g.font = '11px system-ui, sans-serif';
   g.textAlign = 'left';
 }
 
@@ -100,7 +103,13 @@ function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference
   const span = Math.max(Math.max(...ref) - Math.min(...ref), 1e-6);
   const lo = Math.min(...ref) - span / 4;
   const hi = Math.max(...ref) + span / 4;
-  frame(g, w, h, [lo, hi], [lo, hi], caption);
+  // Stray samples are counted in the caption, so a metric far above its floor is explained by what the view hides.
+  let outside = 0;
+  for (let i = 0; i + 1 < samples.length; i += 2) {
+    const [x, y] = [samples[i], samples[i + 1]];
+    if (!(x >= lo && x <= hi && y >= lo && y <= hi)) outside++;
+  }
+  frame(g, w, h, [lo, hi], [lo, hi], outside > 0 ? `${caption}; ${outside} off view` : caption);
   const side = Math.min(w - 48, h - 44);
   const x0 = 40 + (w - 48 - side) / 2;
   for (const [xs, colour] of [
