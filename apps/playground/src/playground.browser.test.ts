@@ -5,7 +5,7 @@
 // (examples/seed-1d.yaml, the page's opening setup) trains in the worker on the fused wasm path,
 // samples, and shows W1 with its noise floor; switching the sampler in the form resamples without
 // retraining; the exported YAML resolves with the runner's config loader. Screenshots at 1280×800
-// and at a phone viewport are written under the OS temp dir (the path is printed). Needs Chromium:
+// and at a phone viewport (first screen and full page) are written under the OS temp dir (the path is printed). Needs Chromium:
 // `CHROMIUM_PATH`, else `chromium` / `chromium-browser` on PATH, unless DIFFUSIONLAB_SKIP_BROWSER=1.
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -40,9 +40,13 @@ function findChromium(): string | undefined {
 
 const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
 
+/** Paths the static server was asked for (the page's and the worker's requests). */
+const served: string[] = [];
+
 /** A static file server for `from` on 127.0.0.1 (a free port); it never serves outside `from`. */
 async function serve(from: string): Promise<{ server: Server; origin: string }> {
   const server = createServer((req, res) => {
+    served.push(new URL(req.url ?? '/', 'http://x').pathname);
     const file = normalize(join(from, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)));
     if (!file.startsWith(from)) {
       res.writeHead(403).end();
@@ -151,6 +155,8 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(status.path).toBe('fused:wasm-simd-mlp');
     // tfjs itself runs on wasm in the worker (its .wasm files served from this site), as `backend: auto` does in Node.
     expect(status.backend).toBe('wasm');
+    // … its binary fetched from this server, not a CDN (tfjs-wasm's default is jsdelivr).
+    expect(served.filter((p) => p.endsWith('.wasm'))).toEqual([expect.stringMatching(/^\/assets\/tfjs-backend-wasm-simd-[\w-]+\.wasm$/)]);
     const w1 = Number(await page.getAttribute('#metric', 'data-value'));
     const floor = Number(await page.getAttribute('#metric', 'data-floor'));
     console.log(`in the page: ${Number(status.stepsPerSecond).toFixed(0)} steps/s on ${status.path}; W1 ${w1.toFixed(4)} (noise floor ${floor.toFixed(4)}) at 1000 samples`);
@@ -334,7 +340,8 @@ describe.skipIf(skip)('the playground in Chromium', () => {
 
     await page.setViewportSize({ width: 390, height: 844 });
     await page.evaluate(() => window.dispatchEvent(new Event('resize')));
-    await page.screenshot({ path: join(out, 'playground-phone-390x844.png'), fullPage: true });
+    await page.screenshot({ path: join(out, 'playground-phone-390x844.png') });
+    await page.screenshot({ path: join(out, 'playground-phone-390x844-full.png'), fullPage: true });
     phase('moons imported, paused, stopped; screenshots');
     console.log(`screenshots: ${out}; phases (s): ${phases.join(', ')}`);
     expect(errors).toEqual([]);

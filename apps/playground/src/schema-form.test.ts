@@ -69,6 +69,9 @@ describe('formFields', () => {
     expect(f.scale.variants?.map((v) => v.control)).toEqual(['number', 'text']);
     expect([f.count.required, f.size.required, f.clip.required]).toEqual([false, true, false]);
     expect(f.count).toMatchObject({ control: 'integer', minimum: 1 });
+    // zod's .int() bound of 2⁵³−1 is no bound a user types: not shown.
+    expect(f.count.maximum).toBeUndefined();
+    expect(variantLabel(f.count)).toBe('integer ≥ 1');
   });
 
   it('starts each alternative from a value the schema accepts (or unset, so the default applies)', () => {

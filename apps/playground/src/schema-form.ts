@@ -61,13 +61,17 @@ interface JsonSchemaNode {
 const isPrimitive = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
 const SCALARS: Record<string, FieldSpec['control']> = { integer: 'integer', number: 'number', boolean: 'boolean', string: 'text' };
 
-/** The bounds a number node states (JSON Schema draft 2020-12: exclusive bounds are numbers). */
+/**
+ * The bounds a number node states (JSON Schema draft 2020-12: exclusive bounds are numbers). zod's
+ * `.int()` adds ±2⁵³−1, which bounds nothing a user types, so it is left out.
+ */
 function bounds(node: JsonSchemaNode): Pick<FieldSpec, 'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum'> {
   const out: Pick<FieldSpec, 'minimum' | 'maximum' | 'exclusiveMinimum' | 'exclusiveMaximum'> = {};
-  if (node.minimum !== undefined) out.minimum = node.minimum;
-  if (node.maximum !== undefined) out.maximum = node.maximum;
-  if (node.exclusiveMinimum !== undefined) out.exclusiveMinimum = node.exclusiveMinimum;
-  if (node.exclusiveMaximum !== undefined) out.exclusiveMaximum = node.exclusiveMaximum;
+  const real = (v: number | undefined): v is number => v !== undefined && Math.abs(v) < Number.MAX_SAFE_INTEGER;
+  if (real(node.minimum)) out.minimum = node.minimum;
+  if (real(node.maximum)) out.maximum = node.maximum;
+  if (real(node.exclusiveMinimum)) out.exclusiveMinimum = node.exclusiveMinimum;
+  if (real(node.exclusiveMaximum)) out.exclusiveMaximum = node.exclusiveMaximum;
   return out;
 }
 
