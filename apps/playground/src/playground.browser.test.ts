@@ -5,9 +5,9 @@
 // (examples/seed-1d.yaml, the page's opening setup) trains in the worker on the fused wasm path,
 // samples, and shows W1 with its noise floor; switching the sampler in the form resamples without
 // retraining; the exported YAML resolves with the runner's config loader. Screenshots at 1280×800
-// and at a phone viewport (first screen and full page) are written under the OS temp dir (the path is printed). Needs Chromium:
+// and at a phone viewport (first screen and full page) are written under the OS temp dir, or $DIFFUSIONLAB_ARTIFACTS/playground when set (the path is printed). Needs Chromium:
 // `CHROMIUM_PATH`, else `chromium` / `chromium-browser` on PATH, unless DIFFUSIONLAB_SKIP_BROWSER=1.
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -318,7 +318,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
 
     // A 2-D config imported from a file: it replaces the forms; training pauses, resumes and stops on the buttons.
     const moons =
-      'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: ddim, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
+      'name: moons-play\nseed: 3\ndataset: { use: moons, size: 2000 }\nschedule: { use: cosine, timesteps: 200 }\ndenoiser: { use: mlp }\nsampler: { use: euler, steps: 30 }\ntraining: { steps: 200000, batchSize: 128 }\nevaluation: { samples: 1000, metrics: [sliced-wasserstein] }\n';
     await page.setInputFiles('#import-config', { name: 'moons-play.yaml', mimeType: 'text/yaml', buffer: Buffer.from(moons) });
     expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('moons');
     expect(await page.inputValue('#slot-metric select[name="metric"]')).toBe('sliced-wasserstein');
@@ -343,7 +343,13 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.screenshot({ path: join(out, 'playground-phone-390x844.png') });
     await page.screenshot({ path: join(out, 'playground-phone-390x844-full.png'), fullPage: true });
     phase('moons imported, paused, stopped; screenshots');
-    console.log(`screenshots: ${out}; phases (s): ${phases.join(', ')}`);
+    // CI keeps them as artifacts when it names a folder for them.
+    const artifacts = process.env.DIFFUSIONLAB_ARTIFACTS ? join(process.env.DIFFUSIONLAB_ARTIFACTS, 'playground') : undefined;
+    if (artifacts) {
+      mkdirSync(artifacts, { recursive: true });
+      for (const f of readdirSync(out).filter((n) => n.endsWith('.png'))) copyFileSync(join(out, f), join(artifacts, f));
+    }
+    console.log(`screenshots: ${artifacts ?? out}; phases (s): ${phases.join(', ')}`);
     expect(errors).toEqual([]);
     expect(elsewhere).toEqual([]);
   }, 120_000);

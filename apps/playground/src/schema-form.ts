@@ -145,7 +145,7 @@ export function accepts(spec: FieldSpec, value: unknown): boolean {
 /** The alternative of a union that shows `value` (the set value, else the default); the first one when none does. */
 export function variantIndex(spec: FieldSpec, value: unknown): number {
   const i = (spec.variants ?? []).findIndex((v) => accepts(v, value));
-  return i < 0 ? 0 : i;
+  return Math.max(i, 0);
 }
 
 /**
