@@ -24,16 +24,28 @@ function prepare(canvas: HTMLCanvasElement): { g: CanvasRenderingContext2D; w: n
 /** Axis tick label with at most 3 significant digits. */
 const tick = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : `${Number(v.toPrecision(3))}`);
 
-/** Draws text labels for the x range and y range in the margins. */
-function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, number], y: [number, number], title: string): void {
+/** The plotting area inside a canvas's margins. */
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** The default plotting area: the canvas less the margins for tick labels and the caption. */
+const plotBox = (w: number, h: number): Box => ({ left: 40, top: 8, width: w - 48, height: h - 44 });
+
+/** Draws the plotting area's outline, its x and y ranges at its own edges, and the caption under it. */
+function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, number], y: [number, number], title: string, box: Box = plotBox(w, h)): void {
   g.strokeStyle = '#bbb';
-  g.strokeRect(40, 8, w - 48, h - 44);
+  g.strokeRect(box.left, box.top, box.width, box.height);
   g.fillStyle = '#444';
-  g.fillText(tick(x[0]), 40, h - 22);
+  const below = box.top + box.height + 14;
+  g.fillText(tick(x[0]), box.left, below);
   g.textAlign = 'right';
-  g.fillText(tick(x[1]), w - 8, h - 22);
-  g.fillText(tick(y[1]), 37, 18);
-  g.fillText(tick(y[0]), 37, h - 38);
+  g.fillText(tick(x[1]), box.left + box.width, below);
+  g.fillText(tick(y[1]), box.left - 3, box.top + 10);
+  g.fillText(tick(y[0]), box.left - 3, box.top + box.height - 2);
   g.textAlign = 'center';
   // A caption wider than the canvas (a phone) is set smaller rather than cut off at both ends.
   for (let size = 11; size > 8 && g.measureText(title).width > w - 8; size--) g.font = `${size - 1}px system-ui, sans-serif`;
@@ -109,9 +121,10 @@ function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference
     const [x, y] = [samples[i], samples[i + 1]];
     if (!(x >= lo && x <= hi && y >= lo && y <= hi)) outside++;
   }
-  frame(g, w, h, [lo, hi], [lo, hi], outside > 0 ? `${caption}; ${outside} off view` : caption);
+  // A square plotting area (equal scales on both axes), centred, with its ranges at its own edges.
   const side = Math.min(w - 48, h - 44);
   const x0 = 40 + (w - 48 - side) / 2;
+  frame(g, w, h, [lo, hi], [lo, hi], outside > 0 ? `${caption}; ${outside} off view` : caption, { left: x0, top: 8, width: side, height: side });
   for (const [xs, colour] of [
     [reference, REFERENCE],
     [samples, GENERATED],
