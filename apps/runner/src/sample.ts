@@ -224,7 +224,11 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
 export async function sampleFromRun(
   run: RunDirectory,
   raw: Json,
-  opts: SampleOptions & { overrides?: readonly string[] /** The packed run file `run` was unpacked from (it has no summary.json by design). */; packedFrom?: string } = {},
+  opts: SampleOptions & {
+    overrides?: readonly string[];
+    /** The packed run file (`NAME-run.json`) `run` was unpacked from: it has no summary.json by design, so its checkpoint's training record stands in. */
+    packedFrom?: string;
+  } = {},
 ): Promise<SampleResult> {
   // Every warning is recorded once and printed once (reporters print through the same log).
   const changesModel = (o: string) => MODEL_SECTIONS.some((s) => o.startsWith(`${s}.`) || o.startsWith(`${s}=`));
