@@ -295,13 +295,19 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     expect(count).toBeGreaterThanOrEqual(20);
     await page.click('#use-drawn');
     expect(await page.inputValue('#slot-dataset select[name="dataset"]')).toBe('points');
-    const drawnConfig = resolveExperiment(parseConfigText((await page.textContent('#yaml')) ?? '', 'drawn.yaml'), builtinRegistry(), 'drawn.yaml');
+    const drawnYaml = (await page.textContent('#yaml')) ?? '';
+    const drawnConfig = resolveExperiment(parseConfigText(drawnYaml, 'drawn.yaml'), builtinRegistry(), 'drawn.yaml');
     const drawnPoints = drawnConfig.dataset.options.points as number[][];
     expect(drawnPoints).toHaveLength(count);
     // The last click, at 80 % across and 80 % down the box, is (1.8, −1.8) in the drawing's [−3, 3]² (y up).
     expect(drawnPoints[count - 1][0]).toBeCloseTo(1.8, 1);
     expect(drawnPoints[count - 1][1]).toBeCloseTo(-1.8, 1);
     await page.screenshot({ path: join(out, 'playground-data-1280x800.png') });
+    // The exported config, as downloaded, runs with `diffusionlab run` (trains, samples, writes the run folder).
+    writeFileSync(join(out, 'drawn.yaml'), drawnYaml);
+    const drawnRun = await runExperiment((await loadExperiment(join(out, 'drawn.yaml'))).resolved, { out: join(out, 'drawn'), print: () => {} });
+    expect(existsSync(join(drawnRun.runDir, 'checkpoint', 'model.json'))).toBe(true);
+    expect(existsSync(join(drawnRun.runDir, 'samples.npy'))).toBe(true);
     phase('data');
 
     // A config the fused kernels decline (min-SNR loss weighting) trains on tfjs in the worker, on its wasm backend, and the status says why.
