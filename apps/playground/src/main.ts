@@ -3,11 +3,15 @@
  * loss curve and sample figure, resampling with any sampler, the metric with its noise floor, and the
  * setup exported as a `diffusionlab run` config.
  */
-import { type AnyPluginDefinition, type Dataset, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
-import { CATALOG, pluginOf, type SlotKind } from './catalog.js';
+import { type AnyPluginDefinition, type Dataset, encodeNpy, instantiate, type Metric, trainingSchema } from '@diffusionlab/core';
+import { fileSlot, pointsSlot, unstandardize } from '@diffusionlab/datasets';
+import { CATALOG, droppedFileDataset, heldDataFiles, holdDataFile, pluginOf, type SlotKind } from './catalog.js';
+import { DRAW_RANGE, drawPoints } from './plot.js';
+import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromCheckpoint } from './checkpoint.js';
 import { drawLoss, drawSamples } from './plot.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { type FormField, fieldText, fieldValue, formFields } from './schema-form.js';
+import { fieldElement } from './form-controls.js';
+import { type FormField, formFields } from './schema-form.js';
 import type { SampleReport } from './session.js';
 import { fromExperimentYaml, SEED_SETUP, SLOT_KINDS, type Setup, toExperimentYaml } from './setup.js';
 
@@ -20,53 +24,18 @@ let state: 'idle' | 'training' | 'paused' | 'sampling' | 'trained' = 'idle';
 
 const SLOT_TITLES: Record<SlotKind, string> = { dataset: 'Dataset', schedule: 'Noise schedule', denoiser: 'Denoiser', sampler: 'Sampler', metric: 'Metric' };
 
-/** One generated input for `field`, writing into `target` and re-validating through `validate`. */
+/** The generated editor of `field`, writing into `target` (a cleared field deletes its key) and re-validating through `validate`. */
 function fieldInput(field: FormField, target: Record<string, unknown>, validate: () => void): HTMLElement {
-  const label = document.createElement('label');
-  label.className = 'field';
-  label.title = field.description ?? '';
-  const name = document.createElement('span');
-  name.textContent = field.required ? `${field.key} *` : field.key;
-  label.append(name);
-  let input: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
-  if (field.control === 'select') {
-    const select = document.createElement('select');
-    for (const c of field.choices ?? []) select.add(new Option(c, c));
-    select.value = String(target[field.key] ?? field.defaultValue ?? field.choices?.[0]);
-    input = select;
-  } else if (field.control === 'boolean') {
-    const box = document.createElement('input');
-    box.type = 'checkbox';
-    box.checked = Boolean(target[field.key] ?? field.defaultValue);
-    input = box;
-  } else if (field.control === 'json') {
-    input = document.createElement('textarea');
-    input.rows = 2;
-    input.value = fieldText(field, target[field.key]);
-    input.placeholder = fieldText(field, field.defaultValue);
-  } else {
-    const box = document.createElement('input');
-    box.type = field.control === 'text' ? 'text' : 'number';
-    if (field.control === 'integer') box.step = '1';
-    if (field.control === 'number') box.step = 'any';
-    box.value = fieldText(field, target[field.key]);
-    box.placeholder = field.defaultValue === undefined ? '' : `default ${fieldText(field, field.defaultValue)}`;
-    input = box;
-  }
-  input.name = field.key;
-  input.addEventListener('change', () => {
-    try {
-      const value = fieldValue(field, input instanceof HTMLInputElement && input.type === 'checkbox' ? input.checked : input.value);
+  return fieldElement(
+    field,
+    target[field.key],
+    (value) => {
       if (value === undefined) delete target[field.key];
       else target[field.key] = value;
-    } catch (e) {
-      target[field.key] = input.value;
-      showError(e);
-    }
-    validate();
-  });
-  label.append(input);
-  return label;
+      validate();
+    },
+    showError,
+  );
 }
 
 /** The options form of one slot, regenerated when its plugin changes. */
@@ -141,8 +110,20 @@ function pickApplicableMetric(): void {
   }
 }
 
+/** The dropped data files `s`'s dataset reads (the page's `file` dataset names them among its options). */
+function dataFilesOf(s: Setup): Record<string, Uint8Array> {
+  if (pluginOf('dataset', s.dataset.use) !== droppedFileDataset) return {};
+  const options = Object.values(s.dataset.options);
+  return Object.fromEntries(Object.entries(heldDataFiles()).filter(([name]) => options.includes(name)));
+}
+
+/** What the exported config needs beside it: the dropped data file, saved next to the YAML. */
+function exportNotes(): string[] {
+  return Object.keys(dataFilesOf(setup)).map((n) => `Save ${n} (the file you dropped on the page) next to this file: the dataset reads it from there.`);
+}
+
 function refreshYaml(): void {
-  $('yaml').textContent = toExperimentYaml(setup);
+  $('yaml').textContent = toExperimentYaml(setup, exportNotes());
 }
 
 function showError(e: unknown): void {
@@ -160,6 +141,8 @@ function setState(next: typeof state, text: string): void {
   $<HTMLButtonElement>('pause').textContent = next === 'paused' ? 'Resume' : 'Pause';
   $<HTMLButtonElement>('stop').disabled = next !== 'training' && next !== 'paused';
   $<HTMLButtonElement>('sample').disabled = next !== 'trained';
+  $<HTMLButtonElement>('download-checkpoint').disabled = next !== 'trained';
+  $<HTMLButtonElement>('download-samples').disabled = next !== 'trained' || !lastSamples;
 }
 
 /** Draws the final samples, or the reverse-process snapshot the slider points at (the last position is the final samples). */
@@ -198,7 +181,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   const m = event.data;
   if (m.type === 'ready') {
     document.body.dataset.ready = 'yes';
-    setState('idle', `Ready (tfjs ${m.backend} backend in a worker; fused WebAssembly kernels where they apply).`);
+    setState('idle', `Ready: a worker with the fused WebAssembly kernels where they apply, the ${m.backend} otherwise.`);
   } else if (m.type === 'loss') {
     lossPoints.push(...m.points);
     totalSteps = m.totalSteps;
@@ -215,11 +198,25 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     const r = m.report;
     const text = r.stopped
       ? `Stopped at step ${r.steps}; sampling from the weights so far.`
-      : `Trained ${r.steps} steps at ${r.stepsPerSecond.toFixed(0)} steps/s on ${r.path}${r.acceleratorDeclined ? ` (fused path declined: ${r.acceleratorDeclined})` : ''}.`;
+      : `Trained ${r.steps} steps at ${r.stepsPerSecond.toFixed(0)} steps/s on ${r.path}${r.path.startsWith('fused:') ? '' : ` (tfjs ${r.backend} backend)`}${r.acceleratorDeclined ? `; the fused kernels declined: ${r.acceleratorDeclined}` : ''}.`;
     $('status').dataset.trained = text;
     $('status').dataset.stepsPerSecond = String(r.stepsPerSecond);
     $('status').dataset.path = r.path;
+    $('status').dataset.backend = r.backend;
+    if (r.stopped && lossPoints.length > 0) {
+      // The x axis ends where training stopped, not at the planned total.
+      totalSteps = Math.max(1, r.steps);
+      drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, totalSteps);
+    }
     setState('sampling', text);
+  } else if (m.type === 'loaded') {
+    const text = `Loaded the checkpoint (${m.parameterCount} parameters); no training.`;
+    $('status').dataset.trained = text;
+    $('status').dataset.path = 'checkpoint';
+    setState('sampling', `${text} Sampling with ${setup.sampler.use}…`);
+  } else if (m.type === 'checkpoint') {
+    download(packedRunName(m.setup), new Blob([packRun(m.setup, m.artifacts, m.meta, dataFilesOf(m.setup))], { type: 'application/json' }));
+    $('checkpoint-note').textContent = `Downloaded ${packedRunName(m.setup)}: run \`diffusionlab sample ${packedRunName(m.setup)}\` to sample it with the CLI.`;
   } else if (m.type === 'error') {
     showError(m.message);
     if (state !== 'idle') setState(lastSamples ? 'trained' : 'idle', $('status').textContent ?? '');
@@ -229,13 +226,15 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
 worker.onerror = (e) => showError(e.message);
 
 $('train').addEventListener('click', () => {
+  // An error left from an earlier drop no longer applies to this run.
+  if ($('checkpoint-note').classList.contains('error')) $('checkpoint-note').replaceChildren();
   lossPoints.length = 0;
   lastSamples = undefined;
   delete $('status').dataset.trained;
   drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
   setState('training', 'Building the setup…');
   const refreshEvery = Number(($<HTMLInputElement>('refresh-every').value || '100').trim());
-  send({ type: 'train', setup: structuredClone(setup), refreshEvery: Math.max(1, Math.floor(refreshEvery)) });
+  send({ type: 'train', setup: structuredClone(setup), refreshEvery: Math.max(1, Math.floor(refreshEvery)), dataFiles: heldDataFiles() });
 });
 $('pause').addEventListener('click', () => {
   if (state === 'paused') {
@@ -251,26 +250,185 @@ $('sample').addEventListener('click', () => {
   setState('sampling', `Sampling with ${setup.sampler.use} (no retraining)…`);
   send({ type: 'sample', sampler: structuredClone(setup.sampler), n: setup.samples });
 });
-$('download-yaml').addEventListener('click', () => {
+/** Saves `blob` as a download called `name`. */
+function download(name: string, blob: Blob): void {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([toExperimentYaml(setup)], { type: 'text/yaml' }));
-  a.download = `${setup.name}.yaml`;
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
   a.click();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+$('download-yaml').addEventListener('click', () => download(`${setup.name}.yaml`, new Blob([toExperimentYaml(setup, exportNotes())], { type: 'text/yaml' })));
+$('download-checkpoint').addEventListener('click', () => send({ type: 'checkpoint' }));
+$('download-samples').addEventListener('click', () => {
+  if (!lastSamples) return;
+  const r = lastSamples;
+  // Data space, as the runner writes samples.npy (the toy sets and standardised files train standardised).
+  const data = r.standardization ? unstandardize(r.samples, r.standardization) : r.samples;
+  const dim = r.shape.reduce((a, b) => a * b, 1);
+  download(`${setup.name}-samples.npy`, new Blob([encodeNpy(data, [r.samples.length / dim, ...r.shape]) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+});
+
+/** Replaces the forms with `next` (an imported config or a dropped checkpoint's setup). */
+function applySetup(next: Setup): void {
+  for (const kind of SLOT_KINDS) pluginOf(kind, next[kind].use); // a Node-only or unknown plugin fails here, naming the choices
+  Object.assign(setup, next);
+  $<HTMLInputElement>('seed').value = String(setup.seed);
+  $<HTMLInputElement>('samples-n').value = String(setup.samples);
+  for (const kind of SLOT_KINDS) renderSlot(kind);
+  renderTraining();
+  refreshYaml();
+}
+
+/** Dropped or chosen files → a checkpoint in the worker, sampled at once; what is missing is said under the drop zone. */
+async function loadCheckpointFiles(files: DroppedFile[]): Promise<void> {
+  const note = $('checkpoint-note');
+  note.className = 'note';
+  try {
+    if (state === 'training' || state === 'paused' || state === 'sampling') throw new Error('The worker is busy: stop the current run first, then drop the checkpoint again.');
+    const ck = findCheckpoint(files);
+    const { setup: next, missing } = setupFromCheckpoint(ck, setup);
+    applySetup(next);
+    const meta = ck.meta ?? {};
+    const steps = typeof meta.trainingSteps === 'number' ? meta.trainingSteps : 0;
+    note.textContent = `Read ${ck.used.join(', ')}${steps ? ` (trained ${steps} steps)` : ''}.${missing.length > 0 ? ` Missing: ${missing.join('; ')}.` : ''}`;
+    lossPoints.length = 0;
+    drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+    lastSamples = undefined;
+    setState('sampling', 'Loading the checkpoint…');
+    const training = meta.training && typeof meta.training === 'object' ? (meta.training as Record<string, unknown>) : { steps };
+    send({ type: 'load', setup: structuredClone(setup), artifacts: ck.artifacts, trainingSteps: steps, training, dataFiles: heldDataFiles() });
+  } catch (e) {
+    note.textContent = e instanceof Error ? e.message : String(e);
+    note.className = 'note error';
+  }
+}
+
+/** The files under a dropped folder entry, with their paths. */
+async function entryFiles(entry: FileSystemEntry): Promise<DroppedFile[]> {
+  if (entry.isFile) {
+    const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+    return [{ path: entry.fullPath.replace(/^\//, ''), bytes: new Uint8Array(await file.arrayBuffer()) }];
+  }
+  const reader = (entry as FileSystemDirectoryEntry).createReader();
+  const out: DroppedFile[] = [];
+  for (;;) {
+    const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+    if (batch.length === 0) return out;
+    for (const e of batch) out.push(...(await entryFiles(e)));
+  }
+}
+
+const filesOf = async (list: FileList): Promise<DroppedFile[]> =>
+  Promise.all([...list].map(async (f) => ({ path: f.webkitRelativePath || f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+for (const id of ['checkpoint-files', 'checkpoint-folder']) {
+  $<HTMLInputElement>(id).addEventListener('change', async (e) => {
+    const input = e.target as HTMLInputElement;
+    if (input.files && input.files.length > 0) await loadCheckpointFiles(await filesOf(input.files));
+    input.value = '';
+  });
+}
+// Files dropped anywhere on the page (a browser would otherwise open them in place of the page).
+const drop = $('checkpoint-drop');
+document.addEventListener('dragover', (e) => {
+  e.preventDefault();
+  drop.classList.add('over');
+});
+document.addEventListener('dragleave', (e) => {
+  if (e.relatedTarget === null) drop.classList.remove('over');
+});
+document.addEventListener('drop', async (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  // Folder drops come as entries (walked recursively); a script-made DataTransfer has files only.
+  const entries = [...(e.dataTransfer?.items ?? [])].map((i) => i.webkitGetAsEntry?.() ?? null).filter((x): x is FileSystemEntry => x !== null);
+  const files = entries.length > 0 ? (await Promise.all(entries.map(entryFiles))).flat() : await filesOf(e.dataTransfer?.files ?? new DataTransfer().files);
+  if (files.length === 1 && isDataFile(files[0])) await useDataFile(files[0]);
+  else {
+    $<HTMLDetailsElement>('checkpoint-panel').open = true;
+    await loadCheckpointFiles(files);
+  }
+});
+
+/** A single dropped file that is data (a table), not part of a checkpoint or a packed run. */
+function isDataFile(f: DroppedFile): boolean {
+  if (/\.(csv|tsv|txt|npy)$/i.test(f.path)) return true;
+  if (!/\.json$/i.test(f.path) || /(^|\/)(model|diffusionlab)\.json$/.test(f.path)) return false;
+  return /^\s*\[/.test(new TextDecoder().decode(f.bytes.subarray(0, 64))); // a JSON table is an array; a packed run an object
+}
+
+/** A dropped data file becomes the dataset (`file`, named by the file's name), with the dataset's own defaults. */
+async function useDataFile(f: DroppedFile): Promise<void> {
+  const note = $('data-note');
+  $<HTMLDetailsElement>('data-panel').open = true;
+  const name = f.path.split('/').pop() ?? f.path;
+  holdDataFile(name, f.bytes);
+  const next = fileSlot(name);
+  try {
+    const ds = (await instantiate(droppedFileDataset, next.options as never)) as Dataset & { rows?: { total: number; train: number; heldOut: number }; header?: string[] };
+    setup.dataset = next;
+    pickApplicableMetric();
+    renderSlot('dataset');
+    refreshYaml();
+    note.className = 'note';
+    note.textContent = `${name}: ${ds.rows?.total} rows of shape [${ds.shape}]${ds.header ? ` (columns ${ds.header.join(', ')})` : ''}; ${ds.rows?.train} train, ${ds.rows?.heldOut} held out for evaluation. The exported config names it as dataset.path: save ${name} next to the YAML.`;
+    setState(state, `Using ${name} as the dataset: press Train.`);
+  } catch (e) {
+    note.className = 'note error';
+    note.textContent = e instanceof Error ? e.message : String(e);
+  }
+}
+$<HTMLInputElement>('data-file').addEventListener('change', async (e) => {
+  const input = e.target as HTMLInputElement;
+  const [file] = input.files ? await filesOf(input.files) : [];
+  if (file) await useDataFile(file);
+  input.value = '';
+});
+
+// Points drawn with the mouse (or a finger): x, y in [-DRAW_RANGE, DRAW_RANGE], y up; a drag adds a point every few pixels.
+const drawn: [number, number][] = [];
+const drawCanvas = $<HTMLCanvasElement>('draw');
+function redrawDrawn(): void {
+  drawPoints(drawCanvas, drawn);
+  $('drawn-count').textContent = `${drawn.length} points`;
+  $<HTMLButtonElement>('use-drawn').disabled = drawn.length < 2;
+}
+let lastDrawn: { x: number; y: number } | undefined;
+function addDrawn(e: PointerEvent): void {
+  const box = drawCanvas.getBoundingClientRect();
+  if (lastDrawn && Math.hypot(e.clientX - lastDrawn.x, e.clientY - lastDrawn.y) < 6) return;
+  lastDrawn = { x: e.clientX, y: e.clientY };
+  const round = (v: number) => Math.round(v * 1000) / 1000;
+  drawn.push([round(((e.clientX - box.left) / box.width) * 2 * DRAW_RANGE - DRAW_RANGE), round(DRAW_RANGE - ((e.clientY - box.top) / box.height) * 2 * DRAW_RANGE)]);
+  redrawDrawn();
+}
+drawCanvas.addEventListener('pointerdown', (e) => {
+  drawCanvas.setPointerCapture(e.pointerId);
+  lastDrawn = undefined;
+  addDrawn(e);
+});
+drawCanvas.addEventListener('pointermove', (e) => {
+  if (e.buttons & 1) addDrawn(e);
+});
+$('clear-drawn').addEventListener('click', () => {
+  drawn.length = 0;
+  redrawDrawn();
+});
+$('use-drawn').addEventListener('click', () => {
+  setup.dataset = pointsSlot(drawn.map(([x, y]) => [x, y]));
+  pickApplicableMetric();
+  renderSlot('dataset');
+  refreshYaml();
+  $('data-note').className = 'note';
+  $('data-note').textContent = `The dataset is your ${drawn.length} points (dataset: points, written inline in the exported config). Press Train.`;
+  setState(state, `Using your ${drawn.length} drawn points as the dataset: press Train.`);
 });
 $<HTMLInputElement>('import-config').addEventListener('change', async (e) => {
   const input = e.target as HTMLInputElement;
   const file = input.files?.[0];
   if (!file) return;
   try {
-    const imported = fromExperimentYaml(await file.text(), file.name);
-    for (const kind of SLOT_KINDS) pluginOf(kind, imported[kind].use); // a Node-only or unknown plugin fails here, naming the choices
-    Object.assign(setup, imported);
-    $<HTMLInputElement>('seed').value = String(setup.seed);
-    $<HTMLInputElement>('samples-n').value = String(setup.samples);
-    for (const kind of SLOT_KINDS) renderSlot(kind);
-    renderTraining();
-    refreshYaml();
+    applySetup(fromExperimentYaml(await file.text(), file.name));
     setState(state, `Imported ${file.name}: press Train to run it.`);
   } catch (err) {
     showError(err);
@@ -298,4 +456,5 @@ for (const kind of SLOT_KINDS) renderSlot(kind);
 renderTraining();
 refreshYaml();
 drawLoss($<HTMLCanvasElement>('loss-plot'), lossPoints, 1);
+redrawDrawn();
 setState('idle', 'Starting the worker…');

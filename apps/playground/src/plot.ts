@@ -24,18 +24,33 @@ function prepare(canvas: HTMLCanvasElement): { g: CanvasRenderingContext2D; w: n
 /** Axis tick label with at most 3 significant digits. */
 const tick = (v: number) => (Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(1) : `${Number(v.toPrecision(3))}`);
 
-/** Draws text labels for the x range and y range in the margins. */
-function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, number], y: [number, number], title: string): void {
+/** The plotting area inside a canvas's margins. */
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** The default plotting area: the canvas less the margins for tick labels and the caption. */
+const plotBox = (w: number, h: number): Box => ({ left: 40, top: 8, width: w - 48, height: h - 44 });
+
+/** Draws the plotting area's outline, its x and y ranges at its own edges, and the caption under it. */
+function frame(g: CanvasRenderingContext2D, w: number, h: number, x: [number, number], y: [number, number], title: string, box: Box = plotBox(w, h)): void {
   g.strokeStyle = '#bbb';
-  g.strokeRect(40, 8, w - 48, h - 44);
+  g.strokeRect(box.left, box.top, box.width, box.height);
   g.fillStyle = '#444';
-  g.fillText(tick(x[0]), 40, h - 22);
+  const below = box.top + box.height + 14;
+  g.fillText(tick(x[0]), box.left, below);
   g.textAlign = 'right';
-  g.fillText(tick(x[1]), w - 8, h - 22);
-  g.fillText(tick(y[1]), 37, 18);
-  g.fillText(tick(y[0]), 37, h - 38);
+  g.fillText(tick(x[1]), box.left + box.width, below);
+  g.fillText(tick(y[1]), box.left - 3, box.top + 10);
+  g.fillText(tick(y[0]), box.left - 3, box.top + box.height - 2);
   g.textAlign = 'center';
+  // A caption wider than the canvas (a phone) is set smaller rather than cut off at both ends.
+  for (let size = 11; size > 8 && g.measureText(title).width > w - 8; size--) g.font = `${size - 1}px system-ui, sans-serif`;
   g.fillText(title, w / 2, h - 6);
+  g.font = '11px system-ui, sans-serif';
   g.textAlign = 'left';
 }
 
@@ -100,9 +115,16 @@ function drawScatter(canvas: HTMLCanvasElement, samples: Float32Array, reference
   const span = Math.max(Math.max(...ref) - Math.min(...ref), 1e-6);
   const lo = Math.min(...ref) - span / 4;
   const hi = Math.max(...ref) + span / 4;
-  frame(g, w, h, [lo, hi], [lo, hi], caption);
+  // Stray samples are counted in the caption, so a metric far above its floor is explained by what the view hides.
+  let outside = 0;
+  for (let i = 0; i + 1 < samples.length; i += 2) {
+    const [x, y] = [samples[i], samples[i + 1]];
+    if (!(x >= lo && x <= hi && y >= lo && y <= hi)) outside++;
+  }
+  // A square plotting area (equal scales on both axes), centred, with its ranges at its own edges.
   const side = Math.min(w - 48, h - 44);
   const x0 = 40 + (w - 48 - side) / 2;
+  frame(g, w, h, [lo, hi], [lo, hi], outside > 0 ? `${caption}; ${outside} off view` : caption, { left: x0, top: 8, width: side, height: side });
   for (const [xs, colour] of [
     [reference, REFERENCE],
     [samples, GENERATED],
@@ -125,5 +147,30 @@ export function drawSamples(canvas: HTMLCanvasElement, samples: Float32Array, re
     const { g, w, h } = prepare(canvas);
     g.fillText(`${dim}-D samples: no figure in the playground yet`, 12, h / 2);
     void w;
+  }
+}
+
+/** Half-width of the square the user draws points in (data units). */
+export const DRAW_RANGE = 3;
+
+/** The points drawn so far, on a square of side 2·DRAW_RANGE with light grid lines at the integers. */
+export function drawPoints(canvas: HTMLCanvasElement, points: readonly (readonly [number, number])[]): void {
+  const { g, w, h } = prepare(canvas);
+  const px = (x: number) => ((x + DRAW_RANGE) / (2 * DRAW_RANGE)) * w;
+  const py = (y: number) => ((DRAW_RANGE - y) / (2 * DRAW_RANGE)) * h;
+  g.strokeStyle = '#eee';
+  for (let v = -DRAW_RANGE + 1; v < DRAW_RANGE; v++) {
+    g.beginPath();
+    g.moveTo(px(v), 0);
+    g.lineTo(px(v), h);
+    g.moveTo(0, py(v));
+    g.lineTo(w, py(v));
+    g.stroke();
+  }
+  g.fillStyle = GENERATED;
+  for (const [x, y] of points) {
+    g.beginPath();
+    g.arc(px(x), py(y), 2.5, 0, 2 * Math.PI);
+    g.fill();
   }
 }

@@ -6,7 +6,9 @@
  */
 import {
   type Dataset,
+  type Denoiser,
   type DenoiserModel,
+  type ModelArtifacts,
   type EpochEndEvent,
   generateSamples,
   instantiate,
@@ -19,8 +21,10 @@ import {
   train,
   trainingSchema,
 } from '@diffusionlab/core';
-import { createFusedPredictModel, mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { getBackend } from '@tensorflow/tfjs-core';
 import { pluginOf } from './catalog.js';
+import { chooseSamplingPath } from './sampling-path.js';
 import type { Setup, SlotChoice } from './setup.js';
 
 /** Thrown from the loop's epoch hook when the user presses Stop; the weights so far are kept. */
@@ -45,6 +49,8 @@ export interface SampleReport {
   seconds: number;
   /** `fused:…` when the kernels ran the denoiser, else `tfjs`. */
   path: string;
+  /** The dataset's standardisation (model space → data space), when it trains standardised. */
+  standardization?: { mean: number[]; std: number[] };
   /** Snapshots of the reverse process (first batch), from noise towards data, for the page's slider. */
   trajectory: { step: number; t: number; samples: Float32Array }[];
 }
@@ -55,6 +61,8 @@ export interface TrainReport {
   stepsPerSecond: number;
   finalLoss: number;
   path: string;
+  /** The tfjs backend active while it trained (what runs the model when `path` is `tfjs`). */
+  backend: string;
   acceleratorDeclined?: string;
   stopped: boolean;
 }
@@ -75,8 +83,23 @@ function make<T>(kind: 'dataset' | 'schedule' | 'denoiser' | 'sampler' | 'metric
   return Promise.resolve(instantiate(pluginOf(kind, choice.use), options as never) as T);
 }
 
+/** A slot as a checkpoint's metadata records it (`{ use, …options }`, every default filled), as the runner writes it. */
+function resolvedSlot(kind: 'dataset' | 'schedule' | 'denoiser', choice: SlotChoice): Record<string, unknown> {
+  const options = Object.fromEntries(Object.entries(choice.options).filter(([, v]) => v !== undefined));
+  return { use: choice.use, ...(parseOptions(pluginOf(kind, choice.use).options, options, kind) as Record<string, unknown>) };
+}
+
+/** The checkpoint of a session: tfjs's artifacts and the metadata `diffusionlab sample` checks (checkpoint/diffusionlab.json). */
+export interface SessionCheckpoint {
+  artifacts: ModelArtifacts;
+  meta: Record<string, unknown>;
+}
+
 /** A built setup: its plugins, training set and model, ready to train and sample. */
 export class Session {
+  /** How the weights came to be: the last training run here, or the checkpoint they were loaded from. */
+  private trained: { steps: number; record: Record<string, unknown> } = { steps: 0, record: { steps: 0 } };
+
   private constructor(
     readonly setup: Setup,
     readonly dataset: Dataset,
@@ -86,12 +109,16 @@ export class Session {
     readonly trainingSet: TrainingSet,
   ) {}
 
-  /** Builds every plugin of `setup`; a bad option throws the plugin's own message naming the key. */
-  static async create(setup: Setup): Promise<Session> {
+  /**
+   * Builds every plugin of `setup`; a bad option throws the plugin's own message naming the key.
+   * With `artifacts` (a checkpoint's model.json + weights) the model is loaded instead of initialised,
+   * in the same context the runner's `diffusionlab sample` loads it in.
+   */
+  static async create(setup: Setup, artifacts?: ModelArtifacts): Promise<Session> {
     const rng = new Rng(setup.seed);
     const dataset = await make<Dataset>('dataset', setup.dataset);
     const schedule = await make<NoiseSchedule>('schedule', setup.schedule);
-    const denoiser = await make<{ trainable: boolean; build(ctx: unknown): Promise<DenoiserModel> | DenoiserModel }>('denoiser', setup.denoiser);
+    const denoiser = await make<Denoiser>('denoiser', setup.denoiser);
     const metric = await make<Metric>('metric', setup.metric);
     try {
       metric.check?.({ shape: dataset.shape, info: dataset.info });
@@ -100,13 +127,39 @@ export class Session {
     }
     const trainingSet = await dataset.load(rng.fork('data'));
     const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const model = await denoiser.build({ dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet });
+    const ctx = { dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet };
+    const model = artifacts ? await denoiser.load(artifacts, ctx) : await denoiser.build(ctx);
     return new Session(setup, dataset, schedule, model, denoiser.trainable, trainingSet);
+  }
+
+  /** Notes that the weights came from a checkpoint trained for `steps` steps (recorded again when it is downloaded). */
+  markLoaded(steps: number, record: Record<string, unknown>): void {
+    this.trained = { steps, record };
+  }
+
+  /**
+   * The weights with the metadata the runner writes beside them (checkpoint/diffusionlab.json), so
+   * `diffusionlab sample` can check the schedule and data shape before it samples.
+   */
+  async checkpoint(): Promise<SessionCheckpoint> {
+    const setup = this.setup;
+    const meta = {
+      denoiser: resolvedSlot('denoiser', setup.denoiser),
+      dataset: resolvedSlot('dataset', setup.dataset),
+      schedule: resolvedSlot('schedule', setup.schedule),
+      predictionType: parseOptions(trainingSchema, setup.training, 'training').predictionType,
+      dataShape: [...this.dataset.shape],
+      numTrainTimesteps: this.schedule.numTrainTimesteps,
+      trainingSteps: this.trained.steps,
+      final: true,
+      training: this.trained.record,
+    };
+    return { artifacts: await this.model.save(), meta };
   }
 
   /** Trains the model in place; a stop keeps the weights reached so far. */
   async train(hooks: TrainHooks = {}): Promise<TrainReport> {
-    if (!this.trainable) return { steps: 0, stepsPerSecond: 0, finalLoss: Number.NaN, path: 'none (closed-form denoiser)', stopped: false };
+    if (!this.trainable) return { steps: 0, stepsPerSecond: 0, finalLoss: Number.NaN, path: 'none (closed-form denoiser)', backend: getBackend(), stopped: false };
     const refresh = hooks.refreshEvery;
     let stopped = false;
     let steps = 0;
@@ -130,18 +183,32 @@ export class Session {
             }
           : undefined,
       });
+      this.trained = {
+        steps: result.steps,
+        record: {
+          steps: result.steps,
+          epochs: result.epochs,
+          seconds: result.seconds,
+          stepsPerSecond: result.stepsPerSecond,
+          finalLoss: result.finalLoss,
+          path: result.path,
+          trainedIn: 'playground',
+        },
+      };
       return {
         steps: result.steps,
         stepsPerSecond: result.stepsPerSecond,
         finalLoss: result.finalLoss,
         path: result.path,
+        backend: getBackend(),
         acceleratorDeclined: result.acceleratorDeclined,
         stopped,
       };
     } catch (e) {
       if (!(e instanceof StopTraining)) throw e;
       stopped = true;
-      return { steps, stepsPerSecond: Number.NaN, finalLoss: Number.NaN, path: 'stopped', stopped };
+      this.trained = { steps, record: { steps, stopped: true, trainedIn: 'playground' } };
+      return { steps, stepsPerSecond: Number.NaN, finalLoss: Number.NaN, path: 'stopped', backend: getBackend(), stopped };
     }
   }
 
@@ -156,21 +223,29 @@ export class Session {
     const sampler = await make<Sampler>('sampler', opts.sampler ?? setup.sampler);
     const metric = await make<Metric>('metric', setup.metric);
     const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const fused = createFusedPredictModel(this.model, { residual: true });
+    const path = chooseSamplingPath({
+      model: this.model,
+      sampler,
+      schedule: this.schedule,
+      predictionType,
+      accelerate: parseOptions(trainingSchema, setup.training, 'training').accelerate,
+    });
     let gen: Awaited<ReturnType<typeof generateSamples>>;
     try {
       gen = await generateSamples({
-        model: typeof fused === 'string' ? this.model : fused,
+        model: path.model,
         sampler,
         schedule: this.schedule,
         predictionType,
         shape: this.dataset.shape,
         n,
+        steps: path.steps,
         rng: rng.fork('sample'),
         trajectorySnapshots: opts.trajectory ?? 0,
+        loop: path.loop,
       });
     } finally {
-      if (typeof fused !== 'string') fused.dispose();
+      path.dispose();
     }
     const reference = await this.dataset.reference(n, rng.fork('reference'));
     const perfect = await (this.dataset.perfectDraw ? this.dataset.perfectDraw(n, rng.fork('reference-floor')) : this.dataset.reference(n, rng.fork('reference-floor')));
@@ -188,7 +263,8 @@ export class Session {
       nfe: gen.nfe,
       steps: gen.steps,
       seconds: gen.seconds,
-      path: typeof fused === 'string' ? 'tfjs' : fused.path,
+      path: path.path,
+      ...(info.standardization ? { standardization: { mean: [...info.standardization.mean], std: [...info.standardization.std] } } : {}),
       trajectory: gen.trajectory,
     };
   }

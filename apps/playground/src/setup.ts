@@ -83,9 +83,13 @@ export function toExperimentConfig(setup: Setup): Record<string, unknown> {
   };
 }
 
-/** The setup as YAML text that `diffusionlab run <file>` accepts, with a header saying where it came from. */
-export function toExperimentYaml(setup: Setup): string {
-  return `# Exported from the diffusionlab playground. Run it with: diffusionlab run ${setup.name}.yaml\n${stringify(toExperimentConfig(setup))}`;
+/**
+ * The setup as YAML text that `diffusionlab run <file>` accepts, with a header saying where it came
+ * from and any `notes` (e.g. which data file to save next to it).
+ */
+export function toExperimentYaml(setup: Setup, notes: readonly string[] = []): string {
+  const header = [`Exported from the diffusionlab playground. Run it with: diffusionlab run ${setup.name}.yaml`, ...notes].map((l) => `# ${l}\n`).join('');
+  return `${header}${stringify(toExperimentConfig(setup))}`;
 }
 
 /** A slot as a config writes it (`name` or `{ use, …options }`) as a choice; throws naming the key when malformed. */

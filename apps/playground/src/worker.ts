@@ -1,14 +1,15 @@
 /**
  * The training worker: runs a {@link Session} off the page's thread, posts the loss every epoch (in
  * batches, at most ~10 posts a second) and samples every `refreshEvery` epochs, and honours pause,
- * resume and stop between epochs. tfjs runs on its cpu backend here; the fused WebAssembly kernels
- * (inlined, no file to fetch) take every model they match.
+ * resume and stop between epochs. The fused WebAssembly kernels (inlined, no file to fetch) train
+ * every model they match; everything else runs on tfjs-wasm (see {@link startWorkerBackend}).
  */
-import { useBackend } from '@diffusionlab/core';
 import { registerDenoiserLayers } from '@diffusionlab/denoisers';
-import '@tensorflow/tfjs-backend-cpu';
+import { startWorkerBackend } from './backend.js';
+import { holdDataFile } from './catalog.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 import { Session, StopTraining } from './session.js';
+import type { SlotChoice } from './setup.js';
 
 /** Reverse-process snapshots kept for the page's trajectory slider (what the runner's `evaluation.trajectory` does, finer). */
 const TRAJECTORY_SNAPSHOTS = 12;
@@ -17,6 +18,8 @@ let session: Session | undefined;
 let paused = false;
 let stopRequested = false;
 let busy = false;
+/** The sampler and sample count of the last samples shown, written into a downloaded checkpoint's config so the CLI draws the same. */
+let lastDraw: { sampler: SlotChoice; n: number } | undefined;
 
 /** Lets queued messages (pause, stop) in: the loop otherwise never yields to the event loop. */
 const yieldToMessages = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -31,6 +34,7 @@ async function gate(): Promise<void> {
 async function runTraining(m: Extract<ToWorker, { type: 'train' }>): Promise<void> {
   session?.dispose();
   session = undefined;
+  lastDraw = undefined;
   paused = false;
   stopRequested = false;
   session = await Session.create(m.setup);
@@ -55,6 +59,17 @@ async function runTraining(m: Extract<ToWorker, { type: 'train' }>): Promise<voi
   post({ type: 'samples', report: await session.sample({ trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
 }
 
+/** A dropped checkpoint: its weights in the setup's model (no training), then samples as `diffusionlab sample` draws them. */
+async function loadCheckpoint(m: Extract<ToWorker, { type: 'load' }>): Promise<void> {
+  session?.dispose();
+  session = undefined;
+  lastDraw = undefined;
+  session = await Session.create(m.setup, m.artifacts);
+  session.markLoaded(m.trainingSteps, m.training);
+  post({ type: 'loaded', parameterCount: session.model.parameterCount });
+  post({ type: 'samples', report: await session.sample({ trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
+}
+
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
   const m = event.data;
   if (m.type === 'pause') paused = true;
@@ -64,9 +79,17 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   else {
     busy = true;
     try {
+      if (m.type === 'train' || m.type === 'load') for (const [name, bytes] of Object.entries(m.dataFiles)) holdDataFile(name, bytes);
       if (m.type === 'train') await runTraining(m);
-      else if (!session) post({ type: 'error', message: 'Nothing to sample from yet: train a model first.' });
-      else post({ type: 'samples', report: await session.sample({ sampler: m.sampler, n: m.n, trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
+      else if (m.type === 'load') await loadCheckpoint(m);
+      else if (!session) post({ type: 'error', message: 'Nothing to sample from yet: train a model or drop a checkpoint first.' });
+      else if (m.type === 'checkpoint') {
+        const setup = { ...session.setup, ...(lastDraw ? { sampler: lastDraw.sampler, samples: lastDraw.n } : {}) };
+        post({ type: 'checkpoint', ...(await session.checkpoint()), setup });
+      } else {
+        post({ type: 'samples', report: await session.sample({ sampler: m.sampler, n: m.n, trajectory: TRAJECTORY_SNAPSHOTS }), final: true });
+        lastDraw = { sampler: m.sampler, n: m.n };
+      }
     } catch (e) {
       post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
     } finally {
@@ -76,7 +99,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
 };
 
 registerDenoiserLayers();
-useBackend('cpu').then(
-  (backend) => post({ type: 'ready', backend }),
+startWorkerBackend().then(
+  (backend) => post({ type: 'ready', backend: backend.note }),
   (e) => post({ type: 'error', message: `tfjs backend: ${e instanceof Error ? e.message : String(e)}` }),
 );

@@ -54,7 +54,7 @@ Examples:
   diffusionlab run examples/seed-1d.yaml --out /tmp/seed
   diffusionlab run examples/seed-1d.yaml training.epochs=10 seed=1
   diffusionlab run experiment.config.ts schedule.use=cosine`,
-  sample: `diffusionlab sample <run-dir> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
+  sample: `diffusionlab sample <run-dir | NAME-run.json> [key=value …] [--out DIR] [--force] [--trust | --plugin PKG …]
 
 Draws new samples from a finished run's checkpoint — another sampler, step count, spacing, seed
 or evaluation.samples — without retraining, and evaluates them. Writes samples.npy,
@@ -63,6 +63,8 @@ reference.npy, summary.json (with source: <run-dir>) and figures into a new samp
 Keys that would change the trained model (dataset.*, schedule.*, denoiser.*, training.*) are
 refused with the reason. Only data is read from the run directory (config values, checkpoint,
 arrays): a run whose config lists \`plugins:\` is refused unless you pass --trust or --plugin.
+A packed run (NAME-run.json, the playground's "Download checkpoint") is unpacked into NAME-run/
+beside it first, then sampled like a run directory.
 
 Options:
   --out DIR     sample directory (refused if it already holds a run or samples, unless --force)

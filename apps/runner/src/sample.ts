@@ -10,6 +10,7 @@ import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperimen
 import { firstDifference } from './config-diff.js';
 import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
+import { unpackRunFile } from './packed-run.js';
 import { closeOutputDir } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
 import { announceRun, prepareRunDir, RUN_MARKERS } from './run-start.js';
@@ -212,9 +213,12 @@ async function resolveForRun(
 /** `diffusionlab sample <run-dir> [key=value …]`: parses the overrides and samples. */
 export async function sampleRun(runDir: string, overrideArgs: readonly string[] = [], opts: SampleOptions = {}): Promise<SampleResult> {
   const cwd = opts.cwd ?? process.cwd();
-  const run = readRunDirectory(runDir, cwd);
+  // A packed run (the playground's checkpoint download) is a file: unpacked beside itself, then sampled as a folder.
+  const isFile = runDir.toLowerCase().endsWith('.json') && existsSync(resolve(cwd, runDir)) && statSync(resolve(cwd, runDir)).isFile();
+  const dir = isFile ? unpackRunFile(runDir, cwd, opts.print ?? ((line: string) => process.stdout.write(`${line}\n`))) : runDir;
+  const run = readRunDirectory(dir, cwd);
   const raw = applyOverrides(run.config, parseOverrides(overrideArgs, false));
-  return await sampleFromRun(run, raw, { ...opts, overrides: overrideArgs });
+  return await sampleFromRun(run, raw, { ...opts, overrides: overrideArgs, ...(isFile ? { packedFrom: runDir } : {}) });
 }
 
 /**
@@ -222,7 +226,15 @@ export async function sampleRun(runDir: string, overrideArgs: readonly string[] 
  * seed, backend or reporter changes). Everything that can fail on bad input — validation, plugins,
  * the checkpoint, data — happens before the sample directory is created.
  */
-export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOptions & { overrides?: readonly string[] } = {}): Promise<SampleResult> {
+export async function sampleFromRun(
+  run: RunDirectory,
+  raw: Json,
+  opts: SampleOptions & {
+    overrides?: readonly string[];
+    /** The packed run file (`NAME-run.json`) `run` was unpacked from: it has no summary.json by design, so its checkpoint's training record stands in. */
+    packedFrom?: string;
+  } = {},
+): Promise<SampleResult> {
   // Every warning is recorded once and printed once (reporters print through the same log).
   const changesModel = (o: string) => MODEL_SECTIONS.some((s) => o.startsWith(`${s}.`) || o.startsWith(`${s}=`));
   const log = new WarningLog(opts.print ?? ((line: string) => process.stdout.write(`${line}\n`)), (fix) => !fix.some(changesModel));
@@ -265,7 +277,9 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   }
 
   try {
-    const runTraining = (run.summary?.training as Json | undefined) ?? {};
+    // A packed run (the playground's download) has no summary.json: its checkpoint's metadata records the training.
+    const packedTraining = opts.packedFrom && meta.training && typeof meta.training === 'object' ? (meta.training as Json) : undefined;
+    const runTraining = (run.summary?.training as Json | undefined) ?? packedTraining ?? {};
     const { built, diagnostics } = await announceRun({
       r,
       plugins,
@@ -279,9 +293,12 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
       header: { totalSteps: Number(runTraining.steps ?? meta.trainingSteps ?? 0), epochs: Number(runTraining.epochs ?? 0), parameterCount: model.parameterCount },
     });
     print(`Sampling from the checkpoint of ${run.dir} — no retraining`);
-    if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
+    if (!run.summary && opts.packedFrom) {
+      const where = typeof packedTraining?.trainedIn === 'string' ? ` in the ${packedTraining.trainedIn}` : '';
+      print(`${opts.packedFrom}: a packed run, trained ${meta.trainingSteps ?? '?'} steps${where}; packed runs carry no summary.json, so its training record is the checkpoint's`);
+    } else if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
     const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
-    const training = (run.summary?.training as Json | undefined) ?? { steps: meta.trainingSteps ?? null };
+    const training = (run.summary?.training as Json | undefined) ?? packedTraining ?? { steps: meta.trainingSteps ?? null };
     const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
   } catch (e) {

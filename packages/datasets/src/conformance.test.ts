@@ -68,6 +68,28 @@ const settings: Record<string, DatasetConformanceOptions> = {
       { options: { path: join(dir, 'absent.csv') }, path: 'dataset.path' },
     ],
   },
+  points: {
+    optionsList: [
+      { points: Array.from({ length: 40 }, (_, i) => [Math.cos(i), Math.sin(i) + i / 40]), holdout: 0.25 },
+      { points: Array.from({ length: 30 }, (_, i) => i / 3 - 5), holdout: 0, standardize: true },
+    ],
+    // holdout 0 is documented to evaluate against the training rows (with a warning).
+    independentReference: (raw) => raw.holdout !== 0,
+    invalid: [
+      { options: { points: [[0, 1], [2]] }, path: 'dataset.points[1]' },
+      { options: { points: [1] }, path: 'dataset.points' },
+      {
+        options: {
+          points: [
+            [0, 1],
+            [1, 2],
+          ],
+          holdout: 0.95,
+        },
+        path: 'dataset.holdout',
+      },
+    ],
+  },
   digits: {
     optionsList: [{ digits: [0, 1], resolution: 14, size: 40 }],
     invalid: [
