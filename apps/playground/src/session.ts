@@ -99,8 +99,8 @@ export class Session {
       throw new Error(`metric "${setup.metric.use}" does not apply to dataset "${setup.dataset.use}": ${e instanceof Error ? e.message : String(e)} Choose another metric.`);
     }
     const trainingSet = await dataset.load(rng.fork('data'));
-    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const model = await denoiser.build({ dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet });
+    const { predictionType, objective } = parseOptions(trainingSchema, setup.training, 'training');
+    const model = await denoiser.build({ dataShape: dataset.shape, schedule, predictionType, objective, rng: rng.fork('init'), dataset, trainingSet });
     return new Session(setup, dataset, schedule, model, denoiser.trainable, trainingSet);
   }
 
@@ -155,7 +155,7 @@ export class Session {
     const rng = new Rng(opts.seed ?? setup.seed);
     const sampler = await make<Sampler>('sampler', opts.sampler ?? setup.sampler);
     const metric = await make<Metric>('metric', setup.metric);
-    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
+    const { predictionType, objective } = parseOptions(trainingSchema, setup.training, 'training');
     const fused = createFusedPredictModel(this.model, { residual: true });
     let gen: Awaited<ReturnType<typeof generateSamples>>;
     try {
@@ -164,6 +164,7 @@ export class Session {
         sampler,
         schedule: this.schedule,
         predictionType,
+        objective,
         shape: this.dataset.shape,
         n,
         rng: rng.fork('sample'),
