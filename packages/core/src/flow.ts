@@ -24,6 +24,16 @@ export type Objective = 'ddpm' | 'flow';
 export const OBJECTIVES = ['ddpm', 'flow'] as const satisfies readonly Objective[];
 
 /**
+ * How flow-matching training draws t: `uniform` on [0, 1) (Lipman et al. 2023), or `logit-normal`,
+ * t = sigmoid(u) with u ~ N(0, 1), which spends more of the training on mid-path times (Esser et
+ * al. 2024, "Scaling Rectified Flow Transformers", eq. 19 with m = 0, s = 1).
+ */
+export type FlowTimeSampling = 'uniform' | 'logit-normal';
+
+/** All flow time samplings, for the option schema. */
+export const FLOW_TIME_SAMPLINGS = ['uniform', 'logit-normal'] as const satisfies readonly FlowTimeSampling[];
+
+/**
  * The network's time input for flow time t ∈ [0, 1]: t·T, with T the schedule's training
  * timesteps. Why: every denoiser (and the fused kernels) then sees its time input in the same
  * range [0, T] as under DDPM — `mlp` and `unet` embed 1000·t/T, `seed-mlp` takes it raw — so no
@@ -34,18 +44,26 @@ export function flowModelTime(t: number, numTrainTimesteps: number): number {
 }
 
 /**
- * Fills one flow-matching batch for the given rows of `x0`: per row t ~ U[0, 1), then per value
+ * Fills one flow-matching batch for the given rows of `x0`: per row t ~ U[0, 1) (or logit-normal,
+ * {@link FlowTimeSampling}), then per value
  * ε ~ N(0, 1), xₜ = (1 − t)·x₀ + t·ε and the target u = ε − x₀ (Lipman et al. 2023 eq. 22–23;
  * Liu et al. 2023 eq. 1). `t` holds the network's time input {@link flowModelTime}(t, T). Drawn
  * from the seeded Rng on the CPU, like the DDPM batch, so every training path sees the same draws.
  */
-export function makeFlowTrainingBatch(x0: Float32Array, rows: ArrayLike<number>, rowSize: number, numTrainTimesteps: number, rng: Rng): TrainBatch {
+export function makeFlowTrainingBatch(
+  x0: Float32Array,
+  rows: ArrayLike<number>,
+  rowSize: number,
+  numTrainTimesteps: number,
+  rng: Rng,
+  timeSampling: FlowTimeSampling = 'uniform',
+): TrainBatch {
   const b = rows.length;
   const xt = new Float32Array(b * rowSize);
   const target = new Float32Array(b * rowSize);
   const t = new Float32Array(b);
   for (let i = 0; i < b; i++) {
-    const ti = rng.uniform();
+    const ti = timeSampling === 'uniform' ? rng.uniform() : 1 / (1 + Math.exp(-rng.normal()));
     t[i] = flowModelTime(ti, numTrainTimesteps);
     const base = rows[i] * rowSize;
     for (let j = 0; j < rowSize; j++) {

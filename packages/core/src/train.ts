@@ -146,7 +146,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
         const batch =
           config.objective === 'flow'
-            ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng)
+            ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng, config.flowTimeSampling)
             : makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
         path.step(batch, learningRateAt(config, step, totalSteps));
         if (config.emaDecay !== undefined) path.emaUpdate(emaDecayAt(config, config.emaDecay, step + 1));

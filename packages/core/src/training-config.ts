@@ -4,7 +4,7 @@
  * so a default is written once and what a run announces is what it trains.
  */
 import { z } from 'zod';
-import { OBJECTIVES } from './flow.js';
+import { FLOW_TIME_SAMPLINGS, OBJECTIVES } from './flow.js';
 import { PREDICTION_TYPES } from './prediction.js';
 
 /** Epochs trained when a config gives neither `epochs` nor `steps`. */
@@ -41,6 +41,10 @@ const trainingOptions = z
       .describe(
         'ddpm: the noise schedule\'s forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler or flow-heun',
       ),
+    flowTimeSampling: z
+      .enum(FLOW_TIME_SAMPLINGS)
+      .default('uniform')
+      .describe('objective flow: how t is drawn, uniform on [0, 1) or logit-normal (t = sigmoid(u), u ~ N(0, 1); Esser et al. 2024 eq. 19)'),
     logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
     accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
   })
@@ -52,7 +56,12 @@ const trainingOptions = z
  * silently ignored. Why a refinement: the error then names the key like every schema error.
  */
 function flowOptionsFit(t: z.output<typeof trainingOptions>, ctx: z.RefinementCtx): void {
-  if (t.objective !== 'flow') return;
+  if (t.objective !== 'flow') {
+    if (t.flowTimeSampling !== 'uniform') {
+      ctx.addIssue({ code: 'custom', path: ['flowTimeSampling'], message: `flowTimeSampling applies to training.objective flow only (set training.objective=flow, or remove training.flowTimeSampling)` });
+    }
+    return;
+  }
   if (t.predictionType !== 'epsilon') {
     ctx.addIssue({
       code: 'custom',
