@@ -103,7 +103,12 @@ const MODELS: Record<Objective, string> = { ddpm: 'DDPM-family models (ε, x₀ 
 export function assertSamplerObjective(sampler: Pick<Sampler, 'name' | 'objectives'>, objective: Objective, choices: readonly string[] = []): void {
   const supported = samplerObjectives(sampler);
   if (supported.includes(objective)) return;
-  const pick = choices.length > 0 ? `use sampler.use=${choices.join(' or sampler.use=')}` : `pick a sampler for ${MODELS[objective]} (\`diffusionlab list sampler\`)`;
+  const pick =
+    choices.length === 0
+      ? `pick a sampler for ${MODELS[objective]} (\`diffusionlab list sampler\`)`
+      : choices.length <= 3
+        ? `use sampler.use=${choices.join(' or sampler.use=')}`
+        : `use sampler.use=<one of ${choices.join(', ')}>`;
   throw new ConfigError(
     {
       path: 'sampler.use',
