@@ -68,7 +68,14 @@ async function samplesOf(use: string, steps?: number): Promise<Float32Array> {
 
 beforeAll(async () => {
   await setupBackend('cpu');
-  dataset = await create<Dataset>('dataset', { use: 'gaussian-mixture', size: 1000, components: [{ mean: -2, std: 0.5 }, { mean: 2, std: 0.5 }] });
+  dataset = await create<Dataset>('dataset', {
+    use: 'gaussian-mixture',
+    size: 1000,
+    components: [
+      { mean: -2, std: 0.5 },
+      { mean: 2, std: 0.5 },
+    ],
+  });
   schedule = await create<NoiseSchedule>('schedule', { use: 'cosine' });
   const oracle = await create<Denoiser>('denoiser', { use: 'oracle' });
   model = await oracle.build({ dataShape: dataset.shape, schedule, predictionType: 'epsilon', objective: 'flow', rng: new Rng(0), dataset });

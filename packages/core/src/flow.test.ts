@@ -42,7 +42,13 @@ describe('flow-matching batch (Lipman et al. 2023 eq. 22–23)', () => {
   it('has the path moments: E[t] = ½, E[xₜ] = ½·x₀, E[target] = −x₀, Var(target) = 1 (fixed x₀, within 5 standard errors)', () => {
     const n = 20_000;
     const x0 = new Float32Array(n).fill(1.5);
-    const batch = makeFlowTrainingBatch(x0, Uint32Array.from({ length: n }, (_, i) => i), 1, 1, new Rng(3));
+    const batch = makeFlowTrainingBatch(
+      x0,
+      Uint32Array.from({ length: n }, (_, i) => i),
+      1,
+      1,
+      new Rng(3),
+    );
     const mean = (a: ArrayLike<number>) => Array.from(a).reduce((s, v) => s + v, 0) / a.length;
     const tMean = mean(batch.t);
     expect(Math.abs(tMean - 0.5)).toBeLessThan((5 * Math.sqrt(1 / 12)) / Math.sqrt(n));

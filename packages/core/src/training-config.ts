@@ -39,7 +39,7 @@ const trainingOptions = z
       .enum(OBJECTIVES)
       .default('ddpm')
       .describe(
-        'ddpm: the noise schedule\'s forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler or flow-heun',
+        "ddpm: the noise schedule's forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler or flow-heun",
       ),
     flowTimeSampling: z
       .enum(FLOW_TIME_SAMPLINGS)
@@ -58,7 +58,11 @@ const trainingOptions = z
 function flowOptionsFit(t: z.output<typeof trainingOptions>, ctx: z.RefinementCtx): void {
   if (t.objective !== 'flow') {
     if (t.flowTimeSampling !== 'uniform') {
-      ctx.addIssue({ code: 'custom', path: ['flowTimeSampling'], message: `flowTimeSampling applies to training.objective flow only (set training.objective=flow, or remove training.flowTimeSampling)` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flowTimeSampling'],
+        message: `flowTimeSampling applies to training.objective flow only (set training.objective=flow, or remove training.flowTimeSampling)`,
+      });
     }
     return;
   }
@@ -84,7 +88,9 @@ function flowOptionsFit(t: z.output<typeof trainingOptions>, ctx: z.RefinementCt
  * Besides each key's default, a config with neither `epochs` nor `steps` gets `epochs: 100`, so the
  * parsed config states the run's length and nothing downstream guesses it.
  */
-export const trainingSchema = trainingOptions.superRefine(flowOptionsFit).transform((t) => (t.epochs === undefined && t.steps === undefined ? { ...t, epochs: DEFAULT_EPOCHS } : t));
+export const trainingSchema = trainingOptions
+  .superRefine(flowOptionsFit)
+  .transform((t) => (t.epochs === undefined && t.steps === undefined ? { ...t, epochs: DEFAULT_EPOCHS } : t));
 
 /** Training hyper-parameters with every default filled in: what {@link train} and training paths read. */
 export type TrainConfig = z.output<typeof trainingSchema>;

@@ -301,7 +301,12 @@ describe('oracle under training.objective flow', () => {
     const m = buildOracle({ source: 'training-set' }, flowCtx([D], { trainingSet: { data, count: N } }));
     const x = rng.normalArray(3 * D);
     const ts = [0.2, 0.5, 0.95];
-    const out = predictValues(m, [D], x, Float32Array.from(ts, (t) => t * T));
+    const out = predictValues(
+      m,
+      [D],
+      x,
+      Float32Array.from(ts, (t) => t * T),
+    );
     ts.forEach((t0, r) => {
       const t = Math.fround(t0 * T) / T;
       const w = Array.from({ length: N }, (_, i) => {

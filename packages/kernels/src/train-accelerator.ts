@@ -176,7 +176,8 @@ export const mlpTrainAccelerator: TrainAccelerator = {
   name: ACCELERATOR_NAME,
   create({ model, config, backend }: TrainingPathContext): TrainingPath | string {
     if (config.lossWeighting !== 'none') return 'loss weighting runs on the tfjs path';
-    if (!FUSED_OBJECTIVES.includes(config.objective)) return `training.objective ${String(config.objective)} runs on the tfjs path (the fused step runs ${FUSED_OBJECTIVES.join(' and ')})`;
+    if (!FUSED_OBJECTIVES.includes(config.objective))
+      return `training.objective ${String(config.objective)} runs on the tfjs path (the fused step runs ${FUSED_OBJECTIVES.join(' and ')})`;
     const trainer = createFusedTrainer(model, fusedTrainOptions(config, backend));
     if (typeof trainer === 'string') return trainer;
     return new FusedTrainingPath(`fused:${ACCELERATOR_NAME}`, trainer, model.variables, config);

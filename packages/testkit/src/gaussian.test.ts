@@ -118,9 +118,17 @@ describe('gaussianFlowDenoiser', () => {
         const out = den(tf.tensor2d(xs, [xs.length, 1]), t);
         return { x0: out.x0.dataSync().slice(), eps: out.eps.dataSync().slice() };
       });
-    expectClose(at(1).x0, xs.map(() => mu), 1e-6);
+    expectClose(
+      at(1).x0,
+      xs.map(() => mu),
+      1e-6,
+    );
     expectClose(at(1).eps, xs, 1e-6);
     expectClose(at(0).x0, xs, 1e-6);
-    expectClose(at(0).eps, xs.map(() => 0), 1e-6);
+    expectClose(
+      at(0).eps,
+      xs.map(() => 0),
+      1e-6,
+    );
   });
 });
