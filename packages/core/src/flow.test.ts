@@ -39,6 +39,17 @@ describe('flow-matching batch (Lipman et al. 2023 eq. 22–23)', () => {
     expect(batch.size).toBe(3);
   });
 
+  it('draws t logit-normal on request: t = sigmoid(u), u ~ N(0, 1), replayed from the same stream', () => {
+    const batch = makeFlowTrainingBatch(Float32Array.from([0.5]), [0, 0, 0], 1, 10, new Rng(2), 'logit-normal');
+    const replay = new Rng(2);
+    for (let i = 0; i < 3; i++) {
+      const t = 1 / (1 + Math.exp(-replay.normal()));
+      expect(batch.t[i]).toBe(Math.fround(t * 10));
+      const e = replay.normal();
+      expect(batch.xt[i]).toBe(Math.fround((1 - t) * 0.5 + t * e));
+    }
+  });
+
   it('has the path moments: E[t] = ½, E[xₜ] = ½·x₀, E[target] = −x₀, Var(target) = 1 (fixed x₀, within 5 standard errors)', () => {
     const n = 20_000;
     const x0 = new Float32Array(n).fill(1.5);
@@ -162,6 +173,7 @@ describe('training.objective in the training schema', () => {
     expect(bad({ objective: 'flow', predictionType: 'v' })).toEqual([{ path: 'training.predictionType', message: expect.stringMatching(/objective ddpm only/) }]);
     expect(bad({ objective: 'flow', lossWeighting: 'min-snr' })).toEqual([{ path: 'training.lossWeighting', message: expect.stringMatching(/lossWeighting=none/) }]);
     expect(bad({ objective: 'score' })[0]).toMatchObject({ path: 'training.objective', choices: ['ddpm', 'flow'] });
+    expect(bad({ flowTimeSampling: 'logit-normal' })).toEqual([{ path: 'training.flowTimeSampling', message: expect.stringMatching(/training\.objective flow only/) }]);
   });
 });
 
