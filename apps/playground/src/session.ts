@@ -126,8 +126,8 @@ export class Session {
       throw new Error(`metric "${setup.metric.use}" does not apply to dataset "${setup.dataset.use}": ${e instanceof Error ? e.message : String(e)} Choose another metric.`);
     }
     const trainingSet = await dataset.load(rng.fork('data'));
-    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const ctx = { dataShape: dataset.shape, schedule, predictionType, rng: rng.fork('init'), dataset, trainingSet };
+    const { predictionType, objective } = parseOptions(trainingSchema, setup.training, 'training');
+    const ctx = { dataShape: dataset.shape, schedule, predictionType, objective, rng: rng.fork('init'), dataset, trainingSet };
     const model = artifacts ? await denoiser.load(artifacts, ctx) : await denoiser.build(ctx);
     return new Session(setup, dataset, schedule, model, denoiser.trainable, trainingSet);
   }
@@ -222,14 +222,8 @@ export class Session {
     const rng = new Rng(opts.seed ?? setup.seed);
     const sampler = await make<Sampler>('sampler', opts.sampler ?? setup.sampler);
     const metric = await make<Metric>('metric', setup.metric);
-    const predictionType = parseOptions(trainingSchema, setup.training, 'training').predictionType;
-    const path = chooseSamplingPath({
-      model: this.model,
-      sampler,
-      schedule: this.schedule,
-      predictionType,
-      accelerate: parseOptions(trainingSchema, setup.training, 'training').accelerate,
-    });
+    const { predictionType, objective, accelerate } = parseOptions(trainingSchema, setup.training, 'training');
+    const path = chooseSamplingPath({ model: this.model, sampler, schedule: this.schedule, predictionType, accelerate });
     let gen: Awaited<ReturnType<typeof generateSamples>>;
     try {
       gen = await generateSamples({
@@ -237,6 +231,7 @@ export class Session {
         sampler,
         schedule: this.schedule,
         predictionType,
+        objective,
         shape: this.dataset.shape,
         n,
         steps: path.steps,

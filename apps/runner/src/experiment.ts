@@ -6,6 +6,7 @@
  * experiment is put together there, once.
  */
 import {
+  assertSamplerObjective,
   ConfigError,
   type Dataset,
   type Denoiser,
@@ -13,11 +14,13 @@ import {
   isDiffusionLabError,
   type Metric,
   type NoiseSchedule,
+  type Objective,
   type PluginContext,
   type PluginInstances,
   type PluginKind,
   type Rng,
   type Sampler,
+  samplerObjectives,
   type TrainAccelerator,
   type TrainingSet,
 } from '@diffusionlab/core';
@@ -25,6 +28,7 @@ import { type FusedProbe, probeTrainAccelerator } from './auto-backend.js';
 import { type BackendInfo, setupBackend } from './backend.js';
 import type { ResolvedExperiment, ResolvedSlot } from './config.js';
 import { checkDatasetMemory, checkRunMemory } from './limits.js';
+import { builtinRegistry } from './plugins.js';
 import type { ReporterSet } from './reporter-set.js';
 import { plannedSteps } from './warnings.js';
 
@@ -70,6 +74,28 @@ export function checkSampler(slot: ResolvedSlot, sampler: Sampler, schedule: Noi
 }
 
 /**
+ * Refuses a sampler that does not declare the model's training objective (`Sampler.objectives`),
+ * before any work; the fix names the built-in samplers that do (each created with its defaults, only
+ * on this error path). Why: the runner pairs model and sampler by what the sampler declares, never
+ * by its name.
+ */
+async function checkSamplerObjective(objective: Objective, sampler: Sampler, ctx: PluginContext): Promise<void> {
+  if (samplerObjectives(sampler).includes(objective)) return;
+  const registry = builtinRegistry();
+  const choices: string[] = [];
+  for (const name of registry.names('sampler')) {
+    const def = registry.get('sampler', name);
+    try {
+      const candidate = (await def.create(def.options.parse({}), ctx)) as Sampler;
+      if (samplerObjectives(candidate).includes(objective)) choices.push(name);
+    } catch {
+      // a sampler that cannot be made with its defaults is no suggestion
+    }
+  }
+  assertSamplerObjective(sampler, objective, choices);
+}
+
+/**
  * Instantiates every plugin of a resolved config and runs the checks that need them (steps ≤ T,
  * prediction type vs schedule, metrics vs dataset) — no backend, no data loaded, nothing written.
  * `validate` stops here; `run`, `sample` and `sweep` go on to {@link activateBackend}.
@@ -82,6 +108,7 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
   const denoiser = await createPlugin<'denoiser'>(r.denoiser, ctx);
   const sampler = await createPlugin<'sampler'>(r.sampler, ctx);
   checkSampler(r.sampler, sampler, schedule);
+  await checkSamplerObjective(r.experiment.training.objective, sampler, ctx);
   const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await createPlugin<'metric'>(slot, ctx) })));
   checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
   // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
@@ -142,6 +169,7 @@ export function denoiserBuildContext(r: ResolvedExperiment, plugins: Pick<Plugin
     dataShape: plugins.dataset.shape,
     schedule: plugins.schedule,
     predictionType: r.experiment.training.predictionType,
+    objective: r.experiment.training.objective,
     rng: rng.fork('init'),
     dataset: plugins.dataset,
     trainingSet,
@@ -155,6 +183,8 @@ export function denoiserBuildContext(r: ResolvedExperiment, plugins: Pick<Plugin
  */
 function checkPredictionFitsSchedule(r: ResolvedExperiment, schedule: NoiseSchedule, trainable: boolean): void {
   const last = schedule.alphasCumprod[schedule.numTrainTimesteps - 1];
+  // Flow models never divide by √ᾱ: their time input is the flow time, not the schedule's ᾱ.
+  if (r.experiment.training.objective === 'flow') return;
   if (trainable && r.experiment.training.predictionType === 'epsilon' && last === 0) {
     throw new ConfigError(
       { path: 'training.predictionType', message: 'epsilon prediction cannot be sampled from a schedule with ᾱ_T = 0 (zero terminal SNR): x̂₀ would divide by √ᾱ_T = 0' },

@@ -5,6 +5,10 @@
  * and half N(2, 0.5²), at each sampler's documented default step count. Each cell must reach W1
  * (`@diffusionlab/metrics`' w1) below {@link W1_TOLERANCE} against a fresh reference draw.
  *
+ * Samplers are put in the cells of the objectives they declare (`Sampler.objectives`, never their
+ * names): the DDPM family in the schedule × prediction-type cells above, flow samplers in the flow
+ * cells, where the oracle gives the exact velocity of the linear path (`training.objective: flow`).
+ *
  * It lives in the runner because the runner is the one package that depends on every plugin package
  * (testkit cannot: schedules and samplers take testkit as a dev dependency). Plugins come from the
  * runner's own registry, so a newly registered sampler or schedule joins the matrix by itself.
@@ -20,6 +24,7 @@ import {
   parseOptions,
   Rng,
   type Sampler,
+  samplerObjectives,
 } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
@@ -95,13 +100,36 @@ beforeAll(async () => {
   w1 = await create<Metric>('metric', { use: 'w1' });
 });
 
+/** Each registered sampler's declared objectives, from an instance made with its defaults. */
+const objectivesOf = new Map(await Promise.all(registry.names('sampler').map(async (name) => [name, samplerObjectives(await create<Sampler>('sampler', { use: name }))] as const)));
+
 describe('conformance matrix: schedule × sampler × prediction type, oracle denoiser', () => {
-  const samplerNames = registry.names('sampler');
+  const samplerNames = registry.names('sampler').filter((name) => objectivesOf.get(name)?.includes('ddpm'));
+  const flowSamplerNames = registry.names('sampler').filter((name) => objectivesOf.get(name)?.includes('flow'));
 
   it('covers every registered schedule and sampler', () => {
     expect(new Set(SCHEDULES.map((s) => s.use))).toEqual(new Set(registry.names('schedule')));
     expect(SCHEDULES.some((s) => s.rescaleZeroTerminalSnr === true)).toBe(true);
     expect(samplerNames.length).toBeGreaterThanOrEqual(6);
+    expect(flowSamplerNames.length).toBeGreaterThanOrEqual(2);
+    expect(new Set([...samplerNames, ...flowSamplerNames])).toEqual(new Set(registry.names('sampler')));
+  });
+
+  // Flow matching: the schedule only sets T (the range of the network's time input), so one schedule.
+  describe.each(flowSamplerNames)('training.objective flow × %s', (samplerName) => {
+    it(`reaches W1 < ${W1_TOLERANCE} at its default steps`, async () => {
+      const schedule = await create<NoiseSchedule>('schedule', { use: 'cosine' });
+      const sampler = await create<Sampler>('sampler', { use: samplerName });
+      const oracle = await create<Denoiser>('denoiser', { use: 'oracle' });
+      const model = await oracle.build({ dataShape: dataset.shape, schedule, predictionType: 'epsilon', objective: 'flow', rng: new Rng(0), dataset });
+      const before = tf.memory().numTensors;
+      const out = await generateSamples({ model, sampler, schedule, predictionType: 'epsilon', objective: 'flow', shape: dataset.shape, n: N, rng: new Rng(7) });
+      expect(tf.memory().numTensors, 'tensors leaked by one sampling call').toBe(before);
+      expect(out.steps).toBe(sampler.defaultSteps);
+      expect(out.samples.every(Number.isFinite)).toBe(true);
+      const value = await w1Of(out.samples);
+      expect(value, `flow × ${samplerName}: W1 at ${out.steps} steps`).toBeLessThan(W1_TOLERANCE);
+    });
   });
 
   describe.each(SCHEDULES.map((s) => [label(s), s] as const))('%s', (scheduleLabel, scheduleSlot) => {

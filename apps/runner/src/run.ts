@@ -144,6 +144,7 @@ export async function sampleAndEvaluate(args: {
       sampler,
       schedule,
       predictionType,
+      objective: r.experiment.training.objective,
       shape: dataset.shape,
       n,
       // absent: the sampler's own step count (its `steps` option, else its default)
@@ -248,6 +249,7 @@ export function buildSummary(a: {
     seed: exp.seed,
     backend: a.built.backend.name,
     predictionType: exp.training.predictionType,
+    objective: exp.training.objective,
     parameterCount: a.model.parameterCount,
     metrics: a.evald.metrics,
     schedule: {
@@ -348,6 +350,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       dataset: { use: r.dataset.use, ...r.dataset.options },
       schedule: { use: r.schedule.use, ...r.schedule.options },
       predictionType: exp.training.predictionType,
+      objective: exp.training.objective,
       dataShape: dataset.shape,
       numTrainTimesteps: schedule.numTrainTimesteps,
     };

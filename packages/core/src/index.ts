@@ -8,6 +8,7 @@ export * from './artifacts.js';
 export * from './backend.js';
 export * from './errors.js';
 export * from './factory.js';
+export * from './flow.js';
 export * from './gradients.js';
 export * from './launcher.js';
 export * from './loss-weighting.js';

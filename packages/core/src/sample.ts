@@ -3,16 +3,30 @@
  * batches large requests, snapshots the trajectory, and hands back plain typed arrays.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { assertSamplerObjective, flowModelTime, type Objective, velocityToEpsilonAndX0 } from './flow.js';
 import { type PredictionType, toEpsilonAndX0 } from './prediction.js';
 import type { Rng } from './rng.js';
 import { alphaBarAt, type NoiseSchedule } from './schedule.js';
 import type { DenoiseFn, DenoiserModel, Sampler } from './spec.js';
 
 /**
- * Adapts a model trained for `predictionType` into a {@link DenoiseFn}; ᾱ at fractional t uses
+ * Adapts a flow-matching model into a {@link DenoiseFn}: t is the flow time in [0, 1], fed to the
+ * network as {@link flowModelTime}, and the velocity becomes (ε̂, x̂₀) by {@link velocityToEpsilonAndX0}.
+ */
+function makeFlowDenoiseFn(model: Pick<DenoiserModel, 'predict'>, numTrainTimesteps: number): DenoiseFn {
+  return (xt, t) =>
+    tf.tidy(() => {
+      const tt = tf.fill([xt.shape[0]], flowModelTime(t, numTrainTimesteps), 'float32');
+      return velocityToEpsilonAndX0(model.predict(xt, tt), xt, t);
+    });
+}
+
+/**
+ * Adapts a model trained for `predictionType` (objective `ddpm`; `flow` models go through the flow adapter) into a {@link DenoiseFn}; ᾱ at fractional t uses
  * {@link alphaBarAt}, the same map samplers use to place steps.
  */
-export function makeDenoiseFn(model: Pick<DenoiserModel, 'predict'>, schedule: NoiseSchedule, predictionType: PredictionType): DenoiseFn {
+export function makeDenoiseFn(model: Pick<DenoiserModel, 'predict'>, schedule: NoiseSchedule, predictionType: PredictionType, objective: Objective = 'ddpm'): DenoiseFn {
+  if (objective === 'flow') return makeFlowDenoiseFn(model, schedule.numTrainTimesteps);
   return (xt, t) =>
     tf.tidy(() => {
       const tt = tf.fill([xt.shape[0]], t, 'float32');
@@ -59,6 +73,8 @@ export interface GenerateParams {
   sampler: Sampler;
   schedule: NoiseSchedule;
   predictionType: PredictionType;
+  /** The model's training objective (default `ddpm`); the sampler must declare it ({@link Sampler.objectives}). */
+  objective?: Objective;
   shape: readonly number[];
   n: number;
   steps?: number;
@@ -85,6 +101,7 @@ export interface GenerateResult {
 
 /** Runs a sampler for n samples; NFE is counted here, independently of what the sampler claims. */
 export async function generateSamples(p: GenerateParams): Promise<GenerateResult> {
+  assertSamplerObjective(p.sampler, p.objective ?? 'ddpm');
   const rowSize = p.shape.reduce((a, b) => a * b, 1);
   const steps = p.steps ?? p.sampler.defaultStepsFor?.(p.schedule) ?? p.sampler.defaultSteps;
   const batch = Math.max(1, Math.min(p.n, p.batchSize ?? p.n));
@@ -97,7 +114,7 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
     wanted ??= new Set(trajectorySteps(snaps, total));
     return wanted;
   };
-  const base = makeDenoiseFn(p.model, p.schedule, p.predictionType);
+  const base = makeDenoiseFn(p.model, p.schedule, p.predictionType, p.objective);
   let nfe = 0;
   let info: GenerateResult['info'];
   const start = performance.now();

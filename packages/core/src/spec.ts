@@ -5,6 +5,7 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type { Advice } from './advice.js';
+import type { Objective } from './flow.js';
 import type { PredictionType } from './prediction.js';
 import type { Rng } from './rng.js';
 import type { ReverseLoopDescription } from './reverse-loop.js';
@@ -80,6 +81,11 @@ export interface DenoiserBuildContext {
   dataShape: readonly number[];
   schedule: NoiseSchedule;
   predictionType: PredictionType;
+  /**
+   * The training objective (flow.ts); absent means `ddpm`. Only closed-form denoisers (oracle) read
+   * it: a trained network sees its time input in [0, T] under either objective (`flowModelTime`).
+   */
+  objective?: Objective;
   /** Seeds weight initialisation. */
   rng: Rng;
   dataset?: Dataset;
@@ -93,7 +99,9 @@ export interface DenoiserModel {
   readonly architecture: string;
   /**
    * Predicts the experiment's target (ε, x₀ or v) from xₜ of shape [n, …dataShape] and t, a float32
-   * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). The caller owns the result.
+   * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). Under
+   * `training.objective: flow` it predicts the velocity ε − x₀, and t is the flow time scaled to
+   * t·T ∈ [0, T] (`flowModelTime`), the same range. The caller owns the result.
    */
   predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor;
   /** Trainable variables, with stable names (checkpoints, EMA, optimiser state key on them). */
@@ -215,7 +223,12 @@ export interface Denoiser {
 // ---------------------------------------------------------------------------------------------
 // Samplers
 
-/** The model as samplers see it: (ε̂, x̂₀) at a timestep, whatever the prediction type. */
+/**
+ * The model as samplers see it: (ε̂, x̂₀) at a timestep, whatever the prediction type. For a
+ * flow-matching model (`training.objective: flow`) t is the flow time in [0, 1] and the pair comes
+ * from the velocity (`velocityToEpsilonAndX0`), so ε̂ − x̂₀ is the velocity; the runner pairs a
+ * model only with samplers that declare its objective ({@link Sampler.objectives}).
+ */
 export type DenoiseFn = (xt: tf.Tensor, t: number) => { eps: tf.Tensor; x0: tf.Tensor };
 
 /** Called after each sampler step with the current state (read-only; do not dispose). */
@@ -280,6 +293,12 @@ export interface Sampler {
    * Optional: absent means no accelerator may replace this sampler's loop.
    */
   describeLoop?(schedule: NoiseSchedule, steps?: number): ReverseLoopDescription | null;
+  /**
+   * The training objectives whose models this sampler integrates (flow.ts); absent means
+   * `['ddpm']`. Why: the runner and core's sampling loop refuse a model the sampler would misread
+   * (`assertSamplerObjective`) by this declaration, never by the sampler's name.
+   */
+  readonly objectives?: readonly Objective[];
 }
 
 /** What a sampler may weigh when it advises on a combination (see {@link Sampler.advise}). */

@@ -1,6 +1,6 @@
 /**
  * The training loop: DDPM's simple objective (Ho et al. 2020, Algorithm 1, eq. 14) with the target
- * set by the prediction type, plus what serious runs need: warm-up and cosine learning rates, an EMA
+ * set by the prediction type, or conditional flow matching (`objective: flow`, flow.ts), plus what serious runs need: warm-up and cosine learning rates, an EMA
  * of the weights, periodic checkpoints that hold the whole training state, and exact resumption.
  * Data, timesteps and noise come from the seeded {@link Rng} on the CPU, so a run is reproducible
  * across backends. The optimiser steps run on a {@link TrainingPath}: core's tfjs one, or a fast path
@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { TrainingDivergedError } from './errors.js';
+import { makeFlowTrainingBatch } from './flow.js';
 import { registerTfjsGradients } from './gradients.js';
 import { learningRateAt } from './lr.js';
 import { parseOptions } from './options.js';
@@ -143,7 +144,10 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         const lo = bi * config.batchSize;
         const hi = Math.min(count, lo + config.batchSize);
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
-        const batch = makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
+        const batch =
+          config.objective === 'flow'
+            ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng, config.flowTimeSampling)
+            : makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
         path.step(batch, learningRateAt(config, step, totalSteps));
         if (config.emaDecay !== undefined) path.emaUpdate(emaDecayAt(config, config.emaDecay, step + 1));
         step++;

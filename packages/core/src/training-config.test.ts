@@ -22,6 +22,8 @@ describe('trainingSchema: the one home of the training defaults', () => {
       lossWeighting: 'none',
       minSnrGamma: 5,
       predictionType: 'epsilon',
+      objective: 'ddpm',
+      flowTimeSampling: 'uniform',
       logEvery: 100,
       accelerate: true,
     });

@@ -4,6 +4,7 @@
  * so a default is written once and what a run announces is what it trains.
  */
 import { z } from 'zod';
+import { FLOW_TIME_SAMPLINGS, OBJECTIVES } from './flow.js';
 import { PREDICTION_TYPES } from './prediction.js';
 
 /** Epochs trained when a config gives neither `epochs` nor `steps`. */
@@ -33,18 +34,63 @@ const trainingOptions = z
     predictionType: z
       .enum(PREDICTION_TYPES as unknown as ['epsilon', 'sample', 'v'])
       .default('epsilon')
-      .describe('What the network predicts'),
+      .describe('What the network predicts (objective ddpm)'),
+    objective: z
+      .enum(OBJECTIVES)
+      .default('ddpm')
+      .describe(
+        "ddpm: the noise schedule's forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler or flow-heun",
+      ),
+    flowTimeSampling: z
+      .enum(FLOW_TIME_SAMPLINGS)
+      .default('uniform')
+      .describe('objective flow: how t is drawn, uniform on [0, 1) or logit-normal (t = sigmoid(u), u ~ N(0, 1); Esser et al. 2024 eq. 19)'),
     logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
     accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
   })
   .strict();
 
 /**
- * `training:` — how the denoiser is fitted (ignored for closed-form denoisers such as `oracle`).
+ * Refuses the options flow matching has no meaning for (flow.ts): the network predicts the velocity,
+ * so another prediction type, and Min-SNR weights (defined through the schedule's ᾱ), would be
+ * silently ignored. Why a refinement: the error then names the key like every schema error.
+ */
+function flowOptionsFit(t: z.output<typeof trainingOptions>, ctx: z.RefinementCtx): void {
+  if (t.objective !== 'flow') {
+    if (t.flowTimeSampling !== 'uniform') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['flowTimeSampling'],
+        message: `flowTimeSampling applies to training.objective flow only (set training.objective=flow, or remove training.flowTimeSampling)`,
+      });
+    }
+    return;
+  }
+  if (t.predictionType !== 'epsilon') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['predictionType'],
+      message: `training.objective flow trains a velocity; predictionType ${t.predictionType} applies to objective ddpm only (remove training.predictionType)`,
+    });
+  }
+  if (t.lossWeighting !== 'none') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['lossWeighting'],
+      message: `training.objective flow takes no loss weighting; ${t.lossWeighting} is defined on the noise schedule's SNR (set training.lossWeighting=none)`,
+    });
+  }
+}
+
+/**
+ * `training:` — how the denoiser is fitted (ignored for closed-form denoisers such as `oracle`, but
+ * for `objective`, which also sets what the oracle outputs).
  * Besides each key's default, a config with neither `epochs` nor `steps` gets `epochs: 100`, so the
  * parsed config states the run's length and nothing downstream guesses it.
  */
-export const trainingSchema = trainingOptions.transform((t) => (t.epochs === undefined && t.steps === undefined ? { ...t, epochs: DEFAULT_EPOCHS } : t));
+export const trainingSchema = trainingOptions
+  .superRefine(flowOptionsFit)
+  .transform((t) => (t.epochs === undefined && t.steps === undefined ? { ...t, epochs: DEFAULT_EPOCHS } : t));
 
 /** Training hyper-parameters with every default filled in: what {@link train} and training paths read. */
 export type TrainConfig = z.output<typeof trainingSchema>;

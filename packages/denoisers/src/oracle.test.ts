@@ -233,3 +233,93 @@ describe('oracle', () => {
     expect(oracleDenoiser.options.safeParse({ source: 'bogus' }).success).toBe(false);
   });
 });
+
+/** E[x₀|xₜ] on the flow path xₜ = (1 − t)·x₀ + t·ε by brute-force Simpson quadrature, as {@link quadraturePosteriorMean}. */
+function quadratureFlowPosteriorMean(m: GaussianMixtureInfo, xt: number, t: number): number {
+  const lo = -10;
+  const hi = 10;
+  const steps = 40000;
+  const h = (hi - lo) / steps;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i <= steps; i++) {
+    const x0 = lo + i * h;
+    let prior = 0;
+    for (let k = 0; k < m.weights.length; k++) {
+      const s = m.stds[k][0];
+      const z = (x0 - m.means[k][0]) / s;
+      prior += (m.weights[k] * Math.exp(-0.5 * z * z)) / (s * Math.sqrt(2 * Math.PI));
+    }
+    const r = xt - (1 - t) * x0;
+    const lik = Math.exp((-0.5 * r * r) / (t * t));
+    const wgt = i === 0 || i === steps ? 1 : i % 2 === 1 ? 4 : 2;
+    num += wgt * x0 * prior * lik;
+    den += wgt * prior * lik;
+  }
+  return num / den;
+}
+
+describe('oracle under training.objective flow', () => {
+  const T = 100;
+  const flowCtx = (shape: number[], extra: Partial<DenoiserBuildContext>) => ({ ...denoiserContext(shape, 1, 'epsilon', T), objective: 'flow' as const, ...extra });
+
+  for (const [label, mixture] of [
+    ['seed mixture', seedMixture],
+    ['skewed mixture', skewMixture],
+  ] as const) {
+    it(`gives the exact velocity E[ε − x₀|xₜ] = (xₜ − (1 − t)·x̂₀)/t − x̂₀ (x̂₀ by quadrature) for the 1-D ${label}, reading its time input as t·T`, () => {
+      const m = buildOracle({ source: 'mixture' }, flowCtx([1], { dataset: fakeDataset([1], mixture) }));
+      expect(m.architecture).toMatch(/velocity/);
+      const xs = [-3, -2.1, -0.7, 0, 0.4, 1.9, 3.2];
+      for (const t of [0.05, 0.3, 0.62, 0.9, 1]) {
+        const out = predictValues(m, [1], Float32Array.from(xs), new Float32Array(xs.length).fill(t * T));
+        const tt = Math.fround(t * T) / T;
+        for (let i = 0; i < xs.length; i++) {
+          const x0 = quadratureFlowPosteriorMean(mixture, xs[i], tt);
+          const ref = (xs[i] - (1 - tt) * x0) / tt - x0;
+          expect(Math.abs(out.values[i] - ref), `t=${t} x=${xs[i]}`).toBeLessThan(2e-5 * Math.max(1, Math.abs(ref)));
+        }
+      }
+      m.dispose();
+    });
+  }
+
+  it('is finite at both ends: −xₜ at t = 0 (ε is independent of x₀ = xₜ) and xₜ − E[x₀] at t = 1', () => {
+    const m = buildOracle({ source: 'mixture' }, flowCtx([1], { dataset: fakeDataset([1], skewMixture) }));
+    const xs = Float32Array.from([-1.2, 0.3, 2.5]);
+    expect(Array.from(predictValues(m, [1], xs, new Float32Array(3)).values).map((v) => Number(v.toFixed(5)))).toEqual([1.2, -0.3, -2.5]);
+    const mean = 0.3 * -1.5 + 0.7 * 2;
+    predictValues(m, [1], xs, new Float32Array(3).fill(T)).values.forEach((v, i) => expect(v).toBeCloseTo(xs[i] - mean, 5));
+    m.dispose();
+  });
+
+  it('over a finite set equals the softmax-weighted x̂₀ on the flow path, as ε̂ − x̂₀', () => {
+    const rng = new Rng(6);
+    const N = 40;
+    const D = 2;
+    const data = rng.normalArray(N * D);
+    const m = buildOracle({ source: 'training-set' }, flowCtx([D], { trainingSet: { data, count: N } }));
+    const x = rng.normalArray(3 * D);
+    const ts = [0.2, 0.5, 0.95];
+    const out = predictValues(
+      m,
+      [D],
+      x,
+      Float32Array.from(ts, (t) => t * T),
+    );
+    ts.forEach((t0, r) => {
+      const t = Math.fround(t0 * T) / T;
+      const w = Array.from({ length: N }, (_, i) => {
+        let d2 = 0;
+        for (let d = 0; d < D; d++) d2 += (x[r * D + d] - (1 - t) * data[i * D + d]) ** 2;
+        return Math.exp(-d2 / (2 * t * t));
+      });
+      const total = w.reduce((a, b) => a + b, 0);
+      for (let d = 0; d < D; d++) {
+        const x0 = w.reduce((s, wi, i) => s + wi * data[i * D + d], 0) / total;
+        expect(out.values[r * D + d]).toBeCloseTo((x[r * D + d] - (1 - t) * x0) / t - x0, 4);
+      }
+    });
+    m.dispose();
+  });
+});

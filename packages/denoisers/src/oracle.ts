@@ -2,7 +2,9 @@
  * `oracle`: the exact minimum-MSE denoiser, with no training. The MSE-optimal prediction of x₀
  * from xₜ = √ᾱ·x₀ + √(1−ᾱ)·ε is the posterior mean E[x₀ | xₜ] (DDPM eq. 4 plus Tweedie's
  * formula; Karras et al. 2022, eq. 57 for a finite set). It is computed in float64 on the CPU:
- * in closed form for a Gaussian-mixture dataset, or over the finite training set otherwise.
+ * in closed form for a Gaussian-mixture dataset, or over the finite training set otherwise. Under
+ * `training.objective: flow` it outputs the exact velocity E[ε − x₀ | xₜ] of the linear path instead
+ * ({@link mixtureFlowVelocity}).
  * Comparing a trained model with it separates approximation error from sampler error.
  */
 import {
@@ -38,21 +40,22 @@ export type OracleOptions = z.output<typeof oracleOptions>;
 /** Below this, variances are clamped so ᾱ → 1 (noise-free) and ᾱ → 0 give finite outputs. */
 const TINY = 1e-12;
 
-/** A posterior-mean function: fills x̂₀ (length D) for one row xₜ at noise level ᾱ. */
-type PosteriorMean = (xt: ArrayLike<number>, offset: number, alphaBar: number, out: Float64Array) => void;
+/**
+ * A posterior-mean function: fills x̂₀ (length D) for one row of xₜ = a·x₀ + b·ε, given a² and b²
+ * (DDPM: ᾱ and 1 − ᾱ; the flow path: (1 − t)² and t²).
+ */
+type PosteriorMean = (xt: ArrayLike<number>, offset: number, signalVar: number, noiseVar: number, out: Float64Array) => void;
 
 /**
- * E[x₀ | xₜ] for a diagonal Gaussian mixture Σₖ wₖ N(μₖ, diag sₖ²): xₜ | k ~ N(√ᾱ μₖ, ᾱ sₖ² + 1−ᾱ),
- * so responsibilities rₖ ∝ wₖ Πd N(xₜd; √ᾱ μₖd, ᾱ sₖd² + 1−ᾱ) (in log space), and per component
- * E[x₀ | xₜ, k] = μₖ + √ᾱ sₖ²/(ᾱ sₖ² + 1−ᾱ) · (xₜ − √ᾱ μₖ) (Gaussian conditioning, Bishop 2006 eq. 2.116).
+ * The mixture's component responsibilities rₖ ∝ wₖ Πd N(xₜd; a μₖd, a² sₖd² + b²) for one row, in
+ * log space (max-subtracted), written normalised into `r`; shared by the posterior mean and the
+ * flow velocity so both weigh components alike.
  */
-export function mixturePosteriorMean(m: GaussianMixtureInfo, D: number): PosteriorMean {
+function mixtureResponsibilities(m: GaussianMixtureInfo, D: number): (xt: ArrayLike<number>, offset: number, signalVar: number, noiseVar: number, r: Float64Array) => void {
   const K = m.weights.length;
   const logW = m.weights.map((w) => Math.log(w));
-  const logR = new Float64Array(K);
-  return (xt, offset, ab, out) => {
+  return (xt, offset, ab, noise, logR) => {
     const sa = Math.sqrt(ab);
-    const noise = 1 - ab;
     let max = -Infinity;
     for (let k = 0; k < K; k++) {
       let lr = logW[k];
@@ -71,9 +74,31 @@ export function mixturePosteriorMean(m: GaussianMixtureInfo, D: number): Posteri
       logR[k] = Math.exp(logR[k] - max);
       total += logR[k];
     }
+    for (let k = 0; k < K; k++) logR[k] = logR[k] / total;
+  };
+}
+
+/**
+ * E[x₀ | xₜ] for a diagonal Gaussian mixture Σₖ wₖ N(μₖ, diag sₖ²): xₜ | k ~ N(√ᾱ μₖ, ᾱ sₖ² + 1−ᾱ),
+ * so responsibilities rₖ ∝ wₖ Πd N(xₜd; √ᾱ μₖd, ᾱ sₖd² + 1−ᾱ) (in log space), and per component
+ * E[x₀ | xₜ, k] = μₖ + √ᾱ sₖ²/(ᾱ sₖ² + 1−ᾱ) · (xₜ − √ᾱ μₖ) (Gaussian conditioning, Bishop 2006 eq. 2.116).
+ */
+export function mixturePosteriorMean(m: GaussianMixtureInfo, D: number): (xt: ArrayLike<number>, offset: number, alphaBar: number, out: Float64Array) => void {
+  const mean = mixturePathMean(m, D);
+  return (xt, offset, ab, out) => mean(xt, offset, ab, 1 - ab, out);
+}
+
+/** {@link mixturePosteriorMean} on any path xₜ = a·x₀ + b·ε, given a² and b² (the flow path's too). */
+function mixturePathMean(m: GaussianMixtureInfo, D: number): PosteriorMean {
+  const K = m.weights.length;
+  const weigh = mixtureResponsibilities(m, D);
+  const resp = new Float64Array(K);
+  return (xt, offset, ab, noise, out) => {
+    const sa = Math.sqrt(ab);
+    weigh(xt, offset, ab, noise, resp);
     out.fill(0);
     for (let k = 0; k < K; k++) {
-      const r = logR[k] / total;
+      const r = resp[k];
       if (r === 0) continue;
       const mu = m.means[k];
       const s = m.stds[k];
@@ -91,11 +116,17 @@ export function mixturePosteriorMean(m: GaussianMixtureInfo, D: number): Posteri
  * logits −‖xₜ − √ᾱ xᵢ‖²/(2(1−ᾱ)), computed in log space (max-subtracted) so it never underflows.
  * One row at a time, so memory stays O(N) whatever the batch size.
  */
-export function finiteSetPosteriorMean(data: Float32Array, count: number, D: number): PosteriorMean {
+export function finiteSetPosteriorMean(data: Float32Array, count: number, D: number): (xt: ArrayLike<number>, offset: number, alphaBar: number, out: Float64Array) => void {
+  const mean = finiteSetPathMean(data, count, D);
+  return (xt, offset, ab, out) => mean(xt, offset, ab, 1 - ab, out);
+}
+
+/** {@link finiteSetPosteriorMean} on any path xₜ = a·x₀ + b·ε, given a² and b² (the flow path's too). */
+function finiteSetPathMean(data: Float32Array, count: number, D: number): PosteriorMean {
   const logits = new Float64Array(count);
-  return (xt, offset, ab, out) => {
+  return (xt, offset, ab, noise, out) => {
     const sa = Math.sqrt(ab);
-    const inv = 1 / (2 * Math.max(1 - ab, TINY));
+    const inv = 1 / (2 * Math.max(noise, TINY));
     let max = -Infinity;
     for (let i = 0; i < count; i++) {
       let d2 = 0;
@@ -118,6 +149,35 @@ export function finiteSetPosteriorMean(data: Float32Array, count: number, D: num
       for (let d = 0; d < D; d++) out[d] += w * data[base + d];
     }
     for (let d = 0; d < D; d++) out[d] /= total;
+  };
+}
+
+/**
+ * The exact flow-matching velocity E[ε − x₀ | xₜ] on the linear path xₜ = (1 − t)·x₀ + t·ε
+ * (Lipman et al. 2023 eq. 22–23) for a diagonal Gaussian mixture, in closed form and finite at
+ * t = 0 and t = 1: with a = 1 − t, b = t, responsibilities rₖ as for the posterior mean, and per
+ * component (Gaussian conditioning, Bishop 2006 eq. 2.116; Cov(x₀, xₜ) = a sₖ², Cov(ε, xₜ) = b)
+ * E[ε − x₀ | xₜ, k] = (b − a sₖ²)/(a² sₖ² + b²) · (xₜ − a μₖ) − μₖ. Fills `out` (length D) for one row.
+ */
+export function mixtureFlowVelocity(m: GaussianMixtureInfo, D: number): (xt: ArrayLike<number>, offset: number, t: number, out: Float64Array) => void {
+  const K = m.weights.length;
+  const weigh = mixtureResponsibilities(m, D);
+  const resp = new Float64Array(K);
+  return (xt, offset, t, out) => {
+    const a = 1 - t;
+    weigh(xt, offset, a * a, t * t, resp);
+    out.fill(0);
+    for (let k = 0; k < K; k++) {
+      const r = resp[k];
+      if (r === 0) continue;
+      const mu = m.means[k];
+      const s = m.stds[k];
+      for (let d = 0; d < D; d++) {
+        const s2 = s[d] * s[d];
+        const gain = (t - a * s2) / Math.max(a * a * s2 + t * t, TINY);
+        out[d] += r * (gain * (xt[offset + d] - a * mu[d]) - mu[d]);
+      }
+    }
   };
 }
 
@@ -167,24 +227,44 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
   checkShape(shape, 'oracle');
   const D = sizeOf(shape);
   let mean: PosteriorMean;
+  let flowVelocity: ReturnType<typeof mixtureFlowVelocity> | null = null;
   let description: string;
   if (source === 'mixture') {
     const m = ctx.dataset?.info.mixture as GaussianMixtureInfo;
     checkMixture(m, D);
-    mean = mixturePosteriorMean(m, D);
+    mean = mixturePathMean(m, D);
+    flowVelocity = mixtureFlowVelocity(m, D);
     description = `${m.weights.length}-component Gaussian mixture (closed form)`;
   } else {
     const set = ctx.trainingSet as NonNullable<DenoiserBuildContext['trainingSet']>;
     if (set.data.length < set.count * D || set.count < 1) {
       throw new PluginError(`oracle: training set holds ${set.data.length} values, fewer than count × D = ${set.count} × ${D}`);
     }
-    mean = finiteSetPosteriorMean(set.data, set.count, D);
+    mean = finiteSetPathMean(set.data, set.count, D);
     description = `finite training set of ${set.count} points`;
   }
   const type = ctx.predictionType;
+  const flow = ctx.objective === 'flow';
+  const T = schedule.numTrainTimesteps;
   const x0 = new Float64Array(D);
+  const v = new Float64Array(D);
+  /**
+   * E[ε − x₀ | xₜ] at flow time t for one row: closed form for a mixture; over a finite set,
+   * ε̂ = (xₜ − (1 − t)·x̂₀)/t from the posterior mean (singular as t → 0, where samplers never ask).
+   */
+  const flowRow = (xv: ArrayLike<number>, offset: number, t: number, out: Float32Array): void => {
+    if (flowVelocity) flowVelocity(xv, offset, t, v);
+    else {
+      const a = 1 - t;
+      mean(xv, offset, a * a, t * t, x0);
+      for (let d = 0; d < D; d++) v[d] = (xv[offset + d] - a * x0[d]) / Math.max(t, TINY) - x0[d];
+    }
+    for (let d = 0; d < D; d++) out[offset + d] = v[d];
+  };
   return {
-    architecture: `oracle: exact posterior mean E[x₀|xₜ] over the ${description}, output as ${type}`,
+    architecture: flow
+      ? `oracle: exact flow-matching velocity E[ε − x₀|xₜ] over the ${description}`
+      : `oracle: exact posterior mean E[x₀|xₜ] over the ${description}, output as ${type}`,
     variables: [],
     parameterCount: 0,
     predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
@@ -196,12 +276,19 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
       const out = new Float32Array(n * D);
       let lastT = Number.NaN;
       let ab = 0;
+      if (flow) {
+        for (let i = 0; i < n; i++) {
+          // The network time input is flowModelTime(t, T) = t·T (core's flow.ts).
+          flowRow(xv, i * D, tv[i] / T, out);
+        }
+        return tf.tensor(out, xt.shape, 'float32');
+      }
       for (let i = 0; i < n; i++) {
         if (tv[i] !== lastT) {
           lastT = tv[i];
           ab = alphaBarAt(schedule, lastT);
         }
-        mean(xv, i * D, ab, x0);
+        mean(xv, i * D, ab, 1 - ab, x0);
         writeTarget(type, xv, i * D, x0, ab, out);
       }
       return tf.tensor(out, xt.shape, 'float32');
@@ -217,7 +304,7 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
       return {
         format: 'diffusionlab-oracle',
         generatedBy: '@diffusionlab/denoisers oracle',
-        modelTopology: { class_name: 'DiffusionLabOracle', config: { source, predictionType: type } },
+        modelTopology: { class_name: 'DiffusionLabOracle', config: { source, predictionType: type, ...(flow ? { objective: 'flow' } : {}) } },
         userDefinedMetadata: { diffusionlab: meta },
         weightSpecs: [],
         weightData: new ArrayBuffer(0),

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, scheduleFromBetas, train } from '@diffusionlab/core';
+import { Rng, scheduleFromBetas, train, trainingSchema } from '@diffusionlab/core';
 import type { AcceleratorTrainOptions } from './fused-adam.js';
 import { createFusedMlpTrainer, createFusedTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, asModel, disposeMlp, makeMlp, randomBatch, referenceForward } from './test/mlp-fixture.js';
@@ -293,6 +293,52 @@ describe("core's train() with the accelerator", () => {
       1e-3,
     );
     expect(maxAbsDiff(fused.w, plain.w)).toBeLessThan(1e-3);
+  });
+
+  it('runs training.objective flow (the same MSE on core’s flow batch) and follows the plain path; declines an objective it does not list', async () => {
+    const rng = new Rng(79);
+    const data = Float32Array.from({ length: 256 }, (_, i) => (i % 2 ? 2 : -2) + 0.5 * rng.normal());
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 100 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 99),
+    );
+    const base = { epochs: 6, batchSize: 32, learningRate: 1e-3, logEvery: 100 };
+    const run = async (accelerate: boolean, objective: string) => {
+      const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 31));
+      const before = tf.memory().numTensors;
+      const r = await train({
+        model: m,
+        trainingSet: { data, count: 256 },
+        shape: [1],
+        schedule,
+        config: { ...base, objective } as Parameters<typeof train>[0]['config'],
+        rng: new Rng(1),
+        accelerator: accelerate ? mlpTrainAccelerator : undefined,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      const w = m.variables[2].dataSync().slice();
+      m.dispose();
+      return { r, w };
+    };
+    const fused = await run(true, 'flow');
+    const plain = await run(false, 'flow');
+    const ddpm = await run(false, 'ddpm');
+    expect(fused.r.path).toBe('fused:wasm-simd-mlp');
+    expect(plain.r.path).toBe('tfjs');
+    expectCurvesClose(
+      fused.r.lossHistory.map((h) => h.loss),
+      plain.r.lossHistory.map((h) => h.loss),
+      1e-3,
+    );
+    expect(maxAbsDiff(fused.w, plain.w)).toBeLessThan(1e-3);
+    // The flow loss is another objective's: were the fused step training DDPM, the curves would match it instead.
+    expect(Math.abs(fused.r.lossHistory[0].loss - ddpm.r.lossHistory[0].loss)).toBeGreaterThan(0.1);
+    // An objective the kernels do not list is declined before any step, by core's own config (what a later objective would look like).
+    const m = asModel(makeMlp(SEED_WIDTHS, 'silu', 31));
+    const config = { ...trainingSchema.parse(base), objective: 'score' } as unknown as Parameters<typeof mlpTrainAccelerator.create>[0]['config'];
+    const declined = mlpTrainAccelerator.create({ model: m, shape: [1], config, backend: 'cpu' });
+    expect(declined).toMatch(/training\.objective score runs on the tfjs path/);
+    m.dispose();
   });
 
   it('follows the plain path with EMA, warm-up + cosine learning rate and AdamW too', async () => {

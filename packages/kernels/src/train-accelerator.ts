@@ -4,7 +4,7 @@
  * here implements core's {@link TrainAccelerator}: core's train() prepares batches on the CPU and
  * drives the trainer through a {@link FusedTrainingPath}.
  */
-import type { DenoiserModel, PlainMlpDescription, TrainAccelerator, TrainBatch, TrainConfig, TrainingPath, TrainingPathContext } from '@diffusionlab/core';
+import type { DenoiserModel, Objective, PlainMlpDescription, TrainAccelerator, TrainBatch, TrainConfig, TrainingPath, TrainingPathContext } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { mlpShape } from './describe.js';
 import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
@@ -160,16 +160,29 @@ const ACCELERATOR_NAME = 'wasm-simd-mlp';
 export const FUSED_UNET_PATH = 'fused:wasm-simd-unet';
 
 /**
+ * The training objectives the fused step runs. It minimises the plain MSE between the network's
+ * output and `TrainBatch.target` on core's CPU-prepared batch, and both objectives are exactly that:
+ * DDPM's simple loss (Ho et al. 2020 eq. 14) and conditional flow matching (Lipman et al. 2023
+ * eq. 23), whose time input core scales into the DDPM range (`flowModelTime`). Why a list: an
+ * objective added to core later declines here (the tfjs path trains it) until someone checks that
+ * the kernel's loss is its loss, so the fused path never trains the wrong objective silently.
+ */
+export const FUSED_OBJECTIVES: readonly Objective[] = ['ddpm', 'flow'];
+
+/**
  * The accelerator core's train() takes: runs plain-MLP denoisers, the residual MLP (`mlp`; any
  * depth and width; silu, relu, tanh, gelu) and the U-Net (`unet`, recorded as
- * `fused:wasm-simd-unet`) with Adam or AdamW (and optional global-norm clipping),
- * EMA and exact checkpoints in WebAssembly SIMD, and declines every other model or option (loss
- * weighting) with a reason. It computes in its own memory, so any tfjs backend works.
+ * `fused:wasm-simd-unet`) with Adam or AdamW (and optional global-norm clipping), EMA and exact
+ * checkpoints in WebAssembly SIMD, for the DDPM and flow-matching objectives
+ * ({@link FUSED_OBJECTIVES}), and declines every other model, option (loss weighting) or objective
+ * with a reason. It computes in its own memory, so any tfjs backend works.
  */
 export const mlpTrainAccelerator: TrainAccelerator = {
   name: ACCELERATOR_NAME,
   create({ model, config, backend }: TrainingPathContext): TrainingPath | string {
     if (config.lossWeighting !== 'none') return 'loss weighting runs on the tfjs path';
+    if (!FUSED_OBJECTIVES.includes(config.objective))
+      return `training.objective ${String(config.objective)} runs on the tfjs path (the fused step runs ${FUSED_OBJECTIVES.join(' and ')})`;
     const trainer = createFusedTrainer(model, fusedTrainOptions(config, backend));
     if (typeof trainer === 'string') return trainer;
     const path = trainer instanceof FusedUnetTrainer ? FUSED_UNET_PATH : `fused:${ACCELERATOR_NAME}`;

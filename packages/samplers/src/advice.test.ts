@@ -1,7 +1,7 @@
 import { type AnyPluginDefinition, type PluginContext, type Sampler, scheduleFromBetas } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { type AdviceRule, SAMPLER_ADVICE } from './advice.js';
-import { linearSchedule } from './fixtures.test-util.js';
+import { ddpmFamilyPlugins, linearSchedule } from './fixtures.test-util.js';
 import { plugins } from './index.js';
 
 /** Nichol & Dhariwal's cosine ᾱ with β clipped at 0.999 (σ_max ≈ 2·10⁴ at T = 1000), built here to keep schedules out of this package. */
@@ -29,8 +29,8 @@ const adviseOracle = (s: Sampler, schedule = cosineSchedule(1000)) => advise(s, 
 const sigmaSamplers = plugins.filter((p) => p.options.safeParse({ sigmaMax: false }).success).map((p) => p.name);
 
 describe('sampler advice', () => {
-  it('has σ-space samplers to check (every one but ddpm and ddim)', () => {
-    expect(sigmaSamplers).toHaveLength(plugins.length - 2);
+  it('has σ-space samplers to check (every DDPM-family one but ddpm and ddim)', () => {
+    expect(sigmaSamplers).toHaveLength(ddpmFamilyPlugins.length - 2);
     expect(sigmaSamplers).not.toContain('ddim');
   });
 
@@ -84,10 +84,10 @@ describe('sampler advice', () => {
     }
   });
 
-  it('declares conditions for every sampler of the package, each reachable, and each plugin carries them', () => {
+  it('declares conditions for every DDPM-family sampler of the package, each reachable, and each plugin carries them', () => {
     const schedule = cosineSchedule(1000);
     const settings = [{}, { sigmas: 'default' }, { sigmas: 'karras' }, { sigmaMax: false, sigmas: 'default' }, { sigmaMax: false, sigmas: 'karras' }];
-    for (const p of plugins) {
+    for (const p of ddpmFamilyPlugins) {
       const rules = SAMPLER_ADVICE[p.name];
       expect(rules, p.name).toBeDefined();
       const held = new Set<AdviceRule>();

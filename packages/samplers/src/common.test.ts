@@ -5,8 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { dynamicThreshold, processX0, roundHalfEven, spacedTimesteps, validateSteps } from './common.js';
 import { ddimSampler } from './ddim.js';
-import { linearSchedule } from './fixtures.test-util.js';
-import { plugins } from './index.js';
+import { ddpmFamilyPlugins, linearSchedule } from './fixtures.test-util.js';
 import { karrasSigmas, sigmaPlan } from './sigmas.js';
 
 activateBackendBeforeAll('cpu');
@@ -91,7 +90,7 @@ describe('Karras σ (eq. 5, ρ = 7)', () => {
 
 describe('option errors', () => {
   it('eta outside [0, 1] names sampler.eta', () => {
-    for (const p of plugins.filter((q) => 'eta' in q.options.shape)) {
+    for (const p of ddpmFamilyPlugins.filter((q) => 'eta' in q.options.shape)) {
       for (const eta of [-0.1, 1.5]) expect(() => parseOptions(p.options, { eta }, 'sampler')).toThrow(/sampler\.eta: eta must lie in \[0, 1\]/);
     }
   });
@@ -101,7 +100,7 @@ describe('option errors', () => {
     expect(() => parseOptions(ddimSampler.options, { clipSample: true }, 'sampler')).toThrow(/sampler\.clipSample/);
   });
   it('options round-trip through JSON', () => {
-    for (const p of plugins) {
+    for (const p of ddpmFamilyPlugins) {
       const a = parseOptions(p.options, { steps: 7, thresholding: { ratio: 0.9 } }, 'sampler');
       expect(parseOptions(p.options, JSON.parse(JSON.stringify(a)), 'sampler')).toStrictEqual(a);
     }

@@ -1,7 +1,8 @@
 /** Test fixtures shared by this package's tests (excluded from the build). */
-import { type NoiseSchedule, Rng, type Sampler, scheduleFromBetas } from '@diffusionlab/core';
+import { type NoiseSchedule, Rng, type Sampler, samplerObjectives, scheduleFromBetas } from '@diffusionlab/core';
 import { gaussianDenoiser } from '@diffusionlab/testkit';
 import * as tf from '@tensorflow/tfjs-core';
+import { plugins } from './index.js';
 
 /** The data every distribution test targets: N(μ, s²), away from N(0, 1) in both moments. */
 export const MU = 1.5;
@@ -72,3 +73,11 @@ export function cosineSchedule(T: number): NoiseSchedule {
   for (let t = 0; t < T; t++) b[t] = Math.min(1 - f(t + 1) / f(t), 0.999);
   return scheduleFromBetas('cosine', b);
 }
+
+/**
+ * The plugins whose samplers integrate DDPM-family models (ε/x₀/v), by what each declares
+ * (`Sampler.objectives`); the flow-matching samplers have their own tests (flow.test.ts).
+ */
+export const ddpmFamilyPlugins = plugins.filter((p) =>
+  samplerObjectives(p.create(p.options.parse({}), { seed: 0, print: () => {}, interactive: false }) as Sampler).includes('ddpm'),
+);

@@ -2,7 +2,8 @@
  * @diffusionlab/samplers: reverse-process integrators as `sampler` plugins — DDPM, DDIM, Euler,
  * Euler ancestral, Heun, DPM-2, linear multistep, DPM-Solver++(2M), its SDE variant, DPM-Solver++(2S)
  * ancestral, DPM-Solver++(3M) SDE and UniPC. Each works on any schedule through
- * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining.
+ * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining. For flow-matching models
+ * (`training.objective: flow`): the Euler and Heun ODE solvers `flow-euler` and `flow-heun`.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
 import { ddimSampler } from './ddim.js';
@@ -13,6 +14,8 @@ import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
 import { dpmpp2sAncestralSampler } from './dpmpp-2s-ancestral.js';
 import { dpmpp3mSdeSampler } from './dpmpp-3m-sde.js';
 import { eulerSampler } from './euler.js';
+import { flowEulerSampler } from './flow-euler.js';
+import { flowHeunSampler } from './flow-heun.js';
 import { eulerAncestralSampler } from './euler-ancestral.js';
 import { heunSampler } from './heun.js';
 import { lmsSampler } from './lms.js';
@@ -29,6 +32,9 @@ export * from './dpmpp-2s-ancestral.js';
 export * from './dpmpp-3m-sde.js';
 export * from './euler.js';
 export * from './euler-ancestral.js';
+export * from './flow-common.js';
+export * from './flow-euler.js';
+export * from './flow-heun.js';
 export * from './heun.js';
 export * from './lms.js';
 export * from './sigmas.js';
@@ -49,4 +55,6 @@ export const plugins: AnyPluginDefinition[] = [
   dpmpp2sAncestralSampler,
   dpmpp3mSdeSampler,
   unipcSampler,
+  flowEulerSampler,
+  flowHeunSampler,
 ];

@@ -8,8 +8,7 @@ import { type AnyPluginDefinition, parseOptions, type Sampler } from '@diffusion
 import { checkSamplerDeterminism, checkSamplerDistribution, checkSamplerTimesteps, testPluginContext, activateBackendBeforeAll } from '@diffusionlab/testkit';
 import { describe, expect, it } from 'vitest';
 import { TIMESTEP_SPACINGS } from './common.js';
-import { linearSchedule, MU, S, traceRun, zeroSnrSchedule } from './fixtures.test-util.js';
-import { plugins } from './index.js';
+import { ddpmFamilyPlugins, linearSchedule, MU, S, traceRun, zeroSnrSchedule } from './fixtures.test-util.js';
 
 activateBackendBeforeAll('cpu');
 
@@ -58,7 +57,7 @@ const TWO_STAGE = new Set(['heun', 'dpm-2', 'dpmpp-2s-ancestral']);
 /** NFE at `steps`: one call per step, the two-stage solvers two but on the last. */
 const expectedNfe = (name: string, steps: number) => (TWO_STAGE.has(name) ? 2 * steps - 1 : steps);
 
-describe.each(plugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => {
+describe.each(ddpmFamilyPlugins.map((p) => [p.name, p] as const))('%s', (name, plugin) => {
   it('is a sampler plugin with described options', () => {
     expect(plugin.kind).toBe('sampler');
     for (const [key, field] of Object.entries(plugin.options.shape as Record<string, { description?: string }>)) {

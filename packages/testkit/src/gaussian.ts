@@ -29,3 +29,21 @@ export function gaussianDenoiser(mu: number, s: number, schedule: NoiseSchedule)
       return { x0: tf.add(tf.mul(centred, kx), mu), eps: tf.mul(centred, ke) };
     });
 }
+
+/**
+ * The flow-matching counterpart of {@link gaussianDenoiser}: for x₀ ~ N(μ, s²) on the linear path
+ * xₜ = (1 − t)·x₀ + t·ε (Lipman et al. 2023 eq. 22), with a = 1 − t, Var(xₜ) = a²s² + t²,
+ * E[x₀|xₜ] = μ + a s²/Var · (xₜ − aμ) and E[ε|xₜ] = t/Var · (xₜ − aμ) (Gaussian conditioning), so
+ * ε̂ − x̂₀ is the exact velocity; t is the flow time in [0, 1], as core gives flow samplers their
+ * model. The caller owns the returned tensors.
+ */
+export function gaussianFlowDenoiser(mu: number, s: number): DenoiseFn {
+  if (!(s > 0)) throw new RangeError(`gaussianFlowDenoiser: s must be > 0, got ${s}`);
+  return (xt, t) =>
+    tf.tidy(() => {
+      const a = 1 - t;
+      const v = a * a * s * s + t * t;
+      const centred = tf.sub(xt, a * mu);
+      return { x0: tf.add(tf.mul(centred, (a * s * s) / v), mu), eps: tf.mul(centred, t / v) };
+    });
+}

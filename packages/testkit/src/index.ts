@@ -5,7 +5,7 @@
 export { ConformanceError, expectClose, expectNoTensorLeak, meanStd, type Tolerance } from './assertions.js';
 export { activateBackendBeforeAll, ensureBackend, type TestBackend } from './backend.js';
 export * from './deprecated.js';
-export { gaussianDenoiser, gaussianPosterior } from './gaussian.js';
+export { gaussianDenoiser, gaussianFlowDenoiser, gaussianPosterior } from './gaussian.js';
 export {
   checkSamplerDeterminism,
   checkSamplerDistribution,

@@ -1,15 +1,25 @@
 /**
  * Conformance checks for `sampler` plugins against an exact denoiser for Gaussian data
- * N(μ, s²): output shape, finiteness, NFE accounting, onStep contract, tensor hygiene, seeded
+ * N(μ, s²) (on the DDPM forward process, or on the flow-matching path for flow samplers): output shape, finiteness, NFE accounting, onStep contract, tensor hygiene, seeded
  * determinism (also under concurrent calls) and the sample distribution. Plain check functions
  * throw {@link ConformanceError}; {@link samplerConformance} wraps them in a vitest suite.
  */
-import { type DenoiseFn, type NoiseSchedule, type PluginDefinition, parseOptions, Rng, type Sampler, type SampleOutput, scheduleFromBetas } from '@diffusionlab/core';
+import {
+  type DenoiseFn,
+  type NoiseSchedule,
+  type PluginDefinition,
+  parseOptions,
+  Rng,
+  type Sampler,
+  type SampleOutput,
+  samplerObjectives,
+  scheduleFromBetas,
+} from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { ConformanceError, meanStd } from './assertions.js';
 import { activateBackendBeforeAll } from './backend.js';
-import { gaussianDenoiser } from './gaussian.js';
+import { gaussianDenoiser, gaussianFlowDenoiser } from './gaussian.js';
 import { testPluginContext } from './plugin-options.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: a sampler plugin with any option schema.
@@ -73,9 +83,14 @@ export interface SamplerCheckSetting {
   steps?: number;
 }
 
-/** Runs `sampler` once with the exact Gaussian denoiser and a fresh `Rng(seed)`, counting denoiser calls. */
+/**
+ * Runs `sampler` once with the exact Gaussian denoiser and a fresh `Rng(seed)`, counting denoiser
+ * calls: the DDPM one, or the flow-matching one for a sampler that integrates only flow models
+ * (`Sampler.objectives`).
+ */
 export async function runSampler(sampler: Sampler, setting: SamplerCheckSetting, n: number, seed: number): Promise<SamplerRun> {
-  const base: DenoiseFn = gaussianDenoiser(setting.mu, setting.s, setting.schedule);
+  const ddpm = samplerObjectives(sampler).includes('ddpm');
+  const base: DenoiseFn = ddpm ? gaussianDenoiser(setting.mu, setting.s, setting.schedule) : gaussianFlowDenoiser(setting.mu, setting.s);
   let calls = 0;
   const denoise: DenoiseFn = (x, t) => {
     calls++;
