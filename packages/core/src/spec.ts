@@ -33,8 +33,18 @@ export interface DatasetInfo {
   standardization?: { mean: number[]; std: number[] };
   /** Value range of the data (e.g. [-1, 1] for images), for clipping and image reporters. */
   range?: [number, number];
-  /** Class labels of the training set, when there are any (digits). */
+  /** Class labels of the training set, when there are any (digits). Prefer {@link TrainingSet.labels}, which every labelled dataset fills. */
   labels?: Int32Array;
+}
+
+/**
+ * n points with the class of each row: what conditional training and conditional metrics need. Labels
+ * are class indices into {@link Dataset.labelNames}; `data` is exactly what the unlabelled draw gives
+ * for the same rng (labels consume no random numbers).
+ */
+export interface LabeledDraw {
+  data: Float32Array;
+  labels: Int32Array;
 }
 
 /** The training set, already in the space the model trains on, laid out row-major [count, …shape]. */
@@ -46,6 +56,10 @@ export interface TrainingSet {
    * loop draws each batch fresh and `data` is only one epoch's worth used to size epochs.
    */
   fresh?: (n: number, rng: Rng) => Float32Array;
+  /** Class index of each row of `data`, for labelled datasets (see {@link Dataset.labelNames}). */
+  labels?: Int32Array;
+  /** `fresh` with each row's class (same data for the same rng); present on labelled fresh-drawn sets. */
+  freshLabeled?: (n: number, rng: Rng) => LabeledDraw;
 }
 
 /** A source of training data and of reference draws for evaluation. */
@@ -67,6 +81,16 @@ export interface Dataset {
    * floor no generator can reach. Defaults to {@link Dataset.reference} when omitted.
    */
   perfectDraw?(n: number, rng: Rng): Float32Array | Promise<Float32Array>;
+  /**
+   * Names of the classes labels index (a mixture's components, a toy set's arms, the digits), present
+   * exactly when the dataset gives labels: why: conditional training sizes its class embedding by it and
+   * checkpoints record it.
+   */
+  readonly labelNames?: readonly string[];
+  /** {@link Dataset.reference} with each row's class (same data for the same rng); on labelled datasets. */
+  labeledReference?(n: number, rng: Rng): LabeledDraw | Promise<LabeledDraw>;
+  /** {@link Dataset.perfectDraw} (or the reference when that is absent) with each row's class; on labelled datasets. */
+  labeledPerfectDraw?(n: number, rng: Rng): LabeledDraw | Promise<LabeledDraw>;
 }
 
 // ---------------------------------------------------------------------------------------------
