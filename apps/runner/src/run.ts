@@ -13,6 +13,8 @@ import {
   encodeNpy,
   type NoiseSchedule,
   generateSamples,
+  nullClass,
+  requestedLabels,
   type PluginContext,
   type PluginKind,
   Rng,
@@ -29,7 +31,7 @@ import YAML from 'yaml';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { diffKeys } from './config-diff.js';
 import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
-import { activateBackend, type Built, denoiserBuildContext, instantiatePlugins } from './experiment.js';
+import { activateBackend, type Built, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
 import { encodeTrainState, saveCheckpoint, writeFileAtomic } from './files.js';
 import { userError } from './io-errors.js';
@@ -137,6 +139,9 @@ export async function sampleAndEvaluate(args: {
     predictionType,
     batch: Math.min(n, ev.batchSize ?? n),
   });
+  // A conditional model draws the classes evaluation.classes asks for, guided with sampler.guidance (default 1: plain conditional).
+  const names = model.labelNames;
+  const condition = names ? { labels: requestedLabels(ev.classes ?? 'all', names, n), nullIndex: nullClass(names), guidance: r.guidance ?? 1 } : undefined;
   let gen: Awaited<ReturnType<typeof generateSamples>>;
   try {
     gen = await generateSamples({
@@ -152,6 +157,7 @@ export async function sampleAndEvaluate(args: {
       batchSize: ev.batchSize,
       trajectorySnapshots: ev.trajectory,
       loop: path.loop,
+      ...(condition ? { condition } : {}),
     });
   } finally {
     path.dispose();
@@ -163,6 +169,8 @@ export async function sampleAndEvaluate(args: {
   const shape = [n, ...dataset.shape];
   writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
   writeFileAtomic(join(runDir, 'reference.npy'), encodeNpy(toDataSpace(reference, info), shape));
+  // The class each sample was drawn for (row i of samples.npy), as float32 class indices.
+  if (condition) writeFileAtomic(join(runDir, 'samples-labels.npy'), encodeNpy(Float32Array.from(condition.labels), [n]));
   await built.reporters.emit('onSample', {
     sampler: r.sampler.use,
     samples: toDataSpace(gen.samples, info),
@@ -218,6 +226,7 @@ export async function sampleAndEvaluate(args: {
       ...(gen.info ? { samplerInfo: gen.info } : {}),
       ...(path.threads !== undefined ? { threads: path.threads } : {}),
       ...(path.declined !== undefined ? { fusedDeclined: path.declined } : {}),
+      ...(condition && names ? { guidance: condition.guidance, classes: [...new Set(condition.labels)].map((k) => names[k]) } : {}),
     },
     metrics,
     details,
@@ -327,6 +336,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const logs: EpochLog[] = [];
   try {
     const model = resumedModel ?? (await denoiser.build(buildCtx));
+    checkConditionalModel(r, model);
     removeStaleTemps(runDir);
     const { built, diagnostics } = await announceRun({
       r,
@@ -438,6 +448,7 @@ async function trainWithLogs(a: TrainWithLogsArgs): Promise<{ training: Record<s
     shape: a.shape,
     schedule: a.schedule,
     config: exp.training,
+    ...(exp.conditioning ? { conditioning: exp.conditioning } : {}),
     rng: a.rng.fork('train'),
     accelerator: exp.training.accelerate ? opts.accelerator : undefined,
     resumeFrom,

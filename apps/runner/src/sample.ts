@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng } from '@diffusionlab/core';
 import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperiment, readConfigFile, resolvedConfigObject, resolveExperiment } from './config.js';
 import { firstDifference } from './config-diff.js';
-import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
+import { activateBackend, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
 import { closeOutputDir } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
@@ -27,7 +27,7 @@ type Json = Record<string, unknown>;
  * would silently evaluate a model that does not exist. (`training.*` is included because the
  * recorded config must describe how the reused checkpoint was really trained.)
  */
-export const MODEL_SECTIONS = ['dataset', 'schedule', 'denoiser', 'training'] as const;
+export const MODEL_SECTIONS = ['dataset', 'schedule', 'denoiser', 'training', 'conditioning'] as const;
 
 /** Reporters that only have something to show with training data (loss curves, epoch logs); `sample` leaves them out. */
 export const TRAINING_ONLY_REPORTERS = ['loss', 'jsonl', 'csv'];
@@ -242,6 +242,12 @@ export async function sampleFromRun(run: RunDirectory, raw: Json, opts: SampleOp
   const rng = new Rng(exp.seed);
   const trainingSet = await dataset.load(rng.fork('data'));
   const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
+  try {
+    checkConditionalModel(r, model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 
   let sampleDir: string;
   let created = false;

@@ -109,6 +109,11 @@ export interface DenoiserBuildContext {
   dataset?: Dataset;
   /** The training set, for denoisers that use it directly (oracle over a finite set). */
   trainingSet?: TrainingSet;
+  /**
+   * The classes of a class-conditional model (`conditioning.enabled`); absent for an unconditional
+   * one. The model embeds K = labelNames.length classes plus the null class K (no label).
+   */
+  labelNames?: readonly string[];
 }
 
 /** A built network (or closed-form function) that predicts from (xₜ, t). */
@@ -117,9 +122,14 @@ export interface DenoiserModel {
   readonly architecture: string;
   /**
    * Predicts the experiment's target (ε, x₀ or v) from xₜ of shape [n, …dataShape] and t, a float32
-   * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). The caller owns the result.
+   * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). A conditional model
+   * (one with `labelNames`) also takes `labels`, an int32 tensor [n] of class indices in [0, K], K
+   * being the null class; without them it predicts unconditionally. Unconditional models ignore
+   * `labels`. The caller owns the result.
    */
-  predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor;
+  predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor;
+  /** The classes a conditional model was built (or trained) for, restored from its checkpoint; absent when unconditional. */
+  readonly labelNames?: readonly string[];
   /** Trainable variables, with stable names (checkpoints, EMA, optimiser state key on them). */
   readonly variables: readonly tf.Variable[];
   /** Number of trainable scalars. */

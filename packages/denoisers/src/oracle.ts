@@ -153,6 +153,33 @@ function resolveSource(options: OracleOptions, ctx: DenoiserBuildContext): Resol
   return source;
 }
 
+/**
+ * The exact conditional posterior means of a mixture whose classes are its components: given class
+ * k, x₀ ~ N(μₖ, diag sₖ²), so E[x₀ | xₜ, k] is the one-component case of {@link mixturePosteriorMean}.
+ */
+function mixtureClassMeans(m: GaussianMixtureInfo, D: number, classes: number): PosteriorMean[] {
+  if (classes !== m.weights.length) {
+    throw new PluginError(`oracle: the dataset has ${classes} classes but its mixture ${m.weights.length} components, so the exact class-conditional posterior is unknown`, {
+      hint: 'Use denoiser.source=training-set for a conditional oracle on this dataset.',
+    });
+  }
+  return m.means.map((mu, k) => mixturePosteriorMean({ weights: [1], means: [mu], stds: [m.stds[k]] }, D));
+}
+
+/** The posterior mean over each class's own training rows (the empirical class-conditional distribution). */
+function finiteSetClassMeans(set: NonNullable<DenoiserBuildContext['trainingSet']>, D: number, classes: number): PosteriorMean[] {
+  const labels = set.labels;
+  if (!labels) throw new PluginError('oracle: a conditional oracle over the training set needs its labels, and the training set has none');
+  return Array.from({ length: classes }, (_, k) => {
+    const rows: number[] = [];
+    for (let i = 0; i < set.count; i++) if (labels[i] === k) rows.push(i);
+    if (rows.length === 0) throw new PluginError(`oracle: class ${k} has no training rows, so its posterior mean is undefined`);
+    const data = new Float32Array(rows.length * D);
+    rows.forEach((r, j) => data.set(set.data.subarray(r * D, r * D + D), j * D));
+    return finiteSetPosteriorMean(data, rows.length, D);
+  });
+}
+
 function checkMixture(m: GaussianMixtureInfo, D: number): void {
   const K = m.weights.length;
   const bad = (msg: string) => new PluginError(`oracle: dataset mixture is malformed: ${msg}`);
@@ -168,11 +195,15 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
   const D = sizeOf(shape);
   let mean: PosteriorMean;
   let description: string;
+  // For a conditional oracle, the posterior mean given class k: over that class's part of the data only.
+  let classMeans: PosteriorMean[] = [];
+  const labelNames = ctx.labelNames;
   if (source === 'mixture') {
     const m = ctx.dataset?.info.mixture as GaussianMixtureInfo;
     checkMixture(m, D);
     mean = mixturePosteriorMean(m, D);
     description = `${m.weights.length}-component Gaussian mixture (closed form)`;
+    if (labelNames) classMeans = mixtureClassMeans(m, D, labelNames.length);
   } else {
     const set = ctx.trainingSet as NonNullable<DenoiserBuildContext['trainingSet']>;
     if (set.data.length < set.count * D || set.count < 1) {
@@ -180,18 +211,22 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
     }
     mean = finiteSetPosteriorMean(set.data, set.count, D);
     description = `finite training set of ${set.count} points`;
+    if (labelNames) classMeans = finiteSetClassMeans(set, D, labelNames.length);
   }
+  const K = classMeans.length;
   const type = ctx.predictionType;
   const x0 = new Float64Array(D);
   return {
-    architecture: `oracle: exact posterior mean E[x₀|xₜ] over the ${description}, output as ${type}`,
+    architecture: `oracle: exact posterior mean E[x₀|xₜ${K > 0 ? ', y' : ''}] over the ${description}, output as ${type}`,
+    ...(labelNames ? { labelNames: [...labelNames] } : {}),
     variables: [],
     parameterCount: 0,
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       const n = xt.shape[0];
       if (xt.size !== n * D) throw new PluginError(`oracle: xₜ has shape [${xt.shape}], expected [n, ${shape.join(', ')}]`);
       const xv = xt.dataSync();
       const tv = t.dataSync();
+      const yv = K > 0 && labels ? labels.dataSync() : null;
       if (tv.length !== n) throw new PluginError(`oracle: t has ${tv.length} entries for a batch of ${n}`);
       const out = new Float32Array(n * D);
       let lastT = Number.NaN;
@@ -201,7 +236,9 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
           lastT = tv[i];
           ab = alphaBarAt(schedule, lastT);
         }
-        mean(xv, i * D, ab, x0);
+        // Class y < K restricts the posterior to that class; the null class K (or no labels) keeps the whole distribution.
+        const y = yv ? yv[i] : K;
+        (y < K ? classMeans[y] : mean)(xv, i * D, ab, x0);
         writeTarget(type, xv, i * D, x0, ab, out);
       }
       return tf.tensor(out, xt.shape, 'float32');
