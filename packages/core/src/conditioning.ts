@@ -15,7 +15,7 @@ export const conditioningSchema = z
     dropout: z
       .number()
       .min(0)
-      .lt(1)
+      .max(1)
       .default(0.1)
       .describe(
         'Probability that training replaces a label by the null class, so the same model also learns the unconditional prediction that guidance needs (Ho & Salimans 2022 use 0.1–0.2)',
