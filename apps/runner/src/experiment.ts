@@ -17,6 +17,7 @@ import {
   type PluginContext,
   type PluginInstances,
   type PluginKind,
+  requestedLabels,
   type Rng,
   type Sampler,
   type TrainingSet,
@@ -122,10 +123,13 @@ export function denoiserBuildContext(r: ResolvedExperiment, plugins: Pick<Plugin
 }
 
 /**
- * A conditional config needs a dataset with labels, checked with the other plugin checks (before
- * any training), so `validate` catches it too.
+ * A conditional config needs a dataset with labels, and `evaluation.classes` classes it has; checked
+ * with the other plugin checks (before any training), so `validate` catches them too.
  */
 function checkConditioning(r: ResolvedExperiment, dataset: Dataset): void {
+  const classes = r.experiment.evaluation.classes;
+  // Every requested class must exist, checked now rather than after training.
+  if (classes !== undefined && dataset.labelNames) requestedLabels(classes, dataset.labelNames, 0);
   if (r.experiment.conditioning?.enabled && !dataset.labelNames) {
     throw new ConfigError(
       { path: 'conditioning.enabled', message: `the ${r.dataset.use} dataset (as configured) gives no class labels to condition on` },
