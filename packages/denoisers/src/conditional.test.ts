@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { registerDenoiserLayers } from './embeddings.js';
 import { buildMlp, loadMlp, mlpOptions, mlpParameterCount } from './mlp.js';
 import { buildOracle, oracleOptions } from './oracle.js';
+import { buildUnet, loadUnet, unetOptions } from './unet.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -133,5 +134,29 @@ describe('conditional oracle', () => {
   it('refuses classes that are not the mixture components', () => {
     const ctx = { ...denoiserContext([1]), dataset, labelNames: ['a', 'b', 'c'] };
     expect(() => buildOracle(oracleOptions.parse({ source: 'mixture' }), ctx)).toThrow(/3 classes but its mixture 2 components/);
+  });
+});
+
+describe('conditional unet', () => {
+  const uo = unetOptions.parse({ channels: 4, channelMultipliers: [1, 2], blocksPerLevel: 1, timeEmbedding: 8 });
+  const img = tf.tidy(() => tf.randomNormal([3, 8, 8, 1], 0, 1, 'float32', 4));
+  const tt = tf.tensor1d([5, 40, 90]);
+  const go = (m: DenoiserModel, labels?: number[]) => tf.tidy(() => Array.from(m.predict(img, tt, labels ? tf.tensor1d(labels, 'int32') : undefined).dataSync()));
+  it('adds a (K + 1) × 4C class embedding after the unconditional weights; predicts per class; saves and loads with its label set', async () => {
+    const u = buildUnet(uo, denoiserContext([8, 8, 1], 2));
+    const c = buildUnet(uo, { ...denoiserContext([8, 8, 1], 2), labelNames: names });
+    expect(c.parameterCount).toBe(u.parameterCount + (names.length + 1) * 16);
+    u.variables.forEach((v, i) => expect(Array.from(c.variables[i].dataSync())).toEqual(Array.from(v.dataSync())));
+    expect(go(c, [0, 0, 0])).not.toEqual(go(c, [1, 1, 1]));
+    expect(go(c)).toEqual(go(c, [3, 3, 3]));
+    const artifacts = await c.save();
+    const l = loadUnet(artifacts, denoiserContext([8, 8, 1]));
+    expect(l.labelNames).toEqual(names);
+    expect(go(l, [2, 1, 0])).toEqual(go(c, [2, 1, 0]));
+    const layers = await tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+    const out = tf.tidy(() => Array.from((layers.predict([img, tf.reshape(tt, [3, 1]), tf.tensor2d([2, 1, 0], [3, 1], 'int32')]) as tf.Tensor).dataSync()));
+    go(c, [2, 1, 0]).forEach((v, i) => expect(out[i]).toBeCloseTo(v, 4));
+    for (const m of [u, c, l]) m.dispose();
+    layers.dispose();
   });
 });

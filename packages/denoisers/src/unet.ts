@@ -16,7 +16,10 @@ import {
   ACTIVATIONS,
   type ActivationName,
   activate,
+  addClassEmbedding,
   checkLoadedShape,
+  classEmbedding,
+  classEmbeddingShape,
   LAYERS_ACTIVATION,
   readMeta,
   restoreCheckpoint,
@@ -79,11 +82,16 @@ function resBlock<T>(ops: Ops<T>, x: T, e: T, name: string, cout: number): T {
   return ops.add(skip, h);
 }
 
-/** The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E]; returns [n, H, W, cin]. */
-function unetBody<T>(ops: Ops<T>, x: T, emb: T, o: UnetOptions, cin: number): T {
+/**
+ * The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E], `cls` a conditional
+ * model's class embedding rows [n, 4C] (added before the time activation: e = act(L_time(emb) + C[y]));
+ * returns [n, H, W, cin].
+ */
+function unetBody<T>(ops: Ops<T>, x: T, emb: T, o: UnetOptions, cin: number, cls: T | null = null): T {
   const C = o.channels;
   const L = o.channelMultipliers.length;
-  const e = ops.act(ops.dense(emb, 'time_dense', 4 * C));
+  const pre = ops.dense(emb, 'time_dense', 4 * C);
+  const e = ops.act(cls === null ? pre : ops.add(pre, cls));
   let h = ops.conv(x, 'in_conv', 3, C);
   const skips: T[] = [];
   for (let l = 0; l < L; l++) {
@@ -221,13 +229,16 @@ function layersOps(activation: ActivationName): Ops<tfl.SymbolicTensor> {
   };
 }
 
-function buildLayersGraph(shape: readonly number[], o: UnetOptions, T: number): tfl.LayersModel {
+function buildLayersGraph(shape: readonly number[], o: UnetOptions, T: number, classes: number): tfl.LayersModel {
   registerDenoiserLayers();
   const x = tfl.input({ shape: [...shape], name: 'x' });
   const t = tfl.input({ shape: [1], name: 't' });
   const emb = new TimeEmbeddingLayer({ name: 'time_embedding', dim: o.timeEmbedding, numTrainTimesteps: T }).apply(t) as tfl.SymbolicTensor;
-  const out = unetBody(layersOps(o.activation), x, emb, o, shape[2]);
-  return tfl.model({ inputs: [x, t], outputs: out, name: 'unet' });
+  if (classes === 0) return tfl.model({ inputs: [x, t], outputs: unetBody(layersOps(o.activation), x, emb, o, shape[2]), name: 'unet' });
+  const y = tfl.input({ shape: [1], name: 'class', dtype: 'int32' });
+  const rows = tfl.layers.embedding({ inputDim: classes + 1, outputDim: 4 * o.channels, name: 'class_embedding' }).apply(y) as tfl.SymbolicTensor;
+  const cls = tfl.layers.flatten({ name: 'class_flatten' }).apply(rows) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [x, t, y], outputs: unetBody(layersOps(o.activation), x, emb, o, shape[2], cls), name: 'unet' });
 }
 
 function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
@@ -244,29 +255,35 @@ function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
   }
 }
 
-function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions, T: number): DenoiserModel {
+function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions, T: number, labelNames?: readonly string[]): DenoiserModel {
   const ops = rawOps(store, o.activation);
+  const K = labelNames?.length ?? 0;
   return {
     architecture:
       `unet: ${shape.join('×')} input, channels ${o.channels}×[${o.channelMultipliers.join(', ')}], ` +
-      `${o.blocksPerLevel} residual block(s) per level, ${o.activation}, sinusoidal t/T embedding ${o.timeEmbedding}`,
+      `${o.blocksPerLevel} residual block(s) per level, ${o.activation}, sinusoidal t/T embedding ${o.timeEmbedding}` +
+      (K > 0 ? `, class embedding (${K} classes + null)` : ''),
+    ...(labelNames ? { labelNames: [...labelNames] } : {}),
     variables: store.variables,
     get parameterCount() {
       return store.parameterCount;
     },
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       return tf.tidy(() => {
-        const x = tf.reshape(xt, [xt.shape[0], ...shape]);
-        return tf.reshape(unetBody(ops, x, timeEmbedding(t, o.timeEmbedding, T), o, shape[2]), xt.shape);
+        const n = xt.shape[0];
+        const x = tf.reshape(xt, [n, ...shape]);
+        const cls = K > 0 ? classEmbedding(store, labels, n, K) : null;
+        return tf.reshape(unetBody(ops, x, timeEmbedding(t, o.timeEmbedding, T), o, shape[2], cls), xt.shape);
       });
     },
     save(): Promise<ModelArtifacts> {
-      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T), {
+      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T, K), {
         denoiser: 'unet',
         formatVersion: 1,
         options: { ...o, channelMultipliers: [...o.channelMultipliers] },
         dataShape: [...shape],
         numTrainTimesteps: T,
+        ...(labelNames ? { labelNames: [...labelNames] } : {}),
       });
     },
     dispose() {
@@ -281,7 +298,8 @@ export function buildUnet(options: UnetOptions, ctx: DenoiserBuildContext): Deno
   registerDenoiserLayers();
   const store = new WeightStore(uniquePrefix('unet', 'time_dense/kernel'));
   initWeights(store, declareWeights(options, ctx.dataShape[2]), ctx.rng);
-  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps);
+  if (ctx.labelNames) addClassEmbedding(store, ctx.rng, ctx.labelNames.length, 4 * options.channels);
+  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps, ctx.labelNames);
 }
 
 /** Rebuilds a saved U-Net from its checkpoint's options, shape and T. */
@@ -292,8 +310,9 @@ export function loadUnet(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): 
   const shape = checkLoadedShape(meta, ctx, 'unet');
   checkImageShape(shape, options);
   const store = new WeightStore(uniquePrefix('unet', 'time_dense/kernel'));
-  restoreCheckpoint(store, artifacts, weightShapes(declareWeights(options, shape[2])));
-  return makeModel(store, shape, options, meta.numTrainTimesteps);
+  const classes = meta.labelNames ? classEmbeddingShape(meta.labelNames.length, 4 * options.channels) : [];
+  restoreCheckpoint(store, artifacts, [...weightShapes(declareWeights(options, shape[2])), ...classes]);
+  return makeModel(store, shape, options, meta.numTrainTimesteps, meta.labelNames);
 }
 
 /** The `unet` plugin: a convolutional denoiser for small images (e.g. 14×14 digits on CPU). */
