@@ -162,9 +162,16 @@ export async function sampleAndEvaluate(args: {
   } finally {
     path.dispose();
   }
-  const reference = await dataset.reference(n, rng.fork('reference'));
+  // A conditional run draws the same reference and floor rows with their classes (labels consume no random numbers).
+  const labeled = condition !== undefined && dataset.labeledReference !== undefined;
+  const ref = labeled ? await dataset.labeledReference?.(n, rng.fork('reference')) : undefined;
+  const reference = ref ? ref.data : await dataset.reference(n, rng.fork('reference'));
   // The floor is what a perfect generator scores: an i.i.d. draw from the data distribution against the same reference.
-  const reference2 = await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
+  const floorDraw = labeled ? await (dataset.labeledPerfectDraw ?? dataset.labeledReference)?.call(dataset, n, rng.fork('reference-floor')) : undefined;
+  const reference2 = floorDraw
+    ? floorDraw.data
+    : await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
+  const classInfo = condition && names ? { labelNames: names, ...(ref ? { referenceLabels: ref.labels } : {}) } : {};
   const info = dataset.info;
   const shape = [n, ...dataset.shape];
   writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
@@ -181,6 +188,7 @@ export async function sampleAndEvaluate(args: {
     seconds: gen.seconds,
     trajectory: gen.trajectory.map((s) => ({ ...s, samples: toDataSpace(s.samples, info) })),
     info,
+    ...(condition ? { labels: condition.labels, ...classInfo } : {}),
   });
   // Metrics run in model space (standardised where the dataset standardises), against fresh
   // reference draws; each one's noise floor is the same metric between a perfect generator's draw (Dataset.perfectDraw) and the reference.
@@ -188,9 +196,14 @@ export async function sampleAndEvaluate(args: {
   const details: Record<string, unknown> = {};
   const measured: { name: string; value: number; floor: number; higherIsBetter: boolean }[] = [];
   for (const { slot, metric } of built.metrics) {
-    const ctx = (label: string) => ({ shape: dataset.shape, info, rng: rng.fork(`metric:${slot.use}`).fork(label) });
-    const value = await metric.compute(gen.samples, reference, ctx('value'));
-    const floor = await metric.compute(reference2, reference, ctx('value'));
+    const ctx = (label: string, labels?: Int32Array) => ({
+      shape: dataset.shape,
+      info,
+      rng: rng.fork(`metric:${slot.use}`).fork(label),
+      ...(labels ? { labels, ...classInfo } : {}),
+    });
+    const value = await metric.compute(gen.samples, reference, ctx('value', condition?.labels));
+    const floor = await metric.compute(reference2, reference, ctx('value', floorDraw?.labels));
     const v = typeof value === 'number' ? { value } : value;
     const f = typeof floor === 'number' ? { value: floor } : floor;
     const key = camel(metric.name);

@@ -295,6 +295,13 @@ export interface MetricContext {
   info: DatasetInfo;
   /** Seeds any randomness (e.g. projections); fixed per metric so noise floors compare like with like. */
   rng: Rng;
+  /**
+   * For a conditional run: the class each generated row was drawn for (for the noise floor, the
+   * perfect draw's own classes), the reference's classes and the class names; absent otherwise.
+   */
+  labels?: Int32Array;
+  referenceLabels?: Int32Array;
+  labelNames?: readonly string[];
 }
 
 /** A scalar, or a scalar with details (e.g. per-mode fractions) that the summary keeps beside it. */
@@ -362,6 +369,10 @@ export interface SampleEvent {
   /** Snapshots of the samples during the reverse process (first, …, last). */
   trajectory: { step: number; t: number; samples: Float32Array }[];
   info: DatasetInfo;
+  /** For a conditional run: the class each sample was drawn for, the reference's classes and the class names. */
+  labels?: Int32Array;
+  referenceLabels?: Int32Array;
+  labelNames?: readonly string[];
 }
 
 export interface EvaluateEvent {
