@@ -192,6 +192,23 @@ export interface ResolvedExperiment {
   reporters: ResolvedSlot[];
   /** Options dropped because a `use` switch (override or `extends`) chose a plugin that does not accept them. */
   droppedOptions?: DroppedOption[];
+  /**
+   * `sampler.guidance`, the classifier-free guidance scale w of a conditional model: a key of the
+   * sampler slot that every sampler shares, so the runner takes it out before the sampler's own
+   * options are parsed. Absent: w = 1 (plain conditional).
+   */
+  guidance?: number;
+}
+
+/** Takes `guidance` out of the sampler slot (see {@link ResolvedExperiment.guidance}); a bad value is an issue at `sampler.guidance`. */
+function takeGuidance(slot: Json, issues: ConfigIssue[]): { slot: Json; guidance?: number } {
+  if (!('guidance' in slot)) return { slot };
+  const { guidance, ...rest } = slot;
+  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0) {
+    issues.push({ path: 'sampler.guidance', message: `must be a finite number ≥ 0 (1 = plain conditional, 0 = unconditional, > 1 = guided), got ${JSON.stringify(guidance)}` });
+    return { slot: rest };
+  }
+  return { slot: rest, guidance };
 }
 
 function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, path: string, issues: ConfigIssue[], dropped: DroppedOption[] = []): ResolvedSlot | null {
@@ -225,9 +242,19 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
   const dataset = resolveSlot(registry, 'dataset', experiment.dataset, 'dataset', issues, dropped);
   const schedule = resolveSlot(registry, 'schedule', experiment.schedule, 'schedule', issues, dropped);
   const denoiser = resolveSlot(registry, 'denoiser', experiment.denoiser, 'denoiser', issues, dropped);
-  const sampler = resolveSlot(registry, 'sampler', experiment.sampler, 'sampler', issues, dropped);
+  const taken = takeGuidance(experiment.sampler as Json, issues);
+  const sampler = resolveSlot(registry, 'sampler', taken.slot, 'sampler', issues, dropped);
   const metrics = experiment.evaluation.metrics.map((m, i) => resolveSlot(registry, 'metric', m, `evaluation.metrics[${i}]`, issues, dropped));
   const reporters = experiment.reporters.map((r, i) => resolveSlot(registry, 'reporter', r, `reporters[${i}]`, issues, dropped));
+  if (taken.guidance !== undefined && !experiment.conditioning?.enabled) {
+    issues.push({ path: 'sampler.guidance', message: 'guides a class-conditional model; this config trains an unconditional one (set conditioning.enabled=true)' });
+  }
+  if (experiment.evaluation.classes !== undefined && !experiment.conditioning?.enabled) {
+    issues.push({
+      path: 'evaluation.classes',
+      message: 'chooses the classes of a class-conditional model; this config trains an unconditional one (set conditioning.enabled=true)',
+    });
+  }
   const t = experiment.training;
   if (t.epochs !== undefined && t.steps !== undefined) {
     issues.push({ path: 'training.steps', message: 'give either training.epochs or training.steps, not both' });
@@ -242,6 +269,7 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
     metrics: metrics as ResolvedSlot[],
     reporters: reporters as ResolvedSlot[],
     droppedOptions: dropped,
+    ...(taken.guidance !== undefined ? { guidance: taken.guidance } : {}),
   };
 }
 
@@ -254,7 +282,7 @@ export function resolvedConfigObject(r: ResolvedExperiment): Json {
     dataset: slot(r.dataset),
     schedule: slot(r.schedule),
     denoiser: slot(r.denoiser),
-    sampler: slot(r.sampler),
+    sampler: { ...slot(r.sampler), ...(r.guidance !== undefined ? { guidance: r.guidance } : {}) },
     evaluation: { ...r.experiment.evaluation, metrics: r.metrics.map(slot) },
     reporters: r.reporters.map(slot),
   };

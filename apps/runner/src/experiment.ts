@@ -11,6 +11,7 @@ import {
   type Dataset,
   type Denoiser,
   type DenoiserBuildContext,
+  type DenoiserModel,
   isDiffusionLabError,
   type Metric,
   type NoiseSchedule,
@@ -18,6 +19,7 @@ import {
   type PluginContext,
   type PluginInstances,
   type PluginKind,
+  requestedLabels,
   type Rng,
   type Sampler,
   samplerObjectives,
@@ -111,6 +113,7 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
   await checkSamplerObjective(r.experiment.training.objective, sampler, ctx);
   const metrics = await Promise.all(r.metrics.map(async (slot) => ({ slot, metric: await createPlugin<'metric'>(slot, ctx) })));
   checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
+  checkConditioning(r, dataset);
   // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
   for (const { slot, metric } of metrics) {
     try {
@@ -173,7 +176,44 @@ export function denoiserBuildContext(r: ResolvedExperiment, plugins: Pick<Plugin
     rng: rng.fork('init'),
     dataset: plugins.dataset,
     trainingSet,
+    ...(r.experiment.conditioning?.enabled && plugins.dataset.labelNames ? { labelNames: plugins.dataset.labelNames } : {}),
   };
+}
+
+/**
+ * A conditional config needs a dataset with labels, and `evaluation.classes` classes it has; checked
+ * with the other plugin checks (before any training), so `validate` catches them too.
+ */
+function checkConditioning(r: ResolvedExperiment, dataset: Dataset): void {
+  const classes = r.experiment.evaluation.classes;
+  // Every requested class must exist, checked now rather than after training.
+  if (classes !== undefined && dataset.labelNames) requestedLabels(classes, dataset.labelNames, 0);
+  if (r.experiment.conditioning?.enabled && !dataset.labelNames) {
+    throw new ConfigError(
+      { path: 'conditioning.enabled', message: `the ${r.dataset.use} dataset (as configured) gives no class labels to condition on` },
+      { hint: 'use a labelled dataset (digits, gaussian-mixture, moons, eight-gaussians, pinwheel, two-spirals, or file with labelColumn), or set conditioning.enabled=false.' },
+    );
+  }
+}
+
+/**
+ * After building or loading: a conditional config whose denoiser built an unconditional model (one
+ * without `labelNames`) would train and sample without the labels, silently; refused instead.
+ */
+export function checkConditionalModel(r: ResolvedExperiment, model: Pick<DenoiserModel, 'labelNames'>): void {
+  const wanted = r.experiment.conditioning?.enabled ?? false;
+  if (wanted && !model.labelNames) {
+    throw new ConfigError(
+      { path: 'denoiser.use', message: `the ${r.denoiser.use} denoiser does not take class labels, so it cannot be trained with conditioning.enabled=true` },
+      { hint: 'use denoiser.use=mlp for a conditional model, or set conditioning.enabled=false.' },
+    );
+  }
+  if (!wanted && model.labelNames) {
+    throw new ConfigError(
+      { path: 'conditioning.enabled', message: 'the checkpoint holds a class-conditional model but this config is unconditional' },
+      { hint: 'keep the run’s conditioning section.' },
+    );
+  }
 }
 
 /**

@@ -13,6 +13,8 @@ import {
   encodeNpy,
   type NoiseSchedule,
   generateSamples,
+  nullClass,
+  requestedLabels,
   type PluginContext,
   type PluginKind,
   Rng,
@@ -29,7 +31,7 @@ import YAML from 'yaml';
 import { type ResolvedExperiment, type ResolvedSlot, resolvedConfigObject } from './config.js';
 import { diffKeys } from './config-diff.js';
 import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
-import { activateBackend, type Built, denoiserBuildContext, instantiatePlugins } from './experiment.js';
+import { activateBackend, type Built, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
 import { encodeTrainState, saveCheckpoint, writeFileAtomic } from './files.js';
 import { userError } from './io-errors.js';
@@ -137,6 +139,9 @@ export async function sampleAndEvaluate(args: {
     predictionType,
     batch: Math.min(n, ev.batchSize ?? n),
   });
+  // A conditional model draws the classes evaluation.classes asks for, guided with sampler.guidance (default 1: plain conditional).
+  const names = model.labelNames;
+  const condition = names ? { labels: requestedLabels(ev.classes ?? 'all', names, n), nullIndex: nullClass(names), guidance: r.guidance ?? 1 } : undefined;
   let gen: Awaited<ReturnType<typeof generateSamples>>;
   try {
     gen = await generateSamples({
@@ -153,17 +158,27 @@ export async function sampleAndEvaluate(args: {
       batchSize: ev.batchSize,
       trajectorySnapshots: ev.trajectory,
       loop: path.loop,
+      ...(condition ? { condition } : {}),
     });
   } finally {
     path.dispose();
   }
-  const reference = await dataset.reference(n, rng.fork('reference'));
+  // A conditional run draws the same reference and floor rows with their classes (labels consume no random numbers).
+  const labeled = condition !== undefined && dataset.labeledReference !== undefined;
+  const ref = labeled ? await dataset.labeledReference?.(n, rng.fork('reference')) : undefined;
+  const reference = ref ? ref.data : await dataset.reference(n, rng.fork('reference'));
   // The floor is what a perfect generator scores: an i.i.d. draw from the data distribution against the same reference.
-  const reference2 = await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
+  const floorDraw = labeled ? await (dataset.labeledPerfectDraw ?? dataset.labeledReference)?.call(dataset, n, rng.fork('reference-floor')) : undefined;
+  const reference2 = floorDraw
+    ? floorDraw.data
+    : await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
+  const classInfo = condition && names ? { labelNames: names, ...(ref ? { referenceLabels: ref.labels } : {}) } : {};
   const info = dataset.info;
   const shape = [n, ...dataset.shape];
   writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
   writeFileAtomic(join(runDir, 'reference.npy'), encodeNpy(toDataSpace(reference, info), shape));
+  // The class each sample was drawn for (row i of samples.npy), as float32 class indices.
+  if (condition) writeFileAtomic(join(runDir, 'samples-labels.npy'), encodeNpy(Float32Array.from(condition.labels), [n]));
   await built.reporters.emit('onSample', {
     sampler: r.sampler.use,
     samples: toDataSpace(gen.samples, info),
@@ -174,6 +189,7 @@ export async function sampleAndEvaluate(args: {
     seconds: gen.seconds,
     trajectory: gen.trajectory.map((s) => ({ ...s, samples: toDataSpace(s.samples, info) })),
     info,
+    ...(condition ? { labels: condition.labels, ...classInfo } : {}),
   });
   // Metrics run in model space (standardised where the dataset standardises), against fresh
   // reference draws; each one's noise floor is the same metric between a perfect generator's draw (Dataset.perfectDraw) and the reference.
@@ -181,9 +197,14 @@ export async function sampleAndEvaluate(args: {
   const details: Record<string, unknown> = {};
   const measured: { name: string; value: number; floor: number; higherIsBetter: boolean }[] = [];
   for (const { slot, metric } of built.metrics) {
-    const ctx = (label: string) => ({ shape: dataset.shape, info, rng: rng.fork(`metric:${slot.use}`).fork(label) });
-    const value = await metric.compute(gen.samples, reference, ctx('value'));
-    const floor = await metric.compute(reference2, reference, ctx('value'));
+    const ctx = (label: string, labels?: Int32Array) => ({
+      shape: dataset.shape,
+      info,
+      rng: rng.fork(`metric:${slot.use}`).fork(label),
+      ...(labels ? { labels, ...classInfo } : {}),
+    });
+    const value = await metric.compute(gen.samples, reference, ctx('value', condition?.labels));
+    const floor = await metric.compute(reference2, reference, ctx('value', floorDraw?.labels));
     const v = typeof value === 'number' ? { value } : value;
     const f = typeof floor === 'number' ? { value: floor } : floor;
     const key = camel(metric.name);
@@ -219,6 +240,7 @@ export async function sampleAndEvaluate(args: {
       ...(gen.info ? { samplerInfo: gen.info } : {}),
       ...(path.threads !== undefined ? { threads: path.threads } : {}),
       ...(path.declined !== undefined ? { fusedDeclined: path.declined } : {}),
+      ...(condition && names ? { guidance: condition.guidance, classes: [...new Set(condition.labels)].map((k) => names[k]) } : {}),
     },
     metrics,
     details,
@@ -330,6 +352,7 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const logs: EpochLog[] = [];
   try {
     const model = resumedModel ?? (await denoiser.build(buildCtx));
+    checkConditionalModel(r, model);
     removeStaleTemps(runDir);
     const { built, diagnostics } = await announceRun({
       r,
@@ -442,6 +465,7 @@ async function trainWithLogs(a: TrainWithLogsArgs): Promise<{ training: Record<s
     shape: a.shape,
     schedule: a.schedule,
     config: exp.training,
+    ...(exp.conditioning ? { conditioning: exp.conditioning } : {}),
     rng: a.rng.fork('train'),
     accelerator: exp.training.accelerate ? opts.accelerator : undefined,
     resumeFrom,

@@ -8,7 +8,7 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng, type TrainAccelerator } from '@diffusionlab/core';
 import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperiment, readConfigFile, resolvedConfigObject, resolveExperiment } from './config.js';
 import { firstDifference } from './config-diff.js';
-import { activateBackend, denoiserBuildContext, instantiatePlugins } from './experiment.js';
+import { activateBackend, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
 import { unpackRunFile } from './packed-run.js';
 import { closeOutputDir } from './run-dir.js';
@@ -28,7 +28,7 @@ type Json = Record<string, unknown>;
  * would silently evaluate a model that does not exist. (`training.*` is included because the
  * recorded config must describe how the reused checkpoint was really trained.)
  */
-export const MODEL_SECTIONS = ['dataset', 'schedule', 'denoiser', 'training'] as const;
+export const MODEL_SECTIONS = ['dataset', 'schedule', 'denoiser', 'training', 'conditioning'] as const;
 
 /** Reporters that only have something to show with training data (loss curves, epoch logs); `sample` leaves them out. */
 export const TRAINING_ONLY_REPORTERS = ['loss', 'jsonl', 'csv'];
@@ -260,6 +260,12 @@ export async function sampleFromRun(
     throw new ConfigError({ path: 'dataset', message: `the checkpoint was trained on data of shape [${meta.dataShape}] but the dataset gives [${dataset.shape}]` });
   }
   const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
+  try {
+    checkConditionalModel(r, model);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
 
   let sampleDir: string;
   let created = false;

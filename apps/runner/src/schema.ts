@@ -2,7 +2,7 @@
  * The experiment config schema. Plugin slots are `{ use: <name>, …options }`; their options are
  * validated later by the named plugin's own schema, so this file never lists plugin options.
  */
-import { trainingSchema, z } from '@diffusionlab/core';
+import { classesSchema, conditioningSchema, trainingSchema, z } from '@diffusionlab/core';
 
 /** A plugin slot: `use` picks the plugin, the remaining keys are its options. */
 export const pluginSlot = z.looseObject({ use: z.string().min(1).describe('Plugin name') });
@@ -20,6 +20,7 @@ export const evaluationSchema = z
     metrics: z.array(pluginSlotOrName).default(['w1']).describe('Metrics to compute'),
     batchSize: z.number().int().positive().optional().describe('Samples per sampler call (memory bound)'),
     trajectory: z.number().int().min(0).default(6).describe('Snapshots of the reverse process to keep'),
+    classes: classesSchema.optional(),
   })
   .strict();
 
@@ -40,6 +41,7 @@ export const experimentSchema = z
     denoiser: pluginSlot,
     sampler: pluginSlot,
     training: trainingSchema.default(() => trainingSchema.parse({})),
+    conditioning: conditioningSchema.optional().describe('Class conditioning with classifier-free guidance (absent: unconditional)'),
     evaluation: evaluationSchema.default(() => evaluationSchema.parse({})),
     reporters: z.array(pluginSlotOrName).default(['console', 'summary']).describe('Reporters'),
   })

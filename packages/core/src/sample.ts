@@ -10,29 +10,59 @@ import { alphaBarAt, type NoiseSchedule } from './schedule.js';
 import type { DenoiseFn, DenoiserModel, Sampler } from './spec.js';
 
 /**
- * Adapts a flow-matching model into a {@link DenoiseFn}: t is the flow time in [0, 1], fed to the
- * network as {@link flowModelTime}, and the velocity becomes (ε̂, x̂₀) by {@link velocityToEpsilonAndX0}.
+ * Adapts a model into the {@link DenoiseFn} every sampler uses. Objective `ddpm`: the output, read as
+ * `predictionType`, becomes (ε̂, x̂₀) with ᾱ at fractional t from {@link alphaBarAt}, the same map
+ * samplers use to place steps. Objective `flow`: t is the flow time in [0, 1], fed to the network as
+ * {@link flowModelTime}, and the velocity becomes (ε̂, x̂₀) by {@link velocityToEpsilonAndX0}. A
+ * `condition` guides the raw output first ({@link Condition}); both conversions are affine in it at
+ * fixed xₜ with weights summing to 1, so guiding the output is guiding ε̂ and x̂₀.
  */
-function makeFlowDenoiseFn(model: Pick<DenoiserModel, 'predict'>, numTrainTimesteps: number): DenoiseFn {
-  return (xt, t) =>
-    tf.tidy(() => {
-      const tt = tf.fill([xt.shape[0]], flowModelTime(t, numTrainTimesteps), 'float32');
-      return velocityToEpsilonAndX0(model.predict(xt, tt), xt, t);
-    });
+export function makeDenoiseFn(
+  model: Pick<DenoiserModel, 'predict'>,
+  schedule: NoiseSchedule,
+  predictionType: PredictionType,
+  objective: Objective = 'ddpm',
+  condition?: Condition,
+): DenoiseFn {
+  const predict = (xt: tf.Tensor, modelTime: number): tf.Tensor =>
+    condition ? guidedPrediction(model, xt, modelTime, condition) : model.predict(xt, tf.fill([xt.shape[0]], modelTime, 'float32'));
+  if (objective === 'flow') {
+    const T = schedule.numTrainTimesteps;
+    return (xt, t) => tf.tidy(() => velocityToEpsilonAndX0(predict(xt, flowModelTime(t, T)), xt, t));
+  }
+  return (xt, t) => tf.tidy(() => toEpsilonAndX0(predictionType, predict(xt, t), xt, alphaBarAt(schedule, t)));
+}
+
+/** The class of each row and the guidance scale with which a conditional model is sampled. */
+export interface Condition {
+  /** Class index of each row of xₜ, in [0, K). */
+  labels: Int32Array;
+  /** The null class K (no label), for the unconditional half. */
+  nullIndex: number;
+  /** Guidance scale w (1 = plain conditional, 0 = unconditional). */
+  guidance: number;
 }
 
 /**
- * Adapts a model trained for `predictionType` (objective `ddpm`; `flow` models go through the flow adapter) into a {@link DenoiseFn}; ᾱ at fractional t uses
- * {@link alphaBarAt}, the same map samplers use to place steps.
+ * Classifier-free guidance (Ho & Salimans 2022, eq. 6) in this convention:
+ * out = out_u + w·(out_c − out_u), where out_c predicts with the row's class and out_u with the null
+ * class. Ho & Salimans write ε̃ = (1 + w′)·ε_c − w′·ε_u, so w = 1 + w′: w = 1 is the plain
+ * conditional model (w′ = 0), w = 0 the unconditional one, w > 1 strengthens the class. Combining
+ * the raw outputs is exactly combining ε̂ (and x̂₀): each is affine in the output at fixed xₜ with
+ * weights (1 − w) + w = 1. When both halves are needed they go through one model call on the
+ * concatenated batch [xₜ; xₜ] with labels [y; ∅]; w = 1 and w = 0 need only one half.
  */
-export function makeDenoiseFn(model: Pick<DenoiserModel, 'predict'>, schedule: NoiseSchedule, predictionType: PredictionType, objective: Objective = 'ddpm'): DenoiseFn {
-  if (objective === 'flow') return makeFlowDenoiseFn(model, schedule.numTrainTimesteps);
-  return (xt, t) =>
-    tf.tidy(() => {
-      const tt = tf.fill([xt.shape[0]], t, 'float32');
-      const out = model.predict(xt, tt);
-      return toEpsilonAndX0(predictionType, out, xt, alphaBarAt(schedule, t));
-    });
+function guidedPrediction(model: Pick<DenoiserModel, 'predict'>, xt: tf.Tensor, t: number, c: Condition): tf.Tensor {
+  // t is the network's time input (the DDPM step, or flowModelTime for a flow model)
+  const n = xt.shape[0];
+  if (c.labels.length !== n) throw new Error(`guided prediction: ${c.labels.length} labels for ${n} rows`);
+  if (c.guidance === 1 || c.guidance === 0) {
+    const labels = c.guidance === 1 ? tf.tensor1d(c.labels, 'int32') : tf.fill([n], c.nullIndex, 'int32');
+    return model.predict(xt, tf.fill([n], t, 'float32'), labels);
+  }
+  const both = model.predict(tf.concat([xt, xt], 0), tf.fill([2 * n], t, 'float32'), tf.concat([tf.tensor1d(c.labels, 'int32'), tf.fill([n], c.nullIndex, 'int32')], 0));
+  const [cond, uncond] = tf.split(both, 2, 0);
+  return tf.add(uncond, tf.mul(tf.sub(cond, uncond), c.guidance));
 }
 
 /** One batch as a {@link SamplingLoop} sees it. */
@@ -86,6 +116,11 @@ export interface GenerateParams {
   onStep?: (step: number, total: number) => void;
   /** Runs each batch instead of `sampler.sample` (same draws, same result); `steps` is then its step count. */
   loop?: SamplingLoop;
+  /**
+   * For a conditional model: the class of each of the n samples, the null class and the guidance
+   * scale (see {@link Condition}); every sampler gets the guided prediction through its DenoiseFn.
+   */
+  condition?: Condition;
 }
 
 /** Generated samples as plain data. */
@@ -114,13 +149,14 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
     wanted ??= new Set(trajectorySteps(snaps, total));
     return wanted;
   };
-  const base = makeDenoiseFn(p.model, p.schedule, p.predictionType, p.objective);
   let nfe = 0;
   let info: GenerateResult['info'];
   const start = performance.now();
   for (let off = 0, bi = 0; off < p.n; off += batch, bi++) {
     const n = Math.min(batch, p.n - off);
     const rng = bi === 0 ? p.rng : p.rng.fork(`batch${bi}`);
+    if (p.loop && p.condition) throw new Error('generateSamples: a fused sampling loop cannot run a conditional model; sample it on tfjs');
+    const base = makeDenoiseFn(p.model, p.schedule, p.predictionType, p.objective, p.condition && { ...p.condition, labels: p.condition.labels.subarray(off, off + n) });
     if (p.loop) {
       const r = await p.loop({ n, rng, snapshotSteps: bi === 0 && snaps > 0 ? [...wantedFor(steps)] : [] });
       samples.set(r.samples, off * rowSize);

@@ -34,8 +34,18 @@ export interface DatasetInfo {
   standardization?: { mean: number[]; std: number[] };
   /** Value range of the data (e.g. [-1, 1] for images), for clipping and image reporters. */
   range?: [number, number];
-  /** Class labels of the training set, when there are any (digits). */
+  /** Class labels of the training set, when there are any (digits). Prefer {@link TrainingSet.labels}, which every labelled dataset fills. */
   labels?: Int32Array;
+}
+
+/**
+ * n points with the class of each row: what conditional training and conditional metrics need. Labels
+ * are class indices into {@link Dataset.labelNames}; `data` is exactly what the unlabelled draw gives
+ * for the same rng (labels consume no random numbers).
+ */
+export interface LabeledDraw {
+  data: Float32Array;
+  labels: Int32Array;
 }
 
 /** The training set, already in the space the model trains on, laid out row-major [count, …shape]. */
@@ -47,6 +57,10 @@ export interface TrainingSet {
    * loop draws each batch fresh and `data` is only one epoch's worth used to size epochs.
    */
   fresh?: (n: number, rng: Rng) => Float32Array;
+  /** Class index of each row of `data`, for labelled datasets (see {@link Dataset.labelNames}). */
+  labels?: Int32Array;
+  /** `fresh` with each row's class (same data for the same rng); present on labelled fresh-drawn sets. */
+  freshLabeled?: (n: number, rng: Rng) => LabeledDraw;
 }
 
 /** A source of training data and of reference draws for evaluation. */
@@ -68,6 +82,16 @@ export interface Dataset {
    * floor no generator can reach. Defaults to {@link Dataset.reference} when omitted.
    */
   perfectDraw?(n: number, rng: Rng): Float32Array | Promise<Float32Array>;
+  /**
+   * Names of the classes labels index (a mixture's components, a toy set's arms, the digits), present
+   * exactly when the dataset gives labels: why: conditional training sizes its class embedding by it and
+   * checkpoints record it.
+   */
+  readonly labelNames?: readonly string[];
+  /** {@link Dataset.reference} with each row's class (same data for the same rng); on labelled datasets. */
+  labeledReference?(n: number, rng: Rng): LabeledDraw | Promise<LabeledDraw>;
+  /** {@link Dataset.perfectDraw} (or the reference when that is absent) with each row's class; on labelled datasets. */
+  labeledPerfectDraw?(n: number, rng: Rng): LabeledDraw | Promise<LabeledDraw>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,6 +115,11 @@ export interface DenoiserBuildContext {
   dataset?: Dataset;
   /** The training set, for denoisers that use it directly (oracle over a finite set). */
   trainingSet?: TrainingSet;
+  /**
+   * The classes of a class-conditional model (`conditioning.enabled`); absent for an unconditional
+   * one. The model embeds K = labelNames.length classes plus the null class K (no label).
+   */
+  labelNames?: readonly string[];
 }
 
 /** A built network (or closed-form function) that predicts from (xₜ, t). */
@@ -101,9 +130,13 @@ export interface DenoiserModel {
    * Predicts the experiment's target (ε, x₀ or v) from xₜ of shape [n, …dataShape] and t, a float32
    * tensor [n] of timesteps in [0, T) (fractional for samplers that interpolate). Under
    * `training.objective: flow` it predicts the velocity ε − x₀, and t is the flow time scaled to
-   * t·T ∈ [0, T] (`flowModelTime`), the same range. The caller owns the result.
+   * t·T ∈ [0, T] (`flowModelTime`), the same range. A conditional model (one with `labelNames`) also
+   * takes `labels`, an int32 tensor [n] of class indices in [0, K], K being the null class; without
+   * them it predicts unconditionally. Unconditional models ignore `labels`. The caller owns the result.
    */
-  predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor;
+  predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor;
+  /** The classes a conditional model was built (or trained) for, restored from its checkpoint; absent when unconditional. */
+  readonly labelNames?: readonly string[];
   /** Trainable variables, with stable names (checkpoints, EMA, optimiser state key on them). */
   readonly variables: readonly tf.Variable[];
   /** Number of trainable scalars. */
@@ -321,6 +354,13 @@ export interface MetricContext {
   info: DatasetInfo;
   /** Seeds any randomness (e.g. projections); fixed per metric so noise floors compare like with like. */
   rng: Rng;
+  /**
+   * For a conditional run: the class each generated row was drawn for (for the noise floor, the
+   * perfect draw's own classes), the reference's classes and the class names; absent otherwise.
+   */
+  labels?: Int32Array;
+  referenceLabels?: Int32Array;
+  labelNames?: readonly string[];
 }
 
 /** A scalar, or a scalar with details (e.g. per-mode fractions) that the summary keeps beside it. */
@@ -388,6 +428,10 @@ export interface SampleEvent {
   /** Snapshots of the samples during the reverse process (first, …, last). */
   trajectory: { step: number; t: number; samples: Float32Array }[];
   info: DatasetInfo;
+  /** For a conditional run: the class each sample was drawn for, the reference's classes and the class names. */
+  labels?: Int32Array;
+  referenceLabels?: Int32Array;
+  labelNames?: readonly string[];
 }
 
 export interface EvaluateEvent {

@@ -57,9 +57,10 @@ class TfjsTrainingPath implements TrainingPath {
       const t = tf.tensor1d(batch.t);
       const target = tf.tensor(batch.target, [b, ...shape]);
       const w = batch.weight ? tf.tensor1d(batch.weight) : null;
+      const labels = batch.labels ? tf.tensor1d(batch.labels, 'int32') : undefined;
       const lossFn = () =>
         tf.tidy(() => {
-          const sq = tf.squaredDifference(model.predict(xt, t), target);
+          const sq = tf.squaredDifference(model.predict(xt, t, labels), target);
           if (!w) return tf.mean(sq) as tf.Scalar;
           const perRow = tf.mean(tf.reshape(sq, [b, -1]), 1);
           return tf.mean(tf.mul(perRow, w)) as tf.Scalar;

@@ -7,7 +7,8 @@
  * a {@link TrainAccelerator} offers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainingDivergedError } from './errors.js';
+import { type ConditioningConfig, conditioningSchema, dropLabels, nullClass } from './conditioning.js';
+import { ConfigError, TrainingDivergedError } from './errors.js';
 import { makeFlowTrainingBatch } from './flow.js';
 import { registerTfjsGradients } from './gradients.js';
 import { learningRateAt } from './lr.js';
@@ -25,7 +26,8 @@ export interface TrainState extends TrainingPathState {
   /** Epochs completed. */
   epoch: number;
   step: number;
-  rng: { shuffle: number[]; noise: number[] };
+  /** Generator states; `condition` (the label-dropout stream) only for conditional models. */
+  rng: { shuffle: number[]; noise: number[]; condition?: number[] };
   lastFiniteLoss: number | null;
   lossHistory: { epoch: number; step: number; loss: number }[];
 }
@@ -52,6 +54,8 @@ export interface TrainParams {
   accelerator?: TrainAccelerator;
   /** Active tfjs backend, passed to the accelerator's match. */
   backend?: string;
+  /** Label dropout of a conditional model (one with `labelNames`); parsed through {@link conditioningSchema}. */
+  conditioning?: Partial<ConditioningConfig>;
 }
 
 /** What a training run achieved, for the summary. */
@@ -109,6 +113,27 @@ function divergence(epoch: number, firstStep: number, step: number, lastFinite: 
   );
 }
 
+/**
+ * The label dropout of a conditional model: its own rng stream (so ε, t and the shuffle are drawn as
+ * for an unconditional run), the null class and the dropout rate; null for unconditional models. A
+ * conditional model needs a labelled training set: without labels it would silently learn nothing
+ * of its classes, so that is an error.
+ */
+function conditionFor(p: TrainParams, resumed: number[] | undefined): { rng: Rng; dropout: number; nullIndex: number } | null {
+  const names = p.model.labelNames;
+  if (!names) return null;
+  const hasLabels = p.trainingSet.fresh ? p.trainingSet.freshLabeled !== undefined : p.trainingSet.labels !== undefined;
+  if (!hasLabels) {
+    throw new ConfigError(
+      { path: 'conditioning.enabled', message: 'the model is class-conditional but the training set has no labels' },
+      { hint: 'use a dataset that provides labels, or set conditioning.enabled=false.' },
+    );
+  }
+  const rng = p.rng.fork('condition');
+  if (resumed) rng.setState(resumed);
+  return { rng, dropout: parseOptions(conditioningSchema, p.conditioning ?? {}, 'conditioning').dropout, nullIndex: nullClass(names) };
+}
+
 /** Trains `model` in place and returns what happened; throws {@link TrainingDivergedError} on NaN/Inf loss. */
 export async function train(p: TrainParams): Promise<TrainResult> {
   const { model, trainingSet, shape, schedule, rng, resumeFrom: s } = p;
@@ -121,6 +146,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   const weighting = { kind: config.lossWeighting, gamma: config.minSnrGamma };
   const shuffleRng = rng.fork('shuffle');
   const noiseRng = rng.fork('noise');
+  const condition = conditionFor(p, s?.rng.condition);
   let step = s ? s.step : 0;
   let lastFinite = s ? s.lastFiniteLoss : null;
   const history = s ? s.lossHistory.slice() : [];
@@ -136,7 +162,9 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   try {
     if (s) await path.restore(s);
     for (let epoch = s ? s.epoch + 1 : 1; epoch <= epochs && step < totalSteps; epoch++) {
-      const source = trainingSet.fresh ? trainingSet.fresh(count, shuffleRng) : trainingSet.data;
+      const drawn = condition && trainingSet.freshLabeled ? trainingSet.freshLabeled(count, shuffleRng) : undefined;
+      const source = drawn ? drawn.data : trainingSet.fresh ? trainingSet.fresh(count, shuffleRng) : trainingSet.data;
+      const labels = drawn ? drawn.labels : trainingSet.labels;
       const order = trainingSet.fresh ? null : shuffleRng.permutation(count);
       const firstStep = step + 1;
       let batches = 0;
@@ -148,6 +176,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
           config.objective === 'flow'
             ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng, config.flowTimeSampling)
             : makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
+        if (condition) batch.labels = dropLabels(labels as Int32Array, rows, condition.dropout, condition.nullIndex, condition.rng);
         path.step(batch, learningRateAt(config, step, totalSteps));
         if (config.emaDecay !== undefined) path.emaUpdate(emaDecayAt(config, config.emaDecay, step + 1));
         step++;
@@ -163,7 +192,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
       await p.onEpochEnd?.({ epoch, epochs, step, totalSteps, meanLoss, logged, elapsedSeconds: elapsedSeconds(), learningRate });
       const onCheckpoint = p.onCheckpoint;
       if (onCheckpoint && config.checkpointEvery !== undefined && epoch % config.checkpointEvery === 0 && step < totalSteps) {
-        const rngState = { shuffle: shuffleRng.getState(), noise: noiseRng.getState() };
+        const rngState = { shuffle: shuffleRng.getState(), noise: noiseRng.getState(), ...(condition ? { condition: condition.rng.getState() } : {}) };
         const state: TrainState = { epoch, step, rng: rngState, lastFiniteLoss: lastFinite, lossHistory: history.slice(), ...(await path.snapshot()) };
         await path.withSamplingWeights(() => onCheckpoint(state));
       }

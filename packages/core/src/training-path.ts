@@ -24,6 +24,12 @@ export interface TrainBatch {
   weight?: Float32Array;
   /** Rows in this batch (the last batch of an epoch may be short). */
   size: number;
+  /**
+   * Class of each row for a conditional model (null class where training dropped the label);
+   * absent for unconditional models. A path that cannot feed labels to the model must decline
+   * conditional models rather than train them without.
+   */
+  labels?: Int32Array;
 }
 
 /**

@@ -8,9 +8,9 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type Dataset, definePlugin, PluginError, Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
-import { floorDraw, type FloorPool } from './floor-draw.js';
-import { fail, sampleRows } from './util.js';
+import { type Dataset, definePlugin, type LabeledDraw, PluginError, Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
+import { floorDraw, floorDrawLabeled, type FloorPool } from './floor-draw.js';
+import { fail, sampleIndices } from './util.js';
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
@@ -129,6 +129,9 @@ async function buildDigits(o: DigitsOptions): Promise<DigitsDataset> {
   const chosen = trainRefs.slice(0, count);
   const train = build(chosen);
   const labels = Int32Array.from(chosen, (r) => r.digit);
+  // Class indices into labelNames (o.digits), which equal the digit when all ten are chosen.
+  const classOf = new Map(o.digits.map((d, k) => [d, k]));
+  const classes = Int32Array.from(chosen, (r) => classOf.get(r.digit) as number);
   // With no held-out images, a fixed half of the training split serves the reference and the other half the floor.
   const refN = heldRefs.length > 0 ? 0 : trainRefs.length < 2 ? trainRefs.length : Math.ceil(trainRefs.length / 2);
   const held = heldRefs.length > 0 ? build(heldRefs) : build(trainRefs.slice(0, refN));
@@ -137,6 +140,15 @@ async function buildDigits(o: DigitsOptions): Promise<DigitsDataset> {
   const warnings: string[] = heldRefs.length > 0 ? [] : ['digits: holdout is 0, so evaluation compares against the training images themselves.'];
   // The whole training split (not only the `size` used for training) is disjoint from the held-out
   // images, so the floor is an independent draw; images are converted only when drawn.
+  const poolRefs = heldRefs.length > 0 ? heldRefs : trainRefs.slice(0, refN);
+  const labeledReference = (n: number, rng: Rng): LabeledDraw => {
+    const { idx, replaced } = sampleIndices(poolRows, n, rng);
+    const data = new Float32Array(n * D);
+    for (let k = 0; k < n; k++) data.set(held.subarray(idx[k] * D, idx[k] * D + D), k * D);
+    const msg = `digits: ${n} reference images requested but only ${poolRows} are held out; drawn with replacement.`;
+    if (replaced && !warnings.includes(msg)) warnings.push(msg);
+    return { data, labels: Int32Array.from(idx, (row) => classOf.get(poolRefs[row].digit) as number) };
+  };
   const floorPool: FloorPool = {
     rows: floorRefs.length,
     dim: D,
@@ -152,18 +164,18 @@ async function buildDigits(o: DigitsOptions): Promise<DigitsDataset> {
     info: { range: [-1, 1], labels },
     warnings,
     rows: { train: count, heldOut: heldRefs.length },
+    labelNames: o.digits.map(String),
     load(_rng: Rng): TrainingSet {
-      return { data: train.slice(), count };
+      return { data: train.slice(), count, labels: classes.slice() };
     },
     reference(n: number, rng: Rng): Float32Array {
-      const { data, replaced } = sampleRows(held, poolRows, D, n, rng);
-      const msg = `digits: ${n} reference images requested but only ${poolRows} are held out; drawn with replacement.`;
-      if (replaced && !warnings.includes(msg)) warnings.push(msg);
-      return data;
+      return labeledReference(n, rng).data;
     },
     perfectDraw(n: number, rng: Rng): Float32Array {
       return floorDraw(floorPool, n, rng, warnings, 'digits');
     },
+    labeledReference,
+    labeledPerfectDraw: (n: number, rng: Rng) => floorDrawLabeled(floorPool, n, rng, warnings, 'digits', (row) => classOf.get(floorRefs[row].digit) as number),
   };
 }
 

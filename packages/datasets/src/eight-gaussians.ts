@@ -31,11 +31,14 @@ export const eightGaussiansDataset = defineToy2d({
   noiseDefault: 0.5,
   noiseDescription: 'Std of each Gaussian before the ÷1.414 scaling (FFJORD uses 0.5; centres at radius 4/1.414).',
   extra: {},
-  sample(n, o, rng) {
+  classNames: () => centers().map((_, k) => `gaussian ${k}`),
+  sample(n, o, rng, labels) {
     const c = centers();
     const out = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) {
-      const k = c[rng.int(8)];
+      const ki = rng.int(8);
+      if (labels) labels[i] = ki;
+      const k = c[ki];
       out[2 * i] = k[0] + (o.noise * rng.normal()) / SHRINK;
       out[2 * i + 1] = k[1] + (o.noise * rng.normal()) / SHRINK;
     }

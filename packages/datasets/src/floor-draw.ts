@@ -10,7 +10,7 @@
  * rows is further from the distribution than n i.i.d. draws, so the floor errs high, never low, and
  * a warning says so.
  */
-import type { Rng } from '@diffusionlab/core';
+import type { LabeledDraw, Rng } from '@diffusionlab/core';
 import { sampleIndices } from './util.js';
 
 /** Where a floor draw comes from: a pool of rows disjoint from the reference's, read one row at a time. */
@@ -31,6 +31,17 @@ export interface FloorPool {
  * and how to make it exact.
  */
 export function floorDraw(pool: FloorPool, n: number, rng: Rng, warnings: string[], source: string): Float32Array {
+  return floorDrawRows(pool, n, rng, warnings, source).data;
+}
+
+/** {@link floorDraw} with each row's class from `labelOf(poolRow)`: the same rows for the same rng. */
+export function floorDrawLabeled(pool: FloorPool, n: number, rng: Rng, warnings: string[], source: string, labelOf: (row: number) => number): LabeledDraw {
+  const { data, idx } = floorDrawRows(pool, n, rng, warnings, source);
+  return { data, labels: Int32Array.from(idx, labelOf) };
+}
+
+/** The floor draw and the pool rows it took. */
+function floorDrawRows(pool: FloorPool, n: number, rng: Rng, warnings: string[], source: string): { data: Float32Array; idx: Uint32Array } {
   const { idx, replaced } = sampleIndices(pool.rows, n, rng);
   const out = new Float32Array(n * pool.dim);
   for (let k = 0; k < n; k++) pool.copy(idx[k], out, k * pool.dim);
@@ -38,5 +49,5 @@ export function floorDraw(pool: FloorPool, n: number, rng: Rng, warnings: string
     const msg = `${source}: the noise floor needs ${n} points disjoint from the reference but only ${pool.rows} ${pool.what} exist; drawn with replacement, so the floor is conservative (a little above what ${n} i.i.d. draws would score). Set evaluation.samples to at most ${pool.rows}, or add data, for an exact floor.`;
     if (!warnings.includes(msg)) warnings.push(msg);
   }
-  return out;
+  return { data: out, idx };
 }

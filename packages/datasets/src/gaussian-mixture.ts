@@ -3,7 +3,18 @@
  * N(−2, 0.5²), half from N(2, 0.5²), shuffled) is the two-component case; because the density is
  * known exactly, `info.mixture` lets the oracle denoiser and the modes metric use it.
  */
-import { ConfigError, type ConfigIssue, type Dataset, definePlugin, type GaussianMixtureInfo, type Rng, type TrainingSet, withDefaults, z } from '@diffusionlab/core';
+import {
+  ConfigError,
+  type ConfigIssue,
+  type Dataset,
+  definePlugin,
+  type GaussianMixtureInfo,
+  type LabeledDraw,
+  type Rng,
+  type TrainingSet,
+  withDefaults,
+  z,
+} from '@diffusionlab/core';
 import { rowsEstimate } from './estimate.js';
 import { DATASET_PATH, largestRemainder, shuffleRows } from './util.js';
 
@@ -121,12 +132,14 @@ export const gaussianMixtureOptions = baseSchema.superRefine((v, ctx) => {
 /**
  * Draws n points. Stratified: exactly largestRemainder(n, w) points per component, generated in
  * component order then row-shuffled (the reference's vstack + shuffle); otherwise each point's
- * component is drawn from Categorical(w).
+ * component is drawn from Categorical(w). With `labels`, writes each point's component into it
+ * without drawing extra random numbers, so the points are the same with or without labels.
  */
-export function sampleMixture(m: ResolvedMixture, n: number, rng: Rng, stratified: boolean): Float32Array {
+export function sampleMixture(m: ResolvedMixture, n: number, rng: Rng, stratified: boolean, labels?: Int32Array): Float32Array {
   const D = m.dim;
   const out = new Float32Array(n * D);
   const fill = (row: number, k: number) => {
+    if (labels) labels[row] = k;
     const mu = m.means[k];
     const sd = m.stds[k];
     for (let j = 0; j < D; j++) out[row * D + j] = mu[j] + sd[j] * rng.normal();
@@ -137,7 +150,7 @@ export function sampleMixture(m: ResolvedMixture, n: number, rng: Rng, stratifie
     counts.forEach((c, k) => {
       for (let i = 0; i < c; i++) fill(row++, k);
     });
-    return shuffleRows(out, D, rng);
+    return shuffleRows(out, D, rng, labels);
   }
   const cdf: number[] = [];
   m.weights.reduce((acc, w, k) => (cdf[k] = acc + w), 0);
@@ -163,6 +176,10 @@ function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
   const { mixture: m, issues } = resolveMixture(options);
   if (!m) throw toConfigError(issues);
   const { size, epochSize, stratified } = options;
+  const labeled = (n: number, rng: Rng, strat: boolean): LabeledDraw => {
+    const labels = new Int32Array(n);
+    return { data: sampleMixture(m, n, rng, strat, labels), labels };
+  };
   return {
     name: 'gaussian-mixture',
     shape: [m.dim],
@@ -170,12 +187,14 @@ function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
       mixture: { weights: m.weights, means: m.means, stds: m.stds },
       modes: { centers: m.means.map((c) => c.slice()) },
     },
+    labelNames: m.weights.map((_, k) => `component ${k}`),
     load(rng: Rng): TrainingSet {
-      if (size !== undefined) return { data: sampleMixture(m, size, rng, stratified), count: size };
+      if (size !== undefined) return { ...labeled(size, rng, stratified), count: size };
       return {
-        data: sampleMixture(m, epochSize, rng, stratified),
+        ...labeled(epochSize, rng, stratified),
         count: epochSize,
         fresh: (n, r) => sampleMixture(m, n, r, stratified),
+        freshLabeled: (n, r) => labeled(n, r, stratified),
       };
     },
     reference(n: number, rng: Rng): Float32Array {
@@ -185,6 +204,8 @@ function buildGaussianMixture(options: GaussianMixtureOptions): Dataset {
     perfectDraw(n: number, rng: Rng): Float32Array {
       return sampleMixture(m, n, rng, false);
     },
+    labeledReference: (n, rng) => labeled(n, rng, stratified),
+    labeledPerfectDraw: (n, rng) => labeled(n, rng, false),
   };
 }
 

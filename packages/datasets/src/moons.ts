@@ -11,10 +11,12 @@ export const moonsDataset = defineToy2d({
   noiseDefault: 0.1,
   noiseDescription: 'Std of the Gaussian noise added to each coordinate (moon radius is 1).',
   extra: {},
-  sample(n, o, rng) {
+  classNames: () => ['outer', 'inner'],
+  sample(n, o, rng, labels) {
     const out = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) {
       const inner = rng.int(2) === 1;
+      if (labels) labels[i] = inner ? 1 : 0;
       const th = Math.PI * rng.uniform();
       const x = inner ? 1 - Math.cos(th) : Math.cos(th);
       const y = inner ? 0.5 - Math.sin(th) : Math.sin(th);

@@ -17,10 +17,12 @@ export const pinwheelDataset = defineToy2d({
     radialStd: z.number().min(0, { error: 'must be ≥ 0' }).default(0.3).describe('Radial std along each arm (FFJORD uses 0.3).'),
     rate: z.number().default(0.25).describe('How strongly arms curl: angle grows by rate·exp(radius) (FFJORD uses 0.25).'),
   },
-  sample(n, o, rng) {
+  classNames: (o) => Array.from({ length: o.arms }, (_, k) => `arm ${k}`),
+  sample(n, o, rng, labels) {
     const out = new Float32Array(n * 2);
     for (let i = 0; i < n; i++) {
       const k = rng.int(o.arms);
+      if (labels) labels[i] = k;
       const f1 = 1 + o.radialStd * rng.normal();
       const f2 = o.noise * rng.normal();
       const phi = (2 * Math.PI * k) / o.arms + o.rate * Math.exp(f1);

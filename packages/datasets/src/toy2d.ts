@@ -3,7 +3,7 @@
  * standardisation from a large fixed draw, fresh-draw mode, and mapping mode/mixture info into the
  * space the model trains on. Each set only supplies its sampler, in its own file.
  */
-import { type Dataset, type DatasetInfo, definePlugin, type GaussianMixtureInfo, Rng, type TrainingSet, z } from '@diffusionlab/core';
+import { type Dataset, type DatasetInfo, definePlugin, type GaussianMixtureInfo, type LabeledDraw, Rng, type TrainingSet, z } from '@diffusionlab/core';
 import { rowsEstimate } from './estimate.js';
 import { columnStats, type Standardization, standardizeInPlace } from './util.js';
 
@@ -28,8 +28,14 @@ export interface ToySpec<E extends z.ZodRawShape> {
   noiseDescription: string;
   /** Options beyond the shared ones (e.g. pinwheel's arm count). */
   extra: E;
-  /** n i.i.d. points, row-major [n, 2], in the set's raw units. */
-  sample(n: number, options: ToyBaseOptions & z.output<z.ZodObject<E>>, rng: Rng): Float32Array;
+  /**
+   * n i.i.d. points, row-major [n, 2], in the set's raw units; when `labels` is given, writes each
+   * point's class (arm, moon, component) into it without drawing any extra random number, so the
+   * points are the same with or without labels.
+   */
+  sample(n: number, options: ToyBaseOptions & z.output<z.ZodObject<E>>, rng: Rng, labels?: Int32Array): Float32Array;
+  /** Names of the classes `sample` writes, for sets whose points come from discrete parts (arms, moons). */
+  classNames?(options: ToyBaseOptions & z.output<z.ZodObject<E>>): string[];
   /** Mode centres and "on-mode" radius in raw units, where the set has point-like modes. */
   modes?(options: ToyBaseOptions & z.output<z.ZodObject<E>>): { centers: number[][]; radius?: number } | undefined;
   /** The exact density when the set is a Gaussian mixture (eight-gaussians), in raw units. */
@@ -82,11 +88,11 @@ export function defineToy2d<E extends z.ZodRawShape>(spec: ToySpec<E>) {
     create(raw): Dataset {
       const o = raw as unknown as Opts;
       const stats = o.standardize ? columnStats(spec.sample(STATS_DRAW, o, new Rng(STATS_SEED)), STATS_DRAW, 2) : undefined;
-      const draw = (n: number, rng: Rng) => {
-        const x = spec.sample(n, o, rng);
+      const draw = (n: number, rng: Rng, labels?: Int32Array) => {
+        const x = spec.sample(n, o, rng, labels);
         return stats ? standardizeInPlace(x, stats) : x;
       };
-      return {
+      const base: Dataset = {
         name: spec.name,
         shape: [2],
         info: mapInfo(stats, spec.modes?.(o), spec.mixture?.(o)),
@@ -95,6 +101,22 @@ export function defineToy2d<E extends z.ZodRawShape>(spec: ToySpec<E>) {
           return o.fresh ? { data, count: o.size, fresh: draw } : { data, count: o.size };
         },
         reference: (n: number, rng: Rng) => draw(n, rng),
+      };
+      const labelNames = spec.classNames?.(o);
+      if (!labelNames) return base;
+      const labeled = (n: number, rng: Rng): LabeledDraw => {
+        const labels = new Int32Array(n);
+        return { data: draw(n, rng, labels), labels };
+      };
+      return {
+        ...base,
+        labelNames,
+        load(rng: Rng): TrainingSet {
+          const { data, labels } = labeled(o.size, rng);
+          return o.fresh ? { data, labels, count: o.size, fresh: draw, freshLabeled: labeled } : { data, labels, count: o.size };
+        },
+        labeledReference: labeled,
+        labeledPerfectDraw: labeled,
       };
     },
   });

@@ -12,12 +12,14 @@ export const twoSpiralsDataset = defineToy2d({
   noiseDefault: 0.1,
   noiseDescription: 'Std of the Gaussian noise per coordinate after the ÷3 scaling (FFJORD uses 0.1).',
   extra: {},
-  sample(n, o, rng) {
+  classNames: () => ['first', 'second'],
+  sample(n, o, rng, labels) {
     const out = new Float32Array(n * 2);
     const turns = (540 * 2 * Math.PI) / 360;
     for (let i = 0; i < n; i++) {
       const r = Math.sqrt(rng.uniform()) * turns;
       const sign = rng.int(2) === 0 ? 1 : -1;
+      if (labels) labels[i] = sign > 0 ? 0 : 1;
       const dx = -Math.cos(r) * r + 0.5 * rng.uniform();
       const dy = Math.sin(r) * r + 0.5 * rng.uniform();
       out[2 * i] = (sign * dx) / 3 + o.noise * rng.normal();

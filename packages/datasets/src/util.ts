@@ -74,12 +74,19 @@ export function largestRemainder(total: number, weights: readonly number[]): num
   return counts;
 }
 
-/** Shuffles whole rows of a row-major array (Fisher–Yates via `rng.permutation`), as `np.random.shuffle` does. */
-export function shuffleRows(data: Float32Array, dim: number, rng: Rng): Float32Array {
+/**
+ * Shuffles whole rows of a row-major array (Fisher–Yates via `rng.permutation`), as `np.random.shuffle`
+ * does; `labels`, when given, is permuted in place with the same rows (no extra random numbers).
+ */
+export function shuffleRows(data: Float32Array, dim: number, rng: Rng, labels?: Int32Array): Float32Array {
   const count = data.length / dim;
   const perm = rng.permutation(count);
   const out = new Float32Array(data.length);
   for (let i = 0; i < count; i++) out.set(data.subarray(perm[i] * dim, perm[i] * dim + dim), i * dim);
+  if (labels) {
+    const before = labels.slice();
+    for (let i = 0; i < count; i++) labels[i] = before[perm[i]];
+  }
   return out;
 }
 

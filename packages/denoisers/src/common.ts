@@ -135,6 +135,8 @@ export interface CheckpointMeta {
   options: Record<string, unknown>;
   dataShape: number[];
   numTrainTimesteps: number;
+  /** The classes of a class-conditional model (its class embedding has one more row, the null class); absent when unconditional. */
+  labelNames?: string[];
 }
 
 /**
@@ -254,4 +256,34 @@ export function restoreCheckpoint(store: WeightStore, artifacts: ModelArtifacts,
     throw e;
   }
   return store;
+}
+
+/** Weight name of a conditional model's class embedding [K + 1, width] (Keras Embedding's `embeddings`). */
+const CLASS_EMBEDDING = 'class_embedding/embeddings';
+
+/**
+ * Adds a learned class embedding with K + 1 rows (the last one the null class), drawn N(0, 1) as
+ * PyTorch's nn.Embedding initialises it, after every other weight so the rest of the init is as
+ * for the unconditional model.
+ */
+export function addClassEmbedding(w: WeightStore, rng: Rng, classes: number, width: number): void {
+  const values = new Float32Array((classes + 1) * width);
+  for (let i = 0; i < values.length; i++) values[i] = rng.normal();
+  w.add(CLASS_EMBEDDING, values, [classes + 1, width]);
+}
+
+/** The class embedding's name and shape, as a checkpoint of a conditional model must hold it. */
+export function classEmbeddingShape(classes: number, width: number): [string, number[]][] {
+  return [[CLASS_EMBEDDING, [classes + 1, width]]];
+}
+
+/**
+ * Rows of the class embedding for `labels` ([n] int32 in [0, K]); the null class K for every row
+ * when no labels are given (the unconditional prediction). Differentiable w.r.t. the embedding.
+ */
+export function classEmbedding(w: WeightStore, labels: tf.Tensor | undefined, n: number, classes: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const idx = labels ? tf.cast(tf.reshape(labels, [n]), 'int32') : tf.fill([n], classes, 'int32');
+    return tf.gather(w.get(CLASS_EMBEDDING), idx) as tf.Tensor2D;
+  });
 }

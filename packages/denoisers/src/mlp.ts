@@ -15,6 +15,9 @@ import {
   addDense,
   checkLoadedShape,
   checkShape,
+  classEmbedding,
+  classEmbeddingShape,
+  addClassEmbedding,
   dense,
   LAYERS_ACTIVATION,
   readMeta,
@@ -79,7 +82,7 @@ function layerSizes(D: number, o: MlpOptions): [string, number, number][] {
 }
 
 /** The Keras graph computing the same function: inputs x [...shape] and t [1]. */
-function buildLayersGraph(shape: readonly number[], o: MlpOptions, T: number): tfl.LayersModel {
+function buildLayersGraph(shape: readonly number[], o: MlpOptions, T: number, classes: number): tfl.LayersModel {
   registerDenoiserLayers();
   const D = sizeOf(shape);
   const act = LAYERS_ACTIVATION[o.activation];
@@ -89,7 +92,16 @@ function buildLayersGraph(shape: readonly number[], o: MlpOptions, T: number): t
   let feat = shape.length > 1 ? sym(tfl.layers.flatten({ name: 'flatten' }), x) : x;
   if (o.inputEmbedding > 0) feat = sym(new FourierFeaturesLayer({ name: 'input_embedding', frequencies: o.inputEmbedding }), feat);
   const emb = sym(new TimeEmbeddingLayer({ name: 'time_embedding', dim: o.timeEmbedding, numTrainTimesteps: T }), t);
-  const e = sym(tfl.layers.dense({ units: o.width, activation: act as never, name: 'time_dense' }), emb);
+  let e: tfl.SymbolicTensor;
+  let y: tfl.SymbolicTensor | null = null;
+  if (classes === 0) e = sym(tfl.layers.dense({ units: o.width, activation: act as never, name: 'time_dense' }), emb);
+  else {
+    // e = act(L_time(emb(t)) + C[y]): the class embedding joins the time embedding before its activation.
+    y = tfl.input({ shape: [1], name: 'class', dtype: 'int32' });
+    const c = sym(tfl.layers.flatten({ name: 'class_flatten' }), sym(tfl.layers.embedding({ inputDim: classes + 1, outputDim: o.width, name: 'class_embedding' }), y));
+    const pre = sym(tfl.layers.add({ name: 'time_add_class' }), [sym(tfl.layers.dense({ units: o.width, name: 'time_dense' }), emb), c]);
+    e = sym(tfl.layers.activation({ activation: act as never, name: 'time_act' }), pre);
+  }
   let h = sym(tfl.layers.dense({ units: o.width, name: 'in_dense' }), feat);
   for (let i = 0; i < o.depth; i++) {
     let a = sym(tfl.layers.activation({ activation: act as never, name: `block_${i}_act_0` }), h);
@@ -103,26 +115,31 @@ function buildLayersGraph(shape: readonly number[], o: MlpOptions, T: number): t
   h = sym(tfl.layers.activation({ activation: act as never, name: 'out_act' }), h);
   let out = sym(tfl.layers.dense({ units: D, name: 'out_dense' }), h);
   if (shape.length > 1) out = sym(tfl.layers.reshape({ targetShape: [...shape], name: 'reshape' }), out);
-  return tfl.model({ inputs: [x, t], outputs: out, name: 'residual_mlp' });
+  return tfl.model({ inputs: y ? [x, t, y] : [x, t], outputs: out, name: 'residual_mlp' });
 }
 
-function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, T: number): DenoiserModel {
+function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, T: number, labelNames?: readonly string[]): DenoiserModel {
   const D = sizeOf(shape);
   const act = (x: tf.Tensor) => activate(o.activation, x);
+  const K = labelNames?.length ?? 0;
   return {
     architecture:
       `mlp: ${o.depth} residual blocks of width ${o.width} (${o.activation}), sinusoidal t/T embedding ${o.timeEmbedding}` +
-      (o.inputEmbedding > 0 ? `, ${o.inputEmbedding} Fourier input frequencies` : ''),
+      (o.inputEmbedding > 0 ? `, ${o.inputEmbedding} Fourier input frequencies` : '') +
+      (K > 0 ? `, class embedding (${K} classes + null)` : ''),
+    ...(labelNames ? { labelNames: [...labelNames] } : {}),
     variables: store.variables,
     get parameterCount() {
       return store.parameterCount;
     },
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       return tf.tidy(() => {
         const n = xt.shape[0];
         let feat: tf.Tensor = tf.reshape(xt, [n, D]);
         if (o.inputEmbedding > 0) feat = fourierFeatures(feat, o.inputEmbedding);
-        const e = act(dense(timeEmbedding(t, o.timeEmbedding, T), store, 'time_dense'));
+        let pre: tf.Tensor = dense(timeEmbedding(t, o.timeEmbedding, T), store, 'time_dense');
+        if (K > 0) pre = tf.add(pre, classEmbedding(store, labels, n, K));
+        const e = act(pre);
         let h: tf.Tensor = dense(feat, store, 'in_dense');
         for (let i = 0; i < o.depth; i++) {
           let a: tf.Tensor = dense(act(h), store, `block_${i}_dense_0`);
@@ -133,7 +150,9 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
         return tf.reshape(dense(act(h), store, 'out_dense'), xt.shape);
       });
     },
-    describe(): ResidualMlpDescription {
+    // A conditional model's class embedding is not part of the description: it offers none, so no fast path runs it without its labels.
+    describe(): ResidualMlpDescription | null {
+      if (K > 0) return null;
       const layer = (name: string) => ({ kernel: store.get(`${name}/kernel`), bias: store.get(`${name}/bias`) });
       return {
         kind: 'residual-mlp',
@@ -155,12 +174,13 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
       };
     },
     save(): Promise<ModelArtifacts> {
-      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T), {
+      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T, K), {
         denoiser: 'mlp',
         formatVersion: 1,
         options: { ...o },
         dataShape: [...shape],
         numTrainTimesteps: T,
+        ...(labelNames ? { labelNames: [...labelNames] } : {}),
       });
     },
     dispose() {
@@ -176,7 +196,8 @@ export function buildMlp(options: MlpOptions, ctx: DenoiserBuildContext): Denois
   const D = sizeOf(ctx.dataShape);
   const store = new WeightStore(uniquePrefix('mlp', 'time_dense/kernel'));
   for (const [name, fanIn, fanOut] of layerSizes(D, options)) addDense(store, ctx.rng, name, fanIn, fanOut);
-  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps);
+  if (ctx.labelNames) addClassEmbedding(store, ctx.rng, ctx.labelNames.length, options.width);
+  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps, ctx.labelNames);
 }
 
 /** Rebuilds a saved residual MLP from its checkpoint's options, shape and T. */
@@ -186,8 +207,9 @@ export function loadMlp(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): D
   const options = mlpOptions.parse(meta.options);
   const shape = checkLoadedShape(meta, ctx, 'mlp');
   const store = new WeightStore(uniquePrefix('mlp', 'time_dense/kernel'));
-  restoreCheckpoint(store, artifacts, denseWeightShapes(layerSizes(sizeOf(shape), options)));
-  return makeModel(store, shape, options, meta.numTrainTimesteps);
+  const classes = meta.labelNames ? classEmbeddingShape(meta.labelNames.length, options.width) : [];
+  restoreCheckpoint(store, artifacts, [...denseWeightShapes(layerSizes(sizeOf(shape), options)), ...classes]);
+  return makeModel(store, shape, options, meta.numTrainTimesteps, meta.labelNames);
 }
 
 /** The `mlp` plugin: the corrected-configuration denoiser for low-dimensional data. */

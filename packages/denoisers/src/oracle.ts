@@ -213,6 +213,33 @@ function resolveSource(options: OracleOptions, ctx: DenoiserBuildContext): Resol
   return source;
 }
 
+/**
+ * The exact conditional posterior means of a mixture whose classes are its components: given class
+ * k, x₀ ~ N(μₖ, diag sₖ²), so E[x₀ | xₜ, k] is the one-component case of {@link mixturePosteriorMean}.
+ */
+function mixtureClassMeans(m: GaussianMixtureInfo, D: number, classes: number): PosteriorMean[] {
+  if (classes !== m.weights.length) {
+    throw new PluginError(`oracle: the dataset has ${classes} classes but its mixture ${m.weights.length} components, so the exact class-conditional posterior is unknown`, {
+      hint: 'Use denoiser.source=training-set for a conditional oracle on this dataset.',
+    });
+  }
+  return m.means.map((mu, k) => mixturePathMean({ weights: [1], means: [mu], stds: [m.stds[k]] }, D));
+}
+
+/** The posterior mean over each class's own training rows (the empirical class-conditional distribution). */
+function finiteSetClassMeans(set: NonNullable<DenoiserBuildContext['trainingSet']>, D: number, classes: number): PosteriorMean[] {
+  const labels = set.labels;
+  if (!labels) throw new PluginError('oracle: a conditional oracle over the training set needs its labels, and the training set has none');
+  return Array.from({ length: classes }, (_, k) => {
+    const rows: number[] = [];
+    for (let i = 0; i < set.count; i++) if (labels[i] === k) rows.push(i);
+    if (rows.length === 0) throw new PluginError(`oracle: class ${k} has no training rows, so its posterior mean is undefined`);
+    const data = new Float32Array(rows.length * D);
+    rows.forEach((r, j) => data.set(set.data.subarray(r * D, r * D + D), j * D));
+    return finiteSetPathMean(data, rows.length, D);
+  });
+}
+
 function checkMixture(m: GaussianMixtureInfo, D: number): void {
   const K = m.weights.length;
   const bad = (msg: string) => new PluginError(`oracle: dataset mixture is malformed: ${msg}`);
@@ -229,12 +256,16 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
   let mean: PosteriorMean;
   let flowVelocity: ReturnType<typeof mixtureFlowVelocity> | null = null;
   let description: string;
+  // For a conditional oracle, the posterior mean given class k: over that class's part of the data only.
+  let classMeans: PosteriorMean[] = [];
+  const labelNames = ctx.labelNames;
   if (source === 'mixture') {
     const m = ctx.dataset?.info.mixture as GaussianMixtureInfo;
     checkMixture(m, D);
     mean = mixturePathMean(m, D);
     flowVelocity = mixtureFlowVelocity(m, D);
     description = `${m.weights.length}-component Gaussian mixture (closed form)`;
+    if (labelNames) classMeans = mixtureClassMeans(m, D, labelNames.length);
   } else {
     const set = ctx.trainingSet as NonNullable<DenoiserBuildContext['trainingSet']>;
     if (set.data.length < set.count * D || set.count < 1) {
@@ -242,44 +273,50 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
     }
     mean = finiteSetPathMean(set.data, set.count, D);
     description = `finite training set of ${set.count} points`;
+    if (labelNames) classMeans = finiteSetClassMeans(set, D, labelNames.length);
   }
+  const K = classMeans.length;
   const type = ctx.predictionType;
   const flow = ctx.objective === 'flow';
   const T = schedule.numTrainTimesteps;
   const x0 = new Float64Array(D);
   const v = new Float64Array(D);
   /**
-   * E[ε − x₀ | xₜ] at flow time t for one row: closed form for a mixture; over a finite set,
-   * ε̂ = (xₜ − (1 − t)·x̂₀)/t from the posterior mean (singular as t → 0, where samplers never ask).
+   * E[ε − x₀ | xₜ] at flow time t for one row: closed form for a mixture; over a finite set, or
+   * given a class (its posterior mean `given`), ε̂ = (xₜ − (1 − t)·x̂₀)/t from the posterior mean, exact
+   * since ε = (xₜ − (1 − t)·x₀)/t (singular as t → 0, where samplers never ask).
    */
-  const flowRow = (xv: ArrayLike<number>, offset: number, t: number, out: Float32Array): void => {
-    if (flowVelocity) flowVelocity(xv, offset, t, v);
+  const flowRow = (xv: ArrayLike<number>, offset: number, t: number, out: Float32Array, given: PosteriorMean | null): void => {
+    if (flowVelocity && !given) flowVelocity(xv, offset, t, v);
     else {
       const a = 1 - t;
-      mean(xv, offset, a * a, t * t, x0);
+      (given ?? mean)(xv, offset, a * a, t * t, x0);
       for (let d = 0; d < D; d++) v[d] = (xv[offset + d] - a * x0[d]) / Math.max(t, TINY) - x0[d];
     }
     for (let d = 0; d < D; d++) out[offset + d] = v[d];
   };
   return {
     architecture: flow
-      ? `oracle: exact flow-matching velocity E[ε − x₀|xₜ] over the ${description}`
-      : `oracle: exact posterior mean E[x₀|xₜ] over the ${description}, output as ${type}`,
+      ? `oracle: exact flow-matching velocity E[ε − x₀|xₜ${K > 0 ? ', y' : ''}] over the ${description}`
+      : `oracle: exact posterior mean E[x₀|xₜ${K > 0 ? ', y' : ''}] over the ${description}, output as ${type}`,
+    ...(labelNames ? { labelNames: [...labelNames] } : {}),
     variables: [],
     parameterCount: 0,
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       const n = xt.shape[0];
       if (xt.size !== n * D) throw new PluginError(`oracle: xₜ has shape [${xt.shape}], expected [n, ${shape.join(', ')}]`);
       const xv = xt.dataSync();
       const tv = t.dataSync();
+      const yv = K > 0 && labels ? labels.dataSync() : null;
       if (tv.length !== n) throw new PluginError(`oracle: t has ${tv.length} entries for a batch of ${n}`);
       const out = new Float32Array(n * D);
       let lastT = Number.NaN;
       let ab = 0;
       if (flow) {
         for (let i = 0; i < n; i++) {
-          // The network time input is flowModelTime(t, T) = t·T (core's flow.ts).
-          flowRow(xv, i * D, tv[i] / T, out);
+          // The network time input is flowModelTime(t, T) = t·T (core's flow.ts); class y < K conditions.
+          const y = yv ? yv[i] : K;
+          flowRow(xv, i * D, tv[i] / T, out, y < K ? classMeans[y] : null);
         }
         return tf.tensor(out, xt.shape, 'float32');
       }
@@ -288,7 +325,9 @@ function makeOracle(ctx: DenoiserBuildContext, source: ResolvedSource, shape: re
           lastT = tv[i];
           ab = alphaBarAt(schedule, lastT);
         }
-        mean(xv, i * D, ab, 1 - ab, x0);
+        // Class y < K restricts the posterior to that class; the null class K (or no labels) keeps the whole distribution.
+        const y = yv ? yv[i] : K;
+        (y < K ? classMeans[y] : mean)(xv, i * D, ab, 1 - ab, x0);
         writeTarget(type, xv, i * D, x0, ab, out);
       }
       return tf.tensor(out, xt.shape, 'float32');

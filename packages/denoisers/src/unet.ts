@@ -20,7 +20,10 @@ import {
   ACTIVATIONS,
   type ActivationName,
   activate,
+  addClassEmbedding,
   checkLoadedShape,
+  classEmbedding,
+  classEmbeddingShape,
   LAYERS_ACTIVATION,
   readMeta,
   restoreCheckpoint,
@@ -125,11 +128,16 @@ function attnBlock<T>(ops: Ops<T>, x: T, name: string, o: UnetOptions): T {
   return ops.add(x, ops.conv(ops.attend(q, k, v, `${name}_attend`), `${name}_proj`, 1, c));
 }
 
-/** The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E]; returns [n, H, W, cin]. */
-function unetBody<T>(ops: Ops<T>, x: T, emb: T, o: UnetOptions, cin: number): T {
+/**
+ * The U-Net body: `x` is the image, `emb` the sinusoidal time embedding [n, E], `cls` a conditional
+ * model's class embedding rows [n, 4C] (added before the time activation: e = act(L_time(emb) + C[y]));
+ * returns [n, H, W, cin].
+ */
+function unetBody<T>(ops: Ops<T>, x: T, emb: T, o: UnetOptions, cin: number, cls: T | null = null): T {
   const C = o.channels;
   const L = o.channelMultipliers.length;
-  const e = ops.act(ops.dense(emb, 'time_dense', 4 * C));
+  const pre = ops.dense(emb, 'time_dense', 4 * C);
+  const e = ops.act(cls === null ? pre : ops.add(pre, cls));
   let h = ops.conv(x, 'in_conv', 3, C);
   const skips: T[] = [];
   // Attention only at the lowest resolution (the last level), after each of its residual blocks.
@@ -304,13 +312,16 @@ function layersOps(o: UnetOptions): Ops<tfl.SymbolicTensor> {
   };
 }
 
-function buildLayersGraph(shape: readonly number[], o: UnetOptions, T: number): tfl.LayersModel {
+function buildLayersGraph(shape: readonly number[], o: UnetOptions, T: number, classes: number): tfl.LayersModel {
   registerDenoiserLayers();
   const x = tfl.input({ shape: [...shape], name: 'x' });
   const t = tfl.input({ shape: [1], name: 't' });
   const emb = new TimeEmbeddingLayer({ name: 'time_embedding', dim: o.timeEmbedding, numTrainTimesteps: T }).apply(t) as tfl.SymbolicTensor;
-  const out = unetBody(layersOps(o), x, emb, o, shape[2]);
-  return tfl.model({ inputs: [x, t], outputs: out, name: 'unet' });
+  if (classes === 0) return tfl.model({ inputs: [x, t], outputs: unetBody(layersOps(o), x, emb, o, shape[2]), name: 'unet' });
+  const y = tfl.input({ shape: [1], name: 'class', dtype: 'int32' });
+  const rows = tfl.layers.embedding({ inputDim: classes + 1, outputDim: 4 * o.channels, name: 'class_embedding' }).apply(y) as tfl.SymbolicTensor;
+  const cls = tfl.layers.flatten({ name: 'class_flatten' }).apply(rows) as tfl.SymbolicTensor;
+  return tfl.model({ inputs: [x, t, y], outputs: unetBody(layersOps(o), x, emb, o, shape[2], cls), name: 'unet' });
 }
 
 function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
@@ -331,23 +342,28 @@ function initWeights(store: WeightStore, decls: WeightDecl[], rng: Rng): void {
   }
 }
 
-function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions, T: number): DenoiserModel {
+function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions, T: number, labelNames?: readonly string[]): DenoiserModel {
   const ops = rawOps(store, o);
   const lowest = `${shape[0] / 2 ** (o.channelMultipliers.length - 1)}×${shape[1] / 2 ** (o.channelMultipliers.length - 1)}`;
+  const K = labelNames?.length ?? 0;
   return {
     architecture:
       `unet: ${shape.join('×')} input, channels ${o.channels}×[${o.channelMultipliers.join(', ')}], ` +
       `${o.blocksPerLevel} residual block(s) per level, ${o.activation}, sinusoidal t/T embedding ${o.timeEmbedding}` +
       (o.norm === 'group' ? `, GroupNorm (${o.groups} groups)` : '') +
-      (o.attention ? `, ${o.attentionHeads}-head self-attention at ${lowest}` : ''),
+      (o.attention ? `, ${o.attentionHeads}-head self-attention at ${lowest}` : '') +
+      (K > 0 ? `, class embedding (${K} classes + null)` : ''),
+    ...(labelNames ? { labelNames: [...labelNames] } : {}),
     variables: store.variables,
     get parameterCount() {
       return store.parameterCount;
     },
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       return tf.tidy(() => {
-        const x = tf.reshape(xt, [xt.shape[0], ...shape]);
-        return tf.reshape(unetBody(ops, x, timeEmbedding(t, o.timeEmbedding, T), o, shape[2]), xt.shape);
+        const n = xt.shape[0];
+        const x = tf.reshape(xt, [n, ...shape]);
+        const cls = K > 0 ? classEmbedding(store, labels, n, K) : null;
+        return tf.reshape(unetBody(ops, x, timeEmbedding(t, o.timeEmbedding, T), o, shape[2], cls), xt.shape);
       });
     },
     describe(): UnetDescription {
@@ -361,12 +377,13 @@ function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions,
       return { ...o, kind: 'unet', channelMultipliers: [...o.channelMultipliers], dataShape: [...shape], numTrainTimesteps: T, layers };
     },
     save(): Promise<ModelArtifacts> {
-      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T), {
+      return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T, K), {
         denoiser: 'unet',
         formatVersion: 1,
         options: { ...o, channelMultipliers: [...o.channelMultipliers] },
         dataShape: [...shape],
         numTrainTimesteps: T,
+        ...(labelNames ? { labelNames: [...labelNames] } : {}),
       });
     },
     dispose() {
@@ -381,7 +398,8 @@ export function buildUnet(options: UnetOptions, ctx: DenoiserBuildContext): Deno
   registerDenoiserLayers();
   const store = new WeightStore(uniquePrefix('unet', 'time_dense/kernel'));
   initWeights(store, declareWeights(options, ctx.dataShape[2]), ctx.rng);
-  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps);
+  if (ctx.labelNames) addClassEmbedding(store, ctx.rng, ctx.labelNames.length, 4 * options.channels);
+  return makeModel(store, ctx.dataShape, options, ctx.schedule.numTrainTimesteps, ctx.labelNames);
 }
 
 /** Rebuilds a saved U-Net from its checkpoint's options, shape and T. */
@@ -392,8 +410,9 @@ export function loadUnet(artifacts: ModelArtifacts, ctx: DenoiserBuildContext): 
   const shape = checkLoadedShape(meta, ctx, 'unet');
   checkImageShape(shape, options);
   const store = new WeightStore(uniquePrefix('unet', 'time_dense/kernel'));
-  restoreCheckpoint(store, artifacts, weightShapes(declareWeights(options, shape[2])));
-  return makeModel(store, shape, options, meta.numTrainTimesteps);
+  const classes = meta.labelNames ? classEmbeddingShape(meta.labelNames.length, 4 * options.channels) : [];
+  restoreCheckpoint(store, artifacts, [...weightShapes(declareWeights(options, shape[2])), ...classes]);
+  return makeModel(store, shape, options, meta.numTrainTimesteps, meta.labelNames);
 }
 
 /** The `unet` plugin: a convolutional denoiser for small images (e.g. 14×14 digits on CPU). */

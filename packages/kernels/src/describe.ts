@@ -2,7 +2,7 @@
  * Checks a {@link PlainMlpDescription} against what the fused kernels run and reduces it to sizes.
  * Both the trainer and the predictor start here, so they decline the same models.
  */
-import type { PlainMlpDescription } from '@diffusionlab/core';
+import type { DenoiserModel, PlainMlpDescription } from '@diffusionlab/core';
 
 /** Activation codes as assembly/mlp.ts numbers them. */
 export const ACTIVATION_CODE = { silu: 0, relu: 1, tanh: 2, gelu: 3 } as const;
@@ -35,4 +35,15 @@ export function mlpShape(desc: PlainMlpDescription | null | undefined): MlpShape
   const dataDim = widths[widths.length - 1];
   if (widths[0] !== dataDim + 1) return `input width ${widths[0]} is not output width ${dataDim} + 1 (concat of x and t)`;
   return { widths, activation: desc.activation, dataDim };
+}
+
+/**
+ * Why the kernels decline a class-conditional model (one with `labelNames`), or null: they run no
+ * class embedding, and running such a model without its labels would train or sample the wrong
+ * function silently. Checked before `describe()`, so even a conditional model that describes its
+ * unconditional part is declined.
+ */
+export function conditionalDecline(model: Pick<DenoiserModel, 'labelNames'>): string | null {
+  const names = model.labelNames;
+  return names ? `the model is class-conditional (${names.length} classes); the fused kernels run no class embedding, so it trains and samples on tfjs` : null;
 }

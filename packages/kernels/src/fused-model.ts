@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DenoiserModel } from '@diffusionlab/core';
+import { conditionalDecline } from './describe.js';
 import { createFusedMlpPredictor, type FusedMlpPredictor } from './predictor.js';
 import { createFusedResidualMlpPredictor } from './residual-predictor.js';
 import { createFusedUnetPredictor } from './unet-predictor.js';
@@ -42,7 +43,9 @@ export interface FusedPredictOptions {
  * kernels can run; returns the reason otherwise, so callers fall back to the model's own predict.
  * The weights are read once, here.
  */
-export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe'>, options: FusedPredictOptions = {}): FusedPredictModel | string {
+export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe' | 'labelNames'>, options: FusedPredictOptions = {}): FusedPredictModel | string {
+  const conditional = conditionalDecline(model);
+  if (conditional) return conditional;
   const desc = model.describe?.();
   let predictor: FusedMlpPredictor | string;
   if (desc?.kind === 'plain-mlp') predictor = declineIfTooBig(() => createFusedMlpPredictor(desc));

@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, scheduleFromBetas, train, trainingSchema } from '@diffusionlab/core';
 import type { AcceleratorTrainOptions } from './fused-adam.js';
+import { createFusedPredictModel } from './fused-model.js';
 import { createFusedMlpTrainer, createFusedTrainer, FusedMlpTrainer, mlpTrainAccelerator } from './train-accelerator.js';
 import { type Act, asModel, disposeMlp, makeMlp, randomBatch, referenceForward } from './test/mlp-fixture.js';
 import { maxAbs, maxAbsDiff } from './test/compare.js';
@@ -232,6 +233,31 @@ describe('declines what it does not run', () => {
     expect(createFusedMlpTrainer(m, { ...ADAM, optimizer: 'sgd' as 'adam' })).toMatch(/optimizer 'sgd'/);
     expect(createFusedMlpTrainer(m, { ...ADAM, gradClipNorm: 0 })).toMatch(/gradClipNorm/);
     expect(createFusedTrainer(asModel(m), ADAM)).toBeInstanceOf(FusedMlpTrainer);
+    disposeMlp(m);
+  });
+
+  it('class-conditional models, even one that describes a plain MLP: trained or sampled without labels they would be wrong', async () => {
+    const m = d();
+    const conditional = { ...asModel(m), labelNames: ['a', 'b'] };
+    expect(createFusedTrainer(conditional, ADAM)).toMatch(/class-conditional \(2 classes\)/);
+    expect(createFusedPredictModel(conditional, { residual: true })).toMatch(/class-conditional/);
+    const data = Float32Array.from({ length: 32 }, (_, i) => (i % 2 ? 2 : -2));
+    const labels = Int32Array.from({ length: 32 }, (_, i) => i % 2);
+    const schedule = scheduleFromBetas(
+      'linear',
+      Float64Array.from({ length: 10 }, (_, i) => 1e-4 + ((0.02 - 1e-4) * i) / 9),
+    );
+    const r = await train({
+      model: conditional,
+      trainingSet: { data, count: 32, labels },
+      shape: [1],
+      schedule,
+      config: { epochs: 1 },
+      rng: new Rng(5),
+      accelerator: mlpTrainAccelerator,
+    });
+    expect(r.path).toBe('tfjs');
+    expect(r.acceleratorDeclined).toMatch(/class-conditional/);
     disposeMlp(m);
   });
 });

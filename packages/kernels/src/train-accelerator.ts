@@ -6,7 +6,7 @@
  */
 import type { DenoiserModel, Objective, PlainMlpDescription, TrainAccelerator, TrainBatch, TrainConfig, TrainingPath, TrainingPathContext } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
-import { mlpShape } from './describe.js';
+import { conditionalDecline, mlpShape } from './describe.js';
 import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import { FusedTrainingPath } from './fused-training-path.js';
 import { MlpNetwork } from './mlp-network.js';
@@ -131,7 +131,9 @@ export function createFusedMlpTrainer(desc: PlainMlpDescription | null | undefin
 }
 
 /** A fused trainer for whatever the model's `describe()` names, or the reason none runs it. */
-export function createFusedTrainer(model: Pick<DenoiserModel, 'describe'>, options: AcceleratorTrainOptions): FusedAdamTrainer | string {
+export function createFusedTrainer(model: Pick<DenoiserModel, 'describe' | 'labelNames'>, options: AcceleratorTrainOptions): FusedAdamTrainer | string {
+  const conditional = conditionalDecline(model);
+  if (conditional) return conditional;
   if (typeof model.describe !== 'function') return 'the model is not a plain MLP, a residual MLP nor a U-Net (it has no describe())';
   const desc = model.describe();
   if (!desc) return 'the model does not describe itself as a plain MLP, a residual MLP or a U-Net';
