@@ -107,7 +107,7 @@ export const digitAccuracyMetric = definePlugin({
         }
       },
       async compute(generated, reference, ctx) {
-        const resolution = digitResolution(ctx.shape);
+        const resolution = digitResolution(ctx.shape, name);
         const range = ctx.info.range;
         if (range && (range[0] !== -1 || range[1] !== 1)) {
           throw new PluginError(`Metric "${name}": expects images scaled to [-1, 1] (the digits dataset), but the dataset's range is [${range.join(', ')}].`);
