@@ -80,9 +80,9 @@ describe('class-diversity', () => {
     const r = details(await m.compute(x, reference, { ...ctxFor([2]), labels: { samples: Int32Array.from([0, 0, 0, 1]), reference: rowClasses(90, 3), names: NAMES } }));
     expect(r.classDiversityPerClass.slice(1)).toEqual([Number.NaN, Number.NaN]);
     expect(r.value).toBe(r.classDiversityPerClass[0]);
-    await expect(async () => m.compute(x.slice(0, 6), reference, { ...ctxFor([2]), labels: { samples: rowClasses(3, 3), reference: rowClasses(90, 3), names: NAMES } })).rejects.toThrow(
-      /Metric "class-diversity": no requested class has two or more samples/,
-    );
+    await expect(async () =>
+      m.compute(x.slice(0, 6), reference, { ...ctxFor([2]), labels: { samples: rowClasses(3, 3), reference: rowClasses(90, 3), names: NAMES } }),
+    ).rejects.toThrow(/Metric "class-diversity": no requested class has two or more samples/);
     const oneRefOfClass2 = rowClasses(90, 2);
     oneRefOfClass2[0] = 2;
     await expect(async () =>

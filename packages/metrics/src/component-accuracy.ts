@@ -133,7 +133,9 @@ export const componentAccuracyMetric = definePlugin({
         const vote = nearestClassVote(generated, ref, refLabels, d, options.k, classes);
         let hit = 0;
         for (let i = 0; i < n; i++) if (vote[i] === labels.samples[i]) hit++;
-        const perClass = rowsByClass(labels.samples, classes).map((rows) => (rows.length === 0 ? Number.NaN : rows.filter((i) => vote[i] === labels.samples[i]).length / rows.length));
+        const perClass = rowsByClass(labels.samples, classes).map((rows) =>
+          rows.length === 0 ? Number.NaN : rows.filter((i) => vote[i] === labels.samples[i]).length / rows.length,
+        );
         return { value: hit / n, details: { componentAccuracyPerClass: perClass, componentAccuracyK: Math.min(options.k, ref.length / d) } };
       },
     };
