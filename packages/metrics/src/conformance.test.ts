@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GaussianMixtureInfo, Rng } from '@diffusionlab/core';
+import type { GaussianMixtureInfo, PluginDefinition, Rng } from '@diffusionlab/core';
 import { type MetricConformanceOptions, type MetricSource, metricConformance } from '@diffusionlab/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDigitSplit } from './digit-classifier.js';
@@ -128,7 +128,10 @@ describe('built-in metrics', () => {
   });
 });
 
-for (const plugin of plugins) {
-  const names = labelled[plugin.name];
-  if (settings[plugin.name]) metricConformance(names ? withRowLabels(plugin, names) : plugin, settings[plugin.name]);
+for (const p of plugins) {
+  if (!settings[p.name]) continue;
+  // biome-ignore lint/suspicious/noExplicitAny: every entry of this package's plugins is a metric plugin.
+  const plugin = p as PluginDefinition<'metric', any>;
+  const names = labelled[p.name];
+  metricConformance(names ? withRowLabels(plugin, names) : plugin, settings[p.name]);
 }
