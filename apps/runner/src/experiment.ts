@@ -115,9 +115,11 @@ export async function instantiatePlugins(r: ResolvedExperiment, ctx: PluginConte
   checkPredictionFitsSchedule(r, schedule, denoiser.trainable);
   checkConditioning(r, dataset);
   // Before any training: a metric that cannot apply to this dataset is a config error now, not after the run.
+  // A conditional run generates the dataset's classes; a metric that needs them refuses any other run here.
+  const labelNames = r.experiment.conditioning?.enabled ? dataset.labelNames : undefined;
   for (const { slot, metric } of metrics) {
     try {
-      metric.check?.({ shape: dataset.shape, info: dataset.info });
+      metric.check?.({ shape: dataset.shape, info: dataset.info, ...(labelNames ? { labelNames } : {}) });
     } catch (e) {
       throw new ConfigError({ path: slot.path, message: (e as Error).message }, { hint: (e as { hint?: string }).hint });
     }

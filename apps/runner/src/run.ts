@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import {
   batchesPerEpoch,
   type Advice,
+  type ClassLabels,
   type DatasetInfo,
   type DenoiserModel,
   encodeNpy,
@@ -172,7 +173,10 @@ export async function sampleAndEvaluate(args: {
   const reference2 = floorDraw
     ? floorDraw.data
     : await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
-  const classInfo = condition && names ? { labelNames: names, ...(ref ? { referenceLabels: ref.labels } : {}) } : {};
+  // Requested (or, for the floor, true) classes beside the reference's true ones, for metrics and figures that group by class.
+  const classLabels = (samples: Int32Array | undefined): ClassLabels | undefined =>
+    samples && names && ref ? { samples, reference: ref.labels, names } : undefined;
+  const sampleLabels = classLabels(condition?.labels);
   const info = dataset.info;
   const shape = [n, ...dataset.shape];
   writeFileAtomic(join(runDir, 'samples.npy'), encodeNpy(toDataSpace(gen.samples, info), shape));
@@ -189,7 +193,7 @@ export async function sampleAndEvaluate(args: {
     seconds: gen.seconds,
     trajectory: gen.trajectory.map((s) => ({ ...s, samples: toDataSpace(s.samples, info) })),
     info,
-    ...(condition ? { labels: condition.labels, ...classInfo } : {}),
+    ...(sampleLabels ? { labels: sampleLabels } : {}),
   });
   // Metrics run in model space (standardised where the dataset standardises), against fresh
   // reference draws; each one's noise floor is the same metric between a perfect generator's draw (Dataset.perfectDraw) and the reference.
@@ -197,14 +201,14 @@ export async function sampleAndEvaluate(args: {
   const details: Record<string, unknown> = {};
   const measured: { name: string; value: number; floor: number; higherIsBetter: boolean }[] = [];
   for (const { slot, metric } of built.metrics) {
-    const ctx = (label: string, labels?: Int32Array) => ({
+    const ctx = (label: string, labels?: ClassLabels) => ({
       shape: dataset.shape,
       info,
       rng: rng.fork(`metric:${slot.use}`).fork(label),
-      ...(labels ? { labels, ...classInfo } : {}),
+      ...(labels ? { labels } : {}),
     });
-    const value = await metric.compute(gen.samples, reference, ctx('value', condition?.labels));
-    const floor = await metric.compute(reference2, reference, ctx('value', floorDraw?.labels));
+    const value = await metric.compute(gen.samples, reference, ctx('value', sampleLabels));
+    const floor = await metric.compute(reference2, reference, ctx('value', classLabels(floorDraw?.labels)));
     const v = typeof value === 'number' ? { value } : value;
     const f = typeof floor === 'number' ? { value: floor } : floor;
     const key = camel(metric.name);

@@ -347,6 +347,22 @@ export interface SamplerAdviceContext {
 // ---------------------------------------------------------------------------------------------
 // Metrics
 
+/**
+ * Class labels beside a generated and a reference set, for conditional generation: they let a
+ * metric ask "did it draw what was requested" and a figure group samples by class.
+ */
+export interface ClassLabels {
+  /**
+   * The class requested for each generated sample (index into `names`); for a noise floor, where a
+   * perfect draw stands in for the samples, each draw's true class.
+   */
+  samples: Int32Array;
+  /** The true class of each reference sample (index into `names`). */
+  reference: Int32Array;
+  /** Class names by index (`'0'`…`'9'` for digits, component or arm names otherwise). */
+  names: readonly string[];
+}
+
 /** What a metric may know besides the two sample sets. */
 export interface MetricContext {
   /** Shape of one sample. */
@@ -354,13 +370,8 @@ export interface MetricContext {
   info: DatasetInfo;
   /** Seeds any randomness (e.g. projections); fixed per metric so noise floors compare like with like. */
   rng: Rng;
-  /**
-   * For a conditional run: the class each generated row was drawn for (for the noise floor, the
-   * perfect draw's own classes), the reference's classes and the class names; absent otherwise.
-   */
-  labels?: Int32Array;
-  referenceLabels?: Int32Array;
-  labelNames?: readonly string[];
+  /** Requested and true classes of a conditional run; absent for an unconditional one (metrics that need them refuse). */
+  labels?: ClassLabels;
 }
 
 /** A scalar, or a scalar with details (e.g. per-mode fractions) that the summary keeps beside it. */
@@ -375,8 +386,10 @@ export interface Metric {
   /**
    * Throws when the metric cannot apply to this dataset (e.g. `modes` on data with no modes). The
    * runner calls it before training, so a misfit metric fails in seconds, not after an hour.
+   * `labelNames` are the classes a conditional run will generate (absent for an unconditional run),
+   * so a metric that needs {@link MetricContext.labels} refuses an unconditional run up front.
    */
-  check?(ctx: { shape: readonly number[]; info: DatasetInfo }): void;
+  check?(ctx: { shape: readonly number[]; info: DatasetInfo; labelNames?: readonly string[] }): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,10 +441,8 @@ export interface SampleEvent {
   /** Snapshots of the samples during the reverse process (first, …, last). */
   trajectory: { step: number; t: number; samples: Float32Array }[];
   info: DatasetInfo;
-  /** For a conditional run: the class each sample was drawn for, the reference's classes and the class names. */
-  labels?: Int32Array;
-  referenceLabels?: Int32Array;
-  labelNames?: readonly string[];
+  /** Requested classes of the samples and true classes of the reference, for a conditional run (figures then group by class). */
+  labels?: ClassLabels;
 }
 
 export interface EvaluateEvent {

@@ -6,11 +6,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Rng } from '@diffusionlab/core';
+import type { GaussianMixtureInfo, PluginDefinition, Rng } from '@diffusionlab/core';
 import { type MetricConformanceOptions, type MetricSource, metricConformance } from '@diffusionlab/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadDigitSplit } from './digit-classifier.js';
 import { plugins } from './index.js';
+import { drawByRow, withRowLabels } from './test-helpers.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'dl-metric-conformance-'));
 // The digit classifier caches into $DIFFUSIONLAB_CACHE: a temporary one, so the test trains its own.
@@ -35,6 +36,62 @@ function digitSource(): MetricSource {
   return { shape: [14, 14, 1], info: { range: [-1, 1] }, draw };
 }
 
+/**
+ * Held-out digits with row i of digit i mod 10 (the labelled source {@link withRowLabels} expects);
+ * the shifted draw gives row i digit (i + 1) mod 10, i.e. the wrong class for its request.
+ */
+function labelledDigitSource(): MetricSource {
+  let pool: Promise<Float32Array[]> | undefined;
+  const byDigit = () => {
+    pool ??= loadDigitSplit(14, 0, 0.1).then(({ heldOut }) =>
+      Array.from({ length: 10 }, (_, c) => {
+        const rows = [...heldOut.labels.keys()].filter((i) => heldOut.labels[i] === c);
+        const out = new Float32Array(rows.length * 196);
+        rows.forEach((r, k) => {
+          for (let p = 0; p < 196; p++) out[k * 196 + p] = 2 * heldOut.x[r * 196 + p] - 1;
+        });
+        return out;
+      }),
+    );
+    return pool;
+  };
+  const draw = (offset: number) => async (n: number, rng: Rng) => {
+    const digits = await byDigit();
+    const out = new Float32Array(n * 196);
+    for (let i = 0; i < n; i++) {
+      const x = digits[(i + offset) % 10];
+      const r = rng.int(x.length / 196);
+      out.set(x.subarray(r * 196, (r + 1) * 196), i * 196);
+    }
+    return out;
+  };
+  return { shape: [14, 14, 1], info: { range: [-1, 1] }, draw: draw(0), shifted: draw(1) };
+}
+
+/** Three well separated 2-D Gaussians (std 0.5) drawn with row i from component i mod 3. */
+const THREE: GaussianMixtureInfo = {
+  weights: [1 / 3, 1 / 3, 1 / 3],
+  means: [
+    [-2, 0],
+    [2, 0],
+    [0, 2.5],
+  ],
+  stds: [
+    [0.5, 0.5],
+    [0.5, 0.5],
+    [0.5, 0.5],
+  ],
+};
+const labelledMixture = (shifted: MetricSource['shifted']): MetricSource => ({ shape: [2], info: {}, draw: (n, rng) => drawByRow(THREE, n, rng), shifted });
+const DIGIT_NAMES = Array.from({ length: 10 }, (_, c) => String(c));
+
+/** Metrics that need class labels: the suite runs them through {@link withRowLabels} with these class names. */
+const labelled: Record<string, readonly string[]> = {
+  'component-accuracy': ['a', 'b', 'c'],
+  'class-diversity': ['a', 'b', 'c'],
+  'digit-accuracy': DIGIT_NAMES,
+};
+
 /** The settings each built-in plugin is tested with (default source: a 2-D three-Gaussian mixture); every plugin must have an entry. */
 const settings: Record<string, MetricConformanceOptions> = {
   w1: { invalid: [{ options: { p: 2 }, path: 'metric.p' }] },
@@ -50,6 +107,19 @@ const settings: Record<string, MetricConformanceOptions> = {
     n: 300,
     invalid: [{ options: { threshold: 0 }, path: 'metric.threshold' }],
   },
+  // Shifted: every sample drawn from the component after the one requested.
+  'component-accuracy': {
+    optionsList: [{}, { k: 1, maxReference: 200, seed: 2 }],
+    source: labelledMixture((n, rng) => drawByRow(THREE, n, rng, 1)),
+    invalid: [{ options: { k: 0 }, path: 'metric.k' }],
+  },
+  // Shifted: each class collapsed to a fifth of its spread.
+  'class-diversity': {
+    optionsList: [{}, { maxPerClass: 50, seed: 1 }],
+    source: labelledMixture((n, rng) => drawByRow(THREE, n, rng, 0, 0.2)),
+    invalid: [{ options: { maxPerClass: 1 }, path: 'metric.maxPerClass' }],
+  },
+  'digit-accuracy': { optionsList: [{ epochs: 2 }], source: labelledDigitSource(), n: 300, invalid: [{ options: { threshold: 2 }, path: 'metric.threshold' }] },
 };
 
 describe('built-in metrics', () => {
@@ -58,4 +128,10 @@ describe('built-in metrics', () => {
   });
 });
 
-for (const plugin of plugins) if (settings[plugin.name]) metricConformance(plugin, settings[plugin.name]);
+for (const p of plugins) {
+  if (!settings[p.name]) continue;
+  // biome-ignore lint/suspicious/noExplicitAny: every entry of this package's plugins is a metric plugin.
+  const plugin = p as PluginDefinition<'metric', any>;
+  const names = labelled[p.name];
+  metricConformance(names ? withRowLabels(plugin, names) : plugin, settings[p.name]);
+}

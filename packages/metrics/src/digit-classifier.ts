@@ -321,12 +321,12 @@ export function loadDigitClassifier(s: DigitClassifierSettings, cacheDir: string
   return p;
 }
 
-/** Image side (28 or 14) of one sample's shape ([s, s], [s, s, 1] or [s·s]); a PluginError for anything else. */
-export function digitResolution(shape: readonly number[]): 28 | 14 {
+/** Image side (28 or 14) of one sample's shape ([s, s], [s, s, 1] or [s·s]); a PluginError naming `metric` for anything else. */
+export function digitResolution(shape: readonly number[], metric = 'digit-classifier'): 28 | 14 {
   const size = shape.reduce((a, b) => a * b, 1);
   const square = shape.length === 1 || (shape[0] === shape[1] && shape.slice(2).every((s) => s === 1));
   if (square && (size === 784 || size === 196)) return size === 784 ? 28 : 14;
-  throw new PluginError(`Metric "digit-classifier": needs 28×28 or 14×14 single-channel digit images, got samples of shape [${shape.join(', ')}].`, {
+  throw new PluginError(`Metric "${metric}": needs 28×28 or 14×14 single-channel digit images, got samples of shape [${shape.join(', ')}].`, {
     hint: 'Use it with `dataset: { use: digits }` (resolution 28 or 14).',
   });
 }

@@ -11,6 +11,14 @@ export type FigureSpec = TopLevelSpec;
 /** The two-series palette (real vs generated) used by every figure, so colours mean the same thing everywhere. */
 export const SERIES_COLORS = { real: '#4c78a8', generated: '#f58518' } as const;
 
+/**
+ * The colour scale of class-coloured figures: one fixed colour per class name, in class order, so a
+ * class looks the same in every panel (Tableau 10 up to ten classes, Category 20 beyond).
+ */
+export function classColorScale(names: readonly string[]): { domain: string[]; scheme: string } {
+  return { domain: [...names], scheme: names.length <= 10 ? 'tableau10' : 'category20' };
+}
+
 /** Defaults applied to every figure, so all reporters share one look (white background, DejaVu Sans). */
 export const FIGURE_CONFIG = {
   background: 'white',

@@ -80,3 +80,53 @@ export function histogramSpec(real: ArrayLike<number>, generated: ArrayLike<numb
     },
   } as FigureSpec;
 }
+
+/** The values of `data` whose label is `c`. */
+function ofClass(data: ArrayLike<number>, labels: Int32Array, c: number): number[] {
+  const out: number[] = [];
+  const n = Math.min(data.length, labels.length);
+  for (let i = 0; i < n; i++) if (labels[i] === c) out.push(data[i]);
+  return out;
+}
+
+/**
+ * The histogram of a conditional run on 1-D data: one panel per class, each overlaying real values
+ * of that true class and generated values of that requested class as density histograms (each
+ * integrating to 1 within its panel) on bins shared by every panel, so classes compare across panels.
+ */
+export function histogramByClassSpec(
+  real: ArrayLike<number>,
+  generated: ArrayLike<number>,
+  labels: { samples: Int32Array; reference: Int32Array; names: readonly string[] },
+  bins: number,
+  title: string,
+): FigureSpec {
+  const [lo, hi] = finiteRange(real, generated);
+  const values = labels.names.flatMap((name, c) => [
+    ...densityHistogram(ofClass(real, labels.reference, c), bins, lo, hi).map((b) => ({ ...b, series: 'real', class: name })),
+    ...densityHistogram(ofClass(generated, labels.samples, c), bins, lo, hi).map((b) => ({ ...b, series: 'generated', class: name })),
+  ]);
+  return {
+    title,
+    data: { values },
+    facet: { field: 'class', type: 'nominal', title: null, sort: [...labels.names], header: { labelFontSize: 13 } },
+    columns: Math.min(labels.names.length, 4),
+    spec: {
+      width: 240,
+      height: 150,
+      mark: { type: 'bar', opacity: 0.55, binSpacing: 0 },
+      encoding: {
+        x: { field: 'lo', type: 'quantitative', title: 'value', scale: { domain: [lo, hi], nice: false, zero: false } },
+        x2: { field: 'hi' },
+        y: { field: 'density', type: 'quantitative', title: 'density', stack: null },
+        y2: { datum: 0 },
+        color: {
+          field: 'series',
+          type: 'nominal',
+          title: null,
+          scale: { domain: ['real', 'generated'], range: [SERIES_COLORS.real, SERIES_COLORS.generated] },
+        },
+      },
+    },
+  } as FigureSpec;
+}

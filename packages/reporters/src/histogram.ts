@@ -1,10 +1,11 @@
 /**
  * `histogram`: the reference's figure — real vs generated 1-D data as density histograms — but
  * overlaid on shared axes with the same bins, which shows mismatched modes and widths at a glance.
+ * For a conditional run, one such panel per class (true class for real, requested for generated).
  */
 import { definePlugin, type PluginContext, PluginError, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
-import { column, histogramSpec } from './histogram-spec.js';
+import { column, histogramByClassSpec, histogramSpec } from './histogram-spec.js';
 import { renderPng } from './render.js';
 
 export * from './histogram-spec.js';
@@ -14,6 +15,7 @@ export const histogramOptions = z
   .object({
     bins: z.number().int().min(1).max(1000).default(50).describe('Number of equal-width bins shared by both series.'),
     file: runFileOption('histogram.png'),
+    byClass: z.boolean().default(true).describe('For a conditional run: one panel per class, real values of that true class over generated values of that requested class.'),
     dimension: z.number().int().min(0).optional().describe('For data with D > 1 values per sample: which coordinate to histogram. Unset: skip (no file) when D > 1.'),
   })
   .strict();
@@ -35,7 +37,11 @@ function buildHistogramReporter(options: z.output<typeof histogramOptions>, cont
       const path = runPath('histogram', context, options.file);
       const suffix = D > 1 ? ` (dimension ${dim})` : '';
       const title = `Real vs generated (${e.sampler}, n = ${e.n})${suffix}`;
-      const png = await renderPng(histogramSpec(column(e.reference, D, dim), column(e.samples, D, dim), options.bins, title));
+      const real = column(e.reference, D, dim);
+      const generated = column(e.samples, D, dim);
+      const spec =
+        options.byClass && e.labels ? histogramByClassSpec(real, generated, e.labels, options.bins, `${title}, by class`) : histogramSpec(real, generated, options.bins, title);
+      const png = await renderPng(spec);
       writeFileAtomic('histogram', path, png);
     },
   };

@@ -1,11 +1,12 @@
 /**
  * `scatter`: for 2-D data, real and generated points in two panels side by side with identical axes,
  * so missing modes, blur between modes and outliers are visible without overplotting one set on the other.
+ * For a conditional run the points are coloured by class (true for real, requested for generated).
  */
 import { definePlugin, type PluginContext, type Reporter, runFileOption, withDefaults, z } from '@diffusionlab/core';
 import { runPath, writeFileAtomic } from './files.js';
 import { renderPng } from './render.js';
-import { scatterSpec } from './scatter-spec.js';
+import { scatterByClassSpec, scatterSpec } from './scatter-spec.js';
 
 export * from './scatter-spec.js';
 
@@ -13,6 +14,7 @@ export * from './scatter-spec.js';
 export const scatterOptions = z
   .object({
     maxPoints: z.number().int().min(1).default(2000).describe('At most this many points per panel (the first ones), to keep the figure light.'),
+    byClass: z.boolean().default(true).describe('For a conditional run: colour real points by their true class and generated ones by the class requested.'),
     file: runFileOption('scatter.png'),
   })
   .strict();
@@ -26,7 +28,11 @@ function buildScatterReporter(options: z.output<typeof scatterOptions>, context:
       if (D !== 2) return;
       const path = runPath('scatter', context, options.file);
       const title = `Real vs generated (${e.sampler}, n = ${e.n})`;
-      writeFileAtomic('scatter', path, await renderPng(scatterSpec(e.reference, e.samples, options.maxPoints, title)));
+      const spec =
+        options.byClass && e.labels
+          ? scatterByClassSpec(e.reference, e.samples, e.labels, options.maxPoints, `${title}, coloured by class`)
+          : scatterSpec(e.reference, e.samples, options.maxPoints, title);
+      writeFileAtomic('scatter', path, await renderPng(spec));
     },
   };
 }
