@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { decodeNpy, useBackend } from '@diffusionlab/core';
+import { mlpTrainAccelerator } from '@diffusionlab/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { loadExperiment, runExperiment, sampleRun, toDataSpace } from 'diffusionlab';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,8 @@ import { type DroppedFile, findCheckpoint, packedRunName, packRun, setupFromChec
 import { Session } from './session.js';
 import { SEED_SETUP, type Setup } from './setup.js';
 
-const quiet = { print: () => {} };
+/** What the `diffusionlab` CLI passes its run and sample commands (quiet): the kernels' accelerator, which `backend: auto` asks. */
+const quiet = { print: () => {}, accelerator: mlpTrainAccelerator };
 /** Largest |a − b| over two equal-length arrays. */
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   expect(a.length).toBe(b.length);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeNpy, useBackend } from '@diffusionlab/core';
 import { fileSlot, pointsSlot } from '@diffusionlab/datasets';
+import { mlpTrainAccelerator } from '@diffusionlab/kernels';
 import { loadExperiment, runExperiment, sampleRun, toDataSpace } from 'diffusionlab';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { holdDataFile } from './catalog.js';
@@ -15,7 +16,8 @@ import { packRun } from './checkpoint.js';
 import { Session } from './session.js';
 import { SEED_SETUP, type Setup, toExperimentYaml } from './setup.js';
 
-const quiet = { print: () => {} };
+/** What the `diffusionlab` CLI passes its run and sample commands (quiet): the kernels' accelerator, which `backend: auto` asks. */
+const quiet = { print: () => {}, accelerator: mlpTrainAccelerator };
 let root: string;
 beforeAll(async () => {
   await useBackend('cpu');

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeNpy } from '@diffusionlab/core';
+import { mlpTrainAccelerator } from '@diffusionlab/kernels';
 import { builtinRegistry, loadExperiment, parseConfigText, resolveExperiment, runExperiment, sampleRun } from 'diffusionlab';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
@@ -88,12 +89,14 @@ async function sampledAfter(page: Page, action: () => Promise<unknown>): Promise
 /** A small CLI run (the runner's own `run`), and `diffusionlab sample` on it: the samples a page must reproduce from its checkpoint. */
 async function cliRun(dir: string, name: string, yaml: string): Promise<{ runDir: string; samples: Uint8Array }> {
   writeFileSync(join(dir, `${name}.yaml`), yaml);
-  const quiet = { print: () => {} };
   const loaded = await loadExperiment(join(dir, `${name}.yaml`));
   const { runDir } = await runExperiment(loaded.resolved, { out: join(dir, name), ...quiet });
   const { sampleDir } = await sampleRun(runDir, [], quiet);
   return { runDir, samples: new Uint8Array(readFileSync(join(sampleDir, 'samples.npy'))) };
 }
+
+/** What the `diffusionlab` CLI passes its run and sample commands (quiet): the kernels' accelerator, which `backend: auto` asks. */
+const quiet = { print: () => {}, accelerator: mlpTrainAccelerator };
 
 const executablePath = findChromium();
 const skip = executablePath === undefined && process.env.DIFFUSIONLAB_SKIP_BROWSER === '1';
@@ -173,7 +176,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     const packedFile = join(out, 'seed-1d-run.json');
     const packed = await downloadOf(page, '#download-checkpoint', packedFile);
     expect(packed.name).toBe('seed-1d-run.json');
-    const fromPack = await sampleRun(packedFile, [], { print: () => {} });
+    const fromPack = await sampleRun(packedFile, [], quiet);
     const pageVsCli = npyMaxDiff(pageSamples.bytes, new Uint8Array(readFileSync(join(fromPack.sampleDir, 'samples.npy'))));
     console.log(
       `page-trained checkpoint → diffusionlab sample: max |page − CLI| = ${pageVsCli.toExponential(2)} over 1000 samples (${fromPack.summary.sampling && (fromPack.summary.sampling as { path: string }).path})`,
@@ -305,7 +308,7 @@ describe.skipIf(skip)('the playground in Chromium', () => {
     await page.screenshot({ path: join(out, 'playground-data-1280x800.png') });
     // The exported config, as downloaded, runs with `diffusionlab run` (trains, samples, writes the run folder).
     writeFileSync(join(out, 'drawn.yaml'), drawnYaml);
-    const drawnRun = await runExperiment((await loadExperiment(join(out, 'drawn.yaml'))).resolved, { out: join(out, 'drawn'), print: () => {} });
+    const drawnRun = await runExperiment((await loadExperiment(join(out, 'drawn.yaml'))).resolved, { out: join(out, 'drawn'), ...quiet });
     expect(existsSync(join(drawnRun.runDir, 'checkpoint', 'model.json'))).toBe(true);
     expect(existsSync(join(drawnRun.runDir, 'samples.npy'))).toBe(true);
     phase('data');
