@@ -174,8 +174,7 @@ export async function sampleAndEvaluate(args: {
     ? floorDraw.data
     : await (dataset.perfectDraw ? dataset.perfectDraw(n, rng.fork('reference-floor')) : dataset.reference(n, rng.fork('reference-floor')));
   // Requested (or, for the floor, true) classes beside the reference's true ones, for metrics and figures that group by class.
-  const classLabels = (samples: Int32Array | undefined): ClassLabels | undefined =>
-    samples && names && ref ? { samples, reference: ref.labels, names } : undefined;
+  const classLabels = (samples: Int32Array | undefined): ClassLabels | undefined => (samples && names && ref ? { samples, reference: ref.labels, names } : undefined);
   const sampleLabels = classLabels(condition?.labels);
   const info = dataset.info;
   const shape = [n, ...dataset.shape];
