@@ -133,6 +133,25 @@ describe('a trained conditional model', () => {
   });
 });
 
+describe('conditional training on every backend', () => {
+  it('trains on wasm, the default without tfjs-node, as on cpu: no UnsortedSegmentSum (gather gradient), no float32 OneHot (wasm writes 1 as 1.4e-45)', async () => {
+    const cpu = await runText('cond-cpu', TRAINED);
+    const wasm = await runText('cond-wasm', TRAINED, ['backend=wasm']);
+    expect(wasm.summary.training.path).toBe('tfjs');
+    // Each epoch's mean loss, as the two backends train it: equal up to float rounding. (The weights
+    // themselves drift apart by up to 2·lr per Adam step where a gradient is ≈ 0 and its sign is rounding.)
+    const losses = (out: string) =>
+      readFileSync(join(out, 'loss-history.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).loss as number);
+    const [a, b] = [losses(cpu.out), losses(wasm.out)];
+    expect(b.length).toBe(3);
+    expect(a.length).toBe(3);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]) / a[i]).toBeLessThan(1e-5);
+  });
+});
+
 describe('conditioning config errors name the key and the fix', () => {
   const issue = async (text: string, overrides: string[]) => {
     try {

@@ -6,7 +6,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Advice, scheduleDiagnostics } from '@diffusionlab/core';
+import { type Advice, parseOptions, samplerObjectives, scheduleDiagnostics } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import { checkDivergence } from './divergence.js';
@@ -80,6 +80,15 @@ async function checkEveryFix(cfg: string, overrides: string[]): Promise<number> 
 }
 
 const samplers = builtinRegistry().names('sampler');
+/**
+ * The training objective a sampler's model needs, as overrides: none for DDPM-family samplers,
+ * `training.objective=flow` for those that declare only flow (read from the sampler, never its name).
+ */
+const objectiveFor = (name: string): string[] => {
+  const plugin = builtinRegistry().get('sampler', name);
+  const objectives = samplerObjectives(plugin.create(parseOptions(plugin.options, {}, 'sampler')));
+  return objectives.includes('ddpm') ? [] : [`training.objective=${objectives[0]}`];
+};
 /** `key=value` overrides for the options `name` accepts, of those given; why: ddpm and ddim have no σ grid. */
 const accepted = (name: string, options: Record<string, unknown>) =>
   Object.entries(options)
@@ -104,7 +113,7 @@ describe('every suggested fix is accepted by the tool', () => {
 
   it('every sampler with a trained ε-model on cosine T = 1000: quiet at the defaults but for ddim; with the σ_max bound off, every fix', async () => {
     for (const name of samplers) {
-      const base = [`sampler.use=${name}`];
+      const base = [`sampler.use=${name}`, ...objectiveFor(name)];
       // The default bound starts every σ-space sampler at σ = 80; ddim has none and starts at 2·10⁴.
       expect((await adviceFor(TRAINED, base)).length, name).toBe(name === 'ddim' ? 1 : 0);
       expect(await checkEveryFix(TRAINED, base), name).toBe(name === 'ddim' ? 3 : 0);
@@ -118,14 +127,15 @@ describe('every suggested fix is accepted by the tool', () => {
 
   it('every sampler with the exact denoiser: quiet at the defaults; heun on the default grid and Karras grids from σ > 10³ with the bound off', async () => {
     for (const name of samplers) {
-      expect(await adviceFor(ORACLE, [`sampler.use=${name}`]), name).toEqual([]);
-      expect(await adviceFor(ORACLE, [`sampler.use=${name}`, ...accepted(name, { sigmas: 'karras' })]), name).toEqual([]);
+      const base = [`sampler.use=${name}`, ...objectiveFor(name)];
+      expect(await adviceFor(ORACLE, base), name).toEqual([]);
+      expect(await adviceFor(ORACLE, [...base, ...accepted(name, { sigmas: 'karras' })]), name).toEqual([]);
       const [onDefault, onKarras] = unbounded(name);
       if (onKarras.length === 0) continue;
       // The Karras grid from 2·10⁴: one warning, whose fix (the bound) validates and removes it.
-      expect(await checkEveryFix(ORACLE, [`sampler.use=${name}`, ...onKarras]), name).toBe(1);
+      expect(await checkEveryFix(ORACLE, [...base, ...onKarras]), name).toBe(1);
       // The default grid from 2·10⁴: only heun's trapezoid is poor there (its two fixes).
-      expect(await checkEveryFix(ORACLE, [`sampler.use=${name}`, ...onDefault]), name).toBe(name === 'heun' ? 2 : 0);
+      expect(await checkEveryFix(ORACLE, [...base, ...onDefault]), name).toBe(name === 'heun' ? 2 : 0);
     }
     // heun's own default grid is Karras: with the bound off, that is the warning it gets.
     expect((await adviceFor(ORACLE, ['sampler.use=heun', 'sampler.sigmaMax=false'])).map((a) => a.fixes)).toEqual([[['sampler.sigmaMax=80']]]);

@@ -74,7 +74,7 @@ describe('training.objective flow in the runner', () => {
     const e = await refusal(instantiatePlugins(loaded.resolved, { seed: 0, ...quiet, interactive: false }));
     expect(e.issues[0].path).toBe('sampler.use');
     expect(e.message).toMatch(/"ddim" integrates DDPM-family models .* training\.objective is flow/);
-    expect(e.hint).toBe('use sampler.use=flow-euler or sampler.use=flow-heun, or train with training.objective=ddpm');
+    expect(e.hint).toBe('use sampler.use=flow-dpmpp-2m-sde or sampler.use=flow-euler or sampler.use=flow-heun, or train with training.objective=ddpm');
   });
 
   it('refuses a flow sampler for a DDPM model, and flow-only options under ddpm', async () => {

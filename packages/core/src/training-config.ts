@@ -39,7 +39,7 @@ const trainingOptions = z
       .enum(OBJECTIVES)
       .default('ddpm')
       .describe(
-        "ddpm: the noise schedule's forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler or flow-heun",
+        "ddpm: the noise schedule's forward process, target per predictionType (Ho et al. 2020); flow: conditional flow matching, xₜ = (1−t)·x₀ + t·ε, t ~ U[0, 1], velocity target ε − x₀ (Lipman et al. 2023 eq. 22–23), sampled with flow-euler, flow-heun or flow-dpmpp-2m-sde",
       ),
     flowTimeSampling: z
       .enum(FLOW_TIME_SAMPLINGS)

@@ -280,10 +280,15 @@ export function classEmbeddingShape(classes: number, width: number): [string, nu
 /**
  * Rows of the class embedding for `labels` ([n] int32 in [0, K]); the null class K for every row
  * when no labels are given (the unconditional prediction). Differentiable w.r.t. the embedding.
+ * Taken as one-hot(labels) · C rather than a gather: the same rows exactly (every other term is
+ * 0·c), and its gradient is a matMul, which every backend runs — gather's gradient needs
+ * UnsortedSegmentSum, which tfjs-backend-wasm (the default backend) does not register.
  */
 export function classEmbedding(w: WeightStore, labels: tf.Tensor | undefined, n: number, classes: number): tf.Tensor2D {
   return tf.tidy(() => {
     const idx = labels ? tf.cast(tf.reshape(labels, [n]), 'int32') : tf.fill([n], classes, 'int32');
-    return tf.gather(w.get(CLASS_EMBEDDING), idx) as tf.Tensor2D;
+    // int32 one-hot, then cast: tfjs-backend-wasm 4.22's OneHot writes a float32 output's 1 as the int bit pattern (1.4e-45).
+    const oneHot = tf.cast(tf.oneHot(idx as tf.Tensor1D, classes + 1), 'float32');
+    return tf.matMul(oneHot, w.get(CLASS_EMBEDDING) as tf.Tensor2D);
   });
 }

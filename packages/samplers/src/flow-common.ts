@@ -59,7 +59,15 @@ export function velocity(denoise: DenoiseFn, x: tf.Tensor, t: number): tf.Tensor
 }
 
 /** One solver's loop over the grid: returns the final state, which it owns; counts its own model calls in `nfe`. */
-export type FlowStepper = (p: { denoise: DenoiseFn; x: tf.Tensor; grid: readonly number[]; nfe: { count: number }; onStep: SampleParams['onStep'] }) => tf.Tensor;
+export type FlowStepper = (p: {
+  denoise: DenoiseFn;
+  x: tf.Tensor;
+  grid: readonly number[];
+  nfe: { count: number };
+  onStep: SampleParams['onStep'];
+  /** The run's seeded generator, after x₁'s draw: stochastic steps draw their noise from it. */
+  rng: SampleParams['rng'];
+}) => tf.Tensor;
 
 /** A flow sampler: x₁ ~ N(0, I) from the seeded rng, then `stepper` over {@link flowTimeGrid}. */
 export function makeFlowSampler(name: string, options: FlowOptions, defaultSteps: number, stepper: FlowStepper): Sampler {
@@ -80,7 +88,7 @@ export function makeFlowSampler(name: string, options: FlowOptions, defaultSteps
       const x = normalTensor(rng, n, shape);
       report(onStep, { step: 0, total: steps, t: ts[0] }, x);
       const nfe = { count: 0 };
-      const out = stepper({ denoise, x, grid: ts, nfe, onStep });
+      const out = stepper({ denoise, x, grid: ts, nfe, onStep, rng });
       return { x: out, nfe: nfe.count };
     },
   };

@@ -11,6 +11,7 @@ import { activateBackendBeforeAll, gaussianFlowDenoiser } from '@diffusionlab/te
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { flowTimeGrid } from './flow-common.js';
+import { createFlowDpmpp2mSde, FLOW_DPMPP_2M_SDE_DEFAULT_STEPS, flowDpmpp2mSdeSampler, flowDpmSdeCoefficients } from './flow-dpmpp-2m-sde.js';
 import { createFlowEuler, FLOW_EULER_DEFAULT_STEPS, flowEulerSampler } from './flow-euler.js';
 import { createFlowHeun, FLOW_HEUN_DEFAULT_STEPS, flowHeunSampler } from './flow-heun.js';
 import { linearSchedule, MU, S } from './fixtures.test-util.js';
@@ -134,3 +135,124 @@ for (const [which, plugin, defaultSteps, nfeOf] of [
     });
   });
 }
+
+/**
+ * flow-dpmpp-2m-sde against an independent float64 replay. On Gaussian data x̂₀ is affine in x, so
+ * every state is an affine function of the run's independent standard normals (x₁, then one noise
+ * draw per stochastic step, from the same seed): tracked as a constant plus one coefficient per
+ * source, a run gives each sample exactly (replayed from the seed) and the law of the output,
+ * N(const, Σ coef²), exactly — which must approach the data N(μ, s²) as the steps grow.
+ */
+describe('flow-dpmpp-2m-sde', () => {
+  /** x̂₀ = x − t·v with the exact velocity v = k·x + c: x̂₀ = (1 − t·k)·x − t·c. */
+  const x0Of = (t: number) => {
+    const { k, c } = velocityCoefficients(t);
+    return { a: 1 - t * k, b: -t * c };
+  };
+  /** An affine form over the sources: value = c + Σ w[j]·source[j]. */
+  type Form = { c: number; w: number[] };
+  const lin = (terms: [number, Form][], constant = 0): Form => {
+    const width = Math.max(...terms.map(([, f]) => f.w.length));
+    const w = Array.from({ length: width }, (_, j) => terms.reduce((acc, [m, f]) => acc + m * (f.w[j] ?? 0), 0));
+    return { c: terms.reduce((acc, [m, f]) => acc + m * f.c, constant), w };
+  };
+  /** The run as forms over its sources (x₁ is source 0; each noisy step adds one). */
+  const formRun = (grid: readonly number[]): Form => {
+    let x: Form = { c: 0, w: [1] };
+    let previous: { x0: Form; h: number } | undefined;
+    for (let i = 0; i + 1 < grid.length; i++) {
+      const [t, s] = [grid[i], grid[i + 1]];
+      const co = flowDpmSdeCoefficients(t, s);
+      const { a, b } = x0Of(t);
+      const x0 = lin([[a, x]], b);
+      const correct = previous && Number.isFinite(previous.h) && Number.isFinite(co.h);
+      const d =
+        correct && previous
+          ? lin([
+              [1 + co.h / (2 * previous.h), x0],
+              [-co.h / (2 * previous.h), previous.x0],
+            ])
+          : x0;
+      const next = lin([
+        [co.d, d],
+        [co.x, x],
+      ]);
+      if (co.noise > 0) next.w.push(co.noise);
+      previous = { x0, h: co.h };
+      x = next;
+    }
+    return x;
+  };
+
+  it('the step reduces as stated at both ends and is the DPM-Solver++ SDE step between', () => {
+    expect(flowDpmSdeCoefficients(0.3, 0)).toEqual({ x: 0, d: 1, noise: 0, h: Number.POSITIVE_INFINITY });
+    expect(flowDpmSdeCoefficients(1, 0.9)).toMatchObject({ x: 0, d: 1 - 0.9, noise: 0.9 });
+    // Between: the mean and noise coefficients keep x_s's marginal variance on the path for x̂₀ = x₀ exact
+    // (σ_s² = x² σ_t² + noise², the data part α_s = x·α_t + d).
+    const [t, s] = [0.7, 0.4];
+    const c = flowDpmSdeCoefficients(t, s);
+    expect(c.h).toBeCloseTo(Math.log(0.6 / 0.4) - Math.log(0.3 / 0.7), 12);
+    expect(c.x * c.x * t * t + c.noise * c.noise).toBeCloseTo(s * s, 12);
+    expect(c.x * (1 - t) + c.d).toBeCloseTo(1 - s, 12);
+  });
+
+  it('every sample is its float64 replay from the same seed; NFE = steps; leaks nothing', async () => {
+    const n = 64;
+    for (const [steps, shift] of [
+      [7, 1],
+      [9, 0.5],
+    ]) {
+      const sampler = createFlowDpmpp2mSde({ shift });
+      const base = gaussianFlowDenoiser(MU, S);
+      const before = tf.memory().numTensors;
+      const out = await sampler.sample({ denoise: base, schedule: linearSchedule(100), shape: [1], n, steps, rng: new Rng(9) });
+      const got = out.x.dataSync().slice();
+      out.x.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      expect(out.nfe).toBe(steps);
+      const form = formRun(flowTimeGrid(steps, shift));
+      // Sources in draw order: x₁ (n values), then n per noisy step.
+      const rng = new Rng(9);
+      const sources = Array.from({ length: form.w.length }, () => rng.normalArray(n));
+      for (let j = 0; j < n; j++) {
+        const want = form.c + form.w.reduce((acc, w, k) => acc + w * sources[k][j], 0);
+        expect(Math.abs(got[j] - want)).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+      }
+    }
+  });
+
+  it('its law approaches the data N(μ, s²) as the steps grow, the spread at second order on uniform steps', () => {
+    const err = (steps: number, shift = 1) => {
+      const f = formRun(flowTimeGrid(steps, shift));
+      const sd = Math.sqrt(f.w.reduce((acc, w) => acc + w * w, 0));
+      return { mean: Math.abs(f.c - MU), sd: Math.abs(sd - S) };
+    };
+    const fine = err(1000);
+    expect(fine.mean + fine.sd).toBeLessThan(2e-3);
+    expect(err(400, 0.5).mean + err(400, 0.5).sd).toBeLessThan(5e-3);
+    expect(err(10).mean + err(10).sd).toBeGreaterThan(fine.mean + fine.sd);
+    // The mean is exact on Gaussian data (x̂₀ is the exact posterior mean); the spread converges at about second order (log₂ ratio 1.76 measured).
+    expect(err(200).mean).toBeLessThan(1e-12);
+    expect(Math.log2(err(100).sd / err(200).sd)).toBeGreaterThan(1.5);
+  });
+
+  it('declares flow, reports steps 0 … total, defaults to 20 steps; options named on error', async () => {
+    const sampler = createFlowDpmpp2mSde({});
+    expect(sampler.objectives).toEqual(['flow']);
+    expect(sampler.defaultSteps).toBe(FLOW_DPMPP_2M_SDE_DEFAULT_STEPS);
+    const events: number[] = [];
+    const out = await sampler.sample({
+      denoise: gaussianFlowDenoiser(MU, S),
+      schedule: linearSchedule(100),
+      shape: [1],
+      n: 4,
+      rng: new Rng(1),
+      onStep: (e) => events.push(e.step),
+    });
+    out.x.dispose();
+    expect(out.nfe).toBe(20);
+    expect(events).toEqual(Array.from({ length: 21 }, (_, i) => i));
+    expect(() => parseOptions(flowDpmpp2mSdeSampler.options, { steps: 0 }, 'sampler')).toThrow(/sampler\.steps/);
+    expect(() => parseOptions(flowDpmpp2mSdeSampler.options, { eta: 1 }, 'sampler')).toThrow(/sampler\.eta: unknown key/);
+  });
+});

@@ -3,7 +3,8 @@
  * Euler ancestral, Heun, DPM-2, linear multistep, DPM-Solver++(2M), its SDE variant, DPM-Solver++(2S)
  * ancestral, DPM-Solver++(3M) SDE and UniPC. Each works on any schedule through
  * core's (ε̂, x̂₀) view, so a config swaps samplers without retraining. For flow-matching models
- * (`training.objective: flow`): the Euler and Heun ODE solvers `flow-euler` and `flow-heun`.
+ * (`training.objective: flow`): the Euler and Heun ODE solvers `flow-euler` and `flow-heun`, and the stochastic
+ * DPM-Solver++(2M) SDE `flow-dpmpp-2m-sde`.
  */
 import type { AnyPluginDefinition } from '@diffusionlab/core';
 import { ddimSampler } from './ddim.js';
@@ -14,6 +15,7 @@ import { dpmpp2mSdeSampler } from './dpmpp-2m-sde.js';
 import { dpmpp2sAncestralSampler } from './dpmpp-2s-ancestral.js';
 import { dpmpp3mSdeSampler } from './dpmpp-3m-sde.js';
 import { eulerSampler } from './euler.js';
+import { flowDpmpp2mSdeSampler } from './flow-dpmpp-2m-sde.js';
 import { flowEulerSampler } from './flow-euler.js';
 import { flowHeunSampler } from './flow-heun.js';
 import { eulerAncestralSampler } from './euler-ancestral.js';
@@ -33,6 +35,7 @@ export * from './dpmpp-3m-sde.js';
 export * from './euler.js';
 export * from './euler-ancestral.js';
 export * from './flow-common.js';
+export * from './flow-dpmpp-2m-sde.js';
 export * from './flow-euler.js';
 export * from './flow-heun.js';
 export * from './heun.js';
@@ -57,4 +60,5 @@ export const plugins: AnyPluginDefinition[] = [
   unipcSampler,
   flowEulerSampler,
   flowHeunSampler,
+  flowDpmpp2mSdeSampler,
 ];
