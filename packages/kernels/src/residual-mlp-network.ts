@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DenseVariables, ResidualMlpDescription } from '@diffusionlab/core';
 import { ACTIVATION_CODE } from './describe.js';
 import type { LayerPtrs } from './mlp-network.js';
+import { SinusoidalTimeEmbedding } from './time-embedding.js';
 import { KernelInstance, pad4 } from './wasm.js';
 
 /** A validated residual MLP reduced to sizes. */
@@ -85,9 +86,6 @@ export interface BlockPtrs {
   dense1: LayerPtrs;
 }
 
-/** Embedding rows kept per distinct t (integer timesteps repeat every batch). */
-const EMBEDDING_CACHE_LIMIT = 8192;
-
 /**
  * Parameters (padded to 4 floats per tensor) and, for the trainer, same-layout gradient and Adam
  * moment blocks right after them; activation buffers for up to `capacity` rows above those.
@@ -109,11 +107,8 @@ export class ResidualMlpNetwork {
   readonly vPtr: number = 0;
   /** Input width D(1 + 2F). */
   readonly featDim: number;
-  /** ωᵢ = 10000^(−i/half) as float32, as the tfjs embedding builds them. */
-  private readonly freqs: Float32Array;
-  /** 1000/T as float32 (the scalar tfjs multiplies t by). */
-  private readonly tScale: number;
-  private readonly embCache = new Map<number, Float32Array>();
+  /** The sinusoidal time embedding, bit-identical to the tfjs denoiser's (shared with the fused U-Net). */
+  private readonly timeEmbedding: SinusoidalTimeEmbedding;
   private readonly actMark: number;
   capacity = 0;
   /** Sinusoidal time features [capacity, E]. */
@@ -165,10 +160,7 @@ export class ResidualMlpNetwork {
     this.input = this.layers[1];
     for (let i = 0; i < shape.depth; i++) this.blocks.push({ dense0: this.layers[2 + 3 * i], time: this.layers[3 + 3 * i], dense1: this.layers[4 + 3 * i] });
     this.out = this.layers[this.layers.length - 1];
-    const half = shape.timeEmbedding / 2;
-    this.freqs = new Float32Array(half);
-    for (let i = 0; i < half; i++) this.freqs[i] = Math.exp((-Math.log(10000) * i) / half);
-    this.tScale = Math.fround(1000 / shape.numTrainTimesteps);
+    this.timeEmbedding = new SinusoidalTimeEmbedding(shape.timeEmbedding, shape.numTrainTimesteps);
     if (!training) for (let i = 0; i < shape.depth; i++) this.sharedBias.push(this.inst.alloc(shape.width));
     this.readFrom(desc);
     this.actMark = this.inst.mark();
@@ -226,28 +218,9 @@ export class ResidualMlpNetwork {
   /** Subclasses allocate their own per-row buffers here (called by {@link ensureCapacity}). */
   protected allocExtra(_cap: number): void {}
 
-  /** The float32 embedding row of timestep t: [sin(s·ωᵢ), cos(s·ωᵢ)], s = t·(1000/T), as tfjs rounds it. */
-  private embedding(t: number): Float32Array {
-    let row = this.embCache.get(t);
-    if (row) return row;
-    const half = this.freqs.length;
-    row = new Float32Array(2 * half);
-    const s = Math.fround(Math.fround(t) * this.tScale);
-    for (let i = 0; i < half; i++) {
-      const a = Math.fround(s * this.freqs[i]);
-      row[i] = Math.sin(a);
-      row[half + i] = Math.cos(a);
-    }
-    if (this.embCache.size < EMBEDDING_CACHE_LIMIT) this.embCache.set(t, row);
-    return row;
-  }
-
   /** Writes the time embedding of each row's t (or of one t for all rows) into rows [0, n) of temb. */
   setTime(t: Float32Array | number, n: number, from = 0): void {
-    const E = this.shape.timeEmbedding;
-    const f = this.inst.f32;
-    const base = this.tembPtr / 4;
-    for (let i = 0; i < n; i++) f.set(this.embedding(typeof t === 'number' ? t : t[from + i]), base + i * E);
+    this.timeEmbedding.write(this.inst.f32, this.tembPtr / 4, t, n, from);
   }
 
   /** Writes feat(x) = [x, sin(2ᵏx), cos(2ᵏx)] (per dimension d, frequency k at d·F + k) for rows [0, n). */
