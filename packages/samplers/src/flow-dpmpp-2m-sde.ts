@@ -46,10 +46,10 @@ function buildFlowDpmpp2mSde(options: FlowOptions) {
       const c = flowDpmSdeCoefficients(t, s);
       nfe.count++;
       const x0 = tf.tidy(() => denoise(x, t).x0);
+      // The 2M correction needs a finite previous step (the first step from t = 1 has h = ∞) and is skipped on the last.
+      const prev = previous && Number.isFinite(previous.h) && Number.isFinite(c.h) ? previous : undefined;
       x = advance(x, () => {
-        // The 2M correction needs a finite previous step (the first step from t = 1 has h = ∞) and is skipped on the last.
-        const correct = previous !== undefined && Number.isFinite(previous.h) && Number.isFinite(c.h);
-        const d = correct && previous ? tf.add(x0, tf.mul(tf.sub(x0, previous.x0), c.h / (2 * previous.h))) : x0;
+        const d = prev ? tf.add(x0, tf.mul(tf.sub(x0, prev.x0), c.h / (2 * prev.h))) : x0;
         let next = tf.mul(d, c.d);
         if (c.x !== 0) next = tf.add(next, tf.mul(x, c.x));
         if (c.noise > 0) next = tf.add(next, tf.mul(normalTensor(rng, x.shape[0], x.shape.slice(1)), c.noise));

@@ -165,14 +165,13 @@ describe('flow-dpmpp-2m-sde', () => {
       const co = flowDpmSdeCoefficients(t, s);
       const { a, b } = x0Of(t);
       const x0 = lin([[a, x]], b);
-      const correct = previous && Number.isFinite(previous.h) && Number.isFinite(co.h);
-      const d =
-        correct && previous
-          ? lin([
-              [1 + co.h / (2 * previous.h), x0],
-              [-co.h / (2 * previous.h), previous.x0],
-            ])
-          : x0;
+      const prev = previous && Number.isFinite(previous.h) && Number.isFinite(co.h) ? previous : undefined;
+      const d = prev
+        ? lin([
+            [1 + co.h / (2 * prev.h), x0],
+            [-co.h / (2 * prev.h), prev.x0],
+          ])
+        : x0;
       const next = lin([
         [co.d, d],
         [co.x, x],
