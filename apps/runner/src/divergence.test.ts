@@ -42,6 +42,33 @@ describe('divergence check', () => {
     expect(checkDivergence(base({ metrics: [{ name: 'coverage', value: 100, floor: 0.5, higherIsBetter: true }] }))).toBeNull();
   });
 
+  it('measures a dimension the data barely uses against the data scale, so an image border does not read as divergence', () => {
+    // 400 "images" of 4 pixels: pixel 0 is an always-blank border (one sample in 400 has ink there),
+    // pixels 1-3 carry the data on a unit scale. The samples put faint noise (std 0.1) on the border.
+    const n = 400;
+    const dim = 4;
+    const ref = new Float32Array(n * dim);
+    const smp = new Float32Array(n * dim);
+    const r = normal(n * dim, 1, 7);
+    const q = normal(n * dim, 1, 9);
+    for (let i = 0; i < n; i++) {
+      ref[i * dim] = i === 0 ? 0.1 : 0; // reference border std ≈ 0.005
+      smp[i * dim] = 0.1 * q[i * dim];
+      for (let d = 1; d < dim; d++) {
+        ref[i * dim + d] = r[i * dim + d];
+        smp[i * dim + d] = q[i * dim + d];
+      }
+    }
+    const faint = checkDivergence(base({ samples: smp, reference: ref, dim }));
+    expect(faint).toBeNull();
+    // A real blow-up on that border (std 20, 20× the data's scale) is still caught.
+    const blown = Float32Array.from(smp);
+    for (let i = 0; i < n; i++) blown[i * dim] = 20 * q[i * dim];
+    const wide = checkDivergence(base({ samples: blown, reference: ref, dim }));
+    expect(wide?.message).toMatch(/spread \d+× wider than the data/);
+    expect(wide?.stdRatio).toBeGreaterThan(100);
+  });
+
   it('names the known causes and their fixes first, then too few steps, else more steps', () => {
     const wide = normal(500, 50);
     const causes = [

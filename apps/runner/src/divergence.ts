@@ -8,6 +8,13 @@ import type { Advice } from '@diffusionlab/core';
 /** A sample std above this multiple of the reference's (in any dimension) is divergence, not a poor fit. */
 export const DIVERGED_STD_RATIO = 10;
 
+/**
+ * A dimension's reference std counts as at least this share of the data's pooled std (the root mean
+ * of the per-dimension variances); why: an image's always-blank border has a reference std near 0, and
+ * faint sample noise there must not read as a blow-up when every pixel is on the data's scale.
+ */
+export const REFERENCE_STD_FLOOR = 0.1;
+
 /** A distance metric above this multiple of its noise floor is divergence ("orders of magnitude"). */
 export const DIVERGED_FLOOR_RATIO = 100;
 
@@ -32,7 +39,7 @@ export interface DivergenceInput {
 export interface Divergence extends Advice {
   /** Share of non-finite values in the samples. */
   nonFinite: number;
-  /** Largest per-dimension std(samples)/std(reference) over finite values. */
+  /** Largest per-dimension std(samples)/max(std(reference), {@link REFERENCE_STD_FLOOR} × pooled std) over finite values. */
   stdRatio: number;
   /** The distance metric furthest above its floor, as value/floor. */
   floorRatio: { metric: string; ratio: number } | null;
@@ -67,8 +74,13 @@ export function checkDivergence(input: DivergenceInput): Divergence | null {
   const nonFinite = input.samples.length > 0 ? bad / input.samples.length : 0;
   const s = stds(input.samples, input.dim);
   const ref = stds(input.reference, input.dim);
+  const pooled = Math.sqrt(ref.reduce((acc, v) => acc + v * v, 0) / Math.max(1, input.dim));
+  const refFloor = REFERENCE_STD_FLOOR * pooled;
   let stdRatio = 0;
-  for (let d = 0; d < input.dim; d++) stdRatio = Math.max(stdRatio, ref[d] > 0 ? s[d] / ref[d] : 0);
+  for (let d = 0; d < input.dim; d++) {
+    const scale = Math.max(ref[d], refFloor);
+    if (scale > 0) stdRatio = Math.max(stdRatio, s[d] / scale);
+  }
   let floorRatio: Divergence['floorRatio'] = null;
   for (const m of input.metrics) {
     if (m.higherIsBetter || !(m.floor > 0) || !Number.isFinite(m.value)) continue;
