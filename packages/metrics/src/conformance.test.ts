@@ -120,6 +120,9 @@ const settings: Record<string, MetricConformanceOptions> = {
     invalid: [{ options: { maxPerClass: 1 }, path: 'metric.maxPerClass' }],
   },
   'digit-accuracy': { optionsList: [{ epochs: 2 }], source: labelledDigitSource(), n: 300, invalid: [{ options: { threshold: 2 }, path: 'metric.threshold' }] },
+  // Same 2-epoch classifier (one cache file for all four digit metrics); shifted: every pixel + 1, i.e. washed-out images.
+  'digit-inception-score': { optionsList: [{ epochs: 2 }], source: digitSource(), n: 300, invalid: [{ options: { threshold: 0.9 }, path: 'metric.threshold' }] },
+  'digit-frechet-distance': { optionsList: [{ epochs: 2 }], source: digitSource(), n: 300, invalid: [{ options: { hidden: 4 }, path: 'metric.hidden' }] },
 };
 
 describe('built-in metrics', () => {

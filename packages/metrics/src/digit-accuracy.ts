@@ -14,7 +14,7 @@
  */
 import { definePlugin, type Metric, PluginError } from '@diffusionlab/core';
 import { checkLabelNames, requireLabels } from './class-labels.js';
-import { digitClassifierCacheDir, digitClassifierOptions, digitResolution, loadDigitClassifier, toGrey } from './digit-classifier.js';
+import { digitClassifierOptions, digitImageResolution, loadDigitClassifierFor, toGrey } from './digit-classifier.js';
 import { predictProba } from './mlp-classifier.js';
 import { prepare } from './util.js';
 
@@ -94,7 +94,6 @@ export const digitAccuracyMetric = definePlugin({
   options: digitClassifierOptions,
   create(o, context): Metric {
     const name = 'digit-accuracy';
-    const cacheDir = digitClassifierCacheDir(o.cacheDir);
     return {
       name,
       higherIsBetter: true,
@@ -107,11 +106,7 @@ export const digitAccuracyMetric = definePlugin({
         }
       },
       async compute(generated, reference, ctx) {
-        const resolution = digitResolution(ctx.shape, name);
-        const range = ctx.info.range;
-        if (range && (range[0] !== -1 || range[1] !== 1)) {
-          throw new PluginError(`Metric "${name}": expects images scaled to [-1, 1] (the digits dataset), but the dataset's range is [${range.join(', ')}].`);
-        }
+        const resolution = digitImageResolution(ctx, name);
         const { n, m, early } = prepare(name, generated, reference, ctx);
         const labels = requireLabels(name, ctx, n, m);
         if (labels.names.length !== DIGITS) {
@@ -120,7 +115,7 @@ export const digitAccuracyMetric = definePlugin({
           });
         }
         if (early) return early;
-        const c = await loadDigitClassifier({ resolution, hidden: o.hidden, epochs: o.epochs, seed: o.seed, splitSeed: o.splitSeed, holdout: o.holdout }, cacheDir, context.print);
+        const c = await loadDigitClassifierFor(o, resolution, context.print);
         const s = scoreRequestedDigits(predictProba(c.net, toGrey(generated)), labels.samples, o.threshold);
         return {
           value: s.accuracy,

@@ -331,6 +331,28 @@ export function digitResolution(shape: readonly number[], metric = 'digit-classi
   });
 }
 
+/**
+ * Checks that a run's samples are digit images in [-1, 1] (the `digits` dataset's model space) and
+ * returns their side; every metric built on the classifier refuses other data with these words.
+ */
+export function digitImageResolution(ctx: MetricContext, metric: string): 28 | 14 {
+  const resolution = digitResolution(ctx.shape, metric);
+  const range = ctx.info.range;
+  if (range && (range[0] !== -1 || range[1] !== 1)) {
+    throw new PluginError(`Metric "${metric}": expects images scaled to [-1, 1] (the digits dataset), but the dataset's range is [${range.join(', ')}].`);
+  }
+  return resolution;
+}
+
+/**
+ * Loads (or trains once and caches) the classifier a metric's options name, for images of the given
+ * side: the one loading path of every digit metric, so none trains a classifier of its own.
+ */
+export function loadDigitClassifierFor(o: DigitClassifierModelOptions, resolution: 28 | 14, print?: (line: string) => void): Promise<DigitClassifier> {
+  const settings = { resolution, hidden: o.hidden, epochs: o.epochs, seed: o.seed, splitSeed: o.splitSeed, holdout: o.holdout };
+  return loadDigitClassifier(settings, digitClassifierCacheDir(o.cacheDir), print);
+}
+
 /** Model-space images ([-1, 1]) to the classifier's grey levels in [0, 1], clipped as an image viewer would. */
 export function toGrey(x: Float32Array): Float32Array {
   const out = new Float32Array(x.length);
@@ -394,15 +416,13 @@ export function scoreDigitProbabilities(probs: Float32Array, threshold: number):
   };
 }
 
-/** Options of the `digit-classifier` metric. */
-export const digitClassifierOptions = z
+/**
+ * The options that pick the cached classifier — the same for every metric that reads digits with it
+ * (`digit-classifier`, `digit-accuracy`, `digit-inception-score`, `digit-frechet-distance`), so
+ * metrics with the same settings share one trained classifier and one cache file.
+ */
+export const digitClassifierModelOptions = z
   .object({
-    threshold: z
-      .number()
-      .gt(0, { error: 'must be in (0, 1]' })
-      .max(1, { error: 'must be in (0, 1]' })
-      .default(0.9)
-      .describe('A sample counts as confidently classified when its largest digit probability is at least this.'),
     hidden: z.number().int().min(8).max(1024).default(128).describe('Hidden units of the classifier (one ReLU layer).'),
     epochs: z.number().int().min(1).max(100).default(10).describe('Training passes over the digits training split (once; the result is cached).'),
     seed: z.number().int().min(0).default(0).describe('Seeds the classifier’s initialisation and minibatch order (independent of the run seed).'),
@@ -416,6 +436,22 @@ export const digitClassifierOptions = z
   })
   .strict();
 
+/** The classifier-picking options (after defaults). */
+export type DigitClassifierModelOptions = z.output<typeof digitClassifierModelOptions>;
+
+/** Options of the `digit-classifier` metric: the confidence threshold, then the classifier's own options. */
+export const digitClassifierOptions = z
+  .object({
+    threshold: z
+      .number()
+      .gt(0, { error: 'must be in (0, 1]' })
+      .max(1, { error: 'must be in (0, 1]' })
+      .default(0.9)
+      .describe('A sample counts as confidently classified when its largest digit probability is at least this.'),
+    ...digitClassifierModelOptions.shape,
+  })
+  .strict();
+
 /** Options of the `digit-classifier` metric (after defaults). */
 export type DigitClassifierOptions = z.output<typeof digitClassifierOptions>;
 
@@ -426,19 +462,14 @@ export const digitClassifierMetric = definePlugin({
   description: 'Share of generated digits a small cached MNIST classifier labels confidently (value, ↑), class coverage and histogram.',
   options: digitClassifierOptions,
   create(o, context): Metric {
-    const cacheDir = digitClassifierCacheDir(o.cacheDir);
     return {
       name: 'digit-classifier',
       higherIsBetter: true,
       async compute(generated: Float32Array, reference: Float32Array, ctx: MetricContext) {
-        const resolution = digitResolution(ctx.shape);
-        const range = ctx.info.range;
-        if (range && (range[0] !== -1 || range[1] !== 1)) {
-          throw new PluginError(`Metric "digit-classifier": expects images scaled to [-1, 1] (the digits dataset), but the dataset's range is [${range.join(', ')}].`);
-        }
+        const resolution = digitImageResolution(ctx, 'digit-classifier');
         const { early } = prepare('digit-classifier', generated, reference, ctx);
         if (early) return early;
-        const c = await loadDigitClassifier({ resolution, hidden: o.hidden, epochs: o.epochs, seed: o.seed, splitSeed: o.splitSeed, holdout: o.holdout }, cacheDir, context.print);
+        const c = await loadDigitClassifierFor(o, resolution, context.print);
         const g = scoreDigitProbabilities(predictProba(c.net, toGrey(generated)), o.threshold);
         const r = scoreDigitProbabilities(predictProba(c.net, toGrey(reference)), o.threshold);
         let tv = 0;

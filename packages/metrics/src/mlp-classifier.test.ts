@@ -1,6 +1,6 @@
 import { Rng } from '@diffusionlab/core';
 import { describe, expect, it } from 'vitest';
-import { accuracy, predictProba, trainMlpClassifier } from './mlp-classifier.js';
+import { accuracy, hiddenActivations, predictProba, trainMlpClassifier } from './mlp-classifier.js';
 
 /** Three Gaussian blobs in 6-D, unit std, centres 3·e_{2c} (3√2 apart): Bayes accuracy ≥ 1 − 2Φ(−3√2/2) ≈ 0.966. */
 function blobs(n: number, rng: Rng): { x: Float32Array; y: Int32Array } {
@@ -31,6 +31,27 @@ describe('trainMlpClassifier', () => {
     expect(Array.from(a.w1)).toEqual(Array.from(b.w1));
     const p = predictProba(a, x);
     for (let i = 0; i < 300; i++) expect(p[i * 3] + p[i * 3 + 1] + p[i * 3 + 2]).toBeCloseTo(1, 5);
+  });
+
+  it('exposes the hidden layer: ReLU(x·W₁ + b₁), from which the output layer gives predictProba', () => {
+    const { x, y } = blobs(300, new Rng(6));
+    const net = trainMlpClassifier(x, y, 3, { hidden: 8, epochs: 2, seed: 4 });
+    const h = hiddenActivations(net, x);
+    const p = predictProba(net, x);
+    expect(h.length).toBe(300 * 8);
+    for (let i = 0; i < 300; i += 37) {
+      for (let j = 0; j < 8; j++) {
+        let z = net.b1[j];
+        for (let k = 0; k < 6; k++) z += x[i * 6 + k] * net.w1[k * 8 + j];
+        expect(h[i * 8 + j]).toBeCloseTo(Math.max(0, z), 5);
+      }
+      const logits = [0, 1, 2].map((c) => net.b2[c] + Array.from({ length: 8 }, (_, j) => h[i * 8 + j] * net.w2[j * 3 + c]).reduce((a, b) => a + b, 0));
+      const m = Math.max(...logits);
+      const e = logits.map((l) => Math.exp(l - m));
+      const sum = e.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < 3; c++) expect(p[i * 3 + c]).toBeCloseTo(e[c] / sum, 5);
+    }
+    expect(() => hiddenActivations(net, new Float32Array(7))).toThrow(RangeError);
   });
 
   it('rejects labels outside the class range and ragged inputs', () => {

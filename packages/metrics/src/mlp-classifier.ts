@@ -95,6 +95,27 @@ export function predictProba(net: MlpClassifierWeights, x: Float32Array): Float3
   return out;
 }
 
+/**
+ * Hidden-layer activations h = ReLU(x·W₁ + b₁) [n, hidden] of row-major inputs [n, inputs]: the
+ * classifier's penultimate-layer features, which `digit-frechet-distance` compares between generated
+ * and real images (as FID compares Inception's pool features). Same forward pass as {@link predictProba}.
+ */
+export function hiddenActivations(net: MlpClassifierWeights, x: Float32Array): Float32Array {
+  const n = x.length / net.inputs;
+  if (!Number.isInteger(n)) throw new RangeError(`hiddenActivations: ${x.length} values are not a whole number of ${net.inputs}-input rows.`);
+  const out = new Float32Array(n * net.hidden);
+  const chunk = 256;
+  const h = new Float32Array(chunk * net.hidden);
+  const p = new Float32Array(chunk * net.classes);
+  const index = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let s = 0; s < n; s += chunk) {
+    const rows = Math.min(chunk, n - s);
+    forward(net, x, index, s, rows, h, p);
+    out.set(h.subarray(0, rows * net.hidden), s * net.hidden);
+  }
+  return out;
+}
+
 /** Share of rows whose most probable class equals the label. */
 export function accuracy(net: MlpClassifierWeights, x: Float32Array, labels: ArrayLike<number>): number {
   const p = predictProba(net, x);
