@@ -9,7 +9,11 @@
 //   --only a,b         run only these workloads (names below)
 //   --out FILE         write the JSON there instead of <root>/bench.json
 //   --reps N           repetitions per entry (default 5; --quick: 3)
-//   --list             print the workload names and exit
+//   --compare          also run the PyTorch twins (scripts/bench/torch_twins.py) of the selected
+//                      workloads that have one, at 1 and 2 threads, before and after ours, and print
+//                      ours ÷ PyTorch; bench.json gains "compare" (skipped with one line without torch)
+//   --python PATH      the twins' python (default $DIFFUSIONLAB_BENCH_PYTHON, else /usr/bin/python3)
+//   --list             print the workload names and exit (twinned ones marked)
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadModules } from './bench/lib.mjs';

@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { COMPARE_LEGEND, compareRows, DEFAULT_PYTHON, fmtValue, formatCompareTable, probeTorch, runTwin, TWIN_THREADS, twinEntries } from './compare.mjs';
 import { formatLine } from './lib.mjs';
 import { workloads } from './workloads.mjs';
 
@@ -20,9 +21,12 @@ export const ENTRY_FIELDS = {
   reps: 'number',
 };
 
-/** Parses the command line (see scripts/bench.mjs); throws with the valid choices on bad input. */
-export function parseBenchArgs(argv, root) {
-  const o = { root, quick: false, only: null, out: join(root, 'bench.json'), reps: null, list: false };
+/**
+ * Parses the command line (see scripts/bench.mjs); throws with the valid choices on bad input. The
+ * twins' python is --python, else DIFFUSIONLAB_BENCH_PYTHON in `env`, else /usr/bin/python3.
+ */
+export function parseBenchArgs(argv, root, env = process.env) {
+  const o = { root, quick: false, only: null, out: join(root, 'bench.json'), reps: null, list: false, compare: false, python: env.DIFFUSIONLAB_BENCH_PYTHON || DEFAULT_PYTHON };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -32,6 +36,8 @@ export function parseBenchArgs(argv, root) {
     };
     if (a === '--quick') o.quick = true;
     else if (a === '--list') o.list = true;
+    else if (a === '--compare') o.compare = true;
+    else if (a === '--python') o.python = value();
     else if (a === '--only')
       o.only = value()
         .split(',')
@@ -41,7 +47,7 @@ export function parseBenchArgs(argv, root) {
     else if (a === '--reps') {
       o.reps = Number(value());
       if (!Number.isInteger(o.reps) || o.reps < 1) throw new Error(`--reps must be a positive integer, got ${argv[i]}`);
-    } else throw new Error(`unknown option ${a} (valid: --quick, --only a,b, --out FILE, --reps N, --list)`);
+    } else throw new Error(`unknown option ${a} (valid: --quick, --only a,b, --out FILE, --reps N, --compare, --python PATH, --list)`);
   }
   const names = workloads.map((w) => w.name);
   for (const n of o.only ?? []) {
@@ -72,7 +78,7 @@ async function probeTensorflow(m) {
  */
 export async function runBench(m, o, log) {
   if (o.list) {
-    for (const w of workloads) log(`${w.name.padEnd(24)} ${w.what}`);
+    for (const w of workloads) log(`${w.name.padEnd(24)} ${w.what}${w.twin ? ' [PyTorch twin]' : ''}`);
     return 0;
   }
   const reps = o.reps ?? (o.quick ? 3 : 5);
@@ -87,14 +93,70 @@ export async function runBench(m, o, log) {
   log(
     `tensorflow backend: ${tfSkip === null ? 'measured (@tensorflow/tfjs-node loads; backend auto takes it for models no fused path trains; its rows follow each default)' : `skipped: ${tfSkip}`}`,
   );
+  // --compare: the PyTorch twins, optional — a python without torch skips them with one line
+  let torch = null;
+  if (o.compare) {
+    torch = await probeTorch(o.python);
+    const twinned = selected.filter((w) => w.twin).map((w) => w.name);
+    if (torch.skipped) log(`PyTorch twins: skipped: ${torch.skipped}; the bench runs without them`);
+    else if (twinned.length === 0)
+      log(
+        `PyTorch twins: none of the selected workloads has one (twins: ${workloads
+          .filter((w) => w.twin)
+          .map((w) => w.name)
+          .join(', ')})`,
+      );
+    else
+      log(`PyTorch twins: torch ${torch.torch} (${o.python}), ${TWIN_THREADS.join(' and ')} threads, ${reps} repetitions before and ${reps} after each of ${twinned.join(', ')}`);
+  }
+  const compareOn = o.compare && !torch?.skipped;
   const entries = [];
+  const measurements = [];
+  const twinErrors = [];
   for (const w of selected) {
     log('');
     log(`# ${w.name}: ${w.what}`);
-    const rows = await w.run(m, { root: o.root, quick: o.quick, reps, tensorflow: tfSkip === null });
+    const opts = { root: o.root, quick: o.quick, reps, tensorflow: tfSkip === null };
+    const twin = compareOn && w.twin ? await w.twin(opts) : null;
+    const runTwinPhase = async (phase) => {
+      const res = await runTwin(o.python, twin, reps, phase);
+      if (res.error) {
+        log(`  PyTorch twin (${phase}): failed: ${res.error}`);
+        twinErrors.push({ workload: w.name, phase, error: res.error });
+      } else measurements.push(...res.measurements);
+      return res.measurements ?? [];
+    };
+    // the twin before and after ours, so load drift over our run shows in its two medians
+    const mine = twin ? [...(await runTwinPhase('before'))] : [];
+    const rows = await w.run(m, opts);
     for (const e of rows) log(formatLine(e));
+    if (twin) {
+      mine.push(...(await runTwinPhase('after')));
+      const list = (vs, unit) => vs.map((v) => fmtValue(v, unit)).join(', ') || '—';
+      for (const t of twinEntries(mine)) log(formatLine({ ...t, note: `before ${list(t.valuesBefore, t.unit)}; after ${list(t.valuesAfter, t.unit)}` }));
+    }
     for (const n of w.notes ?? []) log(`  ${n}`);
     entries.push(...rows);
+  }
+  let compare;
+  if (o.compare) {
+    const twins = twinEntries(measurements);
+    const rows = compareRows(entries, twins);
+    compare = {
+      python: o.python,
+      torch: torch.torch ?? null,
+      skipped: torch.skipped ?? null,
+      threads: TWIN_THREADS,
+      twins,
+      ratios: rows.map((r) => ({ name: r.name, case: r.case, backend: r.backend, path: r.path, unit: r.unit, ours: r.ours, ratios: r.ratios })),
+      errors: twinErrors,
+    };
+    if (rows.length) {
+      log('');
+      log(`# ours against PyTorch ${torch.torch} (ours: ${reps} repetition${reps > 1 ? 's' : ''}; PyTorch: ${reps} before and ${reps} after)`);
+      for (const l of formatCompareTable(rows)) log(l);
+      log(COMPARE_LEGEND);
+    }
   }
   const seconds = (performance.now() - start) / 1000;
   const doc = {
@@ -102,6 +164,7 @@ export async function runBench(m, o, log) {
     quick: o.quick,
     seconds: +seconds.toFixed(1),
     workloads: entries,
+    ...(compare ? { compare } : {}),
   };
   writeFileSync(o.out, `${JSON.stringify(doc, null, 2)}\n`);
   log('');

@@ -186,7 +186,28 @@ function tensorflowRows(o, variants) {
   return o.tensorflow ? variants : [];
 }
 
-/** Every workload: `run(m, opts)` returns its bench.json entries; `notes` are printed lines. */
+/** The GEMM cases; they live with the kernels (packages/kernels/bench/gemm.mjs, also runnable alone). */
+function importGemm(root) {
+  return import(pathToFileURL(join(root, 'packages', 'kernels', 'bench', 'gemm.mjs')).href);
+}
+
+/** Products per timed repetition of a GEMM shape. */
+function gemmIters(g, macs, o) {
+  return g.itersFor(macs, o.quick ? 0.02 : 0.05);
+}
+
+/** Steps per repetition of each training workload's default path (the PyTorch twin runs as many). */
+const defaultSteps = {
+  'seed-train': (o) => (o.quick ? 1000 : 4000),
+  'unet-train': (o) => (o.quick ? 8 : 24),
+  'unet-train-16': (o) => (o.quick ? 16 : 48),
+};
+
+/**
+ * Every workload: `run(m, opts)` returns its bench.json entries; `notes` are printed lines. `twin`,
+ * where PyTorch has a meaningful twin (scripts/bench/torch_twins.py, run by `--compare`), gives
+ * `{ workload, args }` for that script from the options: the same shapes, batch and steps as ours.
+ */
 export const workloads = [
   {
     name: 'seed-train',
@@ -197,9 +218,9 @@ export const workloads = [
         raw: seedConfig(m, o.root),
         reps: o.reps,
         variants: [
-          ['wasm', 'fused', o.quick ? 1000 : 4000],
+          ['wasm', 'fused', defaultSteps['seed-train'](o)],
           ...tensorflowRows(o, [
-            ['tensorflow', 'fused', o.quick ? 1000 : 4000],
+            ['tensorflow', 'fused', defaultSteps['seed-train'](o)],
             ['tensorflow', 'tfjs', o.quick ? 100 : 400],
           ]),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 100 : 400],
@@ -207,6 +228,7 @@ export const workloads = [
           ['cpu', 'tfjs', o.quick ? 30 : 150],
         ],
       }),
+    twin: (o) => ({ workload: 'seed-train', args: ['--steps', String(defaultSteps['seed-train'](o))] }),
   },
   {
     name: 'seed-sample',
@@ -228,6 +250,7 @@ export const workloads = [
           ...(o.quick ? [] : [['cpu', 'tfjs']]),
         ],
       }),
+    twin: () => ({ workload: 'seed-sample', args: ['--samples', '1000'] }),
   },
   {
     name: 'mlp-train-256',
@@ -291,12 +314,13 @@ export const workloads = [
         },
         reps: o.reps,
         variants: [
-          ['wasm', 'fused', o.quick ? 8 : 24],
+          ['wasm', 'fused', defaultSteps['unet-train'](o)],
           ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 2 : 4]]),
           ['wasm', 'tfjs+matmul-fix', o.quick ? 2 : 4],
           ['cpu', 'tfjs', 1],
         ],
       }),
+    twin: (o) => ({ workload: 'unet-train', args: ['--steps', String(defaultSteps['unet-train'](o))] }),
   },
   {
     name: 'unet-train-16',
@@ -316,8 +340,13 @@ export const workloads = [
           reporters: [],
         },
         reps: o.reps,
-        variants: [['wasm', 'fused', o.quick ? 16 : 48], ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 4 : 8]]), ['wasm', 'tfjs+matmul-fix', o.quick ? 4 : 8]],
+        variants: [
+          ['wasm', 'fused', defaultSteps['unet-train-16'](o)],
+          ...tensorflowRows(o, [['tensorflow', 'tfjs', o.quick ? 4 : 8]]),
+          ['wasm', 'tfjs+matmul-fix', o.quick ? 4 : 8],
+        ],
       }),
+    twin: (o) => ({ workload: 'unet-train-16', args: ['--steps', String(defaultSteps['unet-train-16'](o))] }),
   },
   {
     name: 'unet-sample',
@@ -340,21 +369,21 @@ export const workloads = [
         reps: o.reps,
         variants: [['wasm', 'fused-forward'], ...tensorflowRows(o, [['tensorflow', 'tfjs']]), ['wasm', 'tfjs']],
       }),
+    twin: () => ({ workload: 'unet-sample', args: ['--samples', '100'] }),
     notes: ['unet-sample with ddpm (1000 steps): not measured here (about 36 s per repetition fused); it runs the same forward pass 40× as often'],
   },
   {
     name: 'gemm',
     what: 'the kernels’ 4×8 GEMM micro-kernel against XNNPACK’s matMul (tfjs wasm) on MLP and im2col shapes — GMAC/s',
     run: async (m, o) => {
-      // the cases live with the kernels (packages/kernels/bench/gemm.mjs, also runnable alone)
-      const g = await import(pathToFileURL(join(o.root, 'packages', 'kernels', 'bench', 'gemm.mjs')).href);
+      const g = await importGemm(o.root);
       await m.runner.setupBackend('wasm');
       const rows = [];
       const cases = g.gemmCases(m.tf);
       // V8 runs a wasm function in its baseline tier until the optimising compile is done: warm all first
       for (const c of cases) c.kernels(g.itersFor(c.macs, 0.05));
       for (const c of cases) {
-        const iters = g.itersFor(c.macs, o.quick ? 0.02 : 0.05);
+        const iters = gemmIters(g, c.macs, o);
         const rate = (t) => ({ value: (c.macs * iters) / t.seconds / 1e9, cpuValue: (c.macs * iters) / t.cpuSeconds / 1e9 });
         const kernels = await measure(m.tf, {
           name: 'gemm',
@@ -379,6 +408,12 @@ export const workloads = [
         rows.push(kernels, { ...xnnpack, note: `kernels ÷ xnnpack: ${(kernels.cpuMedian / xnnpack.cpuMedian).toFixed(2)} per CPU-second` });
       }
       return rows;
+    },
+    // torch.matmul at the same shapes and iterations (torch.addmm with the bias for NN)
+    twin: async (o) => {
+      const g = await importGemm(o.root);
+      const cases = g.GEMM_SHAPES.map((s) => ({ label: g.shapeLabel(s), op: s.op, M: s.M, K: s.K, N: s.N, iters: gemmIters(g, s.M * s.K * s.N, o) }));
+      return { workload: 'gemm', args: ['--cases', JSON.stringify(cases)] };
     },
     notes: [
       'one thread; per CPU-second is the single-thread speed on a loaded machine. xnnpack: tf.fused.matMul (NN, with the bias) or tf.matMul of pre-transposed operands (NT, TN)',
