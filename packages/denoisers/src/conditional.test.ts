@@ -33,9 +33,13 @@ describe('conditional mlp', () => {
     expect(c.labelNames).toEqual(names);
     expect(u.labelNames).toBeUndefined();
     u.variables.forEach((v, i) => expect(Array.from(c.variables[i].dataSync())).toEqual(Array.from(v.dataSync())));
-    // The fused kernels know no class embedding: the model offers no description, so no fast path runs it without its labels.
-    expect(c.describe?.()).toBeNull();
+    // The description carries the class embedding (the model's own variable, the last one), so a fast path runs it with its labels or declines.
+    const emb = c.variables.find((w) => w.name.endsWith('class_embedding/embeddings'));
+    expect(emb).toBe(c.variables[c.variables.length - 1]);
+    expect(c.describe?.()?.kind).toBe('residual-mlp');
+    expect((c.describe?.() as { classEmbedding?: tf.Variable }).classEmbedding).toBe(emb);
     expect(u.describe?.()).not.toBeNull();
+    expect(u.describe?.()).not.toHaveProperty('classEmbedding');
     u.dispose();
     c.dispose();
   });
