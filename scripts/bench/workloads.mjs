@@ -38,8 +38,18 @@ async function prepare(m, raw, backend) {
   const trainingSet = await built.dataset.load(rng.fork('data'));
   const predictionType = r.experiment.training.predictionType;
   let inits = 0;
+  // a conditional config builds the model with the dataset's classes, as the runner does
+  const labelNames = r.experiment.conditioning?.enabled ? built.dataset.labelNames : undefined;
   const buildModel = () =>
-    built.denoiser.build({ dataShape: built.dataset.shape, schedule: built.schedule, predictionType, rng: rng.fork(`init${inits++}`), dataset: built.dataset, trainingSet });
+    built.denoiser.build({
+      dataShape: built.dataset.shape,
+      schedule: built.schedule,
+      predictionType,
+      rng: rng.fork(`init${inits++}`),
+      dataset: built.dataset,
+      trainingSet,
+      ...(labelNames ? { labelNames } : {}),
+    });
   return { r, built, rng, trainingSet, predictionType, buildModel };
 }
 
@@ -62,6 +72,7 @@ async function trainOnce(m, prep, steps, accelerator) {
       shape: built.dataset.shape,
       schedule: built.schedule,
       config: { ...r.experiment.training, steps, epochs: undefined },
+      conditioning: r.experiment.conditioning,
       rng: prep.rng.fork('train'),
       accelerator,
       backend: built.backend.name,
@@ -207,6 +218,21 @@ export const workloads = [
           ['cpu', 'tfjs', o.quick ? 30 : 150],
         ],
       }),
+  },
+  {
+    name: 'cond-train',
+    what: 'seed data and batch (32), `mlp` width 64 depth 1 (≈17k params): class-conditional (2 classes + null, dropout 0.1) against unconditional, both fused — steps/s (issue 19: conditional ≥ 80%)',
+    run: async (m, o) => {
+      const steps = o.quick ? 1000 : 4000;
+      const raw = (conditional) => ({
+        ...seedConfig(m, o.root),
+        denoiser: { use: 'mlp', width: 64, depth: 1, timeEmbedding: 64 },
+        ...(conditional ? { conditioning: { enabled: true, dropout: 0.1 } } : {}),
+      });
+      const [cond] = await trainRows(m, { name: 'cond-train:conditional', raw: raw(true), reps: o.reps, variants: [['wasm', 'fused', steps]] });
+      const [uncond] = await trainRows(m, { name: 'cond-train:unconditional', raw: raw(false), reps: o.reps, variants: [['wasm', 'fused', steps]] });
+      return [cond, { ...uncond, note: `conditional/unconditional = ${(cond.median / uncond.median).toFixed(3)} (medians)` }];
+    },
   },
   {
     name: 'seed-sample',

@@ -171,7 +171,10 @@ describe('conditional fused residual predict', () => {
       const before = tf.memory().numTensors;
       tf.tidy(() => {
         const x = tf.tensor2d(rng.normalArray(n * o.dataDim), [n, o.dataDim]);
-        const y = tf.tensor1d(Int32Array.from({ length: n }, (_, i) => (i * 7) % (K + 1)), 'int32');
+        const y = tf.tensor1d(
+          Int32Array.from({ length: n }, (_, i) => (i * 7) % (K + 1)),
+          'int32',
+        );
         const T = o.numTrainTimesteps;
         for (const t of [tf.fill([n], T - 1), tf.fill([n], 0), tf.tensor1d(Float32Array.from({ length: n }, (_, i) => (i * 7) % T)), tf.fill([n], 12.5)]) {
           expect(relErr(f.predict(x, t, y).dataSync(), model.predict(x, t, y).dataSync())).toBeLessThan(1e-5);
