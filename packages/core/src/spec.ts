@@ -247,6 +247,12 @@ export interface UnetDescription {
   attentionHeads?: number;
   /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias; a GroupNorm layer's γ and β stand as its kernel and bias). */
   layers: NamedLayerVariables[];
+  /**
+   * A class-conditional U-Net's class embedding C, [K + 1, 4·channels] (row K the null class; the
+   * last of `model.variables`), present exactly when the model has `labelNames`: why: it is added
+   * to the time layer's pre-activation, so a fast path runs it (or declines) rather than drop it.
+   */
+  classEmbedding?: tf.Variable;
 }
 
 /** What a denoiser plugin's `create` returns: a recipe for building or loading models. */

@@ -13,6 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DenseVariables, ResidualMlpDescription } from '@diffusionlab/core';
+import { classCount, gatherAddRows, writeLabels } from './class-embedding.js';
 import { ACTIVATION_CODE } from './describe.js';
 import type { LayerPtrs } from './mlp-network.js';
 import { SinusoidalTimeEmbedding } from './time-embedding.js';
@@ -74,12 +75,9 @@ export function residualMlpShape(desc: ResidualMlpDescription | null | undefined
     inputEmbedding: desc.inputEmbedding,
     classes: 0,
   };
-  const c = desc.classEmbedding;
-  if (c !== undefined) {
-    if (c.dtype !== 'float32') return 'the class embedding is not float32';
-    if (c.shape.length !== 2 || c.shape[1] !== desc.width || !(c.shape[0] >= 2)) return `the class embedding is [${c.shape}], expected [K + 1, ${desc.width}] with K ≥ 1`;
-    shape.classes = c.shape[0] - 1;
-  }
+  const classes = classCount(desc.classEmbedding, desc.width);
+  if (typeof classes === 'string') return classes;
+  shape.classes = classes;
   const sizes = layerSizes(shape);
   for (const [i, { kernel, bias }] of orderedLayers(desc).entries()) {
     if (!kernel || !bias) return `layer ${i} lacks its kernel or bias`;
@@ -269,32 +267,12 @@ export class ResidualMlpNetwork {
    * the model's one-hot would give such a row no embedding at all, silently.
    */
   setLabels(labels: ArrayLike<number> | undefined, n: number, from = 0): void {
-    const K = this.shape.classes;
-    if (K === 0) return;
-    const out = this.rowLabels;
-    if (!labels) {
-      out.fill(K, 0, n);
-      return;
-    }
-    if (labels.length < from + n) throw new Error(`fused residual MLP: ${labels.length} labels for ${from + n} rows`);
-    for (let i = 0; i < n; i++) {
-      const y = labels[from + i];
-      if (!(Number.isInteger(y) && y >= 0 && y <= K)) throw new Error(`fused residual MLP: label ${y} is outside [0, ${K}] (${K} classes and the null class ${K})`);
-      out[i] = y;
-    }
+    if (this.shape.classes > 0) writeLabels(this.rowLabels, labels, n, from, this.shape.classes, 'fused residual MLP');
   }
 
   /** Adds C[rowLabels[i]] to row i of `ptr` ([n, W], byte pointer), for a conditional network. */
   addClassRows(ptr: number, n: number): void {
-    const W = this.shape.width;
-    const f = this.inst.f32;
-    const c = this.classPtr / 4;
-    const y = this.rowLabels;
-    for (let i = 0; i < n; i++) {
-      const d = ptr / 4 + i * W;
-      const s = c + y[i] * W;
-      for (let j = 0; j < W; j++) f[d + j] += f[s + j];
-    }
+    gatherAddRows(this.inst.f32, ptr, this.classPtr, this.rowLabels, n, this.shape.width);
   }
 
   /** Writes feat(x) = [x, sin(2ᵏx), cos(2ᵏx)] (per dimension d, frequency k at d·F + k) for rows [0, n). */
@@ -373,15 +351,7 @@ export class ResidualMlpNetwork {
 
   /** z[i] += sharedBias[block][rowLabels[i]] for rows [0, n) (conditional shared-time inference). */
   private addClassBias(z: number, block: number, n: number): void {
-    const W = this.shape.width;
-    const f = this.inst.f32;
-    const b = this.sharedBias[block] / 4;
-    const y = this.rowLabels;
-    for (let i = 0; i < n; i++) {
-      const d = z / 4 + i * W;
-      const s = b + y[i] * W;
-      for (let j = 0; j < W; j++) f[d + j] += f[s + j];
-    }
+    gatherAddRows(this.inst.f32, z, this.sharedBias[block], this.rowLabels, n, this.shape.width);
   }
 
   /**

@@ -8,6 +8,7 @@
  */
 import type { ResidualMlpDescription, TrainBatch } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
+import { scatterAddRows } from './class-embedding.js';
 import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import type { LayerPtrs } from './mlp-network.js';
 import { orderedLayers, ResidualMlpNetwork, type ResidualMlpShape, residualMlpShape } from './residual-mlp-network.js';
@@ -115,17 +116,7 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
   /** ∂L/∂C: row yᵢ of C gets row i of ∂L/∂(pre-activation of e) (in net.dePtr), summed in row order. */
   private classGrads(n: number): void {
     const net = this.net;
-    const W = net.shape.width;
-    const f = net.inst.f32;
-    const g = (net.classPtr + this.gradOffset) / 4;
-    f.fill(0, g, g + net.classFloats);
-    const d = net.dePtr / 4;
-    const y = net.rowLabels;
-    for (let i = 0; i < n; i++) {
-      const dst = g + y[i] * W;
-      const src = d + i * W;
-      for (let j = 0; j < W; j++) f[dst + j] += f[src + j];
-    }
+    scatterAddRows(net.inst.f32, net.classPtr + this.gradOffset, net.shape.classes + 1, net.dePtr, net.rowLabels, n, net.shape.width);
   }
 
   /** ∂L/∂C of the last {@link computeGradients} ([K + 1, W] row-major), or null for an unconditional model. */
