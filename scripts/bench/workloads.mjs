@@ -38,8 +38,18 @@ async function prepare(m, raw, backend) {
   const trainingSet = await built.dataset.load(rng.fork('data'));
   const predictionType = r.experiment.training.predictionType;
   let inits = 0;
+  // a conditional config builds the model with the dataset's classes, as the runner does
+  const labelNames = r.experiment.conditioning?.enabled ? built.dataset.labelNames : undefined;
   const buildModel = () =>
-    built.denoiser.build({ dataShape: built.dataset.shape, schedule: built.schedule, predictionType, rng: rng.fork(`init${inits++}`), dataset: built.dataset, trainingSet });
+    built.denoiser.build({
+      dataShape: built.dataset.shape,
+      schedule: built.schedule,
+      predictionType,
+      rng: rng.fork(`init${inits++}`),
+      dataset: built.dataset,
+      trainingSet,
+      ...(labelNames ? { labelNames } : {}),
+    });
   return { r, built, rng, trainingSet, predictionType, buildModel };
 }
 
@@ -62,6 +72,7 @@ async function trainOnce(m, prep, steps, accelerator) {
       shape: built.dataset.shape,
       schedule: built.schedule,
       config: { ...r.experiment.training, steps, epochs: undefined },
+      conditioning: r.experiment.conditioning,
       rng: prep.rng.fork('train'),
       accelerator,
       backend: built.backend.name,
@@ -229,6 +240,61 @@ export const workloads = [
         ],
       }),
     twin: (o) => ({ workload: 'seed-train', args: ['--steps', String(defaultSteps['seed-train'](o))] }),
+  },
+  {
+    name: 'cond-train',
+    what: 'seed data and batch (32), `mlp` width 64 depth 1 (≈17k params): class-conditional (2 classes + null, dropout 0.1) against unconditional, both fused — steps/s (issue 19: conditional ≥ 80%)',
+    run: async (m, o) => {
+      const steps = o.quick ? 1000 : 4000;
+      const raw = (conditional) => ({
+        ...seedConfig(m, o.root),
+        denoiser: { use: 'mlp', width: 64, depth: 1, timeEmbedding: 64 },
+        ...(conditional ? { conditioning: { enabled: true, dropout: 0.1 } } : {}),
+      });
+      const cond = await prepare(m, raw(true), 'wasm');
+      const uncond = await prepare(m, raw(false), 'wasm');
+      const fused = m.kernels.mlpTrainAccelerator;
+      // The two alternate rep by rep (each warmed up first, the order flipping every rep), so a
+      // change of load or the wasm tier-up during the run does not favour one of them.
+      const once = async (prep, label, n) => {
+        const res = await trainOnce(m, prep, n, fused);
+        if (!res.path.startsWith('fused')) throw new Error(`cond-train: the ${label} model was declined: ${res.declined}`);
+        return { value: res.rate, cpuValue: res.cpuRate };
+      };
+      const warm = Math.ceil(steps / 4);
+      await once(uncond, 'unconditional', warm);
+      await once(cond, 'conditional', warm);
+      const uncondReps = [];
+      const condEntry = await measure(m.tf, {
+        name: 'cond-train:conditional',
+        backend: 'wasm',
+        path: 'fused',
+        unit: 'steps/s',
+        reps: o.reps,
+        warmup: 0,
+        once: async (r) => {
+          if (r % 2 === 0) uncondReps.push(await once(uncond, 'unconditional', steps));
+          const c = await once(cond, 'conditional', steps);
+          if (r % 2 === 1) uncondReps.push(await once(uncond, 'unconditional', steps));
+          return c;
+        },
+      });
+      const uncondEntry = await measure(m.tf, {
+        name: 'cond-train:unconditional',
+        backend: 'wasm',
+        path: 'fused',
+        unit: 'steps/s',
+        reps: o.reps,
+        warmup: 0,
+        once: async (r) => uncondReps[r],
+      });
+      const ratio = condEntry.median / uncondEntry.median;
+      const cpuRatio = condEntry.cpuMedian / uncondEntry.cpuMedian;
+      return [
+        { ...condEntry, stepsPerRep: steps },
+        { ...uncondEntry, stepsPerRep: steps, note: `conditional/unconditional = ${ratio.toFixed(3)} (medians), ${cpuRatio.toFixed(3)} per CPU-second` },
+      ];
+    },
   },
   {
     name: 'seed-sample',

@@ -116,10 +116,11 @@ reporters: [{ use: summary }]
 `;
 
 describe('a trained conditional model', () => {
-  it('trains on tfjs (the fused kernels decline it, with the reason), records its label set, and `sample` changes guidance and classes without retraining', async () => {
+  it('trains on the fused kernels (class embedding and all, issue 19), records its label set, and `sample` changes guidance and classes without retraining', async () => {
     const { out, summary } = await runText('cond-mlp', TRAINED, [], true);
-    expect(summary.training.path).toBe('tfjs');
-    expect(summary.training.acceleratorDeclined).toMatch(/class-conditional/);
+    expect(summary.training.path).toBe('fused:wasm-simd-mlp');
+    expect(summary.training.acceleratorDeclined).toBeUndefined();
+    // backend cpu: the fused sampling path runs with wasm only
     expect(summary.sampling.path).toBe('tfjs');
     const meta = JSON.parse(readFileSync(join(out, 'checkpoint', 'model.json'), 'utf8'));
     expect(meta.userDefinedMetadata.diffusionlab.labelNames).toEqual(['component 0', 'component 1']);

@@ -80,7 +80,9 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   const fused = createFusedPredictModel(p.model, { residual: true, unet: true });
   if (typeof fused === 'string') return tfjs(fused);
   const forward: SamplingPath = { path: fused.path, model: fused, dispose: () => fused.dispose() };
-  const declared = p.sampler.describeLoop?.(p.schedule) ?? null;
+  // A conditional model samples through the fused forward pass with its labels (guidance's batched
+  // call included); the whole-loop kernel takes no labels, so it is not asked.
+  const declared = p.model.labelNames ? null : (p.sampler.describeLoop?.(p.schedule) ?? null);
   if (!declared) return forward;
   const work = p.batch * declared.timesteps.length * p.model.parameterCount;
   const threads = p.threads ?? ddpmThreads(work);

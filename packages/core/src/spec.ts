@@ -200,6 +200,12 @@ export interface ResidualMlpDescription {
   /** Per residual block: first linear layer, time projection, second linear layer. */
   blocks: { dense0: DenseVariables; time: DenseVariables; dense1: DenseVariables }[];
   out: DenseVariables;
+  /**
+   * A class-conditional model's class embedding C, [K + 1, width] (row K the null class), present
+   * exactly when the model has `labelNames`: why: e = act(L_time(emb(t)) + C[y]) adds row y to the
+   * time layer's pre-activation, so a fast path must run it (or decline) rather than drop it.
+   */
+  classEmbedding?: tf.Variable;
 }
 
 /** One weighted layer of a described network: its name in the model (`${name}/kernel`, `${name}/bias`) and variables. */
@@ -241,6 +247,12 @@ export interface UnetDescription {
   attentionHeads?: number;
   /** Every weighted layer in the model's creation order (the order of `model.variables`, kernel then bias; a GroupNorm layer's γ and β stand as its kernel and bias). */
   layers: NamedLayerVariables[];
+  /**
+   * A class-conditional U-Net's class embedding C, [K + 1, 4·channels] (row K the null class; the
+   * last of `model.variables`), present exactly when the model has `labelNames`: why: it is added
+   * to the time layer's pre-activation, so a fast path runs it (or declines) rather than drop it.
+   */
+  classEmbedding?: tf.Variable;
 }
 
 /** What a denoiser plugin's `create` returns: a recipe for building or loading models. */

@@ -272,6 +272,11 @@ export function addClassEmbedding(w: WeightStore, rng: Rng, classes: number, wid
   w.add(CLASS_EMBEDDING, values, [classes + 1, width]);
 }
 
+/** The class embedding variable C [K + 1, width] of a conditional model, for its `describe()` (fast paths run it). */
+export function classEmbeddingVariable(w: WeightStore): tf.Variable {
+  return w.get(CLASS_EMBEDDING);
+}
+
 /** The class embedding's name and shape, as a checkpoint of a conditional model must hold it. */
 export function classEmbeddingShape(classes: number, width: number): [string, number[]][] {
   return [[CLASS_EMBEDDING, [classes + 1, width]]];

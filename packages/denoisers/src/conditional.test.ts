@@ -33,9 +33,14 @@ describe('conditional mlp', () => {
     expect(c.labelNames).toEqual(names);
     expect(u.labelNames).toBeUndefined();
     u.variables.forEach((v, i) => expect(Array.from(c.variables[i].dataSync())).toEqual(Array.from(v.dataSync())));
-    // The fused kernels know no class embedding: the model offers no description, so no fast path runs it without its labels.
-    expect(c.describe?.()).toBeNull();
+    // The description carries the class embedding (the model's own variable, the last one), so a fast path runs it with its labels or declines.
+    const emb = c.variables.find((w) => w.name.endsWith('class_embedding/embeddings'));
+    expect(emb).toBe(c.variables[c.variables.length - 1]);
+    const desc = c.describe?.();
+    expect(desc?.kind).toBe('residual-mlp');
+    expect(desc && 'classEmbedding' in desc ? desc.classEmbedding : undefined).toBe(emb);
     expect(u.describe?.()).not.toBeNull();
+    expect(u.describe?.()).not.toHaveProperty('classEmbedding');
     u.dispose();
     c.dispose();
   });
@@ -147,6 +152,11 @@ describe('conditional unet', () => {
     const c = buildUnet(uo, { ...denoiserContext([8, 8, 1], 2), labelNames: names });
     expect(c.parameterCount).toBe(u.parameterCount + (names.length + 1) * 16);
     u.variables.forEach((v, i) => expect(Array.from(c.variables[i].dataSync())).toEqual(Array.from(v.dataSync())));
+    // the description carries the class embedding (the last variable), so the fused U-Net runs it with its labels
+    const desc = c.describe?.() as { classEmbedding?: tf.Variable };
+    expect(desc.classEmbedding).toBe(c.variables[c.variables.length - 1]);
+    expect(desc.classEmbedding?.shape).toEqual([names.length + 1, 16]);
+    expect(u.describe?.()).not.toHaveProperty('classEmbedding');
     expect(go(c, [0, 0, 0])).not.toEqual(go(c, [1, 1, 1]));
     expect(go(c)).toEqual(go(c, [3, 3, 3]));
     const artifacts = await c.save();

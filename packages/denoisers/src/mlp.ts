@@ -17,6 +17,7 @@ import {
   checkShape,
   classEmbedding,
   classEmbeddingShape,
+  classEmbeddingVariable,
   addClassEmbedding,
   dense,
   LAYERS_ACTIVATION,
@@ -150,9 +151,8 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
         return tf.reshape(dense(act(h), store, 'out_dense'), xt.shape);
       });
     },
-    // A conditional model's class embedding is not part of the description: it offers none, so no fast path runs it without its labels.
-    describe(): ResidualMlpDescription | null {
-      if (K > 0) return null;
+    // A conditional model describes its class embedding too, so a fast path runs it with its labels (or declines).
+    describe(): ResidualMlpDescription {
       const layer = (name: string) => ({ kernel: store.get(`${name}/kernel`), bias: store.get(`${name}/bias`) });
       return {
         kind: 'residual-mlp',
@@ -171,6 +171,7 @@ function makeModel(store: WeightStore, shape: readonly number[], o: MlpOptions, 
           dense1: layer(`block_${i}_dense_1`),
         })),
         out: layer('out_dense'),
+        ...(K > 0 ? { classEmbedding: classEmbeddingVariable(store) } : {}),
       };
     },
     save(): Promise<ModelArtifacts> {

@@ -24,6 +24,7 @@ import {
   checkLoadedShape,
   classEmbedding,
   classEmbeddingShape,
+  classEmbeddingVariable,
   LAYERS_ACTIVATION,
   readMeta,
   restoreCheckpoint,
@@ -374,7 +375,8 @@ function makeModel(store: WeightStore, shape: readonly number[], o: UnetOptions,
           ? { name: layer, kernel: store.get(`${layer}/gamma`), bias: store.get(`${layer}/beta`) }
           : { name: layer, kernel: store.get(`${layer}/kernel`), bias: store.get(`${layer}/bias`) },
       );
-      return { ...o, kind: 'unet', channelMultipliers: [...o.channelMultipliers], dataShape: [...shape], numTrainTimesteps: T, layers };
+      const cls = K > 0 ? { classEmbedding: classEmbeddingVariable(store) } : {};
+      return { ...o, kind: 'unet', channelMultipliers: [...o.channelMultipliers], dataShape: [...shape], numTrainTimesteps: T, layers, ...cls };
     },
     save(): Promise<ModelArtifacts> {
       return saveAsLayersModel(store, () => buildLayersGraph(shape, o, T, K), {

@@ -2,7 +2,7 @@
  * Checks a {@link PlainMlpDescription} against what the fused kernels run and reduces it to sizes.
  * Both the trainer and the predictor start here, so they decline the same models.
  */
-import type { DenoiserModel, PlainMlpDescription } from '@diffusionlab/core';
+import type { DenoiserModel, ModelDescription, PlainMlpDescription } from '@diffusionlab/core';
 
 /** Activation codes as assembly/mlp.ts numbers them. */
 export const ACTIVATION_CODE = { silu: 0, relu: 1, tanh: 2, gelu: 3 } as const;
@@ -38,12 +38,18 @@ export function mlpShape(desc: PlainMlpDescription | null | undefined): MlpShape
 }
 
 /**
- * Why the kernels decline a class-conditional model (one with `labelNames`), or null: they run no
- * class embedding, and running such a model without its labels would train or sample the wrong
- * function silently. Checked before `describe()`, so even a conditional model that describes its
- * unconditional part is declined.
+ * Why the kernels decline a class-conditional model (one with `labelNames`), or null when they run
+ * it: only a description that carries the model's class embedding C with K + 1 rows (the residual
+ * MLP's `classEmbedding`) is run, with its labels; any other conditional model (a plain MLP, a
+ * U-Net, a description without C) is declined, since running it without its labels would train or
+ * sample the wrong function silently. A description with a class embedding but a model without
+ * `labelNames` is declined too (nothing would say which class a row is).
  */
-export function conditionalDecline(model: Pick<DenoiserModel, 'labelNames'>): string | null {
+export function conditionalDecline(model: Pick<DenoiserModel, 'labelNames'>, desc?: ModelDescription | null): string | null {
   const names = model.labelNames;
-  return names ? `the model is class-conditional (${names.length} classes); the fused kernels run no class embedding, so it trains and samples on tfjs` : null;
+  const c = desc && 'classEmbedding' in desc ? desc.classEmbedding : undefined;
+  if (!names) return c ? 'the model describes a class embedding but has no labelNames' : null;
+  if (c && c.shape.length === 2 && c.shape[0] === names.length + 1) return null;
+  if (c) return `the model has ${names.length} classes but its class embedding has ${c.shape[0]} rows (expected ${names.length + 1}, the last the null class)`;
+  return `the model is class-conditional (${names.length} classes); the fused kernels run no class embedding for it, so it trains and samples on tfjs`;
 }

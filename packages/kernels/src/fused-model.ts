@@ -41,12 +41,14 @@ export interface FusedPredictOptions {
 /**
  * Wraps a model whose `describe()` names a plain MLP (or, with `residual`, a residual MLP) the
  * kernels can run; returns the reason otherwise, so callers fall back to the model's own predict.
- * The weights are read once, here.
+ * A class-conditional residual MLP (its description carrying the class embedding) runs too, with
+ * the labels `predict` is given; other conditional models are declined. The weights are read once, here.
  */
 export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe' | 'labelNames'>, options: FusedPredictOptions = {}): FusedPredictModel | string {
-  const conditional = conditionalDecline(model);
-  if (conditional) return conditional;
   const desc = model.describe?.();
+  const conditional = conditionalDecline(model, desc);
+  if (conditional) return conditional;
+  const classes = model.labelNames?.length ?? 0;
   let predictor: FusedMlpPredictor | string;
   if (desc?.kind === 'plain-mlp') predictor = declineIfTooBig(() => createFusedMlpPredictor(desc));
   else if (options.residual && desc?.kind === 'residual-mlp') predictor = declineIfTooBig(() => createFusedResidualMlpPredictor(desc));
@@ -60,7 +62,7 @@ export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe' | 
   const D = predictor.dataDim;
   return {
     path: desc?.kind === 'unet' ? FUSED_UNET_PREDICT_PATH : FUSED_MLP_PATH,
-    predict(xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+    predict(xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
       const n = xt.shape[0] ?? 0;
       if (xt.size !== n * D) throw new Error(`fused predict: xₜ of shape [${xt.shape}] does not have ${D} values per row`);
       if (t.size !== n) throw new Error(`fused predict: t has ${t.size} values for ${n} rows`);
@@ -71,8 +73,14 @@ export function createFusedPredictModel(model: Pick<DenoiserModel, 'describe' | 
       let same = true;
       for (let i = 1; i < n && same; i++) same = ts[i] === ts[0];
       const tArg = same ? (n > 0 ? ts[0] : 0) : Float32Array.from(ts);
+      // a conditional model takes each row's class (none: the null class); an unconditional one ignores labels, as the model does
+      let ys: ArrayLike<number> | undefined;
+      if (classes > 0 && labels) {
+        if (labels.size !== n) throw new Error(`fused predict: labels has ${labels.size} values for ${n} rows`);
+        ys = labels.dataSync();
+      }
       // a fresh array each call: the cpu backend keeps the array it is given as the tensor's storage
-      return tf.tensor(predictor.predict(x, tArg, n), xt.shape, 'float32');
+      return tf.tensor(predictor.predict(x, tArg, n, undefined, ys), xt.shape, 'float32');
     },
     refresh: () => predictor.refresh(),
     dispose: () => predictor.dispose(),

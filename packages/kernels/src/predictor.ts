@@ -15,8 +15,12 @@ const TILE = 64;
 export interface FusedMlpPredictor {
   /** Data dimension D (input rows are [n, D], outputs [n, D]). */
   readonly dataDim: number;
-  /** The network output for n rows of xₜ ([n, D] row-major) at one timestep t (raw, as the model sees it). */
-  predict(xt: Float32Array, t: number | Float32Array, n: number, out?: Float32Array): Float32Array;
+  /**
+   * The network output for n rows of xₜ ([n, D] row-major) at one timestep t (raw, as the model
+   * sees it). `labels` ([n] classes in [0, K]) feed a class-conditional network, which predicts the
+   * null class K without them; an unconditional network ignores them, as the model does.
+   */
+  predict(xt: Float32Array, t: number | Float32Array, n: number, out?: Float32Array, labels?: ArrayLike<number>): Float32Array;
   /** Re-reads the weights from the model's variables (after more training). */
   refresh(): void;
   dispose(): void;
@@ -30,14 +34,14 @@ interface TileNetwork {
 
 /**
  * The tiling, lifetime and refresh every fused predictor shares: `forwardTile` evaluates rows
- * [row0, row0 + rows) and returns the output's pointer; `beforeTiles` runs once per call (e.g. to
- * fold a batch-wide t into biases); `refresh` re-reads the weights.
+ * [row0, row0 + rows) (with the call's labels, if any) and returns the output's pointer;
+ * `beforeTiles` runs once per call (e.g. to fold a batch-wide t into biases); `refresh` re-reads the weights.
  */
 export function tiledPredictor<N extends TileNetwork>(
   network: N,
   dataDim: number,
   refresh: (net: N) => void,
-  forwardTile: (net: N, xt: Float32Array, t: number | Float32Array, rows: number, row0: number) => number,
+  forwardTile: (net: N, xt: Float32Array, t: number | Float32Array, rows: number, row0: number, labels?: ArrayLike<number>) => number,
   beforeTiles?: (net: N, t: number | Float32Array) => void,
 ): FusedMlpPredictor {
   let net: N | null = network;
@@ -48,12 +52,13 @@ export function tiledPredictor<N extends TileNetwork>(
   };
   return {
     dataDim,
-    predict(xt, t, n, out = new Float32Array(n * dataDim)) {
+    predict(xt, t, n, out = new Float32Array(n * dataDim), labels) {
       const m = live();
+      if (labels && labels.length !== n) throw new Error(`FusedMlpPredictor: ${labels.length} labels for ${n} rows`);
       beforeTiles?.(m, t);
       for (let r = 0; r < n; r += TILE) {
         const rows = Math.min(TILE, n - r);
-        const y = forwardTile(m, xt, t, rows, r);
+        const y = forwardTile(m, xt, t, rows, r, labels);
         out.set(m.inst.view(y, rows * dataDim), r * dataDim);
       }
       return out;

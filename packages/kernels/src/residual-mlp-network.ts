@@ -5,10 +5,15 @@
  *   e = act(L_time(emb(t))),  h₀ = L_in(feat(x)),
  *   hᵢ₊₁ = hᵢ + Lᵢ,₁(act(Lᵢ,₀(act(hᵢ)) + Lᵢ,ₜ(e))),  out = L_out(act(h_depth)).
  * The sinusoidal embedding and the Fourier input features have no parameters, so they are computed
- * on the JS side (float32, the same op order as the tfjs model) into kernel memory.
+ * on the JS side (float32, the same op order as the tfjs model) into kernel memory. A class-conditional
+ * model adds row yᵢ of its class embedding C to the time layer's pre-activation,
+ * e = act(L_time(emb(t)) + C[y]), as the denoiser's one-hot(y)·C does (row K, the null class, when
+ * no labels are given); its parameters follow the dense layers in the block, so an unconditional
+ * model's layout is unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DenseVariables, ResidualMlpDescription } from '@diffusionlab/core';
+import { classCount, gatherAddRows, writeLabels } from './class-embedding.js';
 import { ACTIVATION_CODE } from './describe.js';
 import type { LayerPtrs } from './mlp-network.js';
 import { SinusoidalTimeEmbedding } from './time-embedding.js';
@@ -27,6 +32,8 @@ export interface ResidualMlpShape {
   numTrainTimesteps: number;
   /** F Fourier frequencies; the input layer takes D(1 + 2F) features. */
   inputEmbedding: number;
+  /** K, the classes of a conditional model (its class embedding has K + 1 rows, the last the null class); 0 when unconditional. */
+  classes: number;
 }
 
 /** The dense layers of a description in parameter-block order: time, input, blocks (0, t, 1), out. */
@@ -66,7 +73,11 @@ export function residualMlpShape(desc: ResidualMlpDescription | null | undefined
     timeEmbedding: desc.timeEmbedding,
     numTrainTimesteps: desc.numTrainTimesteps,
     inputEmbedding: desc.inputEmbedding,
+    classes: 0,
   };
+  const classes = classCount(desc.classEmbedding, desc.width);
+  if (typeof classes === 'string') return classes;
+  shape.classes = classes;
   const sizes = layerSizes(shape);
   for (const [i, { kernel, bias }] of orderedLayers(desc).entries()) {
     if (!kernel || !bias) return `layer ${i} lacks its kernel or bias`;
@@ -99,6 +110,8 @@ export class ResidualMlpNetwork {
   readonly input: LayerPtrs;
   readonly blocks: BlockPtrs[] = [];
   readonly out: LayerPtrs;
+  /** A conditional model's class embedding C [K + 1, W] in the parameter block (after the dense layers); 0 when unconditional. */
+  readonly classPtr: number = 0;
   /** Padded float count of the whole parameter vector. */
   readonly paramCount: number;
   readonly paramPtr: number;
@@ -130,8 +143,10 @@ export class ResidualMlpNetwork {
   tmpPtr = 0;
   /** Output [capacity, D]. */
   outPtr = 0;
-  /** Inference only: per block, b₀ + Lₜ(e) for one shared t ({@link setSharedTime}). */
+  /** Inference only: per block, b₀ + Lₜ(e) for one shared t ({@link setSharedTime}); per class ([K + 1, W]) when conditional. */
   readonly sharedBias: number[] = [];
+  /** Class of each row of the current batch (K, the null class, where none was given); unused when unconditional. */
+  rowLabels = new Int32Array(0);
 
   constructor(
     readonly shape: ResidualMlpShape,
@@ -143,6 +158,8 @@ export class ResidualMlpNetwork {
     const sizes = layerSizes(shape);
     let count = 0;
     for (const [nin, nout] of sizes) count += pad4(nin * nout) + pad4(nout);
+    const classFloats = shape.classes > 0 ? pad4((shape.classes + 1) * shape.width) : 0;
+    count += classFloats;
     this.paramCount = count;
     this.paramPtr = this.inst.alloc(count);
     if (training) {
@@ -156,12 +173,13 @@ export class ResidualMlpNetwork {
       off = layer.b + pad4(nout) * 4;
       this.layers.push(layer);
     }
+    if (classFloats > 0) this.classPtr = off;
     this.time = this.layers[0];
     this.input = this.layers[1];
     for (let i = 0; i < shape.depth; i++) this.blocks.push({ dense0: this.layers[2 + 3 * i], time: this.layers[3 + 3 * i], dense1: this.layers[4 + 3 * i] });
     this.out = this.layers[this.layers.length - 1];
     this.timeEmbedding = new SinusoidalTimeEmbedding(shape.timeEmbedding, shape.numTrainTimesteps);
-    if (!training) for (let i = 0; i < shape.depth; i++) this.sharedBias.push(this.inst.alloc(shape.width));
+    if (!training) for (let i = 0; i < shape.depth; i++) this.sharedBias.push(this.inst.alloc((shape.classes + 1) * shape.width));
     this.readFrom(desc);
     this.actMark = this.inst.mark();
   }
@@ -173,6 +191,18 @@ export class ResidualMlpNetwork {
       this.inst.view(p.w, p.nin * p.nout).set(kernel.dataSync() as Float32Array);
       this.inst.view(p.b, p.nout).set(bias.dataSync() as Float32Array);
     });
+    if (this.classPtr) this.inst.view(this.classPtr, this.classFloats).set(this.classVariable(desc).dataSync() as Float32Array);
+  }
+
+  /** Float count of the class embedding, (K + 1)·W. */
+  get classFloats(): number {
+    return (this.shape.classes + 1) * this.shape.width;
+  }
+
+  /** The description's class embedding (the shape check made sure a conditional network has one). */
+  classVariable(desc: ResidualMlpDescription): tf.Variable {
+    if (!desc.classEmbedding) throw new Error('internal: a conditional residual network without a class embedding');
+    return desc.classEmbedding;
   }
 
   /** Writes kernel memory back into the model's variables (no tensors left behind). */
@@ -184,6 +214,10 @@ export class ResidualMlpNetwork {
         bias.assign(tf.tensor1d(this.inst.view(p.b, p.nout).slice()));
       });
     });
+    if (this.classPtr) {
+      const c = this.classVariable(desc);
+      tf.tidy(() => c.assign(tf.tensor2d(this.inst.view(this.classPtr, this.classFloats).slice(), [this.shape.classes + 1, this.shape.width])));
+    }
   }
 
   /** Whether activation `code` needs an aux buffer in backward (σ(z) for silu, z for gelu). */
@@ -211,6 +245,9 @@ export class ResidualMlpNetwork {
     this.zAux = this.zPtr.map(aux);
     this.tmpPtr = this.inst.alloc(cap * W);
     this.outPtr = this.inst.alloc(cap * D);
+    const labels = new Int32Array(cap);
+    labels.set(this.rowLabels.subarray(0, Math.min(this.rowLabels.length, cap)));
+    this.rowLabels = labels;
     this.allocExtra(cap);
     this.capacity = cap;
   }
@@ -221,6 +258,21 @@ export class ResidualMlpNetwork {
   /** Writes the time embedding of each row's t (or of one t for all rows) into rows [0, n) of temb. */
   setTime(t: Float32Array | number, n: number, from = 0): void {
     this.timeEmbedding.write(this.inst.f32, this.tembPtr / 4, t, n, from);
+  }
+
+  /**
+   * Sets the classes of rows [0, n) from labels[from … from + n), or the null class K for every row
+   * when `labels` is absent (the model's unconditional prediction). Does nothing for an
+   * unconditional network, which ignores labels as the model does. Throws on a label outside [0, K]:
+   * the model's one-hot would give such a row no embedding at all, silently.
+   */
+  setLabels(labels: ArrayLike<number> | undefined, n: number, from = 0): void {
+    if (this.shape.classes > 0) writeLabels(this.rowLabels, labels, n, from, this.shape.classes, 'fused residual MLP');
+  }
+
+  /** Adds C[rowLabels[i]] to row i of `ptr` ([n, W], byte pointer), for a conditional network. */
+  addClassRows(ptr: number, n: number): void {
+    gatherAddRows(this.inst.f32, ptr, this.classPtr, this.rowLabels, n, this.shape.width);
   }
 
   /** Writes feat(x) = [x, sin(2ᵏx), cos(2ᵏx)] (per dimension d, frequency k at d·F + k) for rows [0, n). */
@@ -270,20 +322,42 @@ export class ResidualMlpNetwork {
   setSharedTime(t: number): void {
     if (this.training) throw new Error('internal: setSharedTime is for inference networks');
     const k = this.inst.k;
-    const { width: W, timeEmbedding: E } = this.shape;
-    this.setTime(t, 1);
-    k.gemmNN(this.tembPtr, this.time.w, this.ePtr, 1, E, W, this.time.b);
-    k.actForward(this.ePtr, 0, pad4(W), this.actCode);
+    const { width: W, timeEmbedding: E, classes: K } = this.shape;
+    if (K === 0) {
+      this.setTime(t, 1);
+      k.gemmNN(this.tembPtr, this.time.w, this.ePtr, 1, E, W, this.time.b);
+      k.actForward(this.ePtr, 0, pad4(W), this.actCode);
+      this.blocks.forEach((blk, i) => {
+        k.gemmNN(this.ePtr, blk.time.w, this.sharedBias[i], 1, W, W, blk.time.b);
+        this.addInto(this.sharedBias[i], blk.dense0.b, W);
+      });
+      return;
+    }
+    // Conditional: one folded bias per class (row k for class k, row K the null class), picked per row in forward.
+    const rows = K + 1;
+    this.ensureCapacity(rows);
+    const saved = this.rowLabels.slice(0, rows);
+    this.setTime(t, rows);
+    k.gemmNN(this.tembPtr, this.time.w, this.ePtr, rows, E, W, this.time.b);
+    for (let c = 0; c < rows; c++) this.rowLabels[c] = c;
+    this.addClassRows(this.ePtr, rows);
+    this.rowLabels.set(saved);
+    k.actForward(this.ePtr, 0, pad4(rows * W), this.actCode);
     this.blocks.forEach((blk, i) => {
-      k.gemmNN(this.ePtr, blk.time.w, this.sharedBias[i], 1, W, W, blk.time.b);
-      this.addInto(this.sharedBias[i], blk.dense0.b, W);
+      k.gemmNN(this.ePtr, blk.time.w, this.sharedBias[i], rows, W, W, blk.time.b);
+      for (let c = 0; c < rows; c++) this.addInto(this.sharedBias[i] + c * W * 4, blk.dense0.b, W);
     });
   }
 
+  /** z[i] += sharedBias[block][rowLabels[i]] for rows [0, n) (conditional shared-time inference). */
+  private addClassBias(z: number, block: number, n: number): void {
+    gatherAddRows(this.inst.f32, z, this.sharedBias[block], this.rowLabels, n, this.shape.width);
+  }
+
   /**
-   * Forward pass over rows [0, n) of temb and feat, keeping what backward needs when training;
-   * with `sharedTime` (inference, after {@link setSharedTime}) temb is not read. Returns the byte
-   * pointer of the output [n, D].
+   * Forward pass over rows [0, n) of temb and feat (and, when conditional, the rows' classes from
+   * {@link setLabels}), keeping what backward needs when training; with `sharedTime` (inference,
+   * after {@link setSharedTime}) temb is not read. Returns the byte pointer of the output [n, D].
    */
   forward(n: number, sharedTime = false): number {
     const k = this.inst.k;
@@ -293,6 +367,7 @@ export class ResidualMlpNetwork {
     const act = this.actCode;
     if (!sharedTime) {
       k.gemmNN(this.tembPtr, this.time.w, this.ePtr, n, E, W, this.time.b);
+      if (this.shape.classes > 0) this.addClassRows(this.ePtr, n);
       k.actForward(this.ePtr, this.eAux, padded, act);
     }
     k.gemmNN(this.featPtr, this.input.w, this.hPtr[0], n, this.featDim, W, this.input.b);
@@ -305,7 +380,10 @@ export class ResidualMlpNetwork {
       const zAux = this.training ? this.zAux[i] : 0;
       this.copy(ah, h, nW);
       k.actForward(ah, this.training ? this.ahAux[i] : 0, padded, act);
-      if (sharedTime) k.gemmNN(ah, blk.dense0.w, z, n, W, W, this.sharedBias[i]);
+      if (sharedTime && this.shape.classes > 0) {
+        k.gemmNN(ah, blk.dense0.w, z, n, W, W, 0);
+        this.addClassBias(z, i, n);
+      } else if (sharedTime) k.gemmNN(ah, blk.dense0.w, z, n, W, W, this.sharedBias[i]);
       else {
         k.gemmNN(ah, blk.dense0.w, z, n, W, W, blk.dense0.b);
         k.gemmNN(this.ePtr, blk.time.w, this.tmpPtr, n, W, W, blk.time.b);

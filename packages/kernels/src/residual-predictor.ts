@@ -2,7 +2,8 @@
  * The fused forward pass for sampling with the residual MLP (`mlp` denoiser): the network evaluated
  * in WebAssembly SIMD on typed arrays, behind the same {@link FusedMlpPredictor} interface as the
  * plain MLP's. With one t for the whole batch (every sampler step) the time embedding and each
- * block's time projection are computed once and folded into a bias.
+ * block's time projection are computed once and folded into a bias (one per class, picked per row,
+ * for a class-conditional model, so guidance's batched [conditional; unconditional] call folds too).
  */
 import type { ResidualMlpDescription } from '@diffusionlab/core';
 import { type FusedMlpPredictor, tiledPredictor } from './predictor.js';
@@ -22,10 +23,11 @@ export function createFusedResidualMlpPredictor(desc: ResidualMlpDescription | n
     new ResidualMlpNetwork(shape, d, false),
     shape.dataDim,
     (m) => m.readFrom(d),
-    (m, xt, t, rows, r) => {
+    (m, xt, t, rows, r, labels) => {
       const shared = typeof t === 'number';
       if (!shared) m.setTime(t, rows, r);
       m.setInput(xt, rows, r);
+      m.setLabels(labels, rows, r);
       return m.forward(rows, shared);
     },
     (m, t) => {

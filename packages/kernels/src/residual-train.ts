@@ -1,10 +1,14 @@
 /**
  * The fused training step for the residual MLP (`mlp` denoiser): forward, backward and Adam/AdamW
  * in one WebAssembly SIMD instance, composed from the plain-MLP primitives. The optimiser, clipping,
- * EMA and weight sync are {@link FusedAdamTrainer}'s, shared with the plain-MLP trainer.
+ * EMA and weight sync are {@link FusedAdamTrainer}'s, shared with the plain-MLP trainer. A
+ * class-conditional model's class embedding C trains in the same block: its gradient, with a
+ * one-hot input, is a scatter-add of the time layer's pre-activation gradient into the rows of the
+ * batch's classes (what the denoiser's one-hot(y)ᵀ·∂ computes, without the dense product).
  */
 import type { ResidualMlpDescription, TrainBatch } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
+import { scatterAddRows } from './class-embedding.js';
 import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import type { LayerPtrs } from './mlp-network.js';
 import { orderedLayers, ResidualMlpNetwork, type ResidualMlpShape, residualMlpShape } from './residual-mlp-network.js';
@@ -73,6 +77,7 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
     net.ensureCapacity(n);
     net.setTime(batch.t, n);
     net.setInput(batch.xt, n);
+    net.setLabels(batch.labels, n);
     net.inst.view(net.targetPtr, n * D).set(batch.target.subarray(0, n * D));
     const pred = net.forward(n);
     const loss = k.mseGrad(pred, net.targetPtr, net.dOutPtr, n * D);
@@ -104,7 +109,24 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
     // e = act(L_time(emb)) (depth ≥ 1, so some block read it)
     k.actBackward(net.dePtr, net.ePtr, net.eAux, padded, act);
     this.layerGrads(net.time, net.tembPtr, net.dePtr, n);
+    if (net.classPtr) this.classGrads(n);
     return loss;
+  }
+
+  /** ∂L/∂C: row yᵢ of C gets row i of ∂L/∂(pre-activation of e) (in net.dePtr), summed in row order. */
+  private classGrads(n: number): void {
+    const net = this.net;
+    scatterAddRows(net.inst.f32, net.classPtr + this.gradOffset, net.shape.classes + 1, net.dePtr, net.rowLabels, n, net.shape.width);
+  }
+
+  /** ∂L/∂C of the last {@link computeGradients} ([K + 1, W] row-major), or null for an unconditional model. */
+  readClassGradient(): Float32Array | null {
+    return this.net.classPtr ? this.net.inst.view(this.net.classPtr + this.gradOffset, this.net.classFloats).slice() : null;
+  }
+
+  /** The kernel's current class embedding C (a copy), or null for an unconditional model. */
+  classWeights(): Float32Array | null {
+    return this.net.classPtr ? this.net.inst.view(this.net.classPtr, this.net.classFloats).slice() : null;
   }
 
   /** Gradients of the last {@link computeGradients}, per layer in parameter order (time, input, blocks 0/t/1…, out). */
@@ -136,13 +158,15 @@ export class FusedResidualMlpTrainer extends FusedAdamTrainer {
 
   /** Each layer's kernel and bias variable with its place in the parameter block. */
   protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
-    return orderedLayers(this.desc).flatMap(({ kernel, bias }, l) => {
+    const dense = orderedLayers(this.desc).flatMap(({ kernel, bias }, l) => {
       const p = this.net.layers[l];
       return [
         { variable: kernel, ptr: p.w, length: p.nin * p.nout },
         { variable: bias, ptr: p.b, length: p.nout },
       ];
     });
+    if (!this.net.classPtr) return dense;
+    return [...dense, { variable: this.net.classVariable(this.desc), ptr: this.net.classPtr, length: this.net.classFloats }];
   }
 }
 

@@ -132,10 +132,10 @@ export function createFusedMlpTrainer(desc: PlainMlpDescription | null | undefin
 
 /** A fused trainer for whatever the model's `describe()` names, or the reason none runs it. */
 export function createFusedTrainer(model: Pick<DenoiserModel, 'describe' | 'labelNames'>, options: AcceleratorTrainOptions): FusedAdamTrainer | string {
-  const conditional = conditionalDecline(model);
+  const desc = typeof model.describe === 'function' ? model.describe() : undefined;
+  const conditional = conditionalDecline(model, desc);
   if (conditional) return conditional;
-  if (typeof model.describe !== 'function') return 'the model is not a plain MLP, a residual MLP nor a U-Net (it has no describe())';
-  const desc = model.describe();
+  if (desc === undefined) return 'the model is not a plain MLP, a residual MLP nor a U-Net (it has no describe())';
   if (!desc) return 'the model does not describe itself as a plain MLP, a residual MLP or a U-Net';
   if (desc.kind === 'plain-mlp') return declineIfTooBig(() => createFusedMlpTrainer(desc, options));
   if (desc.kind === 'residual-mlp') return declineIfTooBig(() => createFusedResidualMlpTrainer(desc, options));

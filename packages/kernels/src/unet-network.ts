@@ -10,10 +10,13 @@
  * The body below mirrors the denoiser's own (`packages/denoisers/src/unet.ts`); the check in
  * {@link unetShape} compares the layer list it declares, name by name and shape by shape, with the
  * model's description, and declines any description field it does not know, so a model with an
- * option this file does not implement never runs here.
+ * option this file does not implement never runs here. A class-conditional U-Net's class embedding
+ * C ([K + 1, 4C]) joins the time layer's pre-activation as one more tape op (`addClass`: row yᵢ of C
+ * added to row i, C's gradient a scatter-add), its parameters after every layer's.
  */
 import type { UnetDescription } from '@diffusionlab/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { classCount, gatherAddRows, scatterAddRows, writeLabels } from './class-embedding.js';
 import { ACTIVATION_CODE } from './describe.js';
 import { SinusoidalTimeEmbedding } from './time-embedding.js';
 import { KernelInstance, pad4 } from './wasm.js';
@@ -30,6 +33,8 @@ export interface UnetShape {
   timeEmbedding: number;
   activation: keyof typeof ACTIVATION_CODE;
   numTrainTimesteps: number;
+  /** K, the classes of a conditional model (class embedding [K + 1, 4·channels], the last row the null class); 0 when unconditional. */
+  classes: number;
 }
 
 /** One weighted layer as the body declares it. */
@@ -57,6 +62,7 @@ const KNOWN_FIELDS = new Set([
   'attention',
   'attentionHeads',
   'layers',
+  'classEmbedding',
 ]);
 
 /** The operations the body is written in (as in the denoiser), over some value type. */
@@ -65,6 +71,8 @@ interface Ops<T> {
   conv(x: T, name: string, k: number, cout: number): T;
   dense(x: T, name: string, units: number): T;
   act(x: T): T;
+  /** The time layer's pre-activation plus the rows' class embedding, in place (identity when unconditional). */
+  addClass(pre: T): T;
   /** skip + h, where h is a fresh value no other op reads (so it may be updated in place). */
   add(skip: T, h: T): T;
   /** h [n, H, W, c] + p [n, c] broadcast over pixels (h fresh, updated in place). */
@@ -86,7 +94,7 @@ function resBlock<T>(ops: Ops<T>, x: T, e: T, name: string, cout: number): T {
 function unetBody<T>(ops: Ops<T>, x: T, emb: T, s: UnetShape): T {
   const C = s.channels;
   const L = s.channelMultipliers.length;
-  const e = ops.act(ops.dense(emb, 'time_dense', 4 * C));
+  const e = ops.act(ops.addClass(ops.dense(emb, 'time_dense', 4 * C)));
   let h = ops.conv(x, 'in_conv', 3, C);
   const skips: T[] = [];
   for (let l = 0; l < L; l++) {
@@ -111,6 +119,7 @@ export function unetLayers(s: UnetShape): UnetLayerDecl[] {
     conv: (x, name, k, cout) => (decls.push({ name, kind: 'conv', k, cin: x, cout }), cout),
     dense: (x, name, units) => (decls.push({ name, kind: 'dense', k: 1, cin: x, cout: units }), units),
     act: (x) => x,
+    addClass: (x) => x,
     add: (a) => a,
     addTime: (h) => h,
     concat: (a, b) => a + b,
@@ -151,7 +160,11 @@ export function unetShape(desc: UnetDescription | null | undefined): UnetShape |
     timeEmbedding: desc.timeEmbedding,
     activation: desc.activation,
     numTrainTimesteps: desc.numTrainTimesteps,
+    classes: 0,
   };
+  const classes = classCount(desc.classEmbedding, 4 * desc.channels);
+  if (typeof classes === 'string') return classes;
+  shape.classes = classes;
   const decls = unetLayers(shape);
   if (!Array.isArray(desc.layers) || desc.layers.length !== decls.length) return `the model has ${desc.layers?.length} weighted layers, the fused U-Net ${decls.length}`;
   for (const [i, d] of decls.entries()) {
@@ -187,6 +200,7 @@ type TapeOp =
   | { op: 'dense' | 'conv'; x: Buf; y: Buf; layer: number }
   | { op: 'act' | 'down' | 'up'; x: Buf; y: Buf }
   | { op: 'addTime'; h: Buf; p: Buf }
+  | { op: 'addClass'; h: Buf }
   | { op: 'add'; skip: Buf; h: Buf }
   | { op: 'concat'; a: Buf; b: Buf; y: Buf };
 
@@ -229,6 +243,12 @@ export class UnetNetwork {
   private scratch = 0;
   private flipPtr = 0;
   private gradScratch: [number, number] = [0, 0];
+  /** A conditional model's class embedding C [K + 1, 4·channels] in the parameter block (after every layer); 0 when unconditional. */
+  readonly classPtr: number = 0;
+  /** (K + 1)·4·channels, C's float count (0 when unconditional). */
+  readonly classFloats: number = 0;
+  /** Class of each row of the current batch ({@link setLabels}); unused when unconditional. */
+  rowLabels = new Int32Array(0);
 
   constructor(
     readonly shape: UnetShape,
@@ -241,6 +261,8 @@ export class UnetNetwork {
     const decls = unetLayers(shape);
     let count = 0;
     for (const d of decls) count += pad4(d.k * d.k * d.cin * d.cout) + pad4(d.cout);
+    if (shape.classes > 0) this.classFloats = (shape.classes + 1) * 4 * shape.channels;
+    count += pad4(this.classFloats);
     this.paramCount = count;
     this.paramPtr = this.inst.alloc(count);
     if (training) {
@@ -254,6 +276,7 @@ export class UnetNetwork {
       this.layers.push({ ...d, size, w: off, b: off + pad4(size) * 4 });
       off += (pad4(size) + pad4(d.cout)) * 4;
     }
+    if (this.classFloats > 0) this.classPtr = off;
     this.xBuf = this.buf(shape.H, shape.W, shape.C, false);
     this.embBuf = this.buf(1, 1, shape.timeEmbedding, false);
     this.outBuf = unetBody(this.recorder(), this.xBuf, this.embBuf, shape);
@@ -289,6 +312,10 @@ export class UnetNetwork {
         tape.push({ op: 'act', x, y });
         return y;
       },
+      addClass: (h) => {
+        if (this.shape.classes > 0) tape.push({ op: 'addClass', h });
+        return h;
+      },
       add: (skip, h) => (tape.push({ op: 'add', skip, h }), h),
       addTime: (h, p) => (tape.push({ op: 'addTime', h, p }), h),
       concat: (a, b) => {
@@ -316,6 +343,13 @@ export class UnetNetwork {
       this.inst.view(p.w, p.size).set(kernel.dataSync() as Float32Array);
       this.inst.view(p.b, p.cout).set(bias.dataSync() as Float32Array);
     });
+    if (this.classPtr) this.inst.view(this.classPtr, this.classFloats).set(this.classVariable(desc).dataSync() as Float32Array);
+  }
+
+  /** The description's class embedding (the shape check made sure a conditional network has one). */
+  classVariable(desc: UnetDescription): tf.Variable {
+    if (!desc.classEmbedding) throw new Error('internal: a conditional U-Net network without a class embedding');
+    return desc.classEmbedding;
   }
 
   /** Writes kernel memory back into the model's variables (no tensors left behind). */
@@ -327,6 +361,10 @@ export class UnetNetwork {
         bias.assign(tf.tensor1d(this.inst.view(p.b, p.cout).slice()));
       });
     });
+    if (this.classPtr) {
+      const c = this.classVariable(desc);
+      tf.tidy(() => c.assign(tf.tensor(this.inst.view(this.classPtr, this.classFloats).slice(), c.shape)));
+    }
   }
 
   /** Makes room for `rows` images (reallocates every activation buffer when it grows). */
@@ -355,7 +393,15 @@ export class UnetNetwork {
       this.flipPtr = inst.alloc(maxKernel);
       this.gradScratch = [inst.alloc(maxRow), inst.alloc(maxRow)];
     }
+    const labels = new Int32Array(cap);
+    labels.set(this.rowLabels.subarray(0, Math.min(cap, this.rowLabels.length)));
+    this.rowLabels = labels;
     this.capacity = cap;
+  }
+
+  /** Sets the classes of rows [0, n) from labels[from …] (the null class K without labels); nothing for an unconditional network. */
+  setLabels(labels: ArrayLike<number> | undefined, n: number, from = 0): void {
+    if (this.shape.classes > 0) writeLabels(this.rowLabels, labels, n, from, this.shape.classes, 'fused U-Net');
   }
 
   /** Writes rows [0, n) of the input: images xt[from …] and the time embedding of t (one t or one per row). */
@@ -389,6 +435,9 @@ export class UnetNetwork {
         }
         case 'addTime':
           k.addTime(o.h.ptr, o.p.ptr, n, o.h.h * o.h.w, o.h.ch);
+          break;
+        case 'addClass':
+          gatherAddRows(this.inst.f32, o.h.ptr, this.classPtr, this.rowLabels, n, o.h.ch);
           break;
         case 'add':
           k.addInto(o.h.ptr, o.skip.ptr, n * o.h.h * o.h.w * o.h.ch);
@@ -468,6 +517,10 @@ export class UnetNetwork {
           });
           break;
         }
+        case 'addClass':
+          // ∂L/∂C: the pre-activation's gradient scattered into its rows' classes; ∂L/∂h passes through
+          scatterAddRows(this.inst.f32, this.classPtr + gOff, this.shape.classes + 1, o.h.grad, this.rowLabels, n, o.h.ch);
+          break;
         case 'add':
           into(o.skip, (dst) => this.inst.f32.copyWithin(dst / 4, o.h.grad / 4, o.h.grad / 4 + rows(o.h)));
           break;

@@ -1,7 +1,8 @@
 /**
  * The fused forward pass for sampling with the U-Net (`unet` denoiser): the network evaluated in
  * WebAssembly SIMD on typed arrays ({@link UnetNetwork} without gradient buffers), behind the same
- * {@link FusedMlpPredictor} interface as the MLPs', tile by tile over the batch.
+ * {@link FusedMlpPredictor} interface as the MLPs', tile by tile over the batch (with each row's
+ * class for a class-conditional U-Net).
  */
 import type { UnetDescription } from '@diffusionlab/core';
 import { type FusedMlpPredictor, tiledPredictor } from './predictor.js';
@@ -22,8 +23,9 @@ export function createFusedUnetPredictor(desc: UnetDescription | null | undefine
     net,
     net.dataDim,
     (m) => m.readFrom(d),
-    (m, xt, t, rows, r) => {
+    (m, xt, t, rows, r, labels) => {
       m.setInput(xt, t, rows, r);
+      m.setLabels(labels, rows, r);
       return m.forward(rows);
     },
   );

@@ -32,6 +32,7 @@ export class FusedUnetTrainer extends FusedAdamTrainer {
     const D = net.dataDim;
     net.ensureCapacity(n);
     net.setInput(batch.xt, batch.t, n);
+    net.setLabels(batch.labels, n);
     net.inst.view(net.targetPtr, n * D).set(batch.target.subarray(0, n * D));
     net.forward(n);
     return net.backward(n);
@@ -54,6 +55,16 @@ export class FusedUnetTrainer extends FusedAdamTrainer {
     }));
   }
 
+  /** ∂L/∂C of the last {@link computeGradients} ([K + 1, 4·channels] row-major), or null for an unconditional U-Net. */
+  readClassGradient(): Float32Array | null {
+    return this.net.classPtr ? this.net.inst.view(this.net.classPtr + this.gradOffset, this.net.classFloats).slice() : null;
+  }
+
+  /** The kernel's current class embedding C (a copy), or null for an unconditional U-Net. */
+  classWeights(): Float32Array | null {
+    return this.net.classPtr ? this.net.inst.view(this.net.classPtr, this.net.classFloats).slice() : null;
+  }
+
   protected writeParams(): void {
     this.net.writeTo(this.desc);
   }
@@ -63,13 +74,15 @@ export class FusedUnetTrainer extends FusedAdamTrainer {
   }
 
   protected segments(): { variable: tf.Variable; ptr: number; length: number }[] {
-    return this.desc.layers.flatMap(({ kernel, bias }, l) => {
+    const layers = this.desc.layers.flatMap(({ kernel, bias }, l) => {
       const p = this.net.layers[l];
       return [
         { variable: kernel, ptr: p.w, length: p.size },
         { variable: bias, ptr: p.b, length: p.cout },
       ];
     });
+    if (!this.net.classPtr) return layers;
+    return [...layers, { variable: this.net.classVariable(this.desc), ptr: this.net.classPtr, length: this.net.classFloats }];
   }
 }
 

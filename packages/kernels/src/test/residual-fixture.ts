@@ -26,11 +26,14 @@ function denseVars(rng: Rng, nin: number, nout: number): DenseVariables {
   };
 }
 
-/** A residual MLP description with freshly initialised variables. */
-export function makeResidual(o: ResidualOptions, seed: number): ResidualMlpDescription {
+/**
+ * A residual MLP description with freshly initialised variables; with `classes` K > 0, a class
+ * embedding [K + 1, W] drawn N(0, 1) after the other weights, as common.ts addClassEmbedding does.
+ */
+export function makeResidual(o: ResidualOptions, seed: number, classes = 0): ResidualMlpDescription {
   const rng = new Rng(seed);
   const W = o.width;
-  return {
+  const d: ResidualMlpDescription = {
     kind: 'residual-mlp',
     ...o,
     time: denseVars(rng, o.timeEmbedding, W),
@@ -38,11 +41,17 @@ export function makeResidual(o: ResidualOptions, seed: number): ResidualMlpDescr
     blocks: Array.from({ length: o.depth }, () => ({ dense0: denseVars(rng, W, W), time: denseVars(rng, W, W), dense1: denseVars(rng, W, W) })),
     out: denseVars(rng, W, o.dataDim),
   };
+  if (classes > 0) {
+    const values = Float32Array.from({ length: (classes + 1) * W }, () => rng.normal());
+    d.classEmbedding = tf.variable(tf.tensor2d(values, [classes + 1, W]), true, `rfix${counter++}_class`);
+  }
+  return d;
 }
 
 /** Every variable of a description, in parameter order. */
 export function residualVariables(d: ResidualMlpDescription): tf.Variable[] {
-  return [d.time, d.input, ...d.blocks.flatMap((b) => [b.dense0, b.time, b.dense1]), d.out].flatMap((l) => [l.kernel, l.bias]);
+  const dense = [d.time, d.input, ...d.blocks.flatMap((b) => [b.dense0, b.time, b.dense1]), d.out].flatMap((l) => [l.kernel, l.bias]);
+  return d.classEmbedding ? [...dense, d.classEmbedding] : dense;
 }
 
 export function disposeResidual(d: ResidualMlpDescription): void {
@@ -71,13 +80,20 @@ function fourierFeatures(x: tf.Tensor, F: number): tf.Tensor {
   return tf.concat([x, tf.sin(args), tf.cos(args)], 1);
 }
 
-/** mlp.ts predict, op for op. */
-export function referenceResidualForward(d: ResidualMlpDescription, xt: tf.Tensor, t: tf.Tensor): tf.Tensor {
+/** mlp.ts predict, op for op; a conditional description adds one-hot(labels)·C (the null class K without labels), as common.ts classEmbedding does. */
+export function referenceResidualForward(d: ResidualMlpDescription, xt: tf.Tensor, t: tf.Tensor, labels?: tf.Tensor): tf.Tensor {
   const n = xt.shape[0];
   const act = (x: tf.Tensor) => activate(x, d.activation);
   let feat: tf.Tensor = tf.reshape(xt, [n, d.dataDim]);
   if (d.inputEmbedding > 0) feat = fourierFeatures(feat, d.inputEmbedding);
-  const e = act(dense(timeEmbedding(t, d.timeEmbedding, d.numTrainTimesteps), d.time));
+  let pre = dense(timeEmbedding(t, d.timeEmbedding, d.numTrainTimesteps), d.time);
+  if (d.classEmbedding) {
+    const K = d.classEmbedding.shape[0] - 1;
+    const idx = labels ? tf.cast(tf.reshape(labels, [n]), 'int32') : tf.fill([n], K, 'int32');
+    const oneHot = tf.cast(tf.oneHot(idx as tf.Tensor1D, K + 1), 'float32');
+    pre = tf.add(pre, tf.matMul(oneHot as tf.Tensor2D, d.classEmbedding as tf.Tensor2D));
+  }
+  const e = act(pre);
   let h = dense(feat, d.input);
   for (const b of d.blocks) {
     let a = dense(act(h), b.dense0);
@@ -91,9 +107,11 @@ export function referenceResidualForward(d: ResidualMlpDescription, xt: tf.Tenso
 /** A DenoiserModel around a description (what the `mlp` denoiser offers core's train()). */
 export function asResidualModel(d: ResidualMlpDescription, describe = true): DenoiserModel {
   const variables = residualVariables(d);
+  const K = d.classEmbedding ? d.classEmbedding.shape[0] - 1 : 0;
   return {
     architecture: 'test residual mlp',
-    predict: (xt, t) => tf.tidy(() => referenceResidualForward(d, xt, t)),
+    ...(K > 0 ? { labelNames: Array.from({ length: K }, (_, k) => `class ${k}`) } : {}),
+    predict: (xt, t, labels) => tf.tidy(() => referenceResidualForward(d, xt, t, labels)),
     variables,
     parameterCount: variables.reduce((s, v) => s + v.size, 0),
     save: () => Promise.reject(new Error('not needed')),
