@@ -40,8 +40,8 @@ export function mlpShape(desc: PlainMlpDescription | null | undefined): MlpShape
 /**
  * Why the kernels decline a class-conditional model (one with `labelNames`), or null when they run
  * it: only a description that carries the model's class embedding C with K + 1 rows (the residual
- * MLP's `classEmbedding`) is run, with its labels; any other conditional model (a plain MLP, a
- * U-Net, a description without C) is declined, since running it without its labels would train or
+ * MLP's and the U-Net's `classEmbedding`) is run, with its labels; any other conditional model (a
+ * plain MLP, a description without C) is declined, since running it without its labels would train or
  * sample the wrong function silently. A description with a class embedding but a model without
  * `labelNames` is declined too (nothing would say which class a row is).
  */
