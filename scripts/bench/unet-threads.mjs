@@ -41,7 +41,16 @@ const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 for (const channels of channelsList) {
   const model = buildUnet(unetOptions.parse({ channels }), { dataShape: shape, schedule, predictionType: 'epsilon', rng: new Rng(3) });
   const trainers = threadCounts.map((threads) => {
-    const tr = createFusedUnetTrainer(model.describe(), { optimizer: 'adam', learningRate: 2e-4, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu', threads });
+    const tr = createFusedUnetTrainer(model.describe(), {
+      optimizer: 'adam',
+      learningRate: 2e-4,
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-8,
+      weightDecay: 0,
+      backend: 'cpu',
+      threads,
+    });
     if (typeof tr === 'string') throw new Error(tr);
     for (let i = 0; i < 3; i++) tr.step(batches[i % 4]); // warm-up (workers start, traces recorded)
     return tr;

@@ -42,7 +42,8 @@ class TfjsTrainingPath implements TrainingPath {
     private readonly config: TrainConfig = ctx.config,
   ) {
     this.vars = ctx.model.variables as tf.Variable[];
-    if (config.threads !== undefined && config.threads !== 1) this.notes = `training.threads ${config.threads} applies to the fused U-Net only; the tfjs path runs on tfjs's own threads`;
+    if (config.threads !== undefined && config.threads !== 1)
+      this.notes = `training.threads ${config.threads} applies to the fused U-Net only; the tfjs path runs on tfjs's own threads`;
     this.optimizer = tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
     this.decay = config.optimizer === 'adamw' ? config.weightDecay : 0;
     this.lossAcc = tf.tidy(() => tf.variable(tf.scalar(0), false, `lossAcc_${Date.now()}_${Math.random()}`));

@@ -37,7 +37,11 @@ export class FusedTrainingPath implements TrainingPath {
     private readonly config: TrainConfig,
   ) {
     this.ema = config.emaDecay !== undefined;
-    this.notes = trainer.notes ?? (config.threads !== undefined && config.threads !== 1 && !(trainer instanceof FusedUnetTrainer) ? `training.threads ${config.threads} applies to the fused U-Net only; this path trains on one thread` : undefined);
+    this.notes =
+      trainer.notes ??
+      (config.threads !== undefined && config.threads !== 1 && !(trainer instanceof FusedUnetTrainer)
+        ? `training.threads ${config.threads} applies to the fused U-Net only; this path trains on one thread`
+        : undefined);
   }
 
   step(batch: TrainBatch, learningRate: number): void {

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AcceleratorTrainOptions } from './fused-adam.js';
 import { unetLayers, unetShape, type UnetShape } from './unet-network.js';
 import { createFusedUnetTrainer, type FusedUnetTrainer } from './unet-train.js';
-import { resolveTrainThreads, UnetGradWorkers } from './unet-train-threads.js';
+import { resolveTrainThreads, type UnetGradWorkers } from './unet-train-threads.js';
 
 const ADAM: AcceleratorTrainOptions = { optimizer: 'adamw', learningRate: 2e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.01, gradClipNorm: 1, backend: 'cpu' };
 

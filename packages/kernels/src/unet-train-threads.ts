@@ -289,7 +289,17 @@ export class UnetGradWorkers {
       const worker = new node.wt.Worker(src, { eval: true, workerData: { module: kernelModule(), ctrl: sab, port: port2 }, transferList: [port2] });
       worker.unref();
       port1.unref();
-      this.ws.push({ worker, ctrl: new Int32Array(sab), loss: new Float64Array(sab, 32, 1), port: port1, shared: new Float32Array(0), capacity: 0, traces: new Set(), namesSent: 0, rows: 0 });
+      this.ws.push({
+        worker,
+        ctrl: new Int32Array(sab),
+        loss: new Float64Array(sab, 32, 1),
+        port: port1,
+        shared: new Float32Array(0),
+        capacity: 0,
+        traces: new Set(),
+        namesSent: 0,
+        rows: 0,
+      });
     }
   }
 
