@@ -153,6 +153,26 @@ describe('fused U-Net on several threads', () => {
     expect(() => tr.step(batch)).toThrow(/worker thread failed: Error: boom/);
   });
 
+  it('outside Node it trains on one thread and says so', () => {
+    const proc = process as unknown as { getBuiltinModule?: unknown };
+    const real = proc.getBuiltinModule;
+    proc.getBuiltinModule = undefined;
+    try {
+      expect(resolveTrainThreads(2)).toEqual({ threads: 1, note: expect.stringMatching(/worker threads need Node .* this run trains on one thread/) });
+      const desc = makeUnet(shapes[0]);
+      live.push({ dispose: () => desc.layers.forEach((l) => tf.dispose([l.kernel, l.bias])) });
+      const tr = trainer(desc, 'auto');
+      live.push(tr);
+      expect(tr.threads).toBe(1);
+      expect(tr.notes).toMatch(/training.threads auto: .* one thread/);
+      const batch = randomBatch(4, 64, 1);
+      tr.step(batch);
+      expect((tr as unknown as { workers: unknown }).workers).toBeNull();
+    } finally {
+      proc.getBuiltinModule = real;
+    }
+  });
+
   it("resolves 'auto' to min(2, cores) and keeps 1 as the default", () => {
     expect(resolveTrainThreads(undefined)).toEqual({ threads: 1 });
     expect(resolveTrainThreads(1)).toEqual({ threads: 1 });

@@ -27,7 +27,7 @@ export function resolveTrainThreads(requested: number | 'auto' | undefined): { t
   const want = requested ?? 1;
   const node = nodeBuiltins();
   if (want === 1) return { threads: 1 };
-  if (!node) return { threads: 1, note: `training.threads ${want}: worker threads need Node (node:worker_threads); this run trains on one thread` };
+  if (!node) return { threads: 1, note: `training.threads ${want}: the fused U-Net's worker threads need Node ≥ 20.16 (node:worker_threads); this run trains on one thread` };
   if (want === 'auto') {
     const os = node.os;
     return { threads: Math.max(1, Math.min(2, os.availableParallelism?.() ?? os.cpus().length)) };
