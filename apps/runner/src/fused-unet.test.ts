@@ -246,6 +246,16 @@ describe("core's train() with the fused U-Net", () => {
     for (let i = 0; i < full.w.length; i++) expect(maxAbsDiff(resumed.w[i], full.w[i])).toBe(0);
   }, 300_000);
 
+  it('training.threads on the tfjs path trains as before and says it does not apply', async () => {
+    const config = { epochs: 1 };
+    const two = await run(false, { ...config, threads: 2 });
+    const one = await run(false, config);
+    expect(two.r.path).toBe('tfjs');
+    expect(two.r.pathNotes).toMatch(/training\.threads 2 applies to the fused U-Net only/);
+    expect(one.r.pathNotes).toBeUndefined();
+    expect(two.r.lossHistory).toEqual(one.r.lossHistory);
+  }, 300_000);
+
   it('a run with training.threads 2 exits when it ends (the worker threads never keep the process alive)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dl-unet-threads-'));
     const cfg = join(dir, 'c.yaml');
