@@ -414,6 +414,27 @@ export const workloads = [
       }),
     twin: (o) => ({ workload: 'unet-train-16', args: ['--steps', String(defaultSteps['unet-train-16'](o))] }),
   },
+  ...[32, 16].map((channels) => ({
+    name: channels === 32 ? 'unet-train-2t' : 'unet-train-16-2t',
+    what: `unet (channels ${channels}, [1, 2]) on 14×14 digits, batch 32, training.threads 2 — steps/s (the fused step's rows split over two threads; compare with ${channels === 32 ? 'unet-train' : 'unet-train-16'}'s fused row)`,
+    run: (m, o) =>
+      trainRows(m, {
+        name: channels === 32 ? 'unet-train-2t' : 'unet-train-16-2t',
+        raw: {
+          name: `bench-unet-${channels}-2t`,
+          seed: 1,
+          dataset: { use: 'digits', resolution: 14, size: 512 },
+          schedule: { use: 'linear', timesteps: 1000 },
+          denoiser: { use: 'unet', channels },
+          training: { epochs: 1, batchSize: 32, learningRate: 2e-4, threads: 2 },
+          sampler: { use: 'ddim', steps: 10 },
+          evaluation: { samples: 16, metrics: [] },
+          reporters: [],
+        },
+        reps: o.reps,
+        variants: [['wasm', 'fused', (o.quick ? 8 : 24) * (channels === 32 ? 1 : 2)]],
+      }),
+  })),
   {
     name: 'unet-sample',
     what: 'unet (channels 16, [1, 2]) on 14×14 digits, 100 images: dpmpp-2m 25 steps — seconds (the fused forward pass beside tfjs)',

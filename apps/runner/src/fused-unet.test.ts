@@ -6,6 +6,11 @@
 // The reference runs on the cpu backend with the ResizeNearestNeighbor gradient fix installed:
 // tfjs-backend-cpu 4.22's own gradient of the U-Net's upsampling is wrong for every image after the
 // first of a batch (see packages/kernels/src/resize-nearest-gradient.ts), which the last test shows.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import { type DenoiserModel, Rng, scheduleFromBetas, type TrainState, train, type UnetDescription } from '@diffusionlab/core';
@@ -198,6 +203,86 @@ describe("core's train() with the fused U-Net", () => {
     expect(fromTfjs.r.path).toBe(FUSED_UNET_PATH);
     for (let i = 0; i < full.w.length; i++) expect(maxAbsDiff(fromTfjs.w[i], plain.w[i])).toBeLessThan(1e-3);
   }, 300_000);
+
+  it('on 2 threads follows the 1-thread 200-step loss curve within 1e-3, with the same checkpoint and EMA behaviour (AdamW, EMA)', async () => {
+    const config = { epochs: 25, optimizer: 'adamw', weightDecay: 0.01, emaDecay: 0.99, checkpointEvery: 12 };
+    const two = await run(true, { ...config, threads: 2 });
+    const one = await run(true, config);
+    expect(two.r.path).toBe(FUSED_UNET_PATH);
+    expect(two.r.pathNotes).toBeUndefined();
+    const a = two.r.lossHistory.map((h) => h.loss);
+    const b = one.r.lossHistory.map((h) => h.loss);
+    expect(a.length).toBe(25);
+    expect(a.length).toBe(b.length);
+    for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-3 * b[i]);
+    // …but not bit for bit: the rows really were split (the gradient sums in another order)
+    expect(a).not.toEqual(b);
+    // the model ends with the EMA weights on both
+    for (let i = 0; i < one.w.length; i++) expect(maxAbsDiff(two.w[i], one.w[i])).toBeLessThan(1e-3);
+    // checkpoints at the same epochs, with the same slots: weights, Adam's moments and step, EMA
+    expect(two.states.map((st) => st.epoch)).toEqual(one.states.map((st) => st.epoch));
+    expect(two.states.map((st) => st.epoch)).toEqual([12, 24]);
+    for (const [k, st] of two.states.entries()) {
+      const ref = one.states[k];
+      expect(st.step).toBe(ref.step);
+      for (const key of ['weights', 'optimizer', 'ema'] as const) {
+        const got = st[key] ?? [];
+        const want = ref[key] ?? [];
+        expect(got.map((x) => [x.name, x.shape])).toEqual(want.map((x) => [x.name, x.shape]));
+      }
+      expect(st.ema?.length).toBe(one.w.length);
+      expect(st.optimizer[0].data[0]).toBe(ref.optimizer[0].data[0]);
+      st.ema?.forEach((e, i) => expect(maxAbsDiff(e.data, (ref.ema ?? [])[i].data)).toBeLessThan(1e-3));
+    }
+  }, 300_000);
+
+  it('on 2 threads resumes exactly from its own checkpoint', async () => {
+    const config = { epochs: 6, optimizer: 'adamw', weightDecay: 0.01, emaDecay: 0.95, checkpointEvery: 3, threads: 2 };
+    const full = await run(true, config);
+    expect(full.states.map((s) => s.epoch)).toEqual([3]);
+    const resumed = await run(true, config, full.states[0]);
+    expect(resumed.r.path).toBe(FUSED_UNET_PATH);
+    expect(resumed.r.lossHistory).toEqual(full.r.lossHistory);
+    for (let i = 0; i < full.w.length; i++) expect(maxAbsDiff(resumed.w[i], full.w[i])).toBe(0);
+  }, 300_000);
+
+  it('training.threads on the tfjs path trains as before and says it does not apply', async () => {
+    const config = { epochs: 1 };
+    const two = await run(false, { ...config, threads: 2 });
+    const one = await run(false, config);
+    expect(two.r.path).toBe('tfjs');
+    expect(two.r.pathNotes).toMatch(/training\.threads 2 applies to the fused U-Net only/);
+    expect(one.r.pathNotes).toBeUndefined();
+    expect(two.r.lossHistory).toEqual(one.r.lossHistory);
+  }, 300_000);
+
+  it('a run with training.threads 2 exits when it ends (the worker threads never keep the process alive)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dl-unet-threads-'));
+    const cfg = join(dir, 'c.yaml');
+    writeFileSync(
+      cfg,
+      `name: unet-threads
+backend: cpu
+dataset: { use: digits, resolution: 14, size: 64 }
+schedule: { use: linear, timesteps: 20 }
+denoiser: { use: unet, channels: 4, timeEmbedding: 8 }
+training: { steps: 4, batchSize: 16, threads: 2 }
+sampler: { use: ddim, steps: 2 }
+evaluation: { samples: 4, metrics: [] }
+reporters: [summary]
+`,
+    );
+    const here = fileURLToPath(new URL('.', import.meta.url));
+    const r = spawnSync(process.execPath, ['--import', join(here, '..', 'test-fixtures', 'ts-hooks.mjs'), join(here, 'bin.ts'), 'run', cfg, '--out', join(dir, 'run')], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.stderr).not.toMatch(/Error/);
+    expect(r.status).toBe(0);
+    const summary = readFileSync(join(dir, 'run', 'summary.json'), 'utf8');
+    expect(JSON.parse(summary).training.path).toBe(FUSED_UNET_PATH);
+  }, 150_000);
 
   it('tfjs-backend-cpu’s own upsampling gradient is wrong after the first image (why the fix is installed)', () => {
     uninstallFix();

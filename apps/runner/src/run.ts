@@ -496,6 +496,7 @@ async function trainWithLogs(a: TrainWithLogsArgs): Promise<{ training: Record<s
     path: result.path,
     ...(result.resumedFromStep > 0 ? { resumedFromStep: result.resumedFromStep } : {}),
     ...(result.acceleratorDeclined ? { acceleratorDeclined: result.acceleratorDeclined } : {}),
+    ...(result.pathNotes ? { pathNotes: result.pathNotes } : {}),
   };
   return { training, lossHistory: result.lossHistory };
 }

@@ -28,6 +28,8 @@ function adamAccumulators(optimizer: tf.Optimizer): { accBeta1: tf.Variable; acc
 /** The {@link TrainingPath} on tfjs ops: the model's own variables train in place. */
 class TfjsTrainingPath implements TrainingPath {
   readonly path = 'tfjs';
+  /** Set when `training.threads` asks for more than the one thread this path runs on. */
+  readonly notes?: string;
   private readonly vars: tf.Variable[];
   private readonly optimizer: tf.AdamOptimizer;
   private readonly decay: number;
@@ -40,6 +42,8 @@ class TfjsTrainingPath implements TrainingPath {
     private readonly config: TrainConfig = ctx.config,
   ) {
     this.vars = ctx.model.variables as tf.Variable[];
+    if (config.threads !== undefined && config.threads !== 1)
+      this.notes = `training.threads ${config.threads} applies to the fused U-Net only; the tfjs path runs on tfjs's own threads`;
     this.optimizer = tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
     this.decay = config.optimizer === 'adamw' ? config.weightDecay : 0;
     this.lossAcc = tf.tidy(() => tf.variable(tf.scalar(0), false, `lossAcc_${Date.now()}_${Math.random()}`));

@@ -70,6 +70,8 @@ export interface TrainResult {
   path: string;
   /** Why the accelerator declined, when one was offered and did not run. */
   acceleratorDeclined?: string;
+  /** The path's own notes on how it ran ({@link TrainingPath.notes}), when it has any. */
+  pathNotes?: string;
   /** Step the run resumed from (0 for a fresh run). */
   resumedFromStep: number;
 }
@@ -212,6 +214,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
     lossHistory: history,
     path: path.path,
     acceleratorDeclined: declined,
+    ...(path.notes ? { pathNotes: path.notes } : {}),
     resumedFromStep,
   };
 }

@@ -26,7 +26,14 @@ describe('trainingSchema: the one home of the training defaults', () => {
       flowTimeSampling: 'uniform',
       logEvery: 100,
       accelerate: true,
+      threads: 1,
     });
+  });
+
+  it("takes training.threads as a positive integer or 'auto', and nothing else", () => {
+    expect(trainingSchema.parse({ threads: 2 }).threads).toBe(2);
+    expect(trainingSchema.parse({ threads: 'auto' }).threads).toBe('auto');
+    for (const bad of [0, 1.5, -1, 'many']) expect(() => parseOptions(trainingSchema, { threads: bad }, 'training')).toThrow(/training\.threads/);
   });
 
   it('gives the default epochs only when neither epochs nor steps is set, so the length is stated once', () => {

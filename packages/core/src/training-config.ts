@@ -47,6 +47,12 @@ const trainingOptions = z
       .describe('objective flow: how t is drawn, uniform on [0, 1) or logit-normal (t = sigmoid(u), u ~ N(0, 1); Esser et al. 2024 eq. 19)'),
     logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
     accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
+    threads: z
+      .union([z.number().int().positive(), z.literal('auto')])
+      .default(1)
+      .describe(
+        "Threads one fused U-Net training step is split over, by batch rows (Node worker threads; 'auto' = min(2, cores)). Faster on a multi-core CPU, but the gradient is summed in another order, so results differ from threads 1 in the last float bits (runs stay reproducible at a fixed count). Other paths and non-Node runtimes train on one thread",
+      ),
   })
   .strict();
 

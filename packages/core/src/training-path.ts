@@ -69,6 +69,12 @@ export interface TrainingPathContext {
 export interface TrainingPath {
   /** `tfjs` for the reference path, `fused:<name>` for a fast path: what the run summary records. */
   readonly path: string;
+  /**
+   * What the run summary should say about how the path runs, when it differs from what the config
+   * asked for (e.g. `training.threads` > 1 on a runtime without worker threads); why: a setting
+   * that cannot apply is reported, not silently dropped.
+   */
+  readonly notes?: string;
   /** One optimiser step (forward, backward, update) on a batch at this step's learning rate; adds the batch loss to the running sum. */
   step(batch: TrainBatch, learningRate: number): void;
   /** ema ← decay·ema + (1 − decay)·θ after a step, from the weights the path started with; called only when the config keeps an EMA. */

@@ -20,6 +20,11 @@ export interface AcceleratorTrainOptions {
   gradClipNorm?: number;
   /** Active tfjs backend name. */
   backend: string;
+  /**
+   * `training.threads`: threads one step's rows are split over (the fused U-Net only; 'auto' =
+   * min(2, cores); default 1). Other counts give the same training up to float summation order.
+   */
+  threads?: number | 'auto';
 }
 
 /** A fused trainer's optimiser state, per model variable: Adam's step count, moments and EMA shadow. */
@@ -61,6 +66,8 @@ export abstract class FusedAdamTrainer {
   private t = 0;
   private lossSum = 0;
   private disposed = false;
+  /** What the run should be told about how this trainer runs (e.g. threads asked for but not available), or undefined. */
+  notes: string | undefined;
   /** EMA shadow of the parameter block (same layout as kernel memory); null until emaStep is used. */
   private shadow: Float32Array | null = null;
   /** The weights at creation (or at the last {@link reloadWeights}), which the EMA starts from (as core's tfjs path clones them). */

@@ -6,6 +6,7 @@
 import { assignNamedArrays, type TrainBatch, type TrainConfig, type TrainingPath, type TrainingPathState, toNamedArray } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import type { FusedAdamTrainer, FusedOptimizerState } from './fused-adam.js';
+import { FusedUnetTrainer } from './unet-train.js';
 
 /**
  * The Adam step count, moments and EMA of a saved state in the fused trainer's form. The optimiser
@@ -25,6 +26,8 @@ export function fusedStateOf(s: TrainingPathState, n: number): FusedOptimizerSta
 /** A {@link TrainingPath} backed by one {@link FusedAdamTrainer}; the model's variables are only written on demand. */
 export class FusedTrainingPath implements TrainingPath {
   private readonly ema: boolean;
+  /** The trainer's notes (e.g. threads asked for where there are none), for the run summary. */
+  readonly notes?: string;
 
   /** `path` is what the run summary records (`fused:<accelerator name>`). */
   constructor(
@@ -34,6 +37,11 @@ export class FusedTrainingPath implements TrainingPath {
     private readonly config: TrainConfig,
   ) {
     this.ema = config.emaDecay !== undefined;
+    this.notes =
+      trainer.notes ??
+      (config.threads !== undefined && config.threads !== 1 && !(trainer instanceof FusedUnetTrainer)
+        ? `training.threads ${config.threads} applies to the fused U-Net only; this path trains on one thread`
+        : undefined);
   }
 
   step(batch: TrainBatch, learningRate: number): void {

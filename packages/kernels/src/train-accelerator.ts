@@ -154,6 +154,7 @@ export function fusedTrainOptions(config: TrainConfig, backend: string): Acceler
     weightDecay: config.optimizer === 'adamw' ? config.weightDecay : 0,
     gradClipNorm: config.gradClipNorm,
     backend,
+    threads: config.threads,
   };
 }
 

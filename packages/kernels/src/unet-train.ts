@@ -8,12 +8,17 @@ import type { TrainBatch, UnetDescription } from '@diffusionlab/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { type AcceleratorTrainOptions, adamOptionsProblem, FusedAdamTrainer } from './fused-adam.js';
 import { UnetNetwork, type UnetShape, unetShape } from './unet-network.js';
+import { resolveTrainThreads, UnetGradWorkers } from './unet-train-threads.js';
 import { simdSupported } from './wasm.js';
 
 /** A fused trainer for one U-Net; owns the weights and Adam state while it trains. */
 export class FusedUnetTrainer extends FusedAdamTrainer {
   private readonly net: UnetNetwork;
   private readonly gradOffset: number;
+  /** Threads a step's rows are split over (`options.threads`, resolved; 1 outside Node). */
+  readonly threads: number;
+  /** The worker threads beside the calling one (created on the first threaded step), or null on one thread. */
+  private workers: UnetGradWorkers | null = null;
 
   constructor(
     private readonly desc: UnetDescription,
@@ -23,19 +28,53 @@ export class FusedUnetTrainer extends FusedAdamTrainer {
     super(new UnetNetwork(shape, desc, true), opts, 'FusedUnetTrainer');
     this.net = this.block as UnetNetwork;
     this.gradOffset = this.net.gradPtr - this.net.paramPtr;
+    const { threads, note } = resolveTrainThreads(opts.threads);
+    this.threads = threads;
+    this.notes = note;
   }
 
-  /** Runs forward and backward only, leaving ∂L/∂θ in kernel memory; returns the batch loss. */
+  /**
+   * Runs forward and backward only, leaving ∂L/∂θ in kernel memory; returns the batch loss. With
+   * {@link threads} > 1 the rows are split across worker threads (unet-train-threads.ts): the same
+   * loss and gradient up to float summation order.
+   */
   computeGradients(batch: TrainBatch): number {
     const net = this.net;
     const n = batch.size;
     const D = net.dataDim;
+    // Conditional batches (labels) stay on one thread: the worker's share carries no label rows.
+    if (this.threads > 1 && n >= 2 && batch.labels === undefined) return this.computeGradientsThreaded(batch);
     net.ensureCapacity(n);
     net.setInput(batch.xt, batch.t, n);
     net.setLabels(batch.labels, n);
     net.inst.view(net.targetPtr, n * D).set(batch.target.subarray(0, n * D));
     net.forward(n);
     return net.backward(n);
+  }
+
+  private computeGradientsThreaded(batch: TrainBatch): number {
+    const net = this.net;
+    const n = batch.size;
+    const D = net.dataDim;
+    const parts = Math.min(this.threads, n);
+    const per = Math.ceil(n / parts);
+    const shares: { from: number; rows: number }[] = [];
+    for (let from = per; from < n; from += per) shares.push({ from, rows: Math.min(per, n - from) });
+    net.ensureCapacity(per);
+    this.workers ??= new UnetGradWorkers(net, this.threads - 1);
+    this.workers.begin(shares, batch.xt, batch.t, batch.target);
+    net.setInput(batch.xt, batch.t, per);
+    net.inst.view(net.targetPtr, per * D).set(batch.target.subarray(0, per * D));
+    net.forward(per);
+    const own = net.backward(per);
+    return this.workers.finish(shares.length, own, per / n, n);
+  }
+
+  /** Stops the worker threads, then marks the trainer unusable. */
+  override dispose(): void {
+    this.workers?.terminate();
+    this.workers = null;
+    super.dispose();
   }
 
   /** Gradients of the last {@link computeGradients}, per layer in the description's order. */
