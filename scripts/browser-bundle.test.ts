@@ -45,7 +45,7 @@ const PACKAGES = ['core', 'schedules', 'samplers', 'datasets', 'denoisers', 'met
  */
 const NODE_ONLY: Partial<Record<(typeof PACKAGES)[number], string[]>> = {
   datasets: ['fileDataset', 'digitsDataset', 'readTable', 'loadMnistDigit'],
-  metrics: ['digitClassifierMetric', 'loadDigitClassifier', 'digitAccuracyMetric'],
+  metrics: ['digitClassifierMetric', 'loadDigitClassifier', 'loadDigitClassifierFor', 'digitAccuracyMetric', 'digitInceptionScoreMetric', 'digitFrechetDistanceMetric'],
   reporters: ['renderPng', 'svgToPng', 'encodePng', 'writeFileAtomic', 'histogramReporter', 'htmlReporter'],
 };
 
@@ -308,7 +308,8 @@ describe.skipIf(skipBrowser)('the browser bundles run in Chromium', () => {
     expect(inPage.fileTrain).toEqual(inNode.fileTrain);
     // The browser's plugin lists are Node's minus the Node-only plugins.
     expect(inPage.datasetPlugins).toEqual(inNode.datasetPlugins.filter((n) => n !== 'file' && n !== 'digits'));
-    expect(inPage.metricPlugins).toEqual(inNode.metricPlugins.filter((n) => n !== 'digit-classifier' && n !== 'digit-accuracy'));
+    const nodeOnlyMetrics = ['digit-classifier', 'digit-accuracy', 'digit-inception-score', 'digit-frechet-distance'];
+    expect(inPage.metricPlugins).toEqual(inNode.metricPlugins.filter((n) => !nodeOnlyMetrics.includes(n)));
     expect(inNode.tensorsLeaked).toBe(0);
     expect(inPage.tensorsLeaked).toBe(0);
     expect(errors).toEqual([]);

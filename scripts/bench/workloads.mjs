@@ -242,6 +242,28 @@ export const workloads = [
     twin: (o) => ({ workload: 'seed-train', args: ['--steps', String(defaultSteps['seed-train'](o))] }),
   },
   {
+    name: 'seed-sample',
+    what: 'seed MLP, 1000 samples × 100 DDPM steps — seconds',
+    run: (m, o) =>
+      sampleRows(m, {
+        name: 'seed-sample',
+        raw: seedConfig(m, o.root),
+        sampler: { use: 'ddpm' },
+        n: 1000,
+        reps: o.reps,
+        variants: [
+          ['wasm', 'fused-ddpm'],
+          ...tensorflowRows(o, [['tensorflow', 'tfjs']]),
+          ['wasm', 'fused-ddpm-1thread'],
+          ['wasm', 'fused-ddpm-2threads'],
+          ['wasm', 'fused-forward'],
+          ['wasm', 'tfjs'],
+          ...(o.quick ? [] : [['cpu', 'tfjs']]),
+        ],
+      }),
+    twin: () => ({ workload: 'seed-sample', args: ['--samples', '1000'] }),
+  },
+  {
     name: 'cond-train',
     what: 'seed data and batch (32), `mlp` width 64 depth 1 (≈17k params): class-conditional (2 classes + null, dropout 0.1) against unconditional, both fused — steps/s (issue 19: conditional ≥ 80%)',
     run: async (m, o) => {
@@ -295,28 +317,6 @@ export const workloads = [
         { ...uncondEntry, stepsPerRep: steps, note: `conditional/unconditional = ${ratio.toFixed(3)} (medians), ${cpuRatio.toFixed(3)} per CPU-second` },
       ];
     },
-  },
-  {
-    name: 'seed-sample',
-    what: 'seed MLP, 1000 samples × 100 DDPM steps — seconds',
-    run: (m, o) =>
-      sampleRows(m, {
-        name: 'seed-sample',
-        raw: seedConfig(m, o.root),
-        sampler: { use: 'ddpm' },
-        n: 1000,
-        reps: o.reps,
-        variants: [
-          ['wasm', 'fused-ddpm'],
-          ...tensorflowRows(o, [['tensorflow', 'tfjs']]),
-          ['wasm', 'fused-ddpm-1thread'],
-          ['wasm', 'fused-ddpm-2threads'],
-          ['wasm', 'fused-forward'],
-          ['wasm', 'tfjs'],
-          ...(o.quick ? [] : [['cpu', 'tfjs']]),
-        ],
-      }),
-    twin: () => ({ workload: 'seed-sample', args: ['--samples', '1000'] }),
   },
   {
     name: 'mlp-train-256',
