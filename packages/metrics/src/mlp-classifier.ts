@@ -78,21 +78,31 @@ function forward(net: MlpClassifierWeights, x: Float32Array, index: ArrayLike<nu
   }
 }
 
-/** Class probabilities [n, classes] of row-major inputs [n, inputs]. */
-export function predictProba(net: MlpClassifierWeights, x: Float32Array): Float32Array {
+/**
+ * One forward pass over row-major inputs [n, inputs] in chunks, keeping one layer's output per row:
+ * the hidden activations or the class probabilities. Why one loop: both readers must see the same pass.
+ */
+function forwardRows(net: MlpClassifierWeights, x: Float32Array, keep: 'hidden' | 'classes', caller: string): Float32Array {
   const n = x.length / net.inputs;
-  if (!Number.isInteger(n)) throw new RangeError(`predictProba: ${x.length} values are not a whole number of ${net.inputs}-input rows.`);
-  const out = new Float32Array(n * net.classes);
+  if (!Number.isInteger(n)) throw new RangeError(`${caller}: ${x.length} values are not a whole number of ${net.inputs}-input rows.`);
+  const width = keep === 'hidden' ? net.hidden : net.classes;
+  const out = new Float32Array(n * width);
   const chunk = 256;
   const h = new Float32Array(chunk * net.hidden);
   const p = new Float32Array(chunk * net.classes);
+  const kept = keep === 'hidden' ? h : p;
   const index = Uint32Array.from({ length: n }, (_, i) => i);
   for (let s = 0; s < n; s += chunk) {
     const rows = Math.min(chunk, n - s);
     forward(net, x, index, s, rows, h, p);
-    out.set(p.subarray(0, rows * net.classes), s * net.classes);
+    out.set(kept.subarray(0, rows * width), s * width);
   }
   return out;
+}
+
+/** Class probabilities [n, classes] of row-major inputs [n, inputs]. */
+export function predictProba(net: MlpClassifierWeights, x: Float32Array): Float32Array {
+  return forwardRows(net, x, 'classes', 'predictProba');
 }
 
 /**
@@ -101,19 +111,7 @@ export function predictProba(net: MlpClassifierWeights, x: Float32Array): Float3
  * and real images (as FID compares Inception's pool features). Same forward pass as {@link predictProba}.
  */
 export function hiddenActivations(net: MlpClassifierWeights, x: Float32Array): Float32Array {
-  const n = x.length / net.inputs;
-  if (!Number.isInteger(n)) throw new RangeError(`hiddenActivations: ${x.length} values are not a whole number of ${net.inputs}-input rows.`);
-  const out = new Float32Array(n * net.hidden);
-  const chunk = 256;
-  const h = new Float32Array(chunk * net.hidden);
-  const p = new Float32Array(chunk * net.classes);
-  const index = Uint32Array.from({ length: n }, (_, i) => i);
-  for (let s = 0; s < n; s += chunk) {
-    const rows = Math.min(chunk, n - s);
-    forward(net, x, index, s, rows, h, p);
-    out.set(h.subarray(0, rows * net.hidden), s * net.hidden);
-  }
-  return out;
+  return forwardRows(net, x, 'hidden', 'hiddenActivations');
 }
 
 /** Share of rows whose most probable class equals the label. */
