@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setupBackend } from './backend.js';
 import { chooseSamplingPath } from './sampling-path.js';
+import { maxAbs, maxAbsDiff } from './compare.test-util.js';
 
 const ADAM: AcceleratorTrainOptions = { optimizer: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu' };
 const T = 100;
@@ -42,14 +43,6 @@ afterAll(() => uninstallFix());
 function conditionalUnet(options: Record<string, unknown>, seed = 3): DenoiserModel {
   return buildUnet(unetOptions.parse(options), { dataShape: SHAPE, schedule, predictionType: 'epsilon', rng: new Rng(seed), labelNames: NAMES });
 }
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 describe('the fused U-Net on a conditional `unet` (cpu reference)', () => {
   for (const options of [

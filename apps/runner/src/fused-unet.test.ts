@@ -26,6 +26,7 @@ import {
 } from '@diffusionlab/kernels';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { maxAbs, maxAbsDiff } from './compare.test-util.js';
 
 const ADAM: AcceleratorTrainOptions = { optimizer: 'adam', learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0, backend: 'cpu' };
 const T = 100;
@@ -66,14 +67,6 @@ function referenceGrads(model: DenoiserModel, shape: number[], b: ReturnType<typ
     return { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync().slice() as Float32Array) };
   });
 }
-
-const maxAbs = (a: ArrayLike<number>) => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 describe('fused U-Net against the unet denoiser on tfjs', () => {
   const cases: { shape: number[]; options: Record<string, unknown>; n: number }[] = [

@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { Rng, type UnetDescription } from '@diffusionlab/core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AcceleratorTrainOptions } from './fused-adam.js';
+import { maxAbsDiff } from './test/compare.js';
 import { unetLayers, unetShape, type UnetShape } from './unet-network.js';
 import { createFusedUnetTrainer, type FusedUnetTrainer } from './unet-train.js';
 import { resolveTrainThreads, type UnetGradWorkers } from './unet-train-threads.js';
@@ -60,12 +61,6 @@ function trainer(desc: UnetDescription, threads: number | 'auto'): FusedUnetTrai
   const tr = createFusedUnetTrainer(desc, { ...ADAM, threads });
   if (typeof tr === 'string') throw new Error(tr);
   return tr;
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
 }
 
 /** Largest |a − b| relative to the largest |b|. */
