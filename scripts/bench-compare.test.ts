@@ -7,9 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { compareRows, DEFAULT_PYTHON, formatCompareTable, parseTwinOutput, probeTorch, runTwin, speedRatio, TWIN_THREADS, twinEntries, twinEnv } from './bench/compare.mjs';
+import {
+  compareRows,
+  DEFAULT_PYTHON,
+  formatCompareTable,
+  parseTwinOutput,
+  probeTorch,
+  runTwin,
+  speedRatio,
+  TWIN_THREADS,
+  timingLines,
+  twinEntries,
+  twinEnv,
+} from './bench/compare.mjs';
 import { parseBenchArgs, runBench } from './bench/run.mjs';
-import { workloads } from './bench/workloads.mjs';
+import { warmupSteps, workloads } from './bench/workloads.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -119,6 +131,27 @@ describe('pnpm bench --compare: ratios and table on fixed numbers', () => {
     expect(formatCompareTable(rows, [1])[2]).toBe('| seed-sample | 100.0 ms (wasm fused-ddpm) | 200.0 ms · 300.0 ms               | 3.00× (2.00–3.00) |');
   });
 
+  it('says under the table what the training rows time, and flags a twin that timed other steps than ours', () => {
+    const timedTwin = (value: number, threads: number, warm: number) => ({ ...m('unet-train', threads, 'before', value), timed: 'steps', steps: 24, warmupSteps: warm });
+    const ours = [{ name: 'unet-train', backend: 'wasm', path: 'fused', unit: 'steps/s', median: 9, min: 9, max: 9, reps: 2, stepsPerRep: 24, timed: 'steps', warmupSteps: 3 }];
+    const twins = twinEntries([timedTwin(10, 1, 3), timedTwin(12, 2, 3)]);
+    expect(twins[0]).toMatchObject({ timed: 'steps', steps: 24, warmupSteps: 3 });
+    const rows = compareRows(ours, twins);
+    expect(rows[0].ours).toMatchObject({ timed: 'steps', steps: 24, warmupSteps: 3 });
+    const [line] = timingLines(rows);
+    expect(line).toMatch(/^steps\/s rows time steady-state optimizer steps only, on both sides: .*: unet-train 24 steps after 3 warm-up$/);
+    expect(timingLines(compareRows(ours, twinEntries([timedTwin(10, 1, 1)])))[0]).toContain('unet-train ours 24 steps after 3 warm-up, PyTorch 24 steps after 1 warm-up (MISMATCH');
+    // sampling and GEMM rows say nothing here
+    expect(
+      timingLines(
+        compareRows(
+          [{ name: 'seed-sample', backend: 'wasm', path: 'fused-ddpm', unit: 's', median: 0.1, min: 0.1, max: 0.1, reps: 1 }],
+          twinEntries([m('seed-sample', 1, 'before', 0.2, null, 's')]),
+        ),
+      ),
+    ).toEqual([]);
+  });
+
   it('reads only the JSON lines of a twin’s output', () => {
     expect(parseTwinOutput('warning: something\n{"name":"gemm","value":1}\n{broken\n')).toEqual([{ name: 'gemm', value: 1 }]);
   });
@@ -163,6 +196,8 @@ describe.skipIf(!hasTorch)(`pnpm bench --compare: a real twin (needs torch impor
     expect(res.error).toBeUndefined();
     expect(res.measurements?.map((x) => [x.name, x.threads, x.unit, x.phase])).toEqual(TWIN_THREADS.map((t) => ['seed-train', t, 'steps/s', 'before']));
     for (const x of res.measurements ?? []) expect(x.value).toBeGreaterThan(0);
+    // the twin times the 8 steps after as many warm-up steps as ours would (⌈8/8⌉ = 1)
+    for (const x of res.measurements ?? []) expect(x).toMatchObject({ timed: 'steps', steps: 8, warmupSteps: warmupSteps(8) });
     expect((await probeTorch(DEFAULT_PYTHON)).torch).toMatch(/^\d+\.\d+/);
   });
 });

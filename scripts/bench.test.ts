@@ -9,7 +9,8 @@ import * as kernels from '@diffusionlab/kernels';
 import { describe, expect, it } from 'vitest';
 import * as runner from '../apps/runner/src/index.js';
 import { loadTf } from './bench/lib.mjs';
-import { ENTRY_FIELDS, parseBenchArgs, runBench } from './bench/run.mjs';
+import { ENTRY_FIELDS, parseBenchArgs, runBench, TRAIN_TIMING_LINE } from './bench/run.mjs';
+import { prepare, trainOnce, warmupSteps } from './bench/workloads.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,6 +46,47 @@ describe('pnpm bench', () => {
     }
     expect(lines.filter((l) => l.startsWith('seed-train '))).toHaveLength(entries.length);
     expect(lines.at(-1)).toContain(out);
+    // every training entry says what its figure times: stepsPerRep steps after warmupSteps untimed ones
+    for (const e of entries) expect(e).toMatchObject({ timed: 'steps', warmupSteps: warmupSteps(e.stepsPerRep as number) });
+    expect(entries[0]).toMatchObject({ stepsPerRep: 1000, warmupSteps: 125 });
+    expect(lines).toContain(TRAIN_TIMING_LINE);
+  });
+
+  it('training rows time only the steps after the warm-up: a slow path setup and a slow first step leave the figure alone', async () => {
+    const m = { tf: await loadTf(root), core, kernels, runner };
+    const prep = await prepare(m, runner.readConfigFile(join(root, 'examples', 'seed-1d.yaml')), 'wasm');
+    const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    const delay = 400;
+    let stepsRun = 0;
+    // the fused accelerator with a deliberately slow setup and first step (what a wasm compile, worker start or first-step trace costs)
+    const slow = {
+      name: 'slow-first-step',
+      create(ctx: Parameters<typeof kernels.mlpTrainAccelerator.create>[0]) {
+        sleep(delay);
+        const path = kernels.mlpTrainAccelerator.create(ctx);
+        if (typeof path === 'string') return path;
+        const step = path.step.bind(path);
+        path.step = (batch, lr) => {
+          if (stepsRun++ === 0) sleep(delay);
+          step(batch, lr);
+        };
+        return path;
+      },
+    };
+    const steps = 64;
+    const res = await trainOnce(m, prep, steps, slow);
+    expect(res.path).toMatch(/^fused/);
+    expect(res).toMatchObject({ timedSteps: steps, warmupSteps: warmupSteps(steps) });
+    expect(warmupSteps(steps)).toBe(8);
+    expect(stepsRun).toBe(steps + 8);
+    expect(res.rate).toBeCloseTo(steps / res.seconds, 6);
+    // 64 fused seed steps take milliseconds; the 2 × 400 ms of setup and first step are outside the timer
+    expect(res.seconds).toBeLessThan(delay / 1000);
+    // the whole train() call (warm-up 0, as the bench timed training before) carries both delays
+    stepsRun = 0;
+    const whole = await trainOnce(m, prep, steps, slow, 0);
+    expect(stepsRun).toBe(steps);
+    expect(whole.seconds).toBeGreaterThanOrEqual((2 * delay) / 1000);
   });
 
   it('rejects unknown options and workloads, naming the valid ones', () => {

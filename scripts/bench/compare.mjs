@@ -134,6 +134,8 @@ export function twinEntries(measurements) {
       threads: first.threads,
       case: first.case ?? null,
       torch: first.torch,
+      // what the figure times (training twins: `steps` steps after `warmupSteps` untimed ones)
+      ...(first.timed ? { timed: first.timed, steps: first.steps, warmupSteps: first.warmupSteps } : {}),
     };
   });
 }
@@ -160,7 +162,13 @@ export function compareRows(entries, twins) {
         backend: ours.backend,
         path: ours.path,
         unit: ours.unit,
-        ours: { median: ours.median, min: ours.min, max: ours.max, reps: ours.reps },
+        ours: {
+          median: ours.median,
+          min: ours.min,
+          max: ours.max,
+          reps: ours.reps,
+          ...(ours.timed ? { timed: ours.timed, steps: ours.stepsPerRep, warmupSteps: ours.warmupSteps } : {}),
+        },
         pytorch: {},
         ratios: {},
       };
@@ -207,3 +215,22 @@ export function formatCompareTable(rows, threads = TWIN_THREADS) {
 /** The legend printed under the table. */
 export const COMPARE_LEGEND =
   'ours ÷ PyTorch: speed ratio (above 1: ours faster) from the medians, with the min–max over every pair of repetitions; PyTorch ran before and after ours (its medians: before · after)';
+
+/**
+ * The printed lines under the table saying what the training rows time: per twinned training
+ * workload, ours and PyTorch's timed and warm-up steps (flagged where they differ, which would make
+ * the ratio compare different things); none when no row is a training one.
+ */
+export function timingLines(rows) {
+  const steps = (x) => (x?.timed === 'steps' ? `${x.steps} steps after ${x.warmupSteps} warm-up` : (x?.timed ?? 'unknown'));
+  const parts = [];
+  for (const r of rows.filter((row) => row.ours.timed || Object.values(row.pytorch).some((t) => t.timed))) {
+    const twin = Object.values(r.pytorch)[0];
+    const same = r.ours.timed === twin?.timed && r.ours.steps === twin?.steps && r.ours.warmupSteps === twin?.warmupSteps;
+    parts.push(same ? `${r.name} ${steps(r.ours)}` : `${r.name} ours ${steps(r.ours)}, PyTorch ${steps(twin)} (MISMATCH: the ratio compares different work)`);
+  }
+  if (!parts.length) return [];
+  return [
+    `steps/s rows time steady-state optimizer steps only, on both sides: each repetition builds a fresh model, runs the warm-up steps untimed (model build, training-path setup — fused trainer, wasm instance, worker threads — and first-step costs fall there), then times the rest: ${parts.join('; ')}`,
+  ];
+}

@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { COMPARE_LEGEND, compareRows, DEFAULT_PYTHON, fmtValue, formatCompareTable, probeTorch, runTwin, TWIN_THREADS, twinEntries } from './compare.mjs';
+import { COMPARE_LEGEND, compareRows, DEFAULT_PYTHON, fmtValue, formatCompareTable, probeTorch, runTwin, TWIN_THREADS, timingLines, twinEntries } from './compare.mjs';
 import { formatLine } from './lib.mjs';
 import { workloads } from './workloads.mjs';
 
@@ -20,6 +20,10 @@ export const ENTRY_FIELDS = {
   numTensorsAfter: 'number',
   reps: 'number',
 };
+
+/** Printed after the workloads when any training entry ran: what their steps/s figures time. */
+export const TRAIN_TIMING_LINE =
+  "training rows (steps/s; timed: 'steps' in bench.json): each repetition is one train() call on a fresh model whose first warmupSteps steps (⌈stepsPerRep/8⌉) run untimed; the figure is stepsPerRep ÷ the time from the end of the last warm-up step to the end of the last step, so model build, training-path setup and warm-up are excluded";
 
 /**
  * Parses the command line (see scripts/bench.mjs); throws with the valid choices on bad input. The
@@ -138,6 +142,10 @@ export async function runBench(m, o, log) {
     for (const n of w.notes ?? []) log(`  ${n}`);
     entries.push(...rows);
   }
+  if (entries.some((e) => e.timed === 'steps')) {
+    log('');
+    log(TRAIN_TIMING_LINE);
+  }
   let compare;
   if (o.compare) {
     const twins = twinEntries(measurements);
@@ -149,6 +157,7 @@ export async function runBench(m, o, log) {
       threads: TWIN_THREADS,
       twins,
       ratios: rows.map((r) => ({ name: r.name, case: r.case, backend: r.backend, path: r.path, unit: r.unit, ours: r.ours, ratios: r.ratios })),
+      timing: timingLines(rows),
       errors: twinErrors,
     };
     if (rows.length) {
@@ -156,6 +165,7 @@ export async function runBench(m, o, log) {
       log(`# ours against PyTorch ${torch.torch} (ours: ${reps} repetition${reps > 1 ? 's' : ''}; PyTorch: ${reps} before and ${reps} after)`);
       for (const l of formatCompareTable(rows)) log(l);
       log(COMPARE_LEGEND);
+      for (const l of timingLines(rows)) log(l);
     }
   }
   const seconds = (performance.now() - start) / 1000;

@@ -13,20 +13,25 @@ Workloads, and what is timed (each the same shapes, batch and step count as ours
 
   seed-train      the reference example's training loop (/work/shared/seed: DataLoader batch 32 over
                   1000 points, the reference forward_process with T = 100, SimpleDenoiser 2→128→128→1
-                  on (x, raw t), MSELoss, Adam 1e-3, loss.item() each step) for --steps steps — steps/s
+                  on (x, raw t), MSELoss, Adam 1e-3, loss.item() each step): --steps timed steps
+                  after --warmup untimed ones — steps/s
   seed-sample     the reference sample(): 1000 samples × 100 DDPM ancestral steps, no autograd — s
   unet-train      unet_train_torch.py's network (channels 32) — batch 32 of 14×14, Adam 2e-4, ε-MSE,
-  unet-train-16   channels 16; --steps steps — steps/s
+  unet-train-16   channels 16; --steps timed steps after --warmup untimed ones — steps/s
   unet-sample     the channels-16 network, 100 images, DPM-Solver++(2M) with 25 steps on the linear
                   schedule (T = 1000; our defaults: trailing timesteps under σ_max = 80; the last step
                   lands on x̂₀: 25 model calls) — s
   gemm            torch.matmul (torch.addmm for NN, with the bias) of the shapes in --cases, one
                   product into a preallocated output per iteration — GMAC/s
 
-Training twins build a fresh model and optimizer before each timed run (outside the timing), as
-our bench builds a fresh model before each train() call. Every workload runs one warm-up (a
-quarter of the steps for training, 100 samples for sampling, as ours), then --reps timed runs,
-for each thread count in --threads (torch.set_num_threads).
+Training twins time steady-state optimizer steps only, as ours do: each run builds a fresh model
+and optimizer (outside the timing), runs --warmup steps untimed (default max(1, ceil(steps / 8)),
+ours' warmupSteps: 24 → 3, 48 → 6, 4000 → 500; Adam's lazily created state and the first
+autograd passes fall there), then times --steps steps; their lines add "timed": "steps", "steps"
+and "warmupSteps". Every workload runs one untimed warm-up run first (a quarter of the steps for
+training, 100 samples for sampling, as ours), then --reps timed runs, for each thread count in
+--threads (torch.set_num_threads). Sampling twins time the whole sampling call on a model built
+beforehand, as ours time generateSamples() on a model and sampling path made beforehand.
 
 Run with OpenBLAS left to pick its own kernel for this command only:
 
@@ -90,8 +95,9 @@ def forward_process(x_0, timesteps, betas):
     return x_t, t, noise
 
 
-def seed_train(steps):
-    """Returns a closure running `steps` steps of the reference training loop on a fresh model."""
+def seed_train():
+    """A fresh model, optimizer and DataLoader; returns a closure running one step of the reference
+    training loop (the loader's epochs follow one another, a new shuffled pass at each end)."""
     from torch.utils.data import DataLoader, TensorDataset
 
     model = SimpleDenoiser()
@@ -101,22 +107,22 @@ def seed_train(steps):
     betas = torch.linspace(0.0001, 0.02, timesteps)
     loader = DataLoader(TensorDataset(seed_data()), batch_size=32, shuffle=True)
 
-    def run():
-        done = 0
-        while done < steps:
-            for batch in loader:
-                x_0 = batch[0]
-                x_t, t, noise = forward_process(x_0, timesteps, betas)
-                loss = criterion(model(x_t, t), noise)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                loss.item()
-                done += 1
-                if done == steps:
-                    break
+    def batches():
+        while True:
+            yield from loader
 
-    return run
+    it = batches()
+
+    def step():
+        x_0 = next(it)[0]
+        x_t, t, noise = forward_process(x_0, timesteps, betas)
+        loss = criterion(model(x_t, t), noise)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        loss.item()
+
+    return step
 
 
 @torch.no_grad()
@@ -141,21 +147,21 @@ def seed_sample(model, sample_size=1000, timesteps=100):
 # ---- the unet ------------------------------------------------------------------------------------
 
 
-def unet_train(channels, steps):
+def unet_train(channels):
+    """A fresh network and optimizer; returns a closure running one training step."""
     net = Unet(channels)
     opt = torch.optim.Adam(net.parameters(), lr=2e-4)
     x0 = torch.randn(32, 1, 14, 14)
 
-    def run():
-        for _ in range(steps):
-            t = torch.randint(0, 1000, (32,))
-            eps = torch.randn_like(x0)
-            loss = nn.functional.mse_loss(net(x0 + eps, t), eps)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    def step():
+        t = torch.randint(0, 1000, (32,))
+        eps = torch.randn_like(x0)
+        loss = nn.functional.mse_loss(net(x0 + eps, t), eps)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
 
-    return run
+    return step
 
 
 def dpmpp_2m_plan(steps, T=1000, sigma_max=80.0):
@@ -226,7 +232,7 @@ def gemm_case(c):
 # ---- driver --------------------------------------------------------------------------------------
 
 
-def emit(name, case, threads, rep, unit, value, cpu_value):
+def emit(name, case, threads, rep, unit, value, cpu_value, **extra):
     print(
         json.dumps(
             {
@@ -238,10 +244,40 @@ def emit(name, case, threads, rep, unit, value, cpu_value):
                 "value": value,
                 "cpuValue": cpu_value,
                 "torch": torch.__version__,
+                **extra,
             }
         ),
         flush=True,
     )
+
+
+def warmup_steps(steps):
+    """Untimed warm-up steps before `steps` timed ones: as ours (scripts/bench/workloads.mjs, warmupSteps)."""
+    return max(1, math.ceil(steps / 8))
+
+
+def train_once(make_step, warmup, steps):
+    """One run on a fresh model (`make_step()`, built outside the timing): `warmup` steps untimed,
+    then `steps` timed; returns (wall, cpu) seconds of the timed steps."""
+    step = make_step()
+    for _ in range(warmup):
+        step()
+
+    def run():
+        for _ in range(steps):
+            step()
+
+    return timed(run)
+
+
+def measure_training(name, threads, reps, make_step, steps, warmup):
+    """As ours: one untimed run of a quarter of the steps (process warm-up), then `reps` runs, each
+    on a fresh model with `warmup` untimed steps before `steps` timed ones — steps/s."""
+    quarter = math.ceil(steps / 4)
+    train_once(make_step, warmup_steps(quarter), quarter)
+    for r in range(reps):
+        wall, cpu = train_once(make_step, warmup, steps)
+        emit(name, None, threads, r, "steps/s", steps / wall, steps / cpu if cpu > 0 else None, timed="steps", steps=steps, warmupSteps=warmup)
 
 
 def measure(name, threads, reps, make, unit, amount, warm_make=None):
@@ -261,7 +297,8 @@ def main():
     ap.add_argument("workload", choices=["seed-train", "seed-sample", "unet-train", "unet-train-16", "unet-sample", "gemm"])
     ap.add_argument("--threads", default="1", help="comma-separated thread counts, run in turn (default 1)")
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--steps", type=int, help="training steps per timed run (training workloads)")
+    ap.add_argument("--steps", type=int, help="timed training steps per run (training workloads)")
+    ap.add_argument("--warmup", type=int, help="untimed training steps before the timed ones (default: max(1, ceil(steps / 8)), as ours)")
     ap.add_argument("--samples", type=int, help="samples per timed run (sampling workloads)")
     ap.add_argument("--cases", help="gemm: JSON list of {label, op, M, K, N, iters}")
     a = ap.parse_args()
@@ -272,11 +309,13 @@ def main():
         w = a.workload
         if w == "seed-train":
             steps = a.steps or 4000
-            measure(w, threads, a.reps, lambda: seed_train(steps), "steps/s", steps, lambda: seed_train(math.ceil(steps / 4)))
+            warmup = a.warmup if a.warmup is not None else warmup_steps(steps)
+            measure_training(w, threads, a.reps, seed_train, steps, warmup)
         elif w in ("unet-train", "unet-train-16"):
             channels = 32 if w == "unet-train" else 16
             steps = a.steps or (24 if channels == 32 else 48)
-            measure(w, threads, a.reps, lambda: unet_train(channels, steps), "steps/s", steps, lambda: unet_train(channels, math.ceil(steps / 4)))
+            warmup = a.warmup if a.warmup is not None else warmup_steps(steps)
+            measure_training(w, threads, a.reps, lambda: unet_train(channels), steps, warmup)
         elif w == "seed-sample":
             n = a.samples or 1000
             model = SimpleDenoiser().eval()

@@ -30,7 +30,7 @@ function moonsConfig(denoiser, batchSize = 256) {
 }
 
 /** Plugins, backend, data and a model factory for a raw config on one backend. */
-async function prepare(m, raw, backend) {
+export async function prepare(m, raw, backend) {
   const r = m.runner.resolveExperiment({ ...raw, backend }, m.runner.builtinRegistry(), 'bench');
   const plugins = await m.runner.instantiatePlugins(r, quiet);
   const built = { ...plugins, backend: await m.runner.activateBackend(r, plugins) };
@@ -54,38 +54,76 @@ async function prepare(m, raw, backend) {
 }
 
 /**
- * One training run of `steps` steps on a fresh model; returns steps/s (wall and CPU), the path
- * train() took, and tfjs's tensor count just before and after train() (the model alive in both).
+ * Untimed warm-up steps before the timed ones in each train() call of a training workload: an
+ * eighth of the timed steps, at least one (24 → 3, 48 → 6, 4000 → 500). The PyTorch twins
+ * (scripts/bench/torch_twins.py, `warmup_steps`) take the same number by default.
  */
-async function trainOnce(m, prep, steps, accelerator) {
-  const { r, built, trainingSet } = prep;
-  const model = await prep.buildModel();
-  const tensorsBefore = m.tf.memory().numTensors;
-  const {
-    result: res,
-    seconds,
-    cpuSeconds,
-  } = await timed(() =>
-    m.core.train({
-      model,
-      trainingSet,
-      shape: built.dataset.shape,
-      schedule: built.schedule,
-      config: { ...r.experiment.training, steps, epochs: undefined },
-      conditioning: r.experiment.conditioning,
-      rng: prep.rng.fork('train'),
-      accelerator,
-      backend: built.backend.name,
-    }),
-  );
-  const tensorsAfter = m.tf.memory().numTensors;
-  model.dispose();
-  return { rate: steps / seconds, cpuRate: steps / cpuSeconds, path: res.path, declined: res.acceleratorDeclined, tensorsBefore, tensorsAfter };
+export function warmupSteps(steps) {
+  return Math.max(1, Math.ceil(steps / 8));
 }
 
 /**
- * Training throughput rows for one model: `variants` are [backend, path, steps per rep] with path
- * `fused` (the kernels' accelerator), `tfjs+matmul-fix` or `tfjs` (tfjs's own matMul gradient).
+ * One training run on a fresh model: train() runs `warmup` + `steps` steps and only the last
+ * `steps` are timed, from the moment step `warmup` completes to the moment the last step completes
+ * (train()'s onProgress fires after every step), so the model build, the training path's setup
+ * (fused trainer, wasm instance, worker threads) and the first steps' one-time costs are outside the
+ * timer — what a long run's steady state gets. Returns steps/s (wall and CPU, all threads), the path
+ * train() took, and tfjs's tensor count just before and after train() (the model alive in both).
+ * `warmup: 0` times the whole train() call instead (setup included), for runs whose length is the
+ * point (seed-train-32k-memory).
+ */
+export async function trainOnce(m, prep, steps, accelerator, warmup = warmupSteps(steps)) {
+  const { r, built, trainingSet } = prep;
+  const model = await prep.buildModel();
+  const tensorsBefore = m.tf.memory().numTensors;
+  const mark = () => ({ at: performance.now(), cpu: process.cpuUsage() });
+  let from = warmup === 0 ? mark() : null;
+  let to = null;
+  const res = await m.core.train({
+    model,
+    trainingSet,
+    shape: built.dataset.shape,
+    schedule: built.schedule,
+    config: { ...r.experiment.training, steps: warmup + steps, epochs: undefined },
+    conditioning: r.experiment.conditioning,
+    rng: prep.rng.fork('train'),
+    accelerator,
+    backend: built.backend.name,
+    onProgress: (e) => {
+      if (e.step === warmup) from = mark();
+      else if (e.step === warmup + steps) to = mark();
+    },
+  });
+  if (warmup === 0) to = mark();
+  const tensorsAfter = m.tf.memory().numTensors;
+  model.dispose();
+  if (res.steps !== warmup + steps || !from || !to) throw new Error(`trainOnce: train() ran ${res.steps} steps, expected ${warmup} warm-up + ${steps} timed`);
+  const seconds = (to.at - from.at) / 1000;
+  const cpuSeconds = (to.cpu.user + to.cpu.system - from.cpu.user - from.cpu.system) / 1e6;
+  return {
+    rate: steps / seconds,
+    cpuRate: steps / cpuSeconds,
+    seconds,
+    path: res.path,
+    declined: res.acceleratorDeclined,
+    tensorsBefore,
+    tensorsAfter,
+    warmupSteps: warmup,
+    timedSteps: steps,
+  };
+}
+
+/** What a training entry's figure times (bench.json): `steps` steps after `warmupSteps` untimed ones, per train() call. */
+export function stepsTimed(steps, warmup = warmupSteps(steps)) {
+  return { stepsPerRep: steps, timed: 'steps', warmupSteps: warmup };
+}
+
+/**
+ * Training throughput rows for one model: `variants` are [backend, path, timed steps per rep] with
+ * path `fused` (the kernels' accelerator), `tfjs+matmul-fix` or `tfjs` (tfjs's own matMul gradient).
+ * Each rep is one train() call on a fresh model, its timed steps after {@link warmupSteps} untimed
+ * ones (trainOnce); one untimed rep of a quarter of the steps comes first (process warm-up: JIT,
+ * wasm tier-up).
  */
 async function trainRows(m, { name, raw, variants, reps }) {
   const out = [];
@@ -111,7 +149,7 @@ async function trainRows(m, { name, raw, variants, reps }) {
     if (path === 'tfjs' && backend === 'wasm') m.kernels.installMatMulGradientFix();
     if (path === 'fused' && !took.startsWith('fused')) throw new Error(`${name}: the fused path was declined: ${declined}`);
     if (path !== 'fused' && took !== 'tfjs') throw new Error(`${name}: expected the tfjs path, train() took ${took}`);
-    out.push({ ...entry, stepsPerRep: steps });
+    out.push({ ...entry, ...stepsTimed(steps) });
   }
   return out;
 }
@@ -207,7 +245,10 @@ function gemmIters(g, macs, o) {
   return g.itersFor(macs, o.quick ? 0.02 : 0.05);
 }
 
-/** Steps per repetition of each training workload's default path (the PyTorch twin runs as many). */
+/**
+ * Timed steps per repetition of each training workload's default path; the PyTorch twin times as
+ * many, after as many warm-up steps ({@link warmupSteps}: its default for `--steps`).
+ */
 const defaultSteps = {
   'seed-train': (o) => (o.quick ? 1000 : 4000),
   'unet-train': (o) => (o.quick ? 8 : 24),
@@ -313,8 +354,8 @@ export const workloads = [
       const ratio = condEntry.median / uncondEntry.median;
       const cpuRatio = condEntry.cpuMedian / uncondEntry.cpuMedian;
       return [
-        { ...condEntry, stepsPerRep: steps },
-        { ...uncondEntry, stepsPerRep: steps, note: `conditional/unconditional = ${ratio.toFixed(3)} (medians), ${cpuRatio.toFixed(3)} per CPU-second` },
+        { ...condEntry, ...stepsTimed(steps) },
+        { ...uncondEntry, ...stepsTimed(steps), note: `conditional/unconditional = ${ratio.toFixed(3)} (medians), ${cpuRatio.toFixed(3)} per CPU-second` },
       ];
     },
   },
@@ -517,10 +558,11 @@ export const workloads = [
       ]) {
         const prep = await prepare(m, seedConfig(m, o.root), 'wasm');
         const accelerator = path === 'fused' ? m.kernels.mlpTrainAccelerator : undefined;
-        await trainOnce(m, prep, 200, accelerator); // warm-up: one-time tensors and JIT
+        await trainOnce(m, prep, 200, accelerator, 0); // warm-up: one-time tensors and JIT
         collectGarbage();
         const rssBefore = rssMB();
-        const res = await trainOnce(m, prep, steps, accelerator);
+        // the whole train() call of the example's length is timed here (warm-up 0): the run is the point, not its rate
+        const res = await trainOnce(m, prep, steps, accelerator, 0);
         collectGarbage();
         const rssAfter = rssMB();
         rows.push({
@@ -537,6 +579,7 @@ export const workloads = [
           reps: 1,
           cpuMedian: +res.cpuRate.toPrecision(5),
           steps,
+          timed: 'train() call',
           rssBeforeMB: +rssBefore.toFixed(1),
           rssAfterMB: +rssAfter.toFixed(1),
           note: `${steps} steps; numTensors ${res.tensorsBefore} → ${res.tensorsAfter}; RSS ${rssBefore.toFixed(1)} → ${rssAfter.toFixed(1)} MB`,
