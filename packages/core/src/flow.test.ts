@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.js';
 import { assertSamplerObjective, flowModelTime, makeFlowTrainingBatch, velocityToEpsilonAndX0 } from './flow.js';
+import { minibatchOtPairing } from './minibatch-ot.js';
 import { parseOptions } from './options.js';
 import { Rng } from './rng.js';
 import { generateSamples, makeDenoiseFn } from './sample.js';
@@ -40,7 +41,7 @@ describe('flow-matching batch (Lipman et al. 2023 eq. 22–23)', () => {
   });
 
   it('draws t logit-normal on request: t = sigmoid(u), u ~ N(0, 1), replayed from the same stream', () => {
-    const batch = makeFlowTrainingBatch(Float32Array.from([0.5]), [0, 0, 0], 1, 10, new Rng(2), 'logit-normal');
+    const batch = makeFlowTrainingBatch(Float32Array.from([0.5]), [0, 0, 0], 1, 10, new Rng(2), { timeSampling: 'logit-normal' });
     const replay = new Rng(2);
     for (let i = 0; i < 3; i++) {
       const t = 1 / (1 + Math.exp(-replay.normal()));
@@ -70,6 +71,48 @@ describe('flow-matching batch (Lipman et al. 2023 eq. 22–23)', () => {
     expect(Math.abs(m + 1.5)).toBeLessThan(5 / Math.sqrt(n));
     const v = Array.from(batch.target).reduce((s, x) => s + (x - m) ** 2, 0) / n;
     expect(Math.abs(v - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
+  });
+});
+
+describe('flow-matching batch with minibatch-OT coupling (Tong et al. 2024, Alg. 1)', () => {
+  const replayOt = (x0: Float32Array, rows: number[], d: number, seed: number, labels?: number[]) => {
+    const replay = new Rng(seed);
+    const times = rows.map(() => replay.uniform());
+    const noise = Float64Array.from({ length: rows.length * d }, () => replay.normal());
+    const data = Float32Array.from(rows.flatMap((r) => Array.from(x0.subarray(r * d, r * d + d))));
+    return { times, noise, pairing: minibatchOtPairing(data, noise, d, labels) };
+  };
+
+  it('draws every t, then every ε, and pairs row i with the OT plan’s noise row: xₜ = (1 − t)·x₀ + t·ε_π(i), target ε_π(i) − x₀', () => {
+    const rng = new Rng(21);
+    const d = 2;
+    const x0 = Float32Array.from({ length: 12 * d }, () => rng.normal() * 2);
+    const rows = [5, 0, 11, 3, 3, 8, 1, 9];
+    const batch = makeFlowTrainingBatch(x0, rows, d, 100, new Rng(9), { coupling: 'minibatch-ot' });
+    const { times, noise, pairing } = replayOt(x0, rows, d, 9);
+    expect(new Set(pairing).size).toBe(rows.length);
+    expect(Array.from(pairing)).not.toEqual(rows.map((_, i) => i)); // the plan re-pairs: not the independent draw
+    for (let i = 0; i < rows.length; i++) {
+      expect(batch.t[i]).toBe(Math.fround(times[i] * 100));
+      for (let j = 0; j < d; j++) {
+        const x = x0[rows[i] * d + j];
+        const e = noise[pairing[i] * d + j];
+        expect(batch.xt[i * d + j]).toBe(Math.fround((1 - times[i]) * x + times[i] * e));
+        expect(batch.target[i * d + j]).toBe(Math.fround(e - x));
+      }
+    }
+  });
+
+  it('pairs within each label when given the batch labels', () => {
+    const x0 = Float32Array.from({ length: 16 }, (_, i) => (i % 2 === 0 ? -2 : 2) + i / 100);
+    const rows = Array.from({ length: 16 }, (_, i) => i);
+    const labels = rows.map((i) => i % 2);
+    const batch = makeFlowTrainingBatch(x0, rows, 1, 10, new Rng(5), { coupling: 'minibatch-ot', labels });
+    const { noise, pairing } = replayOt(x0, rows, 1, 5, labels);
+    for (let i = 0; i < 16; i++) {
+      expect(labels[pairing[i]]).toBe(labels[i]);
+      expect(batch.target[i]).toBe(Math.fround(noise[pairing[i]] - x0[i]));
+    }
   });
 });
 
@@ -174,10 +217,77 @@ describe('training.objective in the training schema', () => {
     expect(bad({ objective: 'flow', lossWeighting: 'min-snr' })).toEqual([{ path: 'training.lossWeighting', message: expect.stringMatching(/lossWeighting=none/) }]);
     expect(bad({ objective: 'score' })[0]).toMatchObject({ path: 'training.objective', choices: ['ddpm', 'flow'] });
     expect(bad({ flowTimeSampling: 'logit-normal' })).toEqual([{ path: 'training.flowTimeSampling', message: expect.stringMatching(/training\.objective flow only/) }]);
+    expect(bad({ flowCoupling: 'minibatch-ot' })).toEqual([{ path: 'training.flowCoupling', message: expect.stringMatching(/training\.objective flow only/) }]);
+    expect(bad({ objective: 'flow', flowCoupling: 'sinkhorn' })[0]).toMatchObject({ path: 'training.flowCoupling', choices: ['independent', 'minibatch-ot'] });
   });
 });
 
 describe('train() with objective flow', () => {
+  const recorder = (batches: TrainBatch[]): TrainingPath => ({
+    path: 'recording',
+    step: (b) => void batches.push(b),
+    emaUpdate: () => {},
+    takeLossSum: async () => 0,
+    snapshot: async () => ({ weights: [], optimizer: [] }),
+    restore: async () => {},
+    withSamplingWeights: async (fn) => void (await fn()),
+    finish: () => {},
+    dispose: () => {},
+  });
+
+  it('with flowCoupling minibatch-ot pairs each batch optimally, and a conditional model within each label', async () => {
+    const count = 64;
+    // Label 0 near −2, label 1 near +2: pairing the whole batch would give label 0 all the smallest ε.
+    const data = Float32Array.from({ length: count }, (_, i) => (i % 2 === 0 ? -2 : 2) + i / 1000);
+    const labels = Int32Array.from({ length: count }, (_, i) => i % 2);
+    const run = async (conditional: boolean) => {
+      const batches: TrainBatch[] = [];
+      const model = {
+        architecture: 'none',
+        variables: [],
+        parameterCount: 0,
+        predict: (x: tf.Tensor) => x,
+        save: async () => ({}),
+        dispose: () => {},
+        ...(conditional ? { labelNames: ['low', 'high'] } : {}),
+      };
+      await train({
+        model,
+        trainingSet: { data, count, labels },
+        shape: [1],
+        schedule,
+        config: { objective: 'flow', flowCoupling: 'minibatch-ot', epochs: 1, batchSize: 32 },
+        conditioning: { dropout: 0 },
+        rng: new Rng(4),
+        accelerator: { name: 'rec', create: () => recorder(batches) },
+      });
+      expect(batches.length).toBe(2);
+      return batches.map((b) =>
+        Array.from({ length: b.size }, (_, i) => {
+          const tau = b.t[i] / 100;
+          const x0 = b.xt[i] - tau * b.target[i];
+          return { x0, eps: x0 + b.target[i], label: b.labels ? b.labels[i] : x0 < 0 ? 0 : 1 };
+        }),
+      );
+    };
+    const sortedToSorted = (rows: { x0: number; eps: number }[]) => {
+      const byX = rows.slice().sort((a, b) => a.x0 - b.x0);
+      for (let k = 1; k < byX.length; k++) expect(byX[k].eps).toBeGreaterThan(byX[k - 1].eps);
+    };
+    for (const batch of await run(false)) {
+      sortedToSorted(batch); // the one-dimensional OT plan over the whole batch
+      const maxLow = Math.max(...batch.filter((r) => r.label === 0).map((r) => r.eps));
+      const minHigh = Math.min(...batch.filter((r) => r.label === 1).map((r) => r.eps));
+      expect(maxLow).toBeLessThan(minHigh);
+    }
+    for (const batch of await run(true)) {
+      for (const g of [0, 1]) sortedToSorted(batch.filter((r) => r.label === g));
+      const maxLow = Math.max(...batch.filter((r) => r.label === 0).map((r) => r.eps));
+      const minHigh = Math.min(...batch.filter((r) => r.label === 1).map((r) => r.eps));
+      expect(maxLow).toBeGreaterThan(minHigh); // each label drew its own N(0, 1) noise
+    }
+  });
+
   it('hands the training path flow batches: every row satisfies xₜ − τ·target = x₀ of a training point, τ = t/T ∈ [0, 1)', async () => {
     const count = 64;
     const data = Float32Array.from({ length: count }, (_, i) => -2 + (4 * i) / (count - 1));

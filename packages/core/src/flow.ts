@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from './errors.js';
+import { minibatchOtPairing } from './minibatch-ot.js';
 import type { Rng } from './rng.js';
 import type { Sampler } from './spec.js';
 import type { TrainBatch } from './training-path.js';
@@ -34,6 +35,27 @@ export type FlowTimeSampling = 'uniform' | 'logit-normal';
 export const FLOW_TIME_SAMPLINGS = ['uniform', 'logit-normal'] as const satisfies readonly FlowTimeSampling[];
 
 /**
+ * How flow-matching training pairs data with noise: `independent` — each x₀ with its own ε draw
+ * (Lipman et al. 2023); `minibatch-ot` — the batch's ε draws re-paired with its x₀ by the exact
+ * minibatch optimal-transport plan (Tong et al. 2024, OT-CFM; see minibatch-ot.ts), for straighter
+ * paths and so fewer sampling steps.
+ */
+export type FlowCoupling = 'independent' | 'minibatch-ot';
+
+/** All flow couplings, for the option schema. */
+export const FLOW_COUPLINGS = ['independent', 'minibatch-ot'] as const satisfies readonly FlowCoupling[];
+
+/** How {@link makeFlowTrainingBatch} draws and pairs; every field defaults to the plain CFM batch. */
+export interface FlowBatchOptions {
+  /** How t is drawn (default `uniform`). */
+  timeSampling?: FlowTimeSampling;
+  /** How x₀ and ε are paired (default `independent`). */
+  coupling?: FlowCoupling;
+  /** The batch rows' (post-dropout) class labels: `minibatch-ot` pairs only within a label, so every class sees N(0, I) noise. */
+  labels?: ArrayLike<number>;
+}
+
+/**
  * The network's time input for flow time t ∈ [0, 1]: t·T, with T the schedule's training
  * timesteps. Why: every denoiser (and the fused kernels) then sees its time input in the same
  * range [0, T] as under DDPM — `mlp` and `unet` embed 1000·t/T, `seed-mlp` takes it raw — so no
@@ -49,30 +71,43 @@ export function flowModelTime(t: number, numTrainTimesteps: number): number {
  * ε ~ N(0, 1), xₜ = (1 − t)·x₀ + t·ε and the target u = ε − x₀ (Lipman et al. 2023 eq. 22–23;
  * Liu et al. 2023 eq. 1). `t` holds the network's time input {@link flowModelTime}(t, T). Drawn
  * from the seeded Rng on the CPU, like the DDPM batch, so every training path sees the same draws.
+ * With `coupling: minibatch-ot` all of t, then all of ε are drawn first and ε's rows re-paired with
+ * x₀'s by {@link minibatchOtPairing} (Tong et al. 2024, Alg. 1); `independent` keeps the draw order
+ * (t, then that row's ε, row by row) so earlier runs stay bit-identical.
  */
-export function makeFlowTrainingBatch(
-  x0: Float32Array,
-  rows: ArrayLike<number>,
-  rowSize: number,
-  numTrainTimesteps: number,
-  rng: Rng,
-  timeSampling: FlowTimeSampling = 'uniform',
-): TrainBatch {
+export function makeFlowTrainingBatch(x0: Float32Array, rows: ArrayLike<number>, rowSize: number, numTrainTimesteps: number, rng: Rng, options: FlowBatchOptions = {}): TrainBatch {
+  const { timeSampling = 'uniform', coupling = 'independent' } = options;
   const b = rows.length;
   const xt = new Float32Array(b * rowSize);
   const target = new Float32Array(b * rowSize);
   const t = new Float32Array(b);
-  for (let i = 0; i < b; i++) {
-    const ti = timeSampling === 'uniform' ? rng.uniform() : 1 / (1 + Math.exp(-rng.normal()));
+  const drawT = () => (timeSampling === 'uniform' ? rng.uniform() : 1 / (1 + Math.exp(-rng.normal())));
+  const fill = (i: number, ti: number, noise: Float64Array, noiseRow: number) => {
     t[i] = flowModelTime(ti, numTrainTimesteps);
     const base = rows[i] * rowSize;
     for (let j = 0; j < rowSize; j++) {
       const x = x0[base + j];
-      const e = rng.normal();
+      const e = noise[noiseRow * rowSize + j];
       xt[i * rowSize + j] = (1 - ti) * x + ti * e;
       target[i * rowSize + j] = e - x;
     }
+  };
+  if (coupling === 'independent') {
+    const noise = new Float64Array(rowSize);
+    for (let i = 0; i < b; i++) {
+      const ti = drawT();
+      for (let j = 0; j < rowSize; j++) noise[j] = rng.normal();
+      fill(i, ti, noise, 0);
+    }
+    return { xt, t, target, size: b };
   }
+  const times = Float64Array.from({ length: b }, drawT);
+  const noise = new Float64Array(b * rowSize);
+  for (let k = 0; k < noise.length; k++) noise[k] = rng.normal();
+  const data = new Float32Array(b * rowSize);
+  for (let i = 0; i < b; i++) data.set(x0.subarray(rows[i] * rowSize, rows[i] * rowSize + rowSize), i * rowSize);
+  const pairing = minibatchOtPairing(data, noise, rowSize, options.labels);
+  for (let i = 0; i < b; i++) fill(i, times[i], noise, pairing[i]);
   return { xt, t, target, size: b };
 }
 

@@ -5,6 +5,7 @@
 export { z } from 'zod';
 export * from './advice.js';
 export * from './artifacts.js';
+export * from './assignment.js';
 export * from './backend.js';
 export * from './conditioning.js';
 export * from './errors.js';
@@ -13,6 +14,7 @@ export * from './flow.js';
 export * from './gradients.js';
 export * from './launcher.js';
 export * from './loss-weighting.js';
+export * from './minibatch-ot.js';
 export * from './lr.js';
 export * from './npy.js';
 export * from './options.js';

@@ -174,11 +174,17 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         const lo = bi * config.batchSize;
         const hi = Math.min(count, lo + config.batchSize);
         const rows = order ? order.subarray(lo, hi) : Uint32Array.from({ length: hi - lo }, (_, i) => lo + i);
+        // The labels come first (their own generator, so the order changes no draw): minibatch-OT pairs within each label.
+        const batchLabels = condition ? dropLabels(labels as Int32Array, rows, condition.dropout, condition.nullIndex, condition.rng) : undefined;
         const batch =
           config.objective === 'flow'
-            ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng, config.flowTimeSampling)
+            ? makeFlowTrainingBatch(source, rows, rowSize, schedule.numTrainTimesteps, noiseRng, {
+                timeSampling: config.flowTimeSampling,
+                coupling: config.flowCoupling,
+                labels: batchLabels,
+              })
             : makeTrainingBatch(source, rows, rowSize, schedule, config.predictionType, noiseRng, weighting);
-        if (condition) batch.labels = dropLabels(labels as Int32Array, rows, condition.dropout, condition.nullIndex, condition.rng);
+        if (batchLabels) batch.labels = batchLabels;
         path.step(batch, learningRateAt(config, step, totalSteps));
         if (config.emaDecay !== undefined) path.emaUpdate(emaDecayAt(config, config.emaDecay, step + 1));
         step++;

@@ -24,6 +24,7 @@ describe('trainingSchema: the one home of the training defaults', () => {
       predictionType: 'epsilon',
       objective: 'ddpm',
       flowTimeSampling: 'uniform',
+      flowCoupling: 'independent',
       logEvery: 100,
       accelerate: true,
       threads: 1,

@@ -4,7 +4,7 @@
  * so a default is written once and what a run announces is what it trains.
  */
 import { z } from 'zod';
-import { FLOW_TIME_SAMPLINGS, OBJECTIVES } from './flow.js';
+import { FLOW_COUPLINGS, FLOW_TIME_SAMPLINGS, OBJECTIVES } from './flow.js';
 import { PREDICTION_TYPES } from './prediction.js';
 
 /** Epochs trained when a config gives neither `epochs` nor `steps`. */
@@ -45,6 +45,12 @@ const trainingOptions = z
       .enum(FLOW_TIME_SAMPLINGS)
       .default('uniform')
       .describe('objective flow: how t is drawn, uniform on [0, 1) or logit-normal (t = sigmoid(u), u ~ N(0, 1); Esser et al. 2024 eq. 19)'),
+    flowCoupling: z
+      .enum(FLOW_COUPLINGS)
+      .default('independent')
+      .describe(
+        'objective flow: how data and noise are paired, independent draws or minibatch-ot (the batch noise re-paired with the batch data by the exact optimal-transport plan: straighter paths, fewer sampling steps; Tong et al. 2024, OT-CFM). Conditional models pair within each label',
+      ),
     logEvery: z.number().int().positive().default(100).describe('Log the mean epoch loss every N epochs'),
     accelerate: z.boolean().default(true).describe('Use a fused kernel when one matches the model'),
     threads: z
@@ -63,12 +69,17 @@ const trainingOptions = z
  */
 function flowOptionsFit(t: z.output<typeof trainingOptions>, ctx: z.RefinementCtx): void {
   if (t.objective !== 'flow') {
-    if (t.flowTimeSampling !== 'uniform') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['flowTimeSampling'],
-        message: `flowTimeSampling applies to training.objective flow only (set training.objective=flow, or remove training.flowTimeSampling)`,
-      });
+    for (const [key, value, plain] of [
+      ['flowTimeSampling', t.flowTimeSampling, 'uniform'],
+      ['flowCoupling', t.flowCoupling, 'independent'],
+    ] as const) {
+      if (value !== plain) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `${key} applies to training.objective flow only (set training.objective=flow, or remove training.${key})`,
+        });
+      }
     }
     return;
   }
