@@ -198,17 +198,39 @@ export interface ResolvedExperiment {
    * options are parsed. Absent: w = 1 (plain conditional).
    */
   guidance?: number;
+  /**
+   * `sampler.autoguidance`, the autoguidance weight w (Karras et al. 2024): the model is steered away
+   * from its own snapshot saved at `training.guideSnapshotStep`. Like `guidance`, a key every sampler
+   * shares, taken out of the slot. Absent: no guide.
+   */
+  autoguidance?: number;
 }
 
-/** Takes `guidance` out of the sampler slot (see {@link ResolvedExperiment.guidance}); a bad value is an issue at `sampler.guidance`. */
-function takeGuidance(slot: Json, issues: ConfigIssue[]): { slot: Json; guidance?: number } {
-  if (!('guidance' in slot)) return { slot };
-  const { guidance, ...rest } = slot;
-  if (typeof guidance !== 'number' || !Number.isFinite(guidance) || guidance < 0) {
-    issues.push({ path: 'sampler.guidance', message: `must be a finite number ≥ 0 (1 = plain conditional, 0 = unconditional, > 1 = guided), got ${JSON.stringify(guidance)}` });
-    return { slot: rest };
+/** What the sampler-wide keys ask of a scale: its meaning, for the error message. */
+const SCALE_KEYS = {
+  guidance: '1 = plain conditional, 0 = unconditional, > 1 = guided',
+  autoguidance: '1 = the model alone, 0 = its guide snapshot alone, > 1 = guided; Karras et al. 2024 use 1.5–3',
+} as const;
+
+/**
+ * Takes the sampler-wide scales (`guidance`, `autoguidance`) out of the sampler slot, so the sampler's
+ * own options parse without them (see {@link ResolvedExperiment.guidance}); a bad value is an issue at
+ * `sampler.<key>`.
+ */
+function takeScales(slot: Json, issues: ConfigIssue[]): { slot: Json; guidance?: number; autoguidance?: number } {
+  const rest: Json = { ...slot };
+  const out: { guidance?: number; autoguidance?: number } = {};
+  for (const [key, meaning] of Object.entries(SCALE_KEYS) as [keyof typeof SCALE_KEYS, string][]) {
+    if (!(key in rest)) continue;
+    const value = rest[key];
+    delete rest[key];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      issues.push({ path: `sampler.${key}`, message: `must be a finite number ≥ 0 (${meaning}), got ${JSON.stringify(value)}` });
+      continue;
+    }
+    out[key] = value;
   }
-  return { slot: rest, guidance };
+  return { slot: rest, ...out };
 }
 
 function resolveSlot(registry: PluginRegistry, kind: PluginKind, slot: unknown, path: string, issues: ConfigIssue[], dropped: DroppedOption[] = []): ResolvedSlot | null {
@@ -242,12 +264,18 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
   const dataset = resolveSlot(registry, 'dataset', experiment.dataset, 'dataset', issues, dropped);
   const schedule = resolveSlot(registry, 'schedule', experiment.schedule, 'schedule', issues, dropped);
   const denoiser = resolveSlot(registry, 'denoiser', experiment.denoiser, 'denoiser', issues, dropped);
-  const taken = takeGuidance(experiment.sampler as Json, issues);
+  const taken = takeScales(experiment.sampler as Json, issues);
   const sampler = resolveSlot(registry, 'sampler', taken.slot, 'sampler', issues, dropped);
   const metrics = experiment.evaluation.metrics.map((m, i) => resolveSlot(registry, 'metric', m, `evaluation.metrics[${i}]`, issues, dropped));
   const reporters = experiment.reporters.map((r, i) => resolveSlot(registry, 'reporter', r, `reporters[${i}]`, issues, dropped));
   if (taken.guidance !== undefined && !experiment.conditioning?.enabled) {
     issues.push({ path: 'sampler.guidance', message: 'guides a class-conditional model; this config trains an unconditional one (set conditioning.enabled=true)' });
+  }
+  if (taken.autoguidance !== undefined && experiment.training.guideSnapshotStep === undefined) {
+    issues.push({
+      path: 'sampler.autoguidance',
+      message: 'steers the model away from its own early snapshot, and this config saves none (set training.guideSnapshotStep, e.g. an eighth of training.steps)',
+    });
   }
   if (experiment.evaluation.classes !== undefined && !experiment.conditioning?.enabled) {
     issues.push({
@@ -270,6 +298,7 @@ export function resolveExperiment(raw: Json, registry: PluginRegistry, source?: 
     reporters: reporters as ResolvedSlot[],
     droppedOptions: dropped,
     ...(taken.guidance !== undefined ? { guidance: taken.guidance } : {}),
+    ...(taken.autoguidance !== undefined ? { autoguidance: taken.autoguidance } : {}),
   };
 }
 
@@ -282,7 +311,11 @@ export function resolvedConfigObject(r: ResolvedExperiment): Json {
     dataset: slot(r.dataset),
     schedule: slot(r.schedule),
     denoiser: slot(r.denoiser),
-    sampler: { ...slot(r.sampler), ...(r.guidance !== undefined ? { guidance: r.guidance } : {}) },
+    sampler: {
+      ...slot(r.sampler),
+      ...(r.guidance !== undefined ? { guidance: r.guidance } : {}),
+      ...(r.autoguidance !== undefined ? { autoguidance: r.autoguidance } : {}),
+    },
     evaluation: { ...r.experiment.evaluation, metrics: r.metrics.map(slot) },
     reporters: r.reporters.map(slot),
   };

@@ -44,6 +44,8 @@ export function writeJsonAtomic(path: string, value: unknown): void {
 
 /** Extra metadata stored beside the tfjs files so `sample` knows how the model was trained. */
 export const CHECKPOINT_META = 'diffusionlab.json';
+/** The run's autoguidance guide: the checkpoint saved at `training.guideSnapshotStep` (same files as `checkpoint/`). */
+export const GUIDE_CHECKPOINT = 'guide-checkpoint';
 
 /**
  * Saves a checkpoint folder (`model.json`, `weights.bin`, `diffusionlab.json`) atomically: it is

@@ -25,6 +25,7 @@ import {
   type TrainAccelerator,
   type TrainingSet,
   type TrainState,
+  checkGuideSnapshotStep,
   train,
   trainingLength,
 } from '@diffusionlab/core';
@@ -34,7 +35,8 @@ import { diffKeys } from './config-diff.js';
 import { EpochLog, LOSS_LOG, METRICS_LOG, readLossLog, truncateEpochLog } from './epoch-log.js';
 import { activateBackend, type Built, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { eventLoopYielder, FailureRecorder, failureReason, takePendingSignals } from './failure.js';
-import { encodeTrainState, saveCheckpoint, writeFileAtomic } from './files.js';
+import { encodeTrainState, GUIDE_CHECKPOINT, saveCheckpoint, writeFileAtomic } from './files.js';
+import { loadGuide } from './guide.js';
 import { userError } from './io-errors.js';
 import { removeStaleTemps } from './litter.js';
 import { planResume, type ResumePlan, type RunLength, resumeModel } from './resume.js';
@@ -120,26 +122,34 @@ export async function sampleAndEvaluate(args: {
   r: ResolvedExperiment;
   built: Built;
   model: DenoiserModel;
+  /** The autoguidance guide ({@link loadGuide}), when `sampler.autoguidance` asks for one; the caller disposes it. */
+  guide?: DenoiserModel;
   runDir: string;
   rng: Rng;
   /** Warnings known before sampling: the likely causes a divergence warning names. */
   causes?: Advice[];
 }): Promise<{ sampling: Record<string, unknown>; metrics: Record<string, number>; details: Record<string, unknown>; divergence: Divergence | null }> {
-  const { r, built, model, runDir, rng } = args;
+  const { r, built, model, guide, runDir, rng } = args;
   const { dataset, schedule, sampler } = built;
   const ev = r.experiment.evaluation;
   const n = ev.samples;
   const predictionType = r.experiment.training.predictionType;
   // The fused kernels when they apply (same draws, same samples up to float rounding), else tfjs.
-  const path = chooseSamplingPath({
-    model,
-    backend: built.backend.name,
-    accelerate: r.experiment.training.accelerate,
-    sampler,
-    schedule,
-    predictionType,
-    batch: Math.min(n, ev.batchSize ?? n),
-  });
+  const pathFor = (m: DenoiserModel) =>
+    chooseSamplingPath({
+      model: m,
+      backend: built.backend.name,
+      accelerate: r.experiment.training.accelerate,
+      sampler,
+      schedule,
+      predictionType,
+      batch: Math.min(n, ev.batchSize ?? n),
+      guided: guide !== undefined,
+    });
+  const path = pathFor(model);
+  // The guide runs on the same path as the model (its fused forward pass when the model has one).
+  const guidePath = guide ? pathFor(guide) : undefined;
+  const autoguide = guidePath && r.autoguidance !== undefined ? { model: guidePath.model, weight: r.autoguidance } : undefined;
   // A conditional model draws the classes evaluation.classes asks for, guided with sampler.guidance (default 1: plain conditional).
   const names = model.labelNames;
   const condition = names ? { labels: requestedLabels(ev.classes ?? 'all', names, n), nullIndex: nullClass(names), guidance: r.guidance ?? 1 } : undefined;
@@ -160,9 +170,11 @@ export async function sampleAndEvaluate(args: {
       trajectorySnapshots: ev.trajectory,
       loop: path.loop,
       ...(condition ? { condition } : {}),
+      ...(autoguide ? { guide: autoguide } : {}),
     });
   } finally {
     path.dispose();
+    guidePath?.dispose();
   }
   // A conditional run draws the same reference and floor rows with their classes (labels consume no random numbers).
   const labeled = condition !== undefined && dataset.labeledReference !== undefined;
@@ -244,6 +256,7 @@ export async function sampleAndEvaluate(args: {
       ...(path.threads !== undefined ? { threads: path.threads } : {}),
       ...(path.declined !== undefined ? { fusedDeclined: path.declined } : {}),
       ...(condition && names ? { guidance: condition.guidance, classes: [...new Set(condition.labels)].map((k) => names[k]) } : {}),
+      ...(autoguide ? { autoguidance: { weight: autoguide.weight, guideStep: r.experiment.training.guideSnapshotStep } } : {}),
     },
     metrics,
     details,
@@ -334,6 +347,13 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
   const backend = await activateBackend(r, plugins, { accelerator: opts.accelerator, trainingSet, rng });
   const resolvedConfig = resolvedConfigObject(r);
   const length = denoiser.trainable ? trainingLength(trainingSet.count, exp.training) : { steps: 0, epochs: 0 };
+  if (denoiser.trainable) checkGuideSnapshotStep(exp.training, length.steps);
+  else if (exp.training.guideSnapshotStep !== undefined) {
+    throw new ConfigError(
+      { path: 'training.guideSnapshotStep', message: `the ${r.denoiser.use} denoiser is not trained, so there is no earlier copy of it to save as a guide` },
+      { hint: 'drop training.guideSnapshotStep and sampler.autoguidance, or use a trainable denoiser' },
+    );
+  }
   const runLength: RunLength = { ...length, perEpoch: batchesPerEpoch(trainingSet.count, exp.training.batchSize), checkpointEvery: exp.training.checkpointEvery };
   const resumeState = opts.resume ? checkResumable(resolvedConfig, opts.out, cwd, runLength, r) : null;
   const buildCtx = denoiserBuildContext(r, plugins, rng, trainingSet);
@@ -400,7 +420,13 @@ export async function runExperiment(r: ResolvedExperiment, opts: RunOptions = {}
       recorder.checkpoint = { step: Number(training.steps), epoch: length.epochs, final: true };
     }
 
-    const evald = await sampleAndEvaluate({ r, built, model, runDir, rng, causes: [...log.items] });
+    const guide = await loadGuide(r, runDir, denoiser, buildCtx);
+    let evald: Awaited<ReturnType<typeof sampleAndEvaluate>>;
+    try {
+      evald = await sampleAndEvaluate({ r, built, model, guide, runDir, rng, causes: [...log.items] });
+    } finally {
+      guide?.dispose();
+    }
     // Sampling never yields to the event loop: a signal that came meanwhile is taken here.
     await takePendingSignals();
     // Read before dispose: a disposed model's variables are gone and it would count 0 parameters.
@@ -476,6 +502,10 @@ async function trainWithLogs(a: TrainWithLogsArgs): Promise<{ training: Record<s
       // The model's variables hold the weights to sample from (EMA when enabled) during this call.
       saveCheckpoint(join(runDir, 'checkpoint'), await model.save(), { ...meta, trainingSteps: state.step, final: false }, encodeTrainState(state));
       recorder.checkpoint = { step: state.step, epoch: state.epoch, final: false };
+    },
+    onGuideSnapshot: async (step) => {
+      // The autoguidance guide: the weights to sample from (EMA when enabled) as they are at this step.
+      saveCheckpoint(join(runDir, GUIDE_CHECKPOINT), await model.save(), { ...meta, trainingSteps: step, final: true, guide: true });
     },
     backend: built.backend.name,
     onProgress: (e) => built.reporters.progress(e),

@@ -5,11 +5,12 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { ConfigError, DiffusionLabError, type PluginContext, type PluginRegistry, Rng, type TrainAccelerator } from '@diffusionlab/core';
+import { ConfigError, type DenoiserModel, DiffusionLabError, type PluginContext, type PluginRegistry, Rng, type TrainAccelerator } from '@diffusionlab/core';
 import { applyOverrides, parseConfigText, parseOverrides, type ResolvedExperiment, readConfigFile, resolvedConfigObject, resolveExperiment } from './config.js';
 import { firstDifference } from './config-diff.js';
 import { activateBackend, checkConditionalModel, denoiserBuildContext, instantiatePlugins } from './experiment.js';
 import { CHECKPOINT_META, loadCheckpoint, writeFileAtomic } from './files.js';
+import { loadGuide } from './guide.js';
 import { unpackRunFile } from './packed-run.js';
 import { closeOutputDir } from './run-dir.js';
 import { builtinRegistry, loadPluginPackages } from './plugins.js';
@@ -260,8 +261,10 @@ export async function sampleFromRun(
     throw new ConfigError({ path: 'dataset', message: `the checkpoint was trained on data of shape [${meta.dataShape}] but the dataset gives [${dataset.shape}]` });
   }
   const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
+  let guide: DenoiserModel | undefined;
   try {
     checkConditionalModel(r, model);
+    guide = await loadGuide(r, run.dir, denoiser, denoiserBuildContext(r, plugins, rng, trainingSet));
   } catch (e) {
     model.dispose();
     throw e;
@@ -279,6 +282,7 @@ export async function sampleFromRun(
     sampleDir = prepareRunDir(exp.name, out, opts.force ?? false, cwd, { print });
   } catch (e) {
     model.dispose();
+    guide?.dispose();
     throw e;
   }
 
@@ -303,7 +307,7 @@ export async function sampleFromRun(
       const where = typeof packedTraining?.trainedIn === 'string' ? ` in the ${packedTraining.trainedIn}` : '';
       print(`${opts.packedFrom}: a packed run, trained ${meta.trainingSteps ?? '?'} steps${where}; packed runs carry no summary.json, so its training record is the checkpoint's`);
     } else if (!run.summary) print(`warning: ${run.dir} has no summary.json (the run did not finish); sampling its last checkpoint, saved at step ${meta.trainingSteps ?? '?'}`);
-    const evald = await sampleAndEvaluate({ r, built, model, runDir: sampleDir, rng, causes: [...log.items] });
+    const evald = await sampleAndEvaluate({ r, built, model, guide, runDir: sampleDir, rng, causes: [...log.items] });
     const training = (run.summary?.training as Json | undefined) ?? packedTraining ?? { steps: meta.trainingSteps ?? null };
     const summary = await finishRun({ r, built, model, diagnostics, training, evald, log, runDir: sampleDir, lossHistory: [], source: run.dir });
     return { sampleDir, summary };
@@ -321,6 +325,7 @@ export async function sampleFromRun(
   } finally {
     closeOutputDir(sampleDir);
     model.dispose();
+    guide?.dispose();
   }
 }
 

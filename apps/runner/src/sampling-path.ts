@@ -68,6 +68,8 @@ export interface SamplingPathParams {
   batch: number;
   /** Threads for the fused DDPM loop; default: {@link ddpmThreads}. */
   threads?: number;
+  /** The model is combined with an autoguidance guide at each step, so only the forward pass may be fused, not the whole loop. */
+  guided?: boolean;
 }
 
 /** Picks the sampling path for a run (see the module comment); never throws for an unsupported model. */
@@ -81,8 +83,9 @@ export function chooseSamplingPath(p: SamplingPathParams): SamplingPath {
   if (typeof fused === 'string') return tfjs(fused);
   const forward: SamplingPath = { path: fused.path, model: fused, dispose: () => fused.dispose() };
   // A conditional model samples through the fused forward pass with its labels (guidance's batched
-  // call included); the whole-loop kernel takes no labels, so it is not asked.
-  const declared = p.model.labelNames ? null : (p.sampler.describeLoop?.(p.schedule) ?? null);
+  // call included); the whole-loop kernel takes no labels, so it is not asked. Nor is it for an
+  // autoguided model, whose every step also evaluates the guide.
+  const declared = p.model.labelNames || p.guided ? null : (p.sampler.describeLoop?.(p.schedule) ?? null);
   if (!declared) return forward;
   const work = p.batch * declared.timesteps.length * p.model.parameterCount;
   const threads = p.threads ?? ddpmThreads(work);

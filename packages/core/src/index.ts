@@ -6,6 +6,7 @@ export { z } from 'zod';
 export * from './advice.js';
 export * from './artifacts.js';
 export * from './assignment.js';
+export * from './autoguidance.js';
 export * from './backend.js';
 export * from './conditioning.js';
 export * from './errors.js';

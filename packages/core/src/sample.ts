@@ -3,6 +3,7 @@
  * batches large requests, snapshots the trajectory, and hands back plain typed arrays.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { type Autoguide, autoguidedPredict, type RawPredict } from './autoguidance.js';
 import { assertSamplerObjective, flowModelTime, type Objective, velocityToEpsilonAndX0 } from './flow.js';
 import { type PredictionType, toEpsilonAndX0 } from './prediction.js';
 import type { Rng } from './rng.js';
@@ -15,7 +16,8 @@ import type { DenoiseFn, DenoiserModel, Sampler } from './spec.js';
  * samplers use to place steps. Objective `flow`: t is the flow time in [0, 1], fed to the network as
  * {@link flowModelTime}, and the velocity becomes (ε̂, x̂₀) by {@link velocityToEpsilonAndX0}. A
  * `condition` guides the raw output first ({@link Condition}); both conversions are affine in it at
- * fixed xₜ with weights summing to 1, so guiding the output is guiding ε̂ and x̂₀.
+ * fixed xₜ with weights summing to 1, so guiding the output is guiding ε̂ and x̂₀. A `guide` (autoguidance,
+ * {@link autoguidedPredict}) is combined the same way, after each model's own conditioning.
  */
 export function makeDenoiseFn(
   model: Pick<DenoiserModel, 'predict'>,
@@ -23,9 +25,13 @@ export function makeDenoiseFn(
   predictionType: PredictionType,
   objective: Objective = 'ddpm',
   condition?: Condition,
+  guide?: Autoguide,
 ): DenoiseFn {
-  const predict = (xt: tf.Tensor, modelTime: number): tf.Tensor =>
-    condition ? guidedPrediction(model, xt, modelTime, condition) : model.predict(xt, tf.fill([xt.shape[0]], modelTime, 'float32'));
+  const rawOf =
+    (m: Pick<DenoiserModel, 'predict'>): RawPredict =>
+    (xt, modelTime) =>
+      condition ? guidedPrediction(m, xt, modelTime, condition) : m.predict(xt, tf.fill([xt.shape[0]], modelTime, 'float32'));
+  const predict = guide ? autoguidedPredict(rawOf(model), rawOf(guide.model), guide.weight) : rawOf(model);
   if (objective === 'flow') {
     const T = schedule.numTrainTimesteps;
     return (xt, t) => tf.tidy(() => velocityToEpsilonAndX0(predict(xt, flowModelTime(t, T)), xt, t));
@@ -121,6 +127,8 @@ export interface GenerateParams {
    * scale (see {@link Condition}); every sampler gets the guided prediction through its DenoiseFn.
    */
   condition?: Condition;
+  /** Autoguidance: a weaker copy of the model to extrapolate away from, and the weight ({@link Autoguide}). */
+  guide?: Autoguide;
 }
 
 /** Generated samples as plain data. */
@@ -156,7 +164,8 @@ export async function generateSamples(p: GenerateParams): Promise<GenerateResult
     const n = Math.min(batch, p.n - off);
     const rng = bi === 0 ? p.rng : p.rng.fork(`batch${bi}`);
     if (p.loop && p.condition) throw new Error('generateSamples: a fused sampling loop cannot run a conditional model; sample it on tfjs');
-    const base = makeDenoiseFn(p.model, p.schedule, p.predictionType, p.objective, p.condition && { ...p.condition, labels: p.condition.labels.subarray(off, off + n) });
+    if (p.loop && p.guide) throw new Error('generateSamples: a fused sampling loop runs one model; an autoguided one samples through the sampler');
+    const base = makeDenoiseFn(p.model, p.schedule, p.predictionType, p.objective, p.condition && { ...p.condition, labels: p.condition.labels.subarray(off, off + n) }, p.guide);
     if (p.loop) {
       const r = await p.loop({ n, rng, snapshotSteps: bi === 0 && snaps > 0 ? [...wantedFor(steps)] : [] });
       samples.set(r.samples, off * rowSize);

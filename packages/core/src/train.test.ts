@@ -139,6 +139,34 @@ describe('training features', () => {
     expect(resumed.r.lossHistory).toEqual(full.r.lossHistory);
   });
 
+  it('hands the guide snapshot the EMA weights of its step: what a run that stops there ends with', async () => {
+    // Constant learning rate, so a 13-step run follows the first 13 steps of the 24-step one exactly.
+    const cfg = { emaDecay: 0.9 };
+    const seen: { step: number; weights: number[] }[] = [];
+    const model = tinyModel();
+    const full = await train({
+      model,
+      trainingSet: { data, count: 128 },
+      shape: [1],
+      schedule,
+      rng: new Rng(9),
+      config: { ...base, ...cfg, steps: 24, guideSnapshotStep: 13 },
+      onGuideSnapshot: (step) => void seen.push({ step, weights: model.variables.map((v) => v.dataSync()[0]) }),
+    });
+    const finalWeights = model.variables.map((v) => v.dataSync()[0]);
+    model.dispose();
+    const short = await run({ ...cfg, epochs: undefined, steps: 13 });
+    expect(seen).toEqual([{ step: 13, weights: short.weights }]);
+    // The snapshot leaves the run as it was: the same final weights as a run without it.
+    const plain = await run({ ...cfg, epochs: undefined, steps: 24 });
+    expect(full.steps).toBe(24);
+    expect(finalWeights).toEqual(plain.weights);
+  });
+
+  it('refuses a guide snapshot step the run never reaches', async () => {
+    await expect(run({ epochs: undefined, steps: 10, guideSnapshotStep: 10 })).rejects.toThrow(/guideSnapshotStep: is 10, but the run trains 10 steps/);
+  });
+
   it('uses EMA weights at the end: decay 0 equals no EMA, decay ≈ 1 keeps the initial weights', async () => {
     const plain = await run({});
     const ema0 = await run({ emaDecay: 0, emaWarmup: false });

@@ -48,6 +48,12 @@ export interface TrainParams {
    * variables holding the weights to sample from (EMA when enabled) for the duration of the call.
    */
   onCheckpoint?: (state: TrainState) => void | Promise<void>;
+  /**
+   * Receives the step `config.guideSnapshotStep` once it is trained, with the model's variables
+   * holding the weights to sample from (EMA when enabled) for the duration of the call: the
+   * autoguidance guide ({@link autoguidedPredict}) is the model as it was then.
+   */
+  onGuideSnapshot?: (step: number) => void | Promise<void>;
   /** Continue from a state an earlier `onCheckpoint` produced. */
   resumeFrom?: TrainState;
   /** Fast path to try first (unless `config.accelerate` is false); it declines models or options it does not match. */
@@ -87,6 +93,19 @@ export function trainingLength(count: number, config: Pick<TrainConfig, 'epochs'
   if (config.steps !== undefined) return { steps: config.steps, epochs: Math.ceil(config.steps / per) };
   if (config.epochs === undefined) throw new Error('trainingLength: the config has neither epochs nor steps; parse it with trainingSchema, which fills the default');
   return { steps: config.epochs * per, epochs: config.epochs };
+}
+
+/**
+ * Refuses a guide snapshot step the run never reaches: the guide would silently be missing when
+ * `sampler.autoguidance` asks for it. Why exported: the runner checks before it creates the run directory.
+ */
+export function checkGuideSnapshotStep(config: Pick<TrainConfig, 'guideSnapshotStep'>, totalSteps: number): void {
+  const k = config.guideSnapshotStep;
+  if (k === undefined || k < totalSteps) return;
+  throw new ConfigError(
+    { path: 'training.guideSnapshotStep', message: `is ${k}, but the run trains ${totalSteps} steps; the guide must be an earlier, weaker copy of the model` },
+    { hint: `pick a step before the last, e.g. training.guideSnapshotStep=${Math.max(1, Math.round(totalSteps / 8))}` },
+  );
 }
 
 /**
@@ -144,6 +163,7 @@ export async function train(p: TrainParams): Promise<TrainResult> {
   const rowSize = shape.reduce((a, b) => a * b, 1);
   const count = trainingSet.count;
   const { steps: totalSteps, epochs } = trainingLength(count, config);
+  checkGuideSnapshotStep(config, totalSteps);
   const per = batchesPerEpoch(count, config.batchSize);
   const weighting = { kind: config.lossWeighting, gamma: config.minSnrGamma };
   const shuffleRng = rng.fork('shuffle');
@@ -189,6 +209,10 @@ export async function train(p: TrainParams): Promise<TrainResult> {
         if (config.emaDecay !== undefined) path.emaUpdate(emaDecayAt(config, config.emaDecay, step + 1));
         step++;
         batches++;
+        if (step === config.guideSnapshotStep && p.onGuideSnapshot) {
+          const onGuideSnapshot = p.onGuideSnapshot;
+          await path.withSamplingWeights(() => onGuideSnapshot(step));
+        }
         p.onProgress?.({ step, totalSteps, epoch, epochs, elapsedSeconds: elapsedSeconds() });
       }
       const meanLoss = (await path.takeLossSum()) / batches;

@@ -31,6 +31,14 @@ const trainingOptions = z
     lossWeighting: z.enum(['none', 'min-snr']).default('none').describe('Per-sample loss weighting (min-snr: Hang et al. 2023)'),
     minSnrGamma: z.number().positive().default(5).describe('γ of Min-SNR-γ weighting'),
     checkpointEvery: z.number().int().positive().optional().describe('Write a resumable checkpoint every N epochs'),
+    guideSnapshotStep: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe(
+        'Save the sampling weights (EMA when enabled) at this step as the autoguidance guide, an under-trained copy of the model that sampler.autoguidance steers away from (Karras et al. 2024); must be before the last step',
+      ),
     predictionType: z
       .enum(PREDICTION_TYPES as unknown as ['epsilon', 'sample', 'v'])
       .default('epsilon')
