@@ -1,29 +1,21 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, decodeNpy } from '@diffusionlab/core';
-import { FUSED_MLP_PATH, FUSED_UNET_PATH, FUSED_UNET_PREDICT_PATH, mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { ConfigError } from '@diffusionlab/core';
+import { FUSED_MLP_PATH, FUSED_UNET_PATH, FUSED_UNET_PREDICT_PATH } from '@diffusionlab/kernels';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { GUIDE_CHECKPOINT } from './files.js';
 import { loadExperiment } from './load.js';
 import { FUSED_DDPM_PATH, runExperiment, withSummaryReporter } from './run.js';
+import { configRunner, npy } from './run-text.test-util.js';
 import { sampleRun } from './sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dl-autoguide-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = { print: () => {} };
 
-/** Runs a config text (with overrides) in `out` under the test folder; returns the directory and summary. */
-async function runText(name: string, text: string, overrides: string[] = [], accelerate = false) {
-  const cfg = join(dir, `${name}.yaml`);
-  writeFileSync(cfg, text);
-  const loaded = await loadExperiment(cfg, overrides);
-  const out = join(dir, name);
-  const res = await runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), { out, ...quiet, ...(accelerate ? { accelerator: mlpTrainAccelerator } : {}) });
-  return { out, summary: res.summary as Record<string, Record<string, unknown>> };
-}
-const npy = (path: string) => Array.from(decodeNpy(readFileSync(path)).data);
+const runText = configRunner(dir);
 const bytes = (path: string) => readFileSync(path).toString('hex');
 
 // Constant learning rate and steps (not epochs), so a run that stops at the snapshot step trains exactly the snapshot's weights.

@@ -1,29 +1,18 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, decodeNpy } from '@diffusionlab/core';
-import { mlpTrainAccelerator } from '@diffusionlab/kernels';
+import { ConfigError } from '@diffusionlab/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { loadExperiment } from './load.js';
-import { runExperiment, withSummaryReporter } from './run.js';
+import { configRunner, npy } from './run-text.test-util.js';
 import { sampleRun } from './sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dl-cond-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const quiet = { print: () => {} };
 
-/** Runs a config text (with overrides) in a fresh directory; returns the directory and summary. */
-async function runText(name: string, text: string, overrides: string[] = [], accelerate = false) {
-  const cfg = join(dir, `${name}.yaml`);
-  writeFileSync(cfg, text);
-  const loaded = await loadExperiment(cfg, overrides);
-  const out = join(dir, name);
-  const res = await runExperiment(withSummaryReporter(loaded.resolved, loaded.registry), { out, ...quiet, ...(accelerate ? { accelerator: mlpTrainAccelerator } : {}) });
-  return { out, summary: res.summary as Record<string, Record<string, unknown>> };
-}
-const npy = (path: string) => Array.from(decodeNpy(readFileSync(path)).data);
+const runText = configRunner(dir);
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16);
 
 const UNCOND = `

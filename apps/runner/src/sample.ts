@@ -260,11 +260,12 @@ export async function sampleFromRun(
   if (Array.isArray(meta.dataShape) && JSON.stringify(meta.dataShape) !== JSON.stringify(dataset.shape)) {
     throw new ConfigError({ path: 'dataset', message: `the checkpoint was trained on data of shape [${meta.dataShape}] but the dataset gives [${dataset.shape}]` });
   }
-  const model = await denoiser.load(artifacts, denoiserBuildContext(r, plugins, rng, trainingSet));
+  const buildCtx = denoiserBuildContext(r, plugins, rng, trainingSet);
+  const model = await denoiser.load(artifacts, buildCtx);
   let guide: DenoiserModel | undefined;
   try {
     checkConditionalModel(r, model);
-    guide = await loadGuide(r, run.dir, denoiser, denoiserBuildContext(r, plugins, rng, trainingSet));
+    guide = await loadGuide(r, run.dir, denoiser, buildCtx);
   } catch (e) {
     model.dispose();
     throw e;
